@@ -1,0 +1,1307 @@
+//! Loads `api-spec/` into a validated model. Every problem found is reported, each naming the
+//! file, the method and the field, and saying what is wrong.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+use crate::names;
+
+/// The whole API description.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// Categories sorted by slug.
+    pub categories: Vec<Category>,
+    /// Status codes sorted by code.
+    pub statuses: Vec<Status>,
+}
+
+impl Spec {
+    /// Every method, sorted by wire name.
+    pub fn methods(&self) -> Vec<&Method> {
+        let mut all: Vec<&Method> = self.categories.iter().flat_map(|c| &c.methods).collect();
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        all
+    }
+}
+
+/// One category file.
+#[derive(Debug, Clone)]
+pub struct Category {
+    pub slug: String,
+    pub title: String,
+    pub about: String,
+    pub file: String,
+    pub methods: Vec<Method>,
+}
+
+/// What a call does to the account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    Read,
+    Write,
+    Destructive,
+    Billable,
+}
+
+/// One method.
+#[derive(Debug, Clone)]
+pub struct Method {
+    pub name: String,
+    pub rust: String,
+    pub pascal: String,
+    pub category: String,
+    pub summary: String,
+    pub description: String,
+    pub effect: Effect,
+    pub rest_only: bool,
+    pub empty_status: Vec<String>,
+    /// The example response, minified.
+    pub example: String,
+    pub positional: Vec<(String, String)>,
+    pub cli_aliases: Vec<String>,
+    pub params: Vec<Param>,
+    pub response: Vec<Field>,
+    /// Name of the typed response (a struct, or an alias of `Ack` when there are no fields).
+    pub response_type: String,
+}
+
+/// Parameter types (see api-spec/README.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamKind {
+    String,
+    Integer,
+    Decimal,
+    Flag,
+    YesNo,
+    Date,
+    DateTime,
+    Enum,
+    Routing,
+    List,
+    Base64,
+    Phone,
+    Email,
+    Url,
+    TzOffset,
+    Timezone,
+}
+
+impl ParamKind {
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "string" => Self::String,
+            "integer" => Self::Integer,
+            "decimal" => Self::Decimal,
+            "flag" => Self::Flag,
+            "yesno" => Self::YesNo,
+            "date" => Self::Date,
+            "datetime" => Self::DateTime,
+            "enum" => Self::Enum,
+            "routing" => Self::Routing,
+            "list" => Self::List,
+            "base64" => Self::Base64,
+            "phone" => Self::Phone,
+            "email" => Self::Email,
+            "url" => Self::Url,
+            "tz_offset" => Self::TzOffset,
+            "timezone" => Self::Timezone,
+            _ => return None,
+        })
+    }
+}
+
+const PARAM_TYPES: &str = "string, integer, decimal, flag, yesno, date, datetime, enum, routing, list, base64, phone, email, url, tz_offset, timezone";
+
+/// One parameter.
+#[derive(Debug, Clone)]
+pub struct Param {
+    pub name: String,
+    pub rust: String,
+    pub kind: ParamKind,
+    pub separator: Option<String>,
+    pub required: bool,
+    pub description: String,
+    pub example: Option<String>,
+    pub values: Vec<EnumValue>,
+    /// Name of the generated enum, for `enum` params.
+    pub enum_type: Option<String>,
+}
+
+/// One allowed value of an enum parameter.
+#[derive(Debug, Clone)]
+pub struct EnumValue {
+    pub value: String,
+    pub name: String,
+    pub doc: String,
+}
+
+/// Scalar response types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scalar {
+    Text,
+    Int,
+    Decimal,
+    Flag,
+    Date,
+    DateTime,
+    Limit,
+    Json,
+}
+
+impl Scalar {
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "text" => Self::Text,
+            "int" => Self::Int,
+            "decimal" => Self::Decimal,
+            "flag" => Self::Flag,
+            "date" => Self::Date,
+            "datetime" => Self::DateTime,
+            "limit" => Self::Limit,
+            "json" => Self::Json,
+            _ => return None,
+        })
+    }
+}
+
+/// Element of a list or map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Item {
+    Scalar(Scalar),
+    Object,
+}
+
+/// Shape of a response field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    Scalar(Scalar),
+    Object,
+    List(Item),
+    Map(Item),
+}
+
+impl FieldType {
+    fn parse(s: &str) -> Option<Self> {
+        let item = |inner: &str| {
+            if inner == "object" {
+                Some(Item::Object)
+            } else {
+                Scalar::parse(inner).map(Item::Scalar)
+            }
+        };
+        if s == "object" {
+            return Some(Self::Object);
+        }
+        if let Some(inner) = s.strip_prefix("list<").and_then(|r| r.strip_suffix('>')) {
+            return item(inner).map(Self::List);
+        }
+        if let Some(inner) = s.strip_prefix("map<").and_then(|r| r.strip_suffix('>')) {
+            return item(inner).map(Self::Map);
+        }
+        Scalar::parse(s).map(Self::Scalar)
+    }
+
+    /// Whether the field carries nested `fields`.
+    pub fn has_fields(self) -> bool {
+        matches!(
+            self,
+            Self::Object | Self::List(Item::Object) | Self::Map(Item::Object)
+        )
+    }
+}
+
+const FIELD_TYPES: &str = "text, int, decimal, flag, date, datetime, limit, json, object, list<T>, map<T> (T a scalar type or object)";
+
+/// One response field.
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub name: String,
+    pub rust: String,
+    pub aliases: Vec<String>,
+    pub ty: FieldType,
+    pub fields: Vec<Field>,
+    pub none_if: Vec<String>,
+    pub doc: String,
+    /// Struct name for object-bearing fields.
+    pub struct_name: Option<String>,
+}
+
+/// One status code.
+#[derive(Debug, Clone)]
+pub struct Status {
+    pub code: String,
+    pub class: String,
+    pub retryable: bool,
+    pub meaning: String,
+    pub hint: Option<String>,
+}
+
+/// Status classes accepted in statuses.toml.
+pub const STATUS_CLASSES: &[&str] = &[
+    "success",
+    "empty",
+    "auth",
+    "rate_limit",
+    "invalid_input",
+    "not_found",
+    "conflict",
+    "limit",
+    "server",
+    "state",
+    "billing",
+];
+
+/// One problem in the spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecError {
+    pub file: String,
+    pub method: Option<String>,
+    pub item: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(m) = &self.method {
+            write!(f, ": method `{m}`")?;
+        }
+        if let Some(i) = &self.item {
+            write!(f, ": {i}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// All problems found, in file order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecErrors(pub Vec<SpecError>);
+
+impl fmt::Display for SpecErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "api-spec has {} problem(s):", self.0.len())?;
+        for e in &self.0 {
+            writeln!(f, "  - {e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for SpecErrors {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    category: String,
+    title: String,
+    about: String,
+    #[serde(default)]
+    method: Vec<RawMethod>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMethod {
+    name: String,
+    rust: Option<String>,
+    summary: String,
+    #[serde(default)]
+    description: String,
+    effect: String,
+    #[serde(default)]
+    rest_only: bool,
+    #[serde(default)]
+    empty_status: Vec<String>,
+    example: String,
+    #[serde(default)]
+    cli: RawCli,
+    #[serde(default)]
+    param: Vec<RawParam>,
+    #[serde(default)]
+    response: toml::Table,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawCli {
+    #[serde(default)]
+    positional: Vec<RawPositional>,
+    #[serde(default)]
+    aliases: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPositional {
+    param: String,
+    when: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawParam {
+    name: String,
+    rust: Option<String>,
+    #[serde(rename = "type")]
+    ty: String,
+    #[serde(default)]
+    required: bool,
+    #[serde(default)]
+    description: String,
+    example: Option<String>,
+    #[serde(default)]
+    values: Vec<toml::Value>,
+    separator: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStatuses {
+    status: Vec<RawStatus>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStatus {
+    code: String,
+    class: String,
+    retryable: bool,
+    meaning: String,
+    hint: Option<String>,
+}
+
+/// A source file: name (as shown in errors) and text.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub name: String,
+    pub text: String,
+}
+
+/// Reads every `*.toml` of a spec directory (sorted by name).
+pub fn read_dir(dir: &Path) -> std::io::Result<Vec<SourceFile>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let name = format!(
+                "api-spec/{}",
+                path.file_name().unwrap_or_default().to_string_lossy()
+            );
+            files.push(SourceFile {
+                name,
+                text: std::fs::read_to_string(&path)?,
+            });
+        }
+    }
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(files)
+}
+
+/// Loads and validates a spec directory.
+pub fn load_dir(dir: &Path) -> Result<Spec, SpecErrors> {
+    let files = read_dir(dir).map_err(|e| {
+        SpecErrors(vec![SpecError {
+            file: dir.display().to_string(),
+            method: None,
+            item: None,
+            message: format!("cannot read the spec directory: {e}"),
+        }])
+    })?;
+    parse(&files)
+}
+
+struct Ctx {
+    errors: Vec<SpecError>,
+}
+
+impl Ctx {
+    fn err(&mut self, file: &str, method: Option<&str>, item: Option<String>, msg: String) {
+        self.errors.push(SpecError {
+            file: file.to_owned(),
+            method: method.map(str::to_owned),
+            item,
+            message: msg,
+        });
+    }
+}
+
+/// Parses and validates spec files: `statuses.toml` plus one file per category.
+pub fn parse(files: &[SourceFile]) -> Result<Spec, SpecErrors> {
+    let mut cx = Ctx { errors: Vec::new() };
+    let mut statuses = Vec::new();
+    let mut categories = Vec::new();
+    let status_file = "api-spec/statuses.toml";
+    match files.iter().find(|f| f.name.ends_with("/statuses.toml")) {
+        None => cx.err(
+            status_file,
+            None,
+            None,
+            "missing: the status table is required".into(),
+        ),
+        Some(f) => statuses = parse_statuses(&mut cx, f),
+    }
+    let known: BTreeSet<&str> = statuses.iter().map(|s: &Status| s.code.as_str()).collect();
+    for f in files.iter().filter(|f| !f.name.ends_with("/statuses.toml")) {
+        if let Some(c) = parse_category(&mut cx, f, &known) {
+            categories.push(c);
+        }
+    }
+    categories.sort_by(|a, b| a.slug.cmp(&b.slug));
+    check_global(&mut cx, &categories);
+    if cx.errors.is_empty() {
+        Ok(Spec {
+            categories,
+            statuses,
+        })
+    } else {
+        Err(SpecErrors(cx.errors))
+    }
+}
+
+fn parse_statuses(cx: &mut Ctx, f: &SourceFile) -> Vec<Status> {
+    let raw: RawStatuses = match toml::from_str(&f.text) {
+        Ok(r) => r,
+        Err(e) => {
+            cx.err(&f.name, None, None, format!("not valid: {e}"));
+            return Vec::new();
+        }
+    };
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for s in raw.status {
+        let item = Some(format!("status `{}`", s.code));
+        if !seen.insert(s.code.clone()) {
+            cx.err(&f.name, None, item.clone(), "duplicate code".into());
+        }
+        if !STATUS_CLASSES.contains(&s.class.as_str()) {
+            cx.err(
+                &f.name,
+                None,
+                item.clone(),
+                format!(
+                    "unknown class `{}`; use one of: {}",
+                    s.class,
+                    STATUS_CLASSES.join(", ")
+                ),
+            );
+        }
+        if s.meaning.trim().is_empty() {
+            cx.err(
+                &f.name,
+                None,
+                item.clone(),
+                "missing meaning: say in our words what the status means".into(),
+            );
+        }
+        out.push(Status {
+            code: s.code,
+            class: s.class,
+            retryable: s.retryable,
+            meaning: s.meaning.trim().to_owned(),
+            hint: s
+                .hint
+                .map(|h| h.trim().to_owned())
+                .filter(|h| !h.is_empty()),
+        });
+    }
+    out.sort_by(|a, b| a.code.cmp(&b.code));
+    out
+}
+
+fn parse_category(cx: &mut Ctx, f: &SourceFile, statuses: &BTreeSet<&str>) -> Option<Category> {
+    let raw: RawFile = match toml::from_str(&f.text) {
+        Ok(r) => r,
+        Err(e) => {
+            cx.err(&f.name, None, None, format!("not valid: {e}"));
+            return None;
+        }
+    };
+    let stem = f
+        .name
+        .rsplit('/')
+        .next()
+        .unwrap_or(&f.name)
+        .trim_end_matches(".toml");
+    if raw.category != stem {
+        cx.err(
+            &f.name,
+            None,
+            None,
+            format!(
+                "category `{}` must equal the file name `{stem}`",
+                raw.category
+            ),
+        );
+    }
+    if !names::is_snake_ident(&raw.category) {
+        cx.err(
+            &f.name,
+            None,
+            None,
+            format!(
+                "category `{}` must be a lowercase slug ([a-z0-9_])",
+                raw.category
+            ),
+        );
+    }
+    if raw.title.trim().is_empty() || raw.about.trim().is_empty() {
+        cx.err(
+            &f.name,
+            None,
+            None,
+            "missing title or about: describe the category".into(),
+        );
+    }
+    let mut methods = Vec::new();
+    for m in raw.method {
+        methods.push(parse_method(cx, &f.name, &raw.category, m, statuses));
+    }
+    methods.sort_by(|a, b| a.name.cmp(&b.name));
+    Some(Category {
+        slug: raw.category,
+        title: raw.title.trim().to_owned(),
+        about: raw.about.trim().to_owned(),
+        file: f.name.clone(),
+        methods,
+    })
+}
+
+fn parse_method(
+    cx: &mut Ctx,
+    file: &str,
+    category: &str,
+    m: RawMethod,
+    statuses: &BTreeSet<&str>,
+) -> Method {
+    let name = m.name.clone();
+    let mn = Some(name.as_str());
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric()) {
+        cx.err(
+            file,
+            mn,
+            None,
+            "the wire name must be ASCII letters and digits".into(),
+        );
+    }
+    let rust = m.rust.clone().unwrap_or_else(|| names::snake(&name));
+    if !names::is_snake_ident(&rust) {
+        cx.err(
+            file,
+            mn,
+            None,
+            format!("Rust name `{rust}` is not a snake_case identifier"),
+        );
+    }
+    let pascal = heck::ToUpperCamelCase::to_upper_camel_case(rust.as_str());
+    if m.summary.trim().is_empty() {
+        cx.err(
+            file,
+            mn,
+            None,
+            "missing summary: write one line saying what the method does".into(),
+        );
+    }
+    let effect = match m.effect.as_str() {
+        "read" => Effect::Read,
+        "write" => Effect::Write,
+        "destructive" => Effect::Destructive,
+        "billable" => Effect::Billable,
+        other => {
+            cx.err(
+                file,
+                mn,
+                None,
+                format!("unknown effect `{other}`; use read, write, destructive or billable"),
+            );
+            Effect::Write
+        }
+    };
+    for s in &m.empty_status {
+        if !statuses.contains(s.as_str()) {
+            cx.err(
+                file,
+                mn,
+                None,
+                format!("empty_status `{s}` is not in statuses.toml"),
+            );
+        }
+    }
+    // Parameters.
+    let mut params = Vec::new();
+    let mut seen_wire = BTreeSet::new();
+    let mut seen_rust = BTreeSet::new();
+    for p in m.param {
+        let item = Some(format!("param `{}`", p.name));
+        if !seen_wire.insert(p.name.clone()) {
+            cx.err(file, mn, item.clone(), "duplicate parameter name".into());
+        }
+        let prust = match &p.rust {
+            Some(r) => r.clone(),
+            None => names::snake(&p.name),
+        };
+        if names::is_keyword(&prust) {
+            cx.err(file, mn, item.clone(), format!("`{prust}` is a Rust keyword: add rust = \"...\" with another name (e.g. `kind` for `type`)"));
+        } else if !names::is_snake_ident(&prust) {
+            cx.err(
+                file,
+                mn,
+                item.clone(),
+                format!("Rust name `{prust}` is not a snake_case identifier; set `rust`"),
+            );
+        }
+        if !seen_rust.insert(prust.clone()) {
+            cx.err(file, mn, item.clone(), format!("Rust name `{prust}` clashes with another parameter after case conversion; set `rust`"));
+        }
+        let kind = match ParamKind::parse(&p.ty) {
+            Some(k) => k,
+            None => {
+                cx.err(
+                    file,
+                    mn,
+                    item.clone(),
+                    format!("unknown type `{}`; use one of: {PARAM_TYPES}", p.ty),
+                );
+                ParamKind::String
+            }
+        };
+        if p.description.trim().is_empty() {
+            cx.err(
+                file,
+                mn,
+                item.clone(),
+                "missing description: say what the value is and its form".into(),
+            );
+        }
+        match (kind, &p.separator) {
+            (ParamKind::List, None) => cx.err(
+                file,
+                mn,
+                item.clone(),
+                "a list needs `separator` (\";\" or \",\")".into(),
+            ),
+            (ParamKind::List, Some(s)) if s != ";" && s != "," => cx.err(
+                file,
+                mn,
+                item.clone(),
+                format!("separator `{s}` must be \";\" or \",\""),
+            ),
+            (k, Some(_)) if k != ParamKind::List => cx.err(
+                file,
+                mn,
+                item.clone(),
+                "`separator` only applies to type list".into(),
+            ),
+            _ => {}
+        }
+        let mut values = Vec::new();
+        for v in &p.values {
+            match v {
+                toml::Value::String(s) => values.push(EnumValue {
+                    value: s.clone(),
+                    name: names::variant(s),
+                    doc: String::new(),
+                }),
+                toml::Value::Table(t) => {
+                    let value = t.get("value").and_then(|v| v.as_str());
+                    let unknown: Vec<&String> = t
+                        .keys()
+                        .filter(|k| !["value", "name", "doc"].contains(&k.as_str()))
+                        .collect();
+                    if !unknown.is_empty() {
+                        cx.err(
+                            file,
+                            mn,
+                            item.clone(),
+                            format!(
+                                "enum value table has unknown keys {unknown:?}; use value, name, doc"
+                            ),
+                        );
+                    }
+                    match value {
+                        None => cx.err(
+                            file,
+                            mn,
+                            item.clone(),
+                            "enum value table needs `value`".into(),
+                        ),
+                        Some(val) => values.push(EnumValue {
+                            value: val.to_owned(),
+                            name: t
+                                .get("name")
+                                .and_then(|n| n.as_str())
+                                .map(str::to_owned)
+                                .unwrap_or_else(|| names::variant(val)),
+                            doc: t
+                                .get("doc")
+                                .and_then(|n| n.as_str())
+                                .unwrap_or("")
+                                .trim()
+                                .to_owned(),
+                        }),
+                    }
+                }
+                other => cx.err(
+                    file,
+                    mn,
+                    item.clone(),
+                    format!(
+                        "enum values are strings or tables, not {}",
+                        other.type_str()
+                    ),
+                ),
+            }
+        }
+        if kind == ParamKind::Enum {
+            if values.is_empty() {
+                cx.err(
+                    file,
+                    mn,
+                    item.clone(),
+                    "an enum needs `values` listing the allowed wire values".into(),
+                );
+            }
+            let mut vn = BTreeSet::new();
+            for v in &values {
+                if !vn.insert(v.name.clone()) {
+                    cx.err(file, mn, item.clone(), format!("enum variant name `{}` is used twice; give the values distinct `name`s", v.name));
+                }
+                if !v.name.starts_with(|c: char| c.is_ascii_uppercase())
+                    || !v.name.chars().all(|c| c.is_ascii_alphanumeric())
+                {
+                    cx.err(
+                        file,
+                        mn,
+                        item.clone(),
+                        format!("enum variant name `{}` must be UpperCamelCase", v.name),
+                    );
+                }
+            }
+        } else if !values.is_empty() {
+            cx.err(
+                file,
+                mn,
+                item.clone(),
+                "`values` only applies to type enum".into(),
+            );
+        }
+        if let (Some(ex), ParamKind::Enum) = (&p.example, kind)
+            && !values.iter().any(|v| &v.value == ex)
+        {
+            cx.err(
+                file,
+                mn,
+                item.clone(),
+                format!("example `{ex}` is not one of the enum values"),
+            );
+        }
+        let enum_type =
+            (kind == ParamKind::Enum).then(|| format!("{pascal}{}", names::pascal(&prust)));
+        params.push(Param {
+            name: p.name,
+            rust: prust,
+            kind,
+            separator: p.separator,
+            required: p.required,
+            description: p.description.trim().to_owned(),
+            example: p.example,
+            values,
+            enum_type,
+        });
+    }
+    // CLI hints.
+    let mut positional = Vec::new();
+    for pos in m.cli.positional {
+        if !params.iter().any(|p| p.name == pos.param) {
+            cx.err(
+                file,
+                mn,
+                Some("cli.positional".into()),
+                format!("`{}` is not a parameter of this method", pos.param),
+            );
+        }
+        if pos.when != "digits" && pos.when != "any" {
+            cx.err(
+                file,
+                mn,
+                Some("cli.positional".into()),
+                format!("when = `{}` must be \"digits\" or \"any\"", pos.when),
+            );
+        }
+        positional.push((pos.param, pos.when));
+    }
+    // Response.
+    let response = parse_fields(cx, file, &name, &pascal, "response", &m.response);
+    let response_type = format!("{pascal}Response");
+    // Example.
+    let example = match serde_json::from_str::<Json>(&m.example) {
+        Err(e) => {
+            cx.err(
+                file,
+                mn,
+                Some("example".into()),
+                format!("not valid JSON: {e}"),
+            );
+            String::new()
+        }
+        Ok(v) => {
+            match v.as_object() {
+                None => cx.err(
+                    file,
+                    mn,
+                    Some("example".into()),
+                    "must be a JSON object".into(),
+                ),
+                Some(o) => {
+                    if o.get("status").and_then(|s| s.as_str()) != Some("success") {
+                        cx.err(
+                            file,
+                            mn,
+                            Some("example".into()),
+                            "must have \"status\": \"success\"".into(),
+                        );
+                    }
+                    let mut problems = Vec::new();
+                    check_object(&response, o, "$", true, &mut problems);
+                    for p in problems {
+                        cx.err(file, mn, Some("example".into()), p);
+                    }
+                }
+            }
+            serde_json::to_string(&v).unwrap_or_default()
+        }
+    };
+    Method {
+        name,
+        rust,
+        pascal,
+        category: category.to_owned(),
+        summary: m.summary.trim().to_owned(),
+        description: m.description.trim().to_owned(),
+        effect,
+        rest_only: m.rest_only,
+        empty_status: m.empty_status,
+        example,
+        positional,
+        cli_aliases: m.cli.aliases,
+        params,
+        response,
+        response_type,
+    }
+}
+
+fn parse_fields(
+    cx: &mut Ctx,
+    file: &str,
+    method: &str,
+    owner_pascal: &str,
+    at: &str,
+    table: &toml::Table,
+) -> Vec<Field> {
+    let mn = Some(method);
+    let mut out = Vec::new();
+    let mut rust_names = BTreeSet::new();
+    for (key, v) in table {
+        let item = Some(format!("{at}.{key}"));
+        if key == "status" && at == "response" {
+            cx.err(
+                file,
+                mn,
+                item.clone(),
+                "`status` is the envelope, not a payload field: remove it".into(),
+            );
+            continue;
+        }
+        let (ty_text, t): (String, Option<&toml::Table>) = match v {
+            toml::Value::String(s) => (s.clone(), None),
+            toml::Value::Table(t) => match t.get("type").and_then(|x| x.as_str()) {
+                Some(s) => (s.to_owned(), Some(t)),
+                None => {
+                    cx.err(file, mn, item.clone(), "a field table needs `type`".into());
+                    continue;
+                }
+            },
+            other => {
+                cx.err(
+                    file,
+                    mn,
+                    item.clone(),
+                    format!(
+                        "a field is a type string or a table, not {}",
+                        other.type_str()
+                    ),
+                );
+                continue;
+            }
+        };
+        let Some(ty) = FieldType::parse(&ty_text) else {
+            cx.err(
+                file,
+                mn,
+                item.clone(),
+                format!("unknown type `{ty_text}`; use one of: {FIELD_TYPES}"),
+            );
+            continue;
+        };
+        let get_str = |k: &str| t.and_then(|t| t.get(k)).and_then(|v| v.as_str());
+        let get_list = |k: &str| -> Vec<String> {
+            t.and_then(|t| t.get(k))
+                .and_then(|v| v.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        if let Some(t) = t {
+            for k in t.keys() {
+                if ![
+                    "type",
+                    "fields",
+                    "aliases",
+                    "none_if",
+                    "rust",
+                    "rust_type",
+                    "doc",
+                ]
+                .contains(&k.as_str())
+                {
+                    cx.err(file, mn, item.clone(), format!("unknown key `{k}`; a field table takes type, fields, aliases, none_if, rust, rust_type, doc"));
+                }
+            }
+        }
+        let rust = get_str("rust")
+            .map(str::to_owned)
+            .unwrap_or_else(|| names::snake(key));
+        if names::is_keyword(&rust) {
+            cx.err(
+                file,
+                mn,
+                item.clone(),
+                format!(
+                    "`{rust}` is a Rust keyword: write the field as a table with rust = \"...\""
+                ),
+            );
+        } else if !names::is_snake_ident(&rust) {
+            cx.err(
+                file,
+                mn,
+                item.clone(),
+                format!("Rust name `{rust}` is not a snake_case identifier; set `rust`"),
+            );
+        }
+        if !rust_names.insert(rust.clone()) {
+            cx.err(file, mn, item.clone(), format!("Rust name `{rust}` clashes with another field after case conversion; set `rust`"));
+        }
+        let sub = t.and_then(|t| t.get("fields"));
+        let mut fields = Vec::new();
+        let mut struct_name = None;
+        if ty.has_fields() {
+            let name = get_str("rust_type")
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("{owner_pascal}{}", names::pascal(key)));
+            if !name.starts_with(|c: char| c.is_ascii_uppercase())
+                || !name.chars().all(|c| c.is_ascii_alphanumeric())
+            {
+                cx.err(
+                    file,
+                    mn,
+                    item.clone(),
+                    format!("rust_type `{name}` must be UpperCamelCase"),
+                );
+            }
+            match sub.and_then(|s| s.as_table()) {
+                Some(st) if !st.is_empty() => {
+                    let at2 = format!("{at}.{key}.fields");
+                    fields = parse_fields(cx, file, method, owner_pascal, &at2, st);
+                }
+                _ => cx.err(
+                    file,
+                    mn,
+                    item.clone(),
+                    format!("type `{ty_text}` needs a non-empty `fields` table"),
+                ),
+            }
+            struct_name = Some(name);
+        } else if sub.is_some() {
+            cx.err(
+                file,
+                mn,
+                item.clone(),
+                format!("`fields` does not apply to type `{ty_text}`"),
+            );
+        }
+        if get_str("rust_type").is_some() && !ty.has_fields() {
+            cx.err(
+                file,
+                mn,
+                item.clone(),
+                "`rust_type` only applies to object-bearing types".into(),
+            );
+        }
+        out.push(Field {
+            name: key.clone(),
+            rust,
+            aliases: get_list("aliases"),
+            ty,
+            fields,
+            none_if: get_list("none_if"),
+            doc: get_str("doc").unwrap_or("").trim().to_owned(),
+            struct_name,
+        });
+    }
+    out
+}
+
+/// Checks an example object against declared fields, the way the SDK decodes it.
+pub fn check_object(
+    fields: &[Field],
+    obj: &serde_json::Map<String, Json>,
+    path: &str,
+    root: bool,
+    problems: &mut Vec<String>,
+) {
+    for (k, v) in obj {
+        if root && k == "status" {
+            continue;
+        }
+        let Some(f) = fields
+            .iter()
+            .find(|f| &f.name == k || f.aliases.iter().any(|a| a == k))
+        else {
+            problems.push(format!(
+                "key `{path}.{k}` is not declared in the response (declare it, or remove it from the example)"
+            ));
+            continue;
+        };
+        check_value(f, v, &format!("{path}.{k}"), problems);
+    }
+}
+
+fn check_value(f: &Field, v: &Json, path: &str, problems: &mut Vec<String>) {
+    if let Some(t) = v.as_str().map(str::to_owned).or_else(|| match v {
+        Json::Number(n) => Some(n.to_string()),
+        _ => None,
+    }) && f.none_if.contains(&t)
+    {
+        return;
+    }
+    match f.ty {
+        FieldType::Scalar(s) => check_scalar(s, v, path, problems),
+        FieldType::Object => match v {
+            Json::Object(o) => check_object(&f.fields, o, path, false, problems),
+            Json::Null => {}
+            Json::Array(a) if a.is_empty() => {}
+            Json::Array(a) if a.len() == 1 && a[0].is_object() => check_object(
+                &f.fields,
+                a[0].as_object().expect("object"),
+                path,
+                false,
+                problems,
+            ),
+            Json::String(s) if s.is_empty() => {}
+            _ => problems.push(format!("`{path}` should be an object, found {v}")),
+        },
+        FieldType::List(item) => {
+            let items: Vec<&Json> = match v {
+                Json::Array(a) => a.iter().collect(),
+                Json::Null | Json::Bool(false) => Vec::new(),
+                Json::String(s) if s.is_empty() => Vec::new(),
+                single => vec![single],
+            };
+            for (i, x) in items.into_iter().enumerate() {
+                check_item(item, &f.fields, x, &format!("{path}[{i}]"), problems);
+            }
+        }
+        FieldType::Map(item) => match v {
+            Json::Object(o) => {
+                for (k, x) in o {
+                    check_item(item, &f.fields, x, &format!("{path}.{k}"), problems);
+                }
+            }
+            Json::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    check_item(item, &f.fields, x, &format!("{path}[{i}]"), problems);
+                }
+            }
+            Json::Null => {}
+            _ => problems.push(format!(
+                "`{path}` should be an object keyed by data, found {v}"
+            )),
+        },
+    }
+}
+
+fn check_item(item: Item, fields: &[Field], v: &Json, path: &str, problems: &mut Vec<String>) {
+    match item {
+        Item::Scalar(s) => check_scalar(s, v, path, problems),
+        Item::Object => match v {
+            Json::Object(o) => check_object(fields, o, path, false, problems),
+            Json::Null => {}
+            _ => problems.push(format!("`{path}` should be an object, found {v}")),
+        },
+    }
+}
+
+fn check_scalar(s: Scalar, v: &Json, path: &str, problems: &mut Vec<String>) {
+    let ok = match (s, v) {
+        (_, Json::Null) => true,
+        (Scalar::Json, _) => true,
+        (_, Json::Array(_) | Json::Object(_)) => false,
+        (Scalar::Text, _) => true,
+        (Scalar::Int, Json::String(t)) => t.trim().is_empty() || t.trim().parse::<i64>().is_ok(),
+        (Scalar::Int, Json::Number(n)) => {
+            n.is_i64() || n.as_f64().is_some_and(|f| f.fract() == 0.0)
+        }
+        (Scalar::Int, Json::Bool(_)) => true,
+        (Scalar::Decimal, Json::String(t)) => t.trim().is_empty() || is_decimal(t.trim()),
+        (Scalar::Decimal, Json::Number(_)) => true,
+        (Scalar::Decimal, Json::Bool(_)) => false,
+        (Scalar::Flag, Json::Bool(_)) => true,
+        (Scalar::Flag, Json::Number(n)) => matches!(n.as_i64(), Some(0 | 1)),
+        (Scalar::Flag, Json::String(t)) => matches!(
+            t.trim().to_ascii_lowercase().as_str(),
+            "" | "1" | "0" | "yes" | "no" | "y" | "n" | "true" | "false" | "on" | "off"
+        ),
+        (Scalar::Date, Json::String(t)) => {
+            let t = t.trim();
+            t.is_empty() || t.starts_with("0000-00-00") || is_date(t.get(..10).unwrap_or(t))
+        }
+        (Scalar::DateTime, Json::String(t)) => {
+            let t = t.trim();
+            t.is_empty() || t.starts_with("0000-00-00") || is_datetime(t)
+        }
+        (Scalar::Date | Scalar::DateTime, Json::Bool(b)) => !b,
+        (Scalar::Date | Scalar::DateTime, Json::Number(_)) => false,
+        (Scalar::Limit, Json::String(t)) => {
+            t.trim().eq_ignore_ascii_case("unlimited")
+                || t.trim().is_empty()
+                || t.trim().parse::<i64>().is_ok()
+        }
+        (Scalar::Limit, Json::Number(n)) => n.is_i64(),
+        (Scalar::Limit, Json::Bool(_)) => true,
+    };
+    if !ok {
+        problems.push(format!(
+            "`{path}` = {v} does not decode as `{}`",
+            scalar_name(s)
+        ));
+    }
+}
+
+fn scalar_name(s: Scalar) -> &'static str {
+    match s {
+        Scalar::Text => "text",
+        Scalar::Int => "int",
+        Scalar::Decimal => "decimal",
+        Scalar::Flag => "flag",
+        Scalar::Date => "date",
+        Scalar::DateTime => "datetime",
+        Scalar::Limit => "limit",
+        Scalar::Json => "json",
+    }
+}
+
+fn is_decimal(t: &str) -> bool {
+    let body = t.strip_prefix(['-', '+']).unwrap_or(t);
+    let (i, f) = match body.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (body, None),
+    };
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    digits(i) && f.is_none_or(|f| !f.is_empty() && digits(f)) && (!i.is_empty() || f.is_some())
+}
+
+fn is_date(t: &str) -> bool {
+    let b = t.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let num = |r: std::ops::Range<usize>| t[r].parse::<u32>().ok();
+    match (num(0..4), num(5..7), num(8..10)) {
+        (Some(_), Some(m), Some(d)) => (1..=12).contains(&m) && (1..=31).contains(&d),
+        _ => false,
+    }
+}
+
+fn is_datetime(t: &str) -> bool {
+    let (d, rest) = match t.split_once(' ') {
+        Some(x) => x,
+        None => return is_date(t),
+    };
+    if !is_date(d) {
+        return false;
+    }
+    let parts: Vec<&str> = rest.split(':').collect();
+    (parts.len() == 2 || parts.len() == 3)
+        && parts
+            .iter()
+            .all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn check_global(cx: &mut Ctx, categories: &[Category]) {
+    // Names that share the api module (everything is re-exported at its root).
+    let mut types: BTreeMap<String, String> = BTreeMap::new();
+    let mut wire: BTreeMap<String, String> = BTreeMap::new();
+    let mut rust_fns: BTreeMap<String, String> = BTreeMap::new();
+    let mut claim = |cx: &mut Ctx, file: &str, method: &str, ty: &str| {
+        if let Some(prev) = types.insert(ty.to_owned(), method.to_owned()) {
+            cx.err(
+                file,
+                Some(method),
+                None,
+                format!(
+                    "generated type name `{ty}` is also generated for `{prev}`; set `rust_type` or `rust` to tell them apart"
+                ),
+            );
+        }
+    };
+    for c in categories {
+        for m in &c.methods {
+            if let Some(prev) = wire.insert(m.name.clone(), c.file.clone()) {
+                cx.err(
+                    &c.file,
+                    Some(&m.name),
+                    None,
+                    format!("duplicate method: also defined in {prev}"),
+                );
+            }
+            if let Some(prev) = rust_fns.insert(m.rust.clone(), m.name.clone()) {
+                cx.err(
+                    &c.file,
+                    Some(&m.name),
+                    None,
+                    format!(
+                        "Rust name `{}` clashes with `{prev}` after case conversion; set `rust`",
+                        m.rust
+                    ),
+                );
+            }
+            claim(cx, &c.file, &m.name, &m.pascal);
+            claim(cx, &c.file, &m.name, &m.response_type);
+            for p in &m.params {
+                if let Some(e) = &p.enum_type {
+                    claim(cx, &c.file, &m.name, e);
+                }
+            }
+            let mut stack: Vec<&Field> = m.response.iter().collect();
+            while let Some(f) = stack.pop() {
+                if let Some(s) = &f.struct_name {
+                    claim(cx, &c.file, &m.name, s);
+                }
+                stack.extend(&f.fields);
+            }
+        }
+    }
+}
+
+impl Method {
+    /// A parameter by wire name.
+    pub fn param(&self, name: &str) -> Option<&Param> {
+        self.params.iter().find(|p| p.name == name)
+    }
+}

@@ -1,0 +1,1 @@
+//! Runnable examples of the voipms SDK live in `examples/examples/`.
