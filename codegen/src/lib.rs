@@ -42,6 +42,10 @@ pub fn generate(spec: &Spec) -> Vec<Output> {
             contents: emit::api_mod(spec),
         },
     ];
+    out.push(Output {
+        path: PathBuf::from("examples/examples/every_method/calls.rs"),
+        contents: emit::every_method(spec),
+    });
     for c in &spec.categories {
         out.push(Output {
             path: dir.join("api").join(format!("{}.rs", c.slug)),

@@ -38,6 +38,10 @@ pub fn words(name: &str) -> Vec<String> {
                 if s_alone {
                     plural = true;
                     i += 1;
+                } else if chars[i] == 'v' && chars.get(i + 1).is_some_and(char::is_ascii_uppercase)
+                {
+                    // `DIDvPRI`: the `v` prefixes the next acronym, so the run stays whole
+                    // (`DID` + `vPRI`, handled below), not `DI` + `Dv` + `PRI`.
                 } else {
                     // The last capital starts the next word (`IDFiltering` → `ID` + `Filtering`).
                     run.pop();

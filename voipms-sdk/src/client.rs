@@ -19,7 +19,7 @@ use crate::catalog::{self, Effect, Method, ParamKind};
 use crate::decode::{self, DecodeError};
 use crate::error::{ApiError, BodyProblem, Error, TransportKind, body_excerpt};
 use crate::request::{Request, Response};
-use crate::status::{StatusClass, status_info};
+use crate::status::StatusClass;
 use crate::transport::{
     Encoding, HttpTransport, Transport, TransportError, USER_AGENT, WireRequest, WireResponse,
     redact,
@@ -438,12 +438,15 @@ impl Client {
         let outcome = self
             .core(R::METHOD, Some(spec), spec.effect, &params)
             .await?;
-        let data = if outcome.empty {
-            decode::decode_response::<R::Response>(&Value::Object(Map::new()))
+        let nothing;
+        let payload = if outcome.empty {
+            nothing = Value::Object(Map::new());
+            &nothing
         } else {
-            decode::decode_response::<R::Response>(&outcome.body)
-        }
-        .map_err(|e| decode_error(R::METHOD, e))?;
+            &outcome.body
+        };
+        let data = decode::decode_response::<R::Response>(payload)
+            .map_err(|e| decode_error(R::METHOD, e))?;
         Ok(Response {
             data,
             raw: outcome.body,
@@ -668,10 +671,21 @@ fn interpret(
         Some(other) => Some(redact(&other.to_string(), password)),
     };
     let code = code.to_owned();
-    if status_info(&code).is_none() {
-        tracing::debug!(method, status = %code, "VoIP.ms answered with a status the SDK does not know");
-    }
+    let mut body = body;
+    redact_value(&mut body, password);
     Err(ApiError::new(method, code, message, body).into())
+}
+
+/// Redacts `password` from every string of an error body (in case VoIP.ms echoes the request).
+fn redact_value(value: &mut Value, password: &str) {
+    match value {
+        Value::String(s) if !password.is_empty() && s.contains(password) => {
+            *s = redact(s, password);
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| redact_value(v, password)),
+        Value::Object(map) => map.values_mut().for_each(|v| redact_value(v, password)),
+        _ => {}
+    }
 }
 
 fn decode_error(method: &str, error: DecodeError) -> Error {

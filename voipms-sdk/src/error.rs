@@ -134,15 +134,15 @@ impl BodyProblem {
         match self {
             BodyProblem::NotJson => format!(
                 "VoIP.ms answered (HTTP {http_status}) with a non-JSON page instead of an API \
-                 response, usually an error page from its proxy during an outage; try again later"
+                 response, usually an error page from its proxy during an outage; try again later."
             ),
             BodyProblem::NotObject => format!(
                 "VoIP.ms answered (HTTP {http_status}) with JSON that is not an object, which is \
-                 not an API response; check the base URL"
+                 not an API response; check the base URL."
             ),
             BodyProblem::NoStatus => format!(
                 "VoIP.ms answered (HTTP {http_status}) with a JSON object that has no `status` \
-                 field, which is not an API response; check the base URL"
+                 field, which is not an API response; check the base URL."
             ),
         }
     }
@@ -332,10 +332,12 @@ fn http_meaning(status: u16) -> &'static str {
         524 => "Cloudflare: VoIP.ms took too long to answer",
         525 | 526 => "Cloudflare: TLS failure towards VoIP.ms",
         527..=530 => "Cloudflare error",
-        300..=399 => "redirect",
-        400..=499 => "client error",
-        500..=599 => "server error",
-        _ => "unexpected status",
+        _ => match status / 100 {
+            3 => "redirect",
+            4 => "client error",
+            5 => "server error",
+            _ => "unexpected status",
+        },
     }
 }
 

@@ -208,9 +208,12 @@ impl Transport for HttpTransport {
     }
 }
 
-/// Makes `ring` the process's rustls crypto provider unless one is installed already (reqwest is
-/// built without a provider of its own).
-fn install_crypto_provider() {
+/// Makes `ring` the process's rustls crypto provider unless one is installed already.
+///
+/// This crate builds reqwest without a provider of its own, and reqwest panics when it builds a
+/// client with none installed. [`HttpTransport::new`] calls this; call it yourself before building
+/// a `reqwest::Client` for [`ClientBuilder::reqwest_client`](crate::ClientBuilder::reqwest_client).
+pub fn install_crypto_provider() {
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         // Losing a race with another thread installing one is fine.
         let _ = rustls::crypto::ring::default_provider().install_default();

@@ -483,7 +483,7 @@ pub static METHODS: &[Method] = &[
     },
     Method {
         name: "assignDIDvPRI",
-        rust_name: "assign_di_dv_pri",
+        rust_name: "assign_did_vpri",
         category: "vpri",
         summary: "Attach a per-minute DID to a virtual PRI.",
         description: "Only DIDs on per-minute billing can join a vPRI; a flat-rate DID is refused. The answer echoes the vPRI id and the DID, and gives the monthly amount the vPRI adds for it, so treat the call as a purchase. Undo it with removeDIDvPRI.",
@@ -7545,7 +7545,7 @@ pub static METHODS: &[Method] = &[
     },
     Method {
         name: "getDIDvPRI",
-        rust_name: "get_di_dv_pri",
+        rust_name: "get_did_vpri",
         category: "vpri",
         summary: "List the DIDs attached to a virtual PRI.",
         description: "",
@@ -16608,7 +16608,7 @@ pub static METHODS: &[Method] = &[
     },
     Method {
         name: "removeDIDvPRI",
-        rust_name: "remove_di_dv_pri",
+        rust_name: "remove_did_vpri",
         category: "vpri",
         summary: "Detach a DID from a virtual PRI.",
         description: "The DID stays on the account; it just stops sharing the vPRI's channels. The answer echoes the vPRI id and the removed DID.",

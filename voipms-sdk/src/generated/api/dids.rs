@@ -2657,6 +2657,7 @@ impl crate::Client {
     /// Purchase one or more city numbers abroad from a listed location.
     ///
     /// Shortcut for `client.send(&OrderDidInternationalGeographic::new(..))`; optional parameters: `.with(|r| r.param(..))`.
+    #[allow(clippy::too_many_arguments)]
     pub fn order_did_international_geographic(
         &self,
         location_id: impl Into<String>,
@@ -2898,6 +2899,7 @@ impl crate::Client {
     /// Purchase one or more nationwide numbers abroad from a listed location.
     ///
     /// Shortcut for `client.send(&OrderDidInternationalNational::new(..))`; optional parameters: `.with(|r| r.param(..))`.
+    #[allow(clippy::too_many_arguments)]
     pub fn order_did_international_national(
         &self,
         location_id: impl Into<String>,

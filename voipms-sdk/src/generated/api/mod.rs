@@ -233,7 +233,7 @@ pub fn decode_by_name(
         #[cfg(feature = "reseller")]
         "addPayment" => Some(decode_boxed::<reseller::AddPaymentResponse>(body)),
         #[cfg(feature = "vpri")]
-        "assignDIDvPRI" => Some(decode_boxed::<vpri::AssignDiDvPriResponse>(body)),
+        "assignDIDvPRI" => Some(decode_boxed::<vpri::AssignDidVpriResponse>(body)),
         #[cfg(feature = "dids")]
         "backOrderDIDCAN" => Some(decode_boxed::<dids::BackOrderDidCanResponse>(body)),
         #[cfg(feature = "dids")]
@@ -449,7 +449,7 @@ pub fn decode_by_name(
         #[cfg(feature = "dids")]
         "getDIDsUSA" => Some(decode_boxed::<dids::GetDidsUsaResponse>(body)),
         #[cfg(feature = "vpri")]
-        "getDIDvPRI" => Some(decode_boxed::<vpri::GetDiDvPriResponse>(body)),
+        "getDIDvPRI" => Some(decode_boxed::<vpri::GetDidVpriResponse>(body)),
         #[cfg(feature = "disa")]
         "getDISAs" => Some(decode_boxed::<disa::GetDisasResponse>(body)),
         #[cfg(feature = "reference")]
@@ -697,7 +697,7 @@ pub fn decode_by_name(
         #[cfg(feature = "dids")]
         "orderVanity" => Some(decode_boxed::<dids::OrderVanityResponse>(body)),
         #[cfg(feature = "vpri")]
-        "removeDIDvPRI" => Some(decode_boxed::<vpri::RemoveDiDvPriResponse>(body)),
+        "removeDIDvPRI" => Some(decode_boxed::<vpri::RemoveDidVpriResponse>(body)),
         #[cfg(feature = "dids")]
         "searchDIDsCAN" => Some(decode_boxed::<dids::SearchDidsCanResponse>(body)),
         #[cfg(feature = "dids")]

@@ -6,11 +6,11 @@
 ///
 /// Wire method `assignDIDvPRI`; effect: billable.
 #[derive(Debug, Clone, PartialEq)]
-pub struct AssignDiDvPri {
+pub struct AssignDidVpri {
     did: String,
     vpri: i64,
 }
-impl AssignDiDvPri {
+impl AssignDidVpri {
     /// Builds the request from its required parameters:
     /// - `did`: The DID to attach, digits only; it must be one of your per-minute DIDs (see getDIDsInfo). Example: `5551234567`.
     /// - `vpri`: Id of the target vPRI, as listed by getVPRIs. Example: `100112`.
@@ -18,8 +18,8 @@ impl AssignDiDvPri {
         Self { did: did.into(), vpri }
     }
 }
-impl crate::request::Request for AssignDiDvPri {
-    type Response = AssignDiDvPriResponse;
+impl crate::request::Request for AssignDidVpri {
+    type Response = AssignDidVpriResponse;
     const METHOD: &'static str = "assignDIDvPRI";
     fn spec() -> &'static crate::catalog::Method {
         &crate::catalog::METHODS[5usize]
@@ -38,19 +38,19 @@ impl crate::request::Request for AssignDiDvPri {
 impl crate::Client {
     /// Attach a per-minute DID to a virtual PRI.
     ///
-    /// Shortcut for `client.send(&AssignDiDvPri::new(..))`; optional parameters: `.with(|r| r.param(..))`.
-    pub fn assign_di_dv_pri(
+    /// Shortcut for `client.send(&AssignDidVpri::new(..))`; optional parameters: `.with(|r| r.param(..))`.
+    pub fn assign_did_vpri(
         &self,
         did: impl Into<String>,
         vpri: i64,
-    ) -> crate::Call<'_, AssignDiDvPri> {
-        crate::Call::new(self, AssignDiDvPri::new(did, vpri))
+    ) -> crate::Call<'_, AssignDidVpri> {
+        crate::Call::new(self, AssignDidVpri::new(did, vpri))
     }
 }
 /// The payload of a successful `assignDIDvPRI` response.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
-pub struct AssignDiDvPriResponse {
+pub struct AssignDidVpriResponse {
     /// `vpri`: Id of the vPRI the DID was added to.
     pub vpri: Option<String>,
     /// `DIDAdded`: The DID that was attached.
@@ -58,7 +58,7 @@ pub struct AssignDiDvPriResponse {
     /// `monthly`: Monthly amount charged for this DID on the vPRI.
     pub monthly: Option<crate::Decimal>,
 }
-impl crate::decode::Decode for AssignDiDvPriResponse {
+impl crate::decode::Decode for AssignDidVpriResponse {
     fn decode(
         value: &serde_json::Value,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
@@ -76,18 +76,18 @@ impl crate::decode::Decode for AssignDiDvPriResponse {
 ///
 /// Wire method `getDIDvPRI`; effect: read.
 #[derive(Debug, Clone, PartialEq)]
-pub struct GetDiDvPri {
+pub struct GetDidVpri {
     vpri: i64,
 }
-impl GetDiDvPri {
+impl GetDidVpri {
     /// Builds the request from its required parameters:
     /// - `vpri`: Id of the vPRI whose DIDs you want, as listed by getVPRIs. Example: `100112`.
     pub fn new(vpri: i64) -> Self {
         Self { vpri }
     }
 }
-impl crate::request::Request for GetDiDvPri {
-    type Response = GetDiDvPriResponse;
+impl crate::request::Request for GetDidVpri {
+    type Response = GetDidVpriResponse;
     const METHOD: &'static str = "getDIDvPRI";
     fn spec() -> &'static crate::catalog::Method {
         &crate::catalog::METHODS[85usize]
@@ -102,19 +102,19 @@ impl crate::request::Request for GetDiDvPri {
 impl crate::Client {
     /// List the DIDs attached to a virtual PRI.
     ///
-    /// Shortcut for `client.send(&GetDiDvPri::new(..))`; optional parameters: `.with(|r| r.param(..))`.
-    pub fn get_di_dv_pri(&self, vpri: i64) -> crate::Call<'_, GetDiDvPri> {
-        crate::Call::new(self, GetDiDvPri::new(vpri))
+    /// Shortcut for `client.send(&GetDidVpri::new(..))`; optional parameters: `.with(|r| r.param(..))`.
+    pub fn get_did_vpri(&self, vpri: i64) -> crate::Call<'_, GetDidVpri> {
+        crate::Call::new(self, GetDidVpri::new(vpri))
     }
 }
 /// The payload of a successful `getDIDvPRI` response.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
-pub struct GetDiDvPriResponse {
+pub struct GetDidVpriResponse {
     /// `dids`: The DIDs currently attached to the vPRI, as digit strings.
     pub dids: Vec<String>,
 }
-impl crate::decode::Decode for GetDiDvPriResponse {
+impl crate::decode::Decode for GetDidVpriResponse {
     fn decode(
         value: &serde_json::Value,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
@@ -234,11 +234,11 @@ impl crate::decode::Decode for GetVprisResponse {
 ///
 /// Wire method `removeDIDvPRI`; effect: destructive.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RemoveDiDvPri {
+pub struct RemoveDidVpri {
     vpri: Option<i64>,
     did: String,
 }
-impl RemoveDiDvPri {
+impl RemoveDidVpri {
     /// Builds the request from its required parameters:
     /// - `did`: The DID to detach, digits only. Example: `5551234567`.
     pub fn new(did: impl Into<String>) -> Self {
@@ -253,8 +253,8 @@ impl RemoveDiDvPri {
         self
     }
 }
-impl crate::request::Request for RemoveDiDvPri {
-    type Response = RemoveDiDvPriResponse;
+impl crate::request::Request for RemoveDidVpri {
+    type Response = RemoveDidVpriResponse;
     const METHOD: &'static str = "removeDIDvPRI";
     fn spec() -> &'static crate::catalog::Method {
         &crate::catalog::METHODS[175usize]
@@ -272,24 +272,24 @@ impl crate::request::Request for RemoveDiDvPri {
 impl crate::Client {
     /// Detach a DID from a virtual PRI.
     ///
-    /// Shortcut for `client.send(&RemoveDiDvPri::new(..))`; optional parameters: `.with(|r| r.param(..))`.
-    pub fn remove_di_dv_pri(
+    /// Shortcut for `client.send(&RemoveDidVpri::new(..))`; optional parameters: `.with(|r| r.param(..))`.
+    pub fn remove_did_vpri(
         &self,
         did: impl Into<String>,
-    ) -> crate::Call<'_, RemoveDiDvPri> {
-        crate::Call::new(self, RemoveDiDvPri::new(did))
+    ) -> crate::Call<'_, RemoveDidVpri> {
+        crate::Call::new(self, RemoveDidVpri::new(did))
     }
 }
 /// The payload of a successful `removeDIDvPRI` response.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
-pub struct RemoveDiDvPriResponse {
+pub struct RemoveDidVpriResponse {
     /// `vpri`: Id of the vPRI the DID was removed from.
     pub vpri: Option<String>,
     /// `DIDRemoved`: The DID that was detached.
     pub did_removed: Option<String>,
 }
-impl crate::decode::Decode for RemoveDiDvPriResponse {
+impl crate::decode::Decode for RemoveDidVpriResponse {
     fn decode(
         value: &serde_json::Value,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
