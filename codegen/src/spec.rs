@@ -1221,11 +1221,26 @@ fn is_date(t: &str) -> bool {
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return false;
     }
-    let num = |r: std::ops::Range<usize>| t[r].parse::<u32>().ok();
-    match (num(0..4), num(5..7), num(8..10)) {
-        (Some(_), Some(m), Some(d)) => (1..=12).contains(&m) && (1..=31).contains(&d),
-        _ => false,
-    }
+    let num = |r: std::ops::Range<usize>| {
+        let s = &t[r];
+        if s.bytes().all(|c| c.is_ascii_digit()) {
+            s.parse::<u32>().ok()
+        } else {
+            None
+        }
+    };
+    let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) else {
+        return false;
+    };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&d)
 }
 
 fn is_datetime(t: &str) -> bool {
@@ -1237,10 +1252,13 @@ fn is_datetime(t: &str) -> bool {
         return false;
     }
     let parts: Vec<&str> = rest.split(':').collect();
+    let limits = [23u32, 59, 59];
     (parts.len() == 2 || parts.len() == 3)
-        && parts
-            .iter()
-            .all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit()))
+        && parts.iter().zip(limits).all(|(p, max)| {
+            p.len() == 2
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && p.parse::<u32>().is_ok_and(|v| v <= max)
+        })
 }
 
 fn check_global(cx: &mut Ctx, categories: &[Category]) {
@@ -1303,5 +1321,23 @@ impl Method {
     /// A parameter by wire name.
     pub fn param(&self, name: &str) -> Option<&Param> {
         self.params.iter().find(|p| p.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_dates_must_exist_on_the_calendar() {
+        assert!(is_date("2024-02-29"));
+        assert!(!is_date("2023-02-29"));
+        assert!(!is_date("2024-02-30"));
+        assert!(!is_date("2024-13-01"));
+        assert!(!is_date("2024-1-01"));
+        assert!(is_datetime("2024-02-29 23:59:59"));
+        assert!(is_datetime("2024-02-29 08:05"));
+        assert!(!is_datetime("2024-02-29 25:99:99"));
+        assert!(!is_datetime("2024-02-29 12:60:00"));
     }
 }
