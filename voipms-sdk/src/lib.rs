@@ -21,10 +21,43 @@ mod client;
 pub mod decode;
 mod error;
 pub mod request;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 pub mod scalars;
 pub mod status;
 pub mod transport;
 pub mod wire;
+
+// Hand-written helpers over the typed API (each gated on the categories it uses).
+#[cfg(all(feature = "account", feature = "dids"))]
+pub mod account;
+#[cfg(feature = "cdr")]
+pub mod cdr;
+pub mod dates;
+#[cfg(all(feature = "callerid_filtering", feature = "phonebook"))]
+pub mod filters;
+pub mod numbers;
+// With only some categories compiled, parts of the shared helper machinery go unused.
+#[cfg_attr(not(feature = "full"), allow(dead_code))]
+pub mod ops;
+#[cfg(feature = "phonebook")]
+pub mod phonebook;
+#[cfg(all(feature = "call_recordings", feature = "cdr"))]
+pub mod recordings;
+#[cfg(feature = "sms")]
+pub mod sms;
+#[cfg(all(
+    feature = "phonebook",
+    feature = "callerid_filtering",
+    feature = "cdr",
+    feature = "dids",
+    feature = "account",
+    feature = "sms"
+))]
+pub mod spam;
+#[cfg(feature = "phonebook")]
+#[cfg_attr(not(feature = "full"), allow(dead_code))]
+mod steps;
 
 pub use client::{
     Call, Client, ClientBuilder, Credentials, DEFAULT_BASE_URL, ENV_PASSWORD, ENV_URL,
@@ -34,6 +67,32 @@ pub use error::{ApiError, BodyProblem, Error, TransportKind};
 pub use request::{Request, Response};
 pub use scalars::{Base64, Date, DateTime, Decimal, Limit};
 pub use wire::Params;
+
+// The main types of the hand-written helpers.
+#[cfg(all(feature = "account", feature = "dids"))]
+pub use account::{Account, Balance, Did};
+#[cfg(feature = "cdr")]
+pub use cdr::{CdrExport, CdrProgress, CdrQuery, CdrStream};
+pub use dates::DateRange;
+#[cfg(all(feature = "callerid_filtering", feature = "phonebook"))]
+pub use filters::{Filter, FilterAction, FilterRule, Filters};
+pub use numbers::{CallerId, InvalidNumber, NumberKind, PhoneNumber};
+pub use ops::{ApiCall, CallOutcome, DryRun, OpError, PlannedCall};
+#[cfg(feature = "phonebook")]
+pub use phonebook::{OrphanEntries, Phonebook, PhonebookOptions};
+#[cfg(all(feature = "call_recordings", feature = "cdr"))]
+pub use recordings::Recordings;
+#[cfg(feature = "sms")]
+pub use sms::{Media, Messaging, SmsLength};
+#[cfg(all(
+    feature = "phonebook",
+    feature = "callerid_filtering",
+    feature = "cdr",
+    feature = "dids",
+    feature = "account",
+    feature = "sms"
+))]
+pub use spam::{SpamGuard, SpamOptions};
 
 /// The date/time library used in the public API.
 pub use chrono;

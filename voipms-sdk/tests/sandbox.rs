@@ -1,0 +1,1745 @@
+//! The sandbox against the SDK: every method over real HTTP, the quirks, the stateful flows, fault
+//! injection, concurrency, persistence and credentials.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde_json::Value;
+use voipms_sdk::catalog::{self, METHODS, Method, ParamKind};
+use voipms_sdk::sandbox::{
+    Fault, FaultRule, Faults, LostReply, RequestEncoding, Sandbox, SandboxConfig, SandboxError,
+    SandboxRequest,
+};
+use voipms_sdk::{Client, Error, Params, RetryPolicy, TransportKind};
+
+/// A "today" that puts the spec examples' dates (June 2025) inside the call history.
+fn today() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2025, 7, 15).unwrap()
+}
+
+const SECRET: &str = "Zq9-very-private-pw";
+
+fn config() -> SandboxConfig {
+    SandboxConfig {
+        today: Some(today()),
+        password: SECRET.into(),
+        ..SandboxConfig::default()
+    }
+}
+
+fn fast_retries() -> RetryPolicy {
+    RetryPolicy {
+        max_retries: 3,
+        base_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(5),
+        rate_limit_delay: Duration::from_millis(5),
+    }
+}
+
+fn http_client(sb: &Sandbox, url: &str, retry: RetryPolicy) -> Client {
+    Client::builder()
+        .credentials(sb.username(), sb.password())
+        .base_url(url)
+        .retry(retry)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+fn p<const N: usize>(pairs: [(&'static str, &str); N]) -> Params {
+    pairs.into_iter().collect()
+}
+
+fn status_of(e: &Error) -> String {
+    e.status()
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("{e}"))
+}
+
+/// A valid value for a required parameter: its example, or one of its kind.
+fn value_for(param: &catalog::Param) -> String {
+    if let Some(v) = param.example {
+        return v.to_owned();
+    }
+    match param.kind {
+        ParamKind::String => "Sandbox test".into(),
+        ParamKind::Integer => "1".into(),
+        ParamKind::Decimal => "1.00".into(),
+        ParamKind::Flag => "1".into(),
+        ParamKind::YesNo => "yes".into(),
+        ParamKind::Date => "2025-07-01".into(),
+        ParamKind::DateTime => "2025-07-01 10:00:00".into(),
+        ParamKind::Enum => param.values[0].value.into(),
+        ParamKind::Routing => "sys:hangup".into(),
+        ParamKind::List { .. } => "1".into(),
+        ParamKind::Base64 => "JVBERi0xLjQK".into(),
+        ParamKind::Phone => "5559876543".into(),
+        ParamKind::Email => "demo@example.com".into(),
+        ParamKind::Url => "https://example.com/".into(),
+        ParamKind::TzOffset => "-5".into(),
+        ParamKind::Timezone => "America/New_York".into(),
+    }
+}
+
+fn required_params(m: &Method) -> Params {
+    m.params
+        .iter()
+        .filter(|p| p.required)
+        .map(|p| (p.name, value_for(p)))
+        .collect()
+}
+
+async fn first_recording(client: &Client) -> String {
+    let body = client
+        .call(
+            "getCallRecordings",
+            p([
+                ("account", "all"),
+                ("date_from", "2025-04-01"),
+                ("date_to", "2025-07-15"),
+            ]),
+        )
+        .await
+        .unwrap();
+    body["recordings"][0]["callrecording"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn all_226_methods_over_http_decode() {
+    let sb = Sandbox::new(config());
+    let server = sb.serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let client = http_client(&sb, &server.url(), RetryPolicy::none());
+    let recording = first_recording(&client).await;
+    // Ids the seeded account holds where a spec example names something that is created by the
+    // call itself, or that the call would refuse to delete.
+    let overrides: &[(&str, &str, &str)] = &[
+        ("createSubAccount", "username", "Lobby"),
+        ("createSubAccount", "password", "Lobby2025pw"),
+        ("createVoicemail", "digits", "1002"),
+        ("delSubAccount", "id", "99788"),
+        ("getCDR", "answered", "1"),
+        ("getResellerCDR", "answered", "1"),
+        // These cost more than the seeded balance holds: validate only.
+        ("orderDIDInternationalNational", "test", "1"),
+        ("orderDIDInternationalTollFree", "test", "1"),
+        ("delForwarding", "forwarding", "18635"),
+        ("getCallRecording", "callrecording", &recording),
+        ("delCallRecording", "callrecording", &recording),
+        ("sendCallRecordingEmail", "callrecording", &recording),
+    ];
+    assert_eq!(METHODS.len(), 226);
+    let mut failures = Vec::new();
+    let mut empty = Vec::new();
+    for m in METHODS {
+        sb.reset();
+        let mut params = required_params(m);
+        for (method, name, value) in overrides {
+            if *method == m.name {
+                params.push(*name, *value);
+            }
+        }
+        match client.call_with_effect(m.name, m.effect, &params).await {
+            Ok(outcome) if outcome.empty => {
+                empty.push(format!("{} → {}", m.name, outcome.status()))
+            }
+            Ok(outcome) => {
+                assert!(
+                    !outcome.body.to_string().contains(SECRET),
+                    "{} leaked the password",
+                    m.name
+                );
+                match voipms_sdk::api::decode_by_name(m.name, &outcome.body) {
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => failures.push(format!("{}: decode: {e}", m.name)),
+                    None => failures.push(format!("{}: no typed decoder", m.name)),
+                }
+            }
+            Err(e) => failures.push(format!("{}: {}", m.name, status_of(&e))),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    // Empty answers are allowed (the method's documented `no_*` status) but must stay rare.
+    assert!(empty.len() < 10, "too many empty answers: {empty:?}");
+    assert_eq!(sb.call_counts().values().sum::<u64>(), sb.total_calls());
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn missing_required_params_give_their_status() {
+    let sb = Sandbox::new(config());
+    let client = sb
+        .client_builder()
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let cases: &[(&str, &str, &str)] = &[
+        ("sendSMS", "did", "missing_did"),
+        ("sendSMS", "message", "message_empty"),
+        ("getCDR", "date_from", "missing_from_date"),
+        ("getCDR", "timezone", "missing_timezone"),
+        ("setPhonebook", "name", "missing_name"),
+        ("setPhonebook", "number", "missing_number"),
+        ("delPhonebook", "phonebook", "missing_phonebook"),
+        ("setCallerIDFiltering", "callerid", "missing_callerid"),
+        ("setCallerIDFiltering", "routing", "missing_routing"),
+        ("delCallerIDFiltering", "filtering", "missing_filter"),
+        ("setForwarding", "phone_number", "missing_phonenumber"),
+        ("createVoicemail", "attach_message", "missing_attachmessage"),
+        ("getCallRecording", "callrecording", "missing_callrecording"),
+        ("setDIDRouting", "routing", "missing_routing"),
+        (
+            "getVoicemailMessageFile",
+            "message_num",
+            "missing_message_num",
+        ),
+    ];
+    for (method, drop, want) in cases {
+        let m = catalog::method(method).unwrap();
+        let mut params = required_params(m);
+        params.remove(drop);
+        let err = client.call(method, params).await.unwrap_err();
+        assert_eq!(status_of(&err), *want, "{method} without {drop}");
+        assert!(err.api_error().unwrap().message().is_some());
+    }
+    // Every method: leaving out its first required parameter is refused with a missing status.
+    for m in METHODS {
+        let Some(first) = m.params.iter().find(|p| p.required) else {
+            continue;
+        };
+        let mut params = required_params(m);
+        params.remove(first.name);
+        let err = client.call(m.name, params).await.unwrap_err();
+        let s = status_of(&err);
+        assert!(
+            s.starts_with("missing_") || s == "message_empty",
+            "{} without {}: {s}",
+            m.name,
+            first.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn validation_quirks() {
+    let sb = Sandbox::new(config());
+    let client = sb
+        .client_builder()
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let cdr = |from: &'static str, to: &'static str| {
+        p([
+            ("date_from", from),
+            ("date_to", to),
+            ("timezone", "-5"),
+            ("answered", "1"),
+        ])
+    };
+    let err = |r: Result<Value, Error>| status_of(&r.unwrap_err());
+    assert_eq!(
+        err(client.call("getCDR", cdr("2025-01-01", "2025-06-30")).await),
+        "invalid_daterange"
+    );
+    assert_eq!(
+        err(client.call("getCDR", cdr("2025-06-30", "2025-06-01")).await),
+        "invalid_date_from"
+    );
+    assert_eq!(
+        err(client.call("getCDR", cdr("2025-06-31", "2025-07-01")).await),
+        "invalid_date"
+    );
+    let none = p([
+        ("date_from", "2025-06-01"),
+        ("date_to", "2025-06-30"),
+        ("timezone", "-5"),
+        ("answered", "0"),
+        ("noanswer", "0"),
+    ]);
+    assert_eq!(err(client.call("getCDR", none).await), "no_callstatus");
+    // Flags take 1/0 and true/false; 92 days is still fine.
+    let ok = p([
+        ("date_from", "2025-04-01"),
+        ("date_to", "2025-07-02"),
+        ("timezone", "-5"),
+        ("answered", "true"),
+    ]);
+    let body = client.call("getCDR", ok).await.unwrap();
+    assert!(
+        body["cdr"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["disposition"] == "ANSWERED")
+    );
+    assert_eq!(
+        err(client
+            .call(
+                "getCDR",
+                p([
+                    ("date_from", "2025-06-01"),
+                    ("date_to", "2025-06-02"),
+                    ("timezone", "14"),
+                    ("answered", "1")
+                ])
+            )
+            .await),
+        "invalid_timezone"
+    );
+    // Unknown method, bad enum, bad routing, phone forms.
+    assert_eq!(
+        err(client.call("getBalanse", Params::new()).await),
+        "invalid_method"
+    );
+    assert_eq!(
+        err(client
+            .call("getDTMFModes", p([("dtmf_mode", "loud")]))
+            .await),
+        "invalid_dtmfmode"
+    );
+    assert_eq!(
+        err(client
+            .call(
+                "setDIDRouting",
+                p([("did", "5551234567"), ("routing", "pbx:1")])
+            )
+            .await),
+        "invalid_routing_header"
+    );
+    for did in [
+        "555.123.4567",
+        "+15551234567",
+        "(555) 123-4567",
+        "1-555-123-4567",
+    ] {
+        let body = client.call("getDIDsInfo", p([("did", did)])).await.unwrap();
+        assert_eq!(body["dids"][0]["did"], "5551234567", "{did}");
+    }
+    assert_eq!(
+        err(client.call("getDIDsInfo", p([("did", "555-1234")])).await),
+        "invalid_did"
+    );
+    assert_eq!(
+        err(client
+            .call(
+                "setDIDRouting",
+                p([("did", "5550000000"), ("routing", "sys:busy")])
+            )
+            .await),
+        "invalid_did"
+    );
+    // Wire realism.
+    let dids = client.call("getDIDsInfo", Params::new()).await.unwrap();
+    assert_eq!(dids["dids"][0]["sms_available"], 1);
+    assert_eq!(dids["dids"][0]["sms_enabled"], "1");
+    let balance = client
+        .call("getBalance", p([("advanced", "1")]))
+        .await
+        .unwrap();
+    assert!(balance["balance"]["current_balance"].is_string());
+    assert!(
+        balance["balance"]["calls_total"]
+            .as_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            > 1000
+    );
+    let file = client
+        .call("getRecordingFile", p([("recording", "7567")]))
+        .await
+        .unwrap();
+    assert!(
+        file["recordings"].is_object(),
+        "one-item file lists are a bare object"
+    );
+    let vm = client
+        .call(
+            "getVoicemailMessageFile",
+            p([
+                ("mailbox", "1001"),
+                ("folder", "INBOX"),
+                ("message_num", "1"),
+            ]),
+        )
+        .await
+        .unwrap();
+    assert!(vm["message"].is_object());
+    let ip = client.call("getIP", Params::new()).await.unwrap();
+    assert_eq!(ip["ip"], "203.0.113.10");
+    // An empty list is the method's `no_*` status.
+    let outcome = client
+        .call_with_effect(
+            "getPhonebook",
+            catalog::Effect::Read,
+            &p([("name", "nobody at all")]),
+        )
+        .await
+        .unwrap();
+    assert!(outcome.empty);
+    assert_eq!(outcome.status(), "no_phonebook");
+    // Reference data.
+    let tz = client.call("getTimezones", Params::new()).await.unwrap();
+    let zones: Vec<&str> = tz["timezones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|z| z["value"].as_str().unwrap())
+        .collect();
+    assert!(zones.contains(&"US/Pacific-New") && zones.contains(&"America/New_York"));
+    let servers = client
+        .call("getServersInfo", p([("server_pop", "73")]))
+        .await
+        .unwrap();
+    assert_eq!(servers["servers"][0]["server_hostname"], "newyork7.voip.ms");
+    assert!(
+        client.call("getCountries", Params::new()).await.unwrap()["countries"]
+            .as_array()
+            .unwrap()
+            .len()
+            > 240
+    );
+}
+
+#[tokio::test]
+async fn raw_http_semantics() {
+    let sb = Sandbox::new(config());
+    let server = sb.serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    voipms_sdk::transport::install_crypto_provider();
+    let http = reqwest::Client::new();
+    let url = server.url();
+    let auth = [
+        ("api_username", sb.username()),
+        ("api_password", sb.password()),
+    ];
+    let with = |pairs: &[(&str, &str)]| {
+        let mut u = reqwest::Url::parse(&url).unwrap();
+        u.query_pairs_mut().extend_pairs(pairs);
+        u
+    };
+    let json = |bytes: bytes::Bytes| serde_json::from_slice::<Value>(&bytes).unwrap();
+    // urlencoded POST: HTTP 500 with a SOAP fault, as the live service answers.
+    let form = format!(
+        "api_username={}&api_password={}&method=getBalance",
+        sb.username().replace('@', "%40"),
+        sb.password()
+    );
+    let r = http
+        .post(&url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 500);
+    assert!(r.text().await.unwrap().contains("SOAP-ENV:Fault"));
+    // Multipart POST works.
+    let form = reqwest::multipart::Form::new()
+        .text("api_username", sb.username().to_owned())
+        .text("api_password", sb.password().to_owned())
+        .text("method", "getBalance");
+    let r = http.post(&url).multipart(form).send().await.unwrap();
+    assert_eq!(json(r.bytes().await.unwrap())["status"], "success");
+    // delConference: an empty body on success.
+    let r = http
+        .get(with(&[
+            auth[0],
+            auth[1],
+            ("method", "delConference"),
+            ("conference", "737"),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.bytes().await.unwrap().is_empty());
+    // sendSMS answers its id as a bare JSON number.
+    let r = http
+        .get(with(&[
+            auth[0],
+            auth[1],
+            ("method", "sendSMS"),
+            ("did", "5551234567"),
+            ("dst", "5559876543"),
+            ("message", "hi"),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    let v = json(r.bytes().await.unwrap());
+    assert!(v["sms"].is_u64(), "{v}");
+    // Missing method, missing credentials, other paths.
+    let r = http.get(with(&[auth[0], auth[1]])).send().await.unwrap();
+    assert_eq!(json(r.bytes().await.unwrap())["status"], "missing_method");
+    let r = http
+        .get(with(&[("method", "getBalance")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        json(r.bytes().await.unwrap())["status"],
+        "missing_credentials"
+    );
+    let r = http
+        .get(url.replace("rest.php", "nothing.php"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    server.shutdown().await;
+    // Only loopback.
+    let e = sb.serve("0.0.0.0:0".parse().unwrap()).await.unwrap_err();
+    assert!(matches!(e, SandboxError::NotLoopback { .. }));
+    assert!(e.to_string().contains("127.0.0.1"), "{e}");
+}
+
+#[tokio::test]
+async fn credentials_and_the_password_never_shows() {
+    let sb = Sandbox::new(config());
+    for (user, pass) in [
+        (sb.username(), "wrong-password"),
+        ("someone@example.com", SECRET),
+    ] {
+        let client = Client::builder()
+            .credentials(user, pass)
+            .transport(sb.transport())
+            .retry(RetryPolicy::none())
+            .build()
+            .unwrap();
+        let e = client.call("getBalance", Params::new()).await.unwrap_err();
+        assert_eq!(status_of(&e), "invalid_credentials");
+        assert!(!format!("{e} {e:?}").contains(SECRET));
+    }
+    // The user name is the account e-mail, any case.
+    let client = Client::builder()
+        .credentials("DEMO@example.com", SECRET)
+        .transport(sb.transport())
+        .build()
+        .unwrap();
+    client.call("getBalance", Params::new()).await.unwrap();
+    // Nothing the sandbox says shows the password.
+    let fields = [
+        ("api_username", sb.username()),
+        ("api_password", SECRET),
+        ("method", "setPhonebook"),
+        ("name", SECRET),
+        ("number", "bad"),
+    ];
+    let req = SandboxRequest {
+        encoding: RequestEncoding::Get,
+        fields: &fields,
+    };
+    assert!(!format!("{req:?}").contains(SECRET));
+    let reply = sb.handle(req);
+    assert!(!String::from_utf8_lossy(&reply.body).contains(SECRET));
+    assert!(!format!("{sb:?} {:?}", config()).contains(SECRET));
+    let dir = temp_dir();
+    let path = dir.join("state.json");
+    sb.save(&path).unwrap();
+    assert!(!std::fs::read_to_string(&path).unwrap().contains(SECRET));
+    std::fs::write(&path, "{not json").unwrap();
+    let e = Sandbox::load(&path, config()).unwrap_err();
+    assert!(matches!(e, SandboxError::Corrupt { .. }));
+    assert!(!e.to_string().contains(SECRET) && e.to_string().contains("delete it"));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn phonebook_groups_and_caller_id_filtering_flow() {
+    let sb = Sandbox::new(config());
+    let client = sb
+        .client_builder()
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let id = |v: &Value, k: &str| v[k].as_str().unwrap().to_owned();
+    // An empty group.
+    let g = client
+        .call("setPhonebookGroup", p([("name", "Telemarketers")]))
+        .await
+        .unwrap();
+    let group = id(&g, "group");
+    let groups = client
+        .call("getPhonebookGroups", p([("group", &group)]))
+        .await
+        .unwrap();
+    assert_eq!(groups["phonebooks"][0]["members"], "");
+    // Entries, one added through the entry's `group`, two through the group's members; the same
+    // number twice is allowed.
+    let a = id(
+        &client
+            .call(
+                "setPhonebook",
+                p([
+                    ("name", "Car warranty"),
+                    ("number", "8445550142"),
+                    ("group", &group),
+                ]),
+            )
+            .await
+            .unwrap(),
+        "phonebook",
+    );
+    let b = id(
+        &client
+            .call(
+                "setPhonebook",
+                p([("name", "Duct cleaning"), ("number", "305.555.0190")]),
+            )
+            .await
+            .unwrap(),
+        "phonebook",
+    );
+    let c = id(
+        &client
+            .call(
+                "setPhonebook",
+                p([
+                    ("name", "Duct cleaning (again)"),
+                    ("number", "+1 305 555 0190"),
+                ]),
+            )
+            .await
+            .unwrap(),
+        "phonebook",
+    );
+    let members = format!("{a};{b};{c}");
+    client
+        .call(
+            "setPhonebookGroup",
+            p([
+                ("group", &group),
+                ("name", "Telemarketers"),
+                ("members", &members),
+            ]),
+        )
+        .await
+        .unwrap();
+    let listed = client
+        .call("getPhonebook", p([("group_name", "Telemarketers")]))
+        .await
+        .unwrap();
+    let rows = listed["phonebooks"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    assert!(
+        rows.iter()
+            .all(|r| r["group"] == group.as_str() && r["group_name"] == "Telemarketers")
+    );
+    assert_eq!(rows[1]["number"], "3055550190");
+    assert_eq!(rows[2]["number"], "3055550190");
+    // Update by id.
+    client
+        .call(
+            "setPhonebook",
+            p([
+                ("phonebook", &a),
+                ("name", "Warranty robot"),
+                ("number", "8445550142"),
+            ]),
+        )
+        .await
+        .unwrap();
+    let one = client
+        .call("getPhonebook", p([("phonebook", &a)]))
+        .await
+        .unwrap();
+    assert_eq!(one["phonebooks"][0]["name"], "Warranty robot");
+    // Block the group.
+    let rule = client
+        .call(
+            "setCallerIDFiltering",
+            p([
+                ("callerid", &format!("p:{group}")),
+                ("did", "all"),
+                ("routing", "sys:hangup"),
+                ("note", "block telemarketers"),
+            ]),
+        )
+        .await
+        .unwrap();
+    let rule_id = id(&rule, "filtering");
+    let again = client
+        .call(
+            "setCallerIDFiltering",
+            p([
+                ("callerid", &format!("p:{group}")),
+                ("did", "all"),
+                ("routing", "sys:busy"),
+            ]),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&again), "used_filter");
+    let rules = client
+        .call("getCallerIDFiltering", p([("filtering", &rule_id)]))
+        .await
+        .unwrap();
+    assert_eq!(rules["filtering"][0]["callerid"], format!("p:{group}"));
+    assert_eq!(rules["filtering"][0]["routing"], "sys:hangup");
+    // Update the rule (note: `filter`, not `filtering`), then a rule for a missing group.
+    client
+        .call(
+            "setCallerIDFiltering",
+            p([
+                ("filter", &rule_id),
+                ("callerid", &format!("p:{group}")),
+                ("did", "5551234567"),
+                ("routing", "sys:noservice"),
+            ]),
+        )
+        .await
+        .unwrap();
+    let bad = client
+        .call(
+            "setCallerIDFiltering",
+            p([
+                ("callerid", "p:999999"),
+                ("did", "all"),
+                ("routing", "sys:hangup"),
+            ]),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&bad), "invalid_callerid");
+    // Deleting an entry takes it out of its groups.
+    client
+        .call("delPhonebook", p([("phonebook", &b)]))
+        .await
+        .unwrap();
+    let groups = client
+        .call("getPhonebookGroups", p([("group", &group)]))
+        .await
+        .unwrap();
+    assert_eq!(groups["phonebooks"][0]["members"], format!("{a};{c}"));
+    let e = client
+        .call(
+            "setPhonebookGroup",
+            p([("group", &group), ("name", "x"), ("members", &b)]),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&e), "invalid_member");
+    // Speed dials are unique.
+    let e = client
+        .call(
+            "setPhonebook",
+            p([
+                ("name", "x"),
+                ("number", "5550001111"),
+                ("speed_dial", "*7501"),
+            ]),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&e), "used_speed_dial");
+    // Forwardings are capped at four.
+    client
+        .call("setForwarding", p([("phone_number", "5550002222")]))
+        .await
+        .unwrap();
+    client
+        .call("setForwarding", p([("phone_number", "5550003333")]))
+        .await
+        .unwrap();
+    let e = client
+        .call("setForwarding", p([("phone_number", "5550004444")]))
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&e), "forwards_exceeded");
+}
+
+#[tokio::test]
+async fn group_member_limit_is_configurable() {
+    let sb = Sandbox::new(SandboxConfig {
+        group_member_limit: 2,
+        ..config()
+    });
+    let client = sb
+        .client_builder()
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let e = client
+        .call(
+            "setPhonebookGroup",
+            p([("name", "Big"), ("members", "32207;32208;19183")]),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&e), "max_phonebook");
+    let e = client
+        .call(
+            "setPhonebook",
+            p([
+                ("name", "Third"),
+                ("number", "5550001234"),
+                ("group", "3220"),
+            ]),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&e), "max_phonebook");
+}
+
+#[tokio::test]
+async fn sms_send_list_limits() {
+    let sb = Sandbox::new(SandboxConfig {
+        sms_daily_limit: 8,
+        ..config()
+    });
+    let client = sb
+        .client_builder()
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let send = |msg: &str| {
+        client.call(
+            "sendSMS",
+            p([
+                ("did", "5551234567"),
+                ("dst", "5559876543"),
+                ("message", msg),
+            ]),
+        )
+    };
+    // 160 bytes pass, 161 do not; é is two bytes, so 80 of them are the limit.
+    send(&"a".repeat(160)).await.unwrap();
+    assert_eq!(
+        status_of(&send(&"a".repeat(161)).await.unwrap_err()),
+        "sms_toolong"
+    );
+    send(&"é".repeat(80)).await.unwrap();
+    let e = send(&format!("{}a", "é".repeat(80))).await.unwrap_err();
+    assert_eq!(status_of(&e), "sms_toolong");
+    assert!(
+        e.api_error()
+            .unwrap()
+            .message()
+            .unwrap()
+            .contains("161 bytes")
+    );
+    assert_eq!(status_of(&send("").await.unwrap_err()), "message_empty");
+    // Not SMS-enabled.
+    let e = client
+        .call(
+            "sendSMS",
+            p([
+                ("did", "5551234568"),
+                ("dst", "5559876543"),
+                ("message", "x"),
+            ]),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&e), "invalid_did");
+    // The sent messages are listed (today by default), newest first, under `sms`.
+    let id = send("Hello from the sandbox").await.unwrap()["sms"]
+        .as_u64()
+        .unwrap();
+    let list = client
+        .call("getSMS", p([("type", "0"), ("contact", "5559876543")]))
+        .await
+        .unwrap();
+    let rows = list["sms"].as_array().unwrap();
+    assert_eq!(rows[0]["id"], id.to_string());
+    assert_eq!(rows[0]["message"], "Hello from the sandbox");
+    let limited = client.call("getSMS", p([("limit", "2")])).await.unwrap();
+    assert_eq!(limited["sms"].as_array().unwrap().len(), 2);
+    // The daily cap.
+    let mut outcome = Ok(Value::Null);
+    for i in 0..20 {
+        outcome = send(&format!("message {i}")).await;
+        if outcome.is_err() {
+            break;
+        }
+    }
+    assert_eq!(status_of(&outcome.unwrap_err()), "limit_reached");
+    // Delete, then it is gone.
+    client
+        .call("deleteSMS", p([("id", &id.to_string())]))
+        .await
+        .unwrap();
+    let gone = client
+        .call_with_effect(
+            "getSMS",
+            catalog::Effect::Read,
+            &p([("sms", &id.to_string())]),
+        )
+        .await
+        .unwrap();
+    assert!(gone.empty);
+    // MMS: the id comes back as a number, the rows under `sms`, media as URLs.
+    let mms = client
+        .call("sendMMS", p([("did", "5551234567"), ("dst", "5559876543"), ("message", "pic"), ("media1", "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")]))
+        .await
+        .unwrap();
+    let mms_id = mms["mms"].as_u64().unwrap().to_string();
+    let listed = client.call("getMMS", p([("mms", &mms_id)])).await.unwrap();
+    assert!(
+        listed["sms"][0]["media"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("https://voip.ms/media/")
+    );
+    let media = client
+        .call("getMediaMMS", p([("id", &mms_id)]))
+        .await
+        .unwrap();
+    assert!(media["media"]["1"].is_string());
+    // The 92-day cap applies to messages too; E.164 dial mode changes the number format.
+    let e = client
+        .call("getSMS", p([("from", "2025-01-01"), ("to", "2025-07-15")]))
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&e), "invalid_daterange");
+    client
+        .call(
+            "setSMS",
+            p([("did", "5551234567"), ("enable", "1"), ("dialmode", "2")]),
+        )
+        .await
+        .unwrap();
+    let e164 = client.call("getSMS", Params::new()).await.unwrap();
+    assert!(e164["sms"][0]["did"].as_str().unwrap().starts_with("+1"));
+    // Billable: the balance went down.
+    let after = client.call("getBalance", Params::new()).await.unwrap();
+    let fresh = Sandbox::new(config())
+        .client()
+        .call("getBalance", Params::new())
+        .await
+        .unwrap();
+    let num = |v: &Value| {
+        v["balance"]["current_balance"]
+            .as_str()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap()
+    };
+    assert!(num(&after) < num(&fresh));
+}
+
+/// Walks the MP3: an ID3v2 tag, then MPEG-1 Layer III frames back to back to the end.
+fn assert_valid_mp3(bytes: &[u8]) {
+    assert_eq!(&bytes[..3], b"ID3", "starts with an ID3 tag");
+    let size = bytes[6..10]
+        .iter()
+        .fold(0usize, |acc, b| (acc << 7) | usize::from(*b));
+    let mut pos = 10 + size;
+    let mut frames = 0;
+    while pos < bytes.len() {
+        let h = &bytes[pos..pos + 4];
+        assert!(h[0] == 0xFF && h[1] & 0xE0 == 0xE0, "frame sync at {pos}");
+        assert_eq!((h[1] >> 3) & 3, 3, "MPEG-1");
+        assert_eq!((h[1] >> 1) & 3, 1, "Layer III");
+        let kbps = [
+            0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
+        ][usize::from(h[2] >> 4)];
+        let rate = [44100, 48000, 32000][usize::from((h[2] >> 2) & 3)];
+        pos += 144 * kbps * 1000 / rate + usize::from((h[2] >> 1) & 1);
+        frames += 1;
+    }
+    assert_eq!(pos, bytes.len());
+    assert!(frames >= 10);
+}
+
+#[tokio::test]
+async fn recordings_page_and_decode() {
+    let sb = Sandbox::new(config());
+    let client = sb
+        .client_builder()
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let page = |start: usize| {
+        let start = start.to_string();
+        let client = client.clone();
+        async move {
+            client
+                .call_with_effect(
+                    "getCallRecordings",
+                    catalog::Effect::Read,
+                    &p([
+                        ("account", "100001_VoIP"),
+                        ("date_from", "2025-03-01"),
+                        ("date_to", "2025-07-15"),
+                        ("start", &start),
+                        ("length", "25"),
+                    ]),
+                )
+                .await
+                .unwrap()
+        }
+    };
+    let mut seen = BTreeSet::new();
+    let mut start = 0;
+    loop {
+        let outcome = page(start).await;
+        if outcome.empty {
+            assert_eq!(outcome.status(), "no_recording");
+            break;
+        }
+        let rows = outcome.body["recordings"].as_array().unwrap().clone();
+        assert!(rows.len() <= 25);
+        for r in &rows {
+            assert!(
+                seen.insert(r["callrecording"].as_str().unwrap().to_owned()),
+                "pages overlap"
+            );
+        }
+        start += rows.len();
+    }
+    assert!(seen.len() > 25, "at least two pages ({})", seen.len());
+    let id = seen.iter().next().unwrap().clone();
+    let typed = client
+        .send(&voipms_sdk::api::GetCallRecording::new(
+            "100001_VoIP",
+            id.clone(),
+        ))
+        .await
+        .unwrap();
+    let audio = base64::engine::general_purpose::STANDARD
+        .decode(typed.base64file.as_deref().unwrap())
+        .unwrap();
+    assert_valid_mp3(&audio);
+    let sent = client
+        .call(
+            "sendCallRecordingEmail",
+            p([
+                ("account", "100001_VoIP"),
+                ("email", "me@example.com"),
+                ("callrecording", &id),
+            ]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(sent["msg"], "Email sent to me@example.com");
+    client
+        .call(
+            "delCallRecording",
+            p([("account", "100001_VoIP"), ("callrecording", &id)]),
+        )
+        .await
+        .unwrap();
+    let e = client
+        .call(
+            "getCallRecording",
+            p([("account", "100001_VoIP"), ("callrecording", &id)]),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&e), "invalid_callrecording");
+}
+
+#[tokio::test]
+async fn cdr_is_realistic_and_deterministic() {
+    let a = Sandbox::new(config());
+    let b = Sandbox::new(config());
+    let other = Sandbox::new(SandboxConfig {
+        seed: 2,
+        ..config()
+    });
+    let params = p([
+        ("date_from", "2025-04-15"),
+        ("date_to", "2025-07-15"),
+        ("timezone", "-5"),
+        ("answered", "1"),
+        ("noanswer", "1"),
+        ("busy", "1"),
+        ("failed", "1"),
+    ]);
+    let get = |sb: &Sandbox| {
+        let client = sb.client();
+        let params = params.clone();
+        async move { client.call("getCDR", params).await.unwrap() }
+    };
+    let (ra, rb, ro) = (get(&a).await, get(&b).await, get(&other).await);
+    assert_eq!(ra, rb, "same seed, same history");
+    assert_ne!(ra, ro, "another seed, another history");
+    let rows = ra["cdr"].as_array().unwrap();
+    assert!(rows.len() > 400, "{} calls in 92 days", rows.len());
+    let ids: Vec<&str> = rows
+        .iter()
+        .map(|r| r["callerid"].as_str().unwrap())
+        .collect();
+    // Neighbour spoofing: same area code and exchange as the first DID (555-123-xxxx).
+    assert!(
+        ids.iter()
+            .any(|c| c.contains("<555123") && !c.contains("5551234567"))
+    );
+    assert!(ids.iter().any(|c| c.contains("SPAM?")));
+    assert!(ids.iter().any(|c| c.contains("<anonymous>")));
+    assert!(ids.iter().any(|c| c.starts_with('"') && c.ends_with('>')));
+    assert!(rows.iter().any(|r| {
+        r["uniqueid"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .any(|ch| ch.is_ascii_alphabetic())
+    }));
+    assert!(
+        rows.iter()
+            .any(|r| r["description"].as_str().unwrap().starts_with("USA")),
+        "outgoing calls"
+    );
+    for d in ["ANSWERED", "NO ANSWER", "BUSY"] {
+        assert!(rows.iter().any(|r| r["disposition"] == d), "{d}");
+    }
+    // Repeat callers: some number calls many times.
+    let mut counts = std::collections::HashMap::new();
+    for c in &ids {
+        *counts.entry(*c).or_insert(0) += 1;
+    }
+    assert!(counts.values().any(|n| *n >= 10));
+    // Newest first, within the range; the timezone shifts the shown times by whole hours.
+    assert!(
+        rows.first().unwrap()["date"].as_str().unwrap()
+            >= rows.last().unwrap()["date"].as_str().unwrap()
+    );
+    let mut shifted = params.clone();
+    shifted.push("timezone", "-4");
+    let rs = a.client().call("getCDR", shifted).await.unwrap();
+    let t0 = chrono::NaiveDateTime::parse_from_str(
+        rows[0]["date"].as_str().unwrap(),
+        "%Y-%m-%d %H:%M:%S",
+    )
+    .unwrap();
+    let t1 = chrono::NaiveDateTime::parse_from_str(
+        rs["cdr"][0]["date"].as_str().unwrap(),
+        "%Y-%m-%d %H:%M:%S",
+    )
+    .unwrap();
+    assert_eq!(t1 - t0, chrono::Duration::hours(1));
+    // Filters: outgoing only, one account.
+    let mut out = params.clone();
+    out.push("calltype", "outgoing");
+    out.push("account", "100001_Home");
+    let outgoing = a.client().call("getCDR", out).await.unwrap();
+    assert!(
+        outgoing["cdr"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["account"] == "100001_Home"
+                && r["destination_type"].as_str().unwrap().starts_with("OUT"))
+    );
+}
+
+#[tokio::test]
+async fn faults_reads_recover_writes_are_not_repeated() {
+    let sb = Sandbox::new(config());
+    let client = sb.client_builder().retry(fast_retries()).build().unwrap();
+    // Reads: each fault once, then the retry succeeds.
+    for fault in [
+        Fault::HttpError(503),
+        Fault::Cloudflare(522),
+        Fault::Varnish,
+        Fault::TruncatedBody,
+        Fault::Timeout(Duration::from_millis(5)),
+        Fault::Status("method_maintenance".into()),
+    ] {
+        sb.reset_counts();
+        sb.set_faults(Faults::new(1).rule(FaultRule::method("getBalance", fault.clone()).first(2)));
+        let body = client.call("getBalance", Params::new()).await.unwrap();
+        assert_eq!(body["status"], "success", "{fault:?}");
+        assert_eq!(sb.call_counts()["getBalance"], 3, "{fault:?}");
+    }
+    // Writes: the reply is lost after the change was made; no retry, exactly one change.
+    for lost in [LostReply::BadGateway, LostReply::Dropped] {
+        sb.reset_counts();
+        sb.set_faults(
+            Faults::new(1).rule(FaultRule::method("setPhonebook", Fault::LostReply(lost))),
+        );
+        let name = format!("Lost reply {lost:?}");
+        let e = client
+            .call(
+                "setPhonebook",
+                p([("name", &name), ("number", "5550009999")]),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, Error::Http { status: 502, .. } | Error::Transport { .. }),
+            "{e}"
+        );
+        assert_eq!(sb.call_counts()["setPhonebook"], 1);
+        sb.set_faults(Faults::default());
+        let found = client
+            .call("getPhonebook", p([("name", &name)]))
+            .await
+            .unwrap();
+        assert_eq!(
+            found["phonebooks"].as_array().unwrap().len(),
+            1,
+            "applied exactly once"
+        );
+    }
+    // A write refused at the door (503) is neither repeated nor applied.
+    sb.reset_counts();
+    sb.set_faults(Faults::new(1).rule(FaultRule::method("sendSMS", Fault::HttpError(503))));
+    let before = client.call("getSMS", p([("type", "0")])).await.unwrap()["sms"]
+        .as_array()
+        .unwrap()
+        .len();
+    let e = client
+        .call(
+            "sendSMS",
+            p([
+                ("did", "5551234567"),
+                ("dst", "5559876543"),
+                ("message", "x"),
+            ]),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Http { status: 503, .. }));
+    assert_eq!(sb.call_counts()["sendSMS"], 1);
+    sb.set_faults(Faults::default());
+    let after = client.call("getSMS", p([("type", "0")])).await.unwrap()["sms"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(before, after);
+    // A timed-out write is not repeated either.
+    sb.reset_counts();
+    sb.set_faults(Faults::new(1).rule(FaultRule::method(
+        "setForwarding",
+        Fault::Timeout(Duration::from_millis(5)),
+    )));
+    let e = client
+        .call("setForwarding", p([("phone_number", "5550001111")]))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Transport {
+                kind: TransportKind::Timeout,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert_eq!(sb.call_counts()["setForwarding"], 1);
+    // The per-minute limit.
+    sb.set_faults(Faults::new(1).rate_limit(5));
+    let strict = sb
+        .client_builder()
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    for _ in 0..5 {
+        strict.call("getIP", Params::new()).await.unwrap();
+    }
+    assert_eq!(
+        status_of(&strict.call("getIP", Params::new()).await.unwrap_err()),
+        "api_limit_exceeded"
+    );
+    // Latency is added.
+    sb.set_faults(Faults::new(1).latency(Duration::from_millis(30)));
+    let t = std::time::Instant::now();
+    strict.call("getIP", Params::new()).await.unwrap();
+    assert!(t.elapsed() >= Duration::from_millis(30));
+    // Chance faults repeat exactly under the same seed.
+    let pattern = |sb: &Sandbox| {
+        sb.set_faults(Faults::new(42).rule(FaultRule::all(Fault::HttpError(500)).chance(0.3)));
+        let c = sb
+            .client_builder()
+            .retry(RetryPolicy::none())
+            .build()
+            .unwrap();
+        async move {
+            let mut out = Vec::new();
+            for _ in 0..40 {
+                out.push(c.call("getIP", Params::new()).await.is_ok());
+            }
+            out
+        }
+    };
+    let first = pattern(&sb).await;
+    let second = pattern(&Sandbox::new(config())).await;
+    assert_eq!(first, second);
+    assert!(first.iter().any(|ok| !ok) && first.iter().any(|ok| *ok));
+    sb.set_faults(Faults::default());
+}
+
+#[tokio::test]
+async fn faults_over_http() {
+    let sb = Sandbox::new(config());
+    let server = sb.serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let client = Client::builder()
+        .credentials(sb.username(), sb.password())
+        .base_url(server.url())
+        .retry(fast_retries())
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    // A read that times out once recovers.
+    sb.set_faults(Faults::new(1).rule(
+        FaultRule::method("getBalance", Fault::Timeout(Duration::from_millis(600))).first(1),
+    ));
+    client.call("getBalance", Params::new()).await.unwrap();
+    assert_eq!(sb.call_counts()["getBalance"], 2);
+    // A write whose connection is dropped after the change: one call, one change.
+    sb.set_faults(Faults::new(1).rule(FaultRule::method(
+        "setPhonebookGroup",
+        Fault::LostReply(LostReply::Dropped),
+    )));
+    let e = client
+        .call("setPhonebookGroup", p([("name", "Dropped reply")]))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Transport { .. }), "{e}");
+    assert_eq!(sb.call_counts()["setPhonebookGroup"], 1);
+    sb.set_faults(Faults::default());
+    let groups = client
+        .call("getPhonebookGroups", p([("name", "Dropped reply")]))
+        .await
+        .unwrap();
+    assert_eq!(groups["phonebooks"].as_array().unwrap().len(), 1);
+    // A Cloudflare page on a read is retried.
+    sb.set_faults(Faults::new(1).rule(FaultRule::all(Fault::Cloudflare(522)).first(1)));
+    client.call("getIP", Params::new()).await.unwrap();
+    sb.set_faults(Faults::default());
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writers_leave_a_consistent_group() {
+    let sb = Sandbox::new(config());
+    let server = sb.serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let client = http_client(&sb, &server.url(), RetryPolicy::none());
+    let group = client
+        .call("setPhonebookGroup", p([("name", "Shared")]))
+        .await
+        .unwrap()["group"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refused = std::sync::Arc::new(AtomicU32::new(0));
+    let mut tasks = Vec::new();
+    for i in 0..32 {
+        let client = client.clone();
+        let group = group.clone();
+        let refused = refused.clone();
+        tasks.push(tokio::spawn(async move {
+            let number = format!("555010{i:04}");
+            let id = client
+                .call(
+                    "setPhonebook",
+                    p([
+                        ("name", &format!("Writer {i}")),
+                        ("number", &number),
+                        ("group", &group),
+                    ]),
+                )
+                .await
+                .unwrap()["phonebook"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            // Read-modify-write of the whole membership, racing the others.
+            let current = client
+                .call("getPhonebookGroups", p([("group", &group)]))
+                .await
+                .unwrap();
+            let mut members: Vec<String> = current["phonebooks"][0]["members"]
+                .as_str()
+                .unwrap()
+                .split(';')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+            if !members.contains(&id) {
+                members.push(id.clone());
+            }
+            let joined = members.join(";");
+            if let Err(e) = client
+                .call(
+                    "setPhonebookGroup",
+                    p([("group", &group), ("name", "Shared"), ("members", &joined)]),
+                )
+                .await
+            {
+                // Another writer deleted an entry this one had read: refused, nothing changed.
+                assert_eq!(status_of(&e), "invalid_member");
+                refused.fetch_add(1, Ordering::Relaxed);
+            }
+            if i % 3 == 0 {
+                client
+                    .call("delPhonebook", p([("phonebook", &id)]))
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let entries = client.call("getPhonebook", Params::new()).await.unwrap();
+    let ids: BTreeSet<String> = entries["phonebooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["phonebook"].as_str().unwrap().to_owned())
+        .collect();
+    let groups = client
+        .call("getPhonebookGroups", Params::new())
+        .await
+        .unwrap();
+    for g in groups["phonebooks"].as_array().unwrap() {
+        let members: Vec<&str> = g["members"]
+            .as_str()
+            .unwrap()
+            .split(';')
+            .filter(|s| !s.is_empty())
+            .collect();
+        let unique: BTreeSet<&str> = members.iter().copied().collect();
+        assert_eq!(unique.len(), members.len(), "no duplicate members");
+        for m in members {
+            assert!(
+                ids.contains(m),
+                "group {} lists deleted entry {m}",
+                g["name"]
+            );
+        }
+    }
+    let writers = entries["phonebooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["name"].as_str().unwrap().starts_with("Writer "))
+        .count();
+    assert_eq!(writers, 32 - 11, "the 11 deleted writers are gone");
+    assert_eq!(sb.call_counts()["setPhonebook"], 32);
+    server.shutdown().await;
+}
+
+fn temp_dir() -> PathBuf {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "voipms-sandbox-test-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn save_load_and_reset() {
+    let dir = temp_dir();
+    let path = dir.join("nested").join("sandbox.json");
+    // A missing file gives a fresh seeded account.
+    let sb = Sandbox::load(&path, config()).unwrap();
+    let client = sb.client();
+    let entry = client
+        .call(
+            "setPhonebook",
+            p([("name", "Persisted"), ("number", "5550007777")]),
+        )
+        .await
+        .unwrap();
+    client
+        .call(
+            "sendSMS",
+            p([
+                ("did", "5551234567"),
+                ("dst", "5550007777"),
+                ("message", "kept"),
+            ]),
+        )
+        .await
+        .unwrap();
+    client
+        .call("delCallerIDFiltering", p([("filtering", "18915")]))
+        .await
+        .unwrap();
+    sb.save(&path).unwrap();
+    let size = std::fs::metadata(&path).unwrap().len();
+    assert!(size > 10_000, "the whole state is saved ({size} bytes)");
+    let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
+    assert_eq!(leftovers.len(), 1, "no temporary file left behind");
+
+    let loaded = Sandbox::load(&path, config()).unwrap();
+    assert_eq!(loaded.today(), today());
+    let c2 = loaded.client();
+    for (method, params) in [
+        ("getPhonebook", Params::new()),
+        ("getSMS", p([("type", "0")])),
+        ("getCallerIDFiltering", Params::new()),
+        ("getBalance", p([("advanced", "1")])),
+        (
+            "getCDR",
+            p([
+                ("date_from", "2025-07-01"),
+                ("date_to", "2025-07-15"),
+                ("timezone", "-5"),
+                ("answered", "1"),
+            ]),
+        ),
+    ] {
+        assert_eq!(
+            client.call(method, params.clone()).await.unwrap(),
+            c2.call(method, params).await.unwrap(),
+            "{method} after a save/load round trip"
+        );
+    }
+    let id = entry["phonebook"].as_str().unwrap();
+    assert_eq!(
+        c2.call("getPhonebook", p([("phonebook", id)]))
+            .await
+            .unwrap()["phonebooks"][0]["name"],
+        "Persisted"
+    );
+
+    // Reset: back to the seeded account, same "today".
+    loaded.reset();
+    let e = c2.call("getPhonebook", p([("phonebook", id)])).await;
+    assert!(
+        matches!(e, Ok(ref v) if v["status"] == "no_phonebook"),
+        "{e:?}"
+    );
+    assert!(
+        c2.call("getCallerIDFiltering", p([("filtering", "18915")]))
+            .await
+            .is_ok()
+    );
+    assert_eq!(loaded.today(), today());
+    let fresh = Sandbox::new(config());
+    assert_eq!(
+        c2.call("getBalance", p([("advanced", "1")])).await.unwrap(),
+        fresh
+            .client()
+            .call("getBalance", p([("advanced", "1")]))
+            .await
+            .unwrap()
+    );
+    // A file from another format version is refused with advice.
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replacen("\"format\":1", "\"format\":99", 1);
+    std::fs::write(&path, text).unwrap();
+    let e = Sandbox::load(&path, config()).unwrap_err();
+    assert!(matches!(e, SandboxError::Version { found: 99, .. }), "{e}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn voicemail_and_dids_are_consistent() {
+    let sb = Sandbox::new(config());
+    let client = sb
+        .client_builder()
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let boxes = client
+        .call("getVoicemails", p([("mailbox", "1001")]))
+        .await
+        .unwrap();
+    let new_before: u32 = boxes["voicemails"][0]["new"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(new_before >= 1);
+    let msgs = client
+        .call(
+            "getVoicemailMessages",
+            p([("mailbox", "1001"), ("folder", "INBOX")]),
+        )
+        .await
+        .unwrap();
+    let first = msgs["messages"][0]["message_num"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    client
+        .call(
+            "markListenedVoicemailMessage",
+            p([
+                ("mailbox", "1001"),
+                ("folder", "INBOX"),
+                ("message_num", &first),
+                ("listened", "yes"),
+            ]),
+        )
+        .await
+        .unwrap();
+    client
+        .call(
+            "moveFolderVoicemailMessage",
+            p([
+                ("mailbox", "1001"),
+                ("folder", "INBOX"),
+                ("message_num", &first),
+                ("new_folder", "Family"),
+            ]),
+        )
+        .await
+        .unwrap();
+    let family = client
+        .call(
+            "getVoicemailMessages",
+            p([("mailbox", "1001"), ("folder", "Family")]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(family["messages"].as_array().unwrap().len(), 1);
+    let e = client
+        .call(
+            "getVoicemailMessageFile",
+            p([
+                ("mailbox", "1001"),
+                ("folder", "INBOX"),
+                ("message_num", "999"),
+            ]),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&e), "message_not_found");
+    let wav = client
+        .call(
+            "getVoicemailMessageFile",
+            p([
+                ("mailbox", "1001"),
+                ("folder", "Family"),
+                ("message_num", "1"),
+                ("format", "wav"),
+            ]),
+        )
+        .await
+        .unwrap();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(wav["message"]["data"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(&bytes[..4], b"RIFF");
+    // DID changes show in getDIDsInfo.
+    client
+        .call(
+            "setDIDRouting",
+            p([("did", "5551234567"), ("routing", "vm:101")]),
+        )
+        .await
+        .unwrap();
+    client
+        .call("setDIDPOP", p([("did", "5551234567"), ("pop", "73")]))
+        .await
+        .unwrap();
+    assert_eq!(
+        status_of(
+            &client
+                .call("setDIDPOP", p([("did", "5551234567"), ("pop", "999")]))
+                .await
+                .unwrap_err()
+        ),
+        "invalid_serverpop"
+    );
+    let did = client
+        .call("getDIDsInfo", p([("did", "5551234567")]))
+        .await
+        .unwrap();
+    assert_eq!(did["dids"][0]["routing"], "vm:101");
+    assert_eq!(did["dids"][0]["pop"], "73");
+    // A sub-account with DIDs cannot go.
+    assert_eq!(
+        status_of(
+            &client
+                .call("delSubAccount", p([("id", "99786")]))
+                .await
+                .unwrap_err()
+        ),
+        "account_with_dids"
+    );
+    // Orders spend the balance and show in the history.
+    client
+        .call(
+            "orderDID",
+            p([
+                ("did", "5552223333"),
+                ("routing", "account:100001_VoIP"),
+                ("pop", "16"),
+                ("dialtime", "60"),
+                ("cnam", "1"),
+                ("billing_type", "1"),
+            ]),
+        )
+        .await
+        .unwrap();
+    let history = client
+        .call(
+            "getTransactionHistory",
+            p([("date_from", "2025-07-15"), ("date_to", "2025-07-15")]),
+        )
+        .await
+        .unwrap();
+    assert!(
+        history["transactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["description"].as_str().unwrap().contains("5552223333"))
+    );
+    assert_eq!(
+        status_of(
+            &client
+                .call(
+                    "orderDID",
+                    p([
+                        ("did", "5552223333"),
+                        ("routing", "sys:busy"),
+                        ("pop", "16"),
+                        ("dialtime", "60"),
+                        ("cnam", "1"),
+                        ("billing_type", "1")
+                    ])
+                )
+                .await
+                .unwrap_err()
+        ),
+        "did_in_use"
+    );
+    let accounts = client.call("getCallAccounts", Params::new()).await.unwrap();
+    assert_eq!(accounts["accounts"][0]["value"], "all");
+    let types = client.call("getCallTypes", Params::new()).await.unwrap();
+    assert!(
+        types["call_types"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["value"] == "5552223333")
+    );
+}
+
+#[test]
+fn handles_are_cheap_shared_and_thread_safe() {
+    fn shared<T: Send + Sync + Clone + 'static>() {}
+    fn sendable<T: Send + 'static>() {}
+    shared::<Sandbox>();
+    sendable::<voipms_sdk::sandbox::ServerHandle>();
+    let a = Sandbox::new(config());
+    let b = a.clone();
+    b.reset_counts();
+    let fields = [
+        ("api_username", a.username()),
+        ("api_password", SECRET),
+        ("method", "getIP"),
+    ];
+    a.handle(SandboxRequest {
+        encoding: RequestEncoding::Get,
+        fields: &fields,
+    });
+    assert_eq!(b.total_calls(), 1, "clones share the account");
+    assert_eq!(b.call_counts()["getIP"], 1);
+    b.reset_counts();
+    assert_eq!(a.total_calls(), 0);
+}
