@@ -1,0 +1,204 @@
+//! The run: find the command in the arguments, build the part of the command tree it needs,
+//! parse, set up logging and the context, dispatch, and turn the outcome into an exit code.
+
+use std::process::ExitCode;
+
+use voipms_sdk::catalog::{self, Method};
+
+use crate::cli::{self, GLOBAL_VALUE_OPTIONS, Globals, Methods};
+use crate::commands;
+use crate::ctx::Ctx;
+use crate::errln;
+use crate::exit::{Code, Failure};
+use crate::output::{self, LogWriter, RED};
+
+/// Runs the program with the process's arguments.
+pub fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            if !f.printed {
+                errln!("{RED}error:{RED:#} {}", f.message);
+            }
+            ExitCode::from(f.code as u8)
+        }
+    }
+}
+
+/// A method by wire name (any case), kebab or snake name, or catalog alias. Names of hand-written
+/// commands are not aliases (`cdr` is the friendly command, not getCDR).
+pub fn resolve_method(name: &str) -> Option<&'static Method> {
+    catalog::find_method(name).or_else(|| {
+        if commands::find(name).is_some() {
+            return None;
+        }
+        catalog::METHODS
+            .iter()
+            .find(|m| m.cli.aliases.iter().any(|a| a.eq_ignore_ascii_case(name)))
+    })
+}
+
+/// "unknown command" with the closest names.
+pub fn unknown_command(name: &str) -> Failure {
+    let lower = name.to_ascii_lowercase();
+    let mut scored: Vec<(f64, String)> = Vec::new();
+    for b in commands::BUILTINS {
+        scored.push((strsim::jaro_winkler(&lower, b.name), b.name.to_owned()));
+    }
+    for m in catalog::METHODS {
+        let by_name = strsim::jaro_winkler(&lower, &m.name.to_ascii_lowercase());
+        let by_kebab = strsim::jaro_winkler(&lower, &m.kebab_name());
+        scored.push((by_name.max(by_kebab), m.name.to_owned()));
+    }
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let close: Vec<String> = scored
+        .iter()
+        .filter(|(s, _)| *s > 0.85)
+        .take(3)
+        .map(|(_, n)| format!("`{n}`"))
+        .collect();
+    let hint = if close.is_empty() {
+        String::new()
+    } else {
+        format!("; did you mean {}?", close.join(" or "))
+    };
+    Failure::usage(format!(
+        "unknown command `{name}`{hint}\n`voipms list` shows every API method (`voipms list \
+         --search WORD` to look one up); `voipms call {name} key=value…` sends a method the spec \
+         does not know."
+    ))
+}
+
+/// Prints a clap error or help (help and version to stdout) and returns the matching failure.
+pub fn clap_failure(e: clap::Error) -> Failure {
+    let text = e.render().ansi().to_string();
+    if e.exit_code() == 0 {
+        output::stdout_str(&text);
+        Failure::printed(Code::Usage)
+    } else {
+        output::stderr_str(&text);
+        Failure::printed(Code::Usage)
+    }
+}
+
+/// Index of the command name in `args` (after the global options and their values).
+fn prescan(args: &[String]) -> Option<usize> {
+    let mut i = 1;
+    while i < args.len() {
+        let a = args[i].as_str();
+        if a == "--" {
+            return None;
+        }
+        if a.starts_with("--") {
+            if !a.contains('=') && GLOBAL_VALUE_OPTIONS.contains(&a) {
+                i += 1;
+            }
+        } else if !(a.starts_with('-') && a.len() > 1) {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+fn wants_method_help(rest: &[String]) -> bool {
+    if rest.len() == 1 && rest[0] == "help" {
+        return true;
+    }
+    rest.iter()
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--help" || a == "-h")
+}
+
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => tracing::Level::WARN,
+        1 => tracing::Level::DEBUG,
+        _ => tracing::Level::TRACE,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_writer(|| LogWriter)
+        .with_max_level(level)
+        .without_time()
+        .with_target(verbose > 1)
+        .try_init();
+}
+
+fn run(mut args: Vec<String>) -> Result<(), Failure> {
+    let mut methods = Methods::None;
+    if let Some(i) = prescan(&args) {
+        let token = args[i].clone();
+        match commands::find(&token) {
+            Some(b) if b.needs_all_methods => methods = Methods::All,
+            Some(_) => {}
+            None => {
+                let m = resolve_method(&token).ok_or_else(|| unknown_command(&token))?;
+                if wants_method_help(&args[i + 1..]) {
+                    output::stdout_str(&crate::help::method_help(m));
+                    return Ok(());
+                }
+                args[i] = m.name.to_owned();
+                methods = Methods::One(m);
+            }
+        }
+    }
+    let matches = match cli::build(methods).try_get_matches_from(&args) {
+        Ok(m) => m,
+        Err(e) => {
+            let ok = e.exit_code() == 0;
+            let f = clap_failure(e);
+            return if ok { Ok(()) } else { Err(f) };
+        }
+    };
+    let globals = Globals::from_matches(&matches);
+    init_logging(globals.verbose);
+    let mut ctx = Ctx::new(globals);
+    let result = match matches.subcommand() {
+        Some((name, sub)) => match commands::find(name) {
+            Some(b) => (b.run)(&mut ctx, sub),
+            None => match catalog::method(name) {
+                Some(m) => commands::run_method(&mut ctx, m, sub),
+                None => Err(unknown_command(name)),
+            },
+        },
+        None => commands::help::print_clap_help(&["--help"]),
+    };
+    // The sandbox's state is saved even after an API error: the calls before it may have
+    // changed it.
+    let saved = ctx.finish();
+    result.and(saved)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(args: &[&str]) -> Vec<String> {
+        args.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn prescan_skips_global_options() {
+        assert_eq!(prescan(&v(&["voipms", "getBalance"])), Some(1));
+        assert_eq!(
+            prescan(&v(&["voipms", "--format", "json", "-y", "getcdr"])),
+            Some(4)
+        );
+        assert_eq!(prescan(&v(&["voipms", "--format=json", "list"])), Some(2));
+        assert_eq!(prescan(&v(&["voipms", "--dry-run"])), None);
+        assert_eq!(prescan(&v(&["voipms", "--", "x"])), None);
+    }
+
+    #[test]
+    fn method_names_resolve() {
+        assert_eq!(resolve_method("getdidsinfo").unwrap().name, "getDIDsInfo");
+        assert_eq!(resolve_method("get-dids-info").unwrap().name, "getDIDsInfo");
+        assert_eq!(resolve_method("balance").unwrap().name, "getBalance");
+        assert!(resolve_method("cdr").is_none());
+        let f = unknown_command("getBalanse");
+        assert!(f.message.contains("`getBalance`"), "{}", f.message);
+    }
+}

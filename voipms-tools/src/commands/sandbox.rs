@@ -1,0 +1,172 @@
+//! `voipms sandbox reset|serve`: manage the simulated account.
+
+use std::net::{Ipv4Addr, SocketAddr};
+
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use serde_json::json;
+use voipms_sdk::sandbox::{Sandbox, SandboxConfig};
+
+use super::Builtin;
+use crate::ctx::Ctx;
+use crate::exit::Failure;
+use crate::output::{self, BOLD, DIM, Format, GREEN};
+use crate::sandbox::{Local, failure, state_path};
+use crate::{errln, outln};
+
+/// Registry entry.
+pub const BUILTIN: Builtin = Builtin {
+    name: "sandbox",
+    command,
+    run,
+    needs_all_methods: false,
+};
+
+/// The port `sandbox serve` uses unless told otherwise.
+pub const DEFAULT_PORT: u16 = 8765;
+
+fn command() -> Command {
+    Command::new("sandbox")
+        .about("Manage the simulated account: reset it, or serve it on loopback")
+        .long_about(
+            "The sandbox is a simulated VoIP.ms account kept on this machine: numbers, \
+             sub-accounts, a phonebook, filters, voicemail, messages and a year of calls. Any \
+             command runs against it with --sandbox (or VOIPMS_SANDBOX=1), no credentials \
+             needed, nothing real touched; changes persist between commands in sandbox.json \
+             in the platform data directory (VOIPMS_SANDBOX_STATE names another file).",
+        )
+        .subcommand_required(true)
+        .subcommand(
+            Command::new("reset")
+                .about("Put the simulated account back in its seeded state")
+                .arg(
+                    Arg::new("new")
+                        .long("new")
+                        .action(ArgAction::SetTrue)
+                        .help("Start a brand-new account dated today instead"),
+                )
+                .arg(
+                    Arg::new("seed")
+                        .long("seed")
+                        .value_name("N")
+                        .value_parser(clap::value_parser!(u64))
+                        .requires("new")
+                        .help("Seed of the new account's generated content (with --new)"),
+                ),
+        )
+        .subcommand(
+            Command::new("serve")
+                .about("Serve the simulated account over HTTP on loopback, for other clients")
+                .long_about(
+                    "Serve the simulated account's REST API on 127.0.0.1 until Ctrl-C, for other \
+                     programs and SDKs. Prints the URL and the demo credentials. The state is \
+                     saved when it stops.",
+                )
+                .arg(
+                    Arg::new("port")
+                        .long("port")
+                        .short('p')
+                        .value_name("N")
+                        .value_parser(clap::value_parser!(u16))
+                        .help("Port on 127.0.0.1 (default 8765; 0 picks a free one)"),
+                ),
+        )
+}
+
+fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
+    match m.subcommand() {
+        Some(("reset", sub)) => reset(ctx, sub),
+        Some(("serve", sub)) => serve(ctx, sub),
+        _ => Err(Failure::usage(
+            "use `voipms sandbox reset` or `voipms sandbox serve`",
+        )),
+    }
+}
+
+fn reset(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
+    let path = state_path()?;
+    let sandbox = if m.get_flag("new") {
+        let mut config = SandboxConfig::default();
+        if let Some(seed) = m.get_one::<u64>("seed") {
+            config.seed = *seed;
+        }
+        Sandbox::new(config)
+    } else {
+        let sandbox = Sandbox::load(&path, SandboxConfig::default()).map_err(failure)?;
+        sandbox.reset();
+        sandbox
+    };
+    sandbox.save(&path).map_err(failure)?;
+    if ctx.globals.format == Some(Format::Json) {
+        outln!(
+            "{}",
+            output::json_pretty(&json!({
+                "reset": true,
+                "state": path.display().to_string(),
+                "seed": sandbox.seed(),
+                "today": sandbox.today().to_string(),
+            }))
+        );
+    } else {
+        outln!(
+            "{GREEN}The sandbox account is back to its seeded state{GREEN:#} (seed {}, dated {}).\n\
+             {DIM}State: {}{DIM:#}",
+            sandbox.seed(),
+            sandbox.today(),
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+fn serve(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
+    let port = m.get_one::<u16>("port").copied().unwrap_or(DEFAULT_PORT);
+    let local = Local::open()?;
+    let sandbox = local.sandbox().clone();
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let json_out = ctx.globals.format == Some(Format::Json);
+    let rt = ctx.rt()?;
+    rt.block_on(async {
+        let handle = sandbox.serve(addr).await.map_err(failure)?;
+        let url = handle.url();
+        if json_out {
+            outln!(
+                "{}",
+                serde_json::to_string(&json!({
+                    "url": url,
+                    "username": sandbox.username(),
+                    "password": sandbox.password(),
+                    "state": local.path().display().to_string(),
+                }))
+                .unwrap_or_default()
+            );
+        } else {
+            outln!("{BOLD}Sandbox serving the VoIP.ms API at {url}{BOLD:#}");
+            outln!("  username  {}", sandbox.username());
+            outln!("  password  {}", sandbox.password());
+            outln!("{DIM}A simulated account: nothing real is touched. Use it from this machine:{DIM:#}");
+            outln!(
+                "  VOIPMS_API_URL={url} VOIPMS_API_USERNAME={} VOIPMS_API_PASSWORD={} voipms getBalance",
+                sandbox.username(),
+                sandbox.password()
+            );
+            outln!("{DIM}State: {} (saved on Ctrl-C){DIM:#}", local.path().display());
+        }
+        tokio::select! {
+            () = handle.wait() => {}
+            r = tokio::signal::ctrl_c() => {
+                if let Err(e) = r {
+                    errln!("cannot watch for Ctrl-C ({e}); stopping");
+                }
+            }
+        }
+        Ok::<(), Failure>(())
+    })?;
+    local.save()?;
+    if !json_out {
+        errln!(
+            "{DIM}Sandbox stopped; state saved to {}{DIM:#}",
+            local.path().display()
+        );
+    }
+    Ok(())
+}

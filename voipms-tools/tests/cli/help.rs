@@ -1,0 +1,142 @@
+//! Help, `list` and completion: snapshots of what a reader sees, so changes get reviewed.
+
+use crate::support::{Env, snapshot};
+
+#[test]
+fn top_level_help() {
+    let env = Env::new();
+    let out = env.run(&["--help"]);
+    out.code(0);
+    snapshot("help", &out.stdout);
+    let out = env.run(&["help"]);
+    out.code(0);
+    snapshot("help", &out.stdout);
+    for needle in [
+        "0  success",
+        "2  usage",
+        "3  VoIP.ms",
+        "4  network",
+        "5  configuration",
+        "6  a response",
+    ] {
+        assert!(out.stdout.contains(needle), "{needle}");
+    }
+    // No command at all: the help, as a usage error.
+    let out = env.run(&[]);
+    out.code(2);
+    assert!(out.stderr.contains("Usage: voipms"), "{}", out.stderr);
+}
+
+#[test]
+fn help_of_commands() {
+    let env = Env::new();
+    for cmd in [
+        "cdr",
+        "call",
+        "doctor",
+        "decode",
+        "list",
+        "completion",
+        "sandbox",
+    ] {
+        let out = env.run(&["help", cmd]);
+        out.code(0);
+        let same = env.run(&[cmd, "--help"]);
+        assert_eq!(out.stdout, same.stdout, "{cmd}");
+        snapshot(&format!("help-{cmd}"), &out.stdout);
+    }
+    let out = env.run(&["help", "sandbox", "serve"]);
+    out.code(0);
+    assert_eq!(out.stdout, env.run(&["sandbox", "serve", "--help"]).stdout);
+    snapshot("help-sandbox-serve", &out.stdout);
+}
+
+#[test]
+fn help_of_methods_three_ways() {
+    let env = Env::new();
+    for (m, snap) in [
+        ("getCDR", true),
+        ("getPhonebook", true),
+        ("sendSMS", true),
+        ("getBalance", false),
+    ] {
+        let a = env.run(&["help", m]);
+        a.code(0);
+        let b = env.run(&[m, "help"]);
+        let c = env.run(&[m, "--help"]);
+        let d = env.run(&[&m.to_lowercase(), "-h"]);
+        assert_eq!(a.stdout, b.stdout, "{m}");
+        assert_eq!(a.stdout, c.stdout, "{m}");
+        assert_eq!(a.stdout, d.stdout, "{m}");
+        if snap {
+            snapshot(&format!("method-{m}"), &a.stdout);
+        }
+    }
+    let out = env.run(&["help", "sendSMS"]);
+    assert!(out.stdout.contains("spends money"), "{}", out.stdout);
+    let out = env.run(&["help", "nonsense"]);
+    out.code(2);
+}
+
+#[test]
+fn list_and_filters() {
+    let env = Env::new();
+    let out = env.run(&["list"]);
+    out.code(0);
+    snapshot("list", &out.stdout);
+    assert!(out.stdout.contains("226 methods."), "{}", out.stdout);
+    let out = env.run(&["list", "--category", "phonebook", "--format", "json"]);
+    out.code(0);
+    snapshot("list-phonebook-json", &out.stdout);
+    let j = out.json();
+    assert!(
+        j.as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["category"] == "phonebook")
+    );
+    let out = env.run(&["list", "--search", "sms", "--format", "csv"]);
+    out.code(0);
+    assert!(out.stdout.starts_with("effect,name,category,summary\n"));
+    assert!(out.stdout.contains(",sendSMS,"), "{}", out.stdout);
+    let out = env.run(&["list", "fax"]);
+    assert!(out.stdout.contains("$ sendFaxMessage"), "{}", out.stdout);
+    let out = env.run(&["list", "--category", "nope"]);
+    out.code(2);
+    assert!(out.stderr.contains("phonebook"), "{}", out.stderr);
+}
+
+#[test]
+fn completion_scripts() {
+    let env = Env::new();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = env.run(&["completion", shell]);
+        out.code(0);
+        assert!(out.stdout.contains("getDIDsInfo"), "{shell}");
+        assert!(out.stdout.contains("date-from"), "{shell}");
+    }
+    let has_bash = std::process::Command::new("bash")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if has_bash {
+        let bin = env!("CARGO_BIN_EXE_voipms");
+        let script = format!(
+            "set -e; source <(NO_COLOR=1 '{bin}' completion bash); complete -p voipms; \
+             COMP_WORDS=(voipms getPhon); COMP_CWORD=1; COMP_LINE='voipms getPhon'; \
+             COMP_POINT=${{#COMP_LINE}}; _voipms voipms getPhon voipms; echo \"${{COMPREPLY[@]}}\""
+        );
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(&script)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "bash could not load the script: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("getPhonebook"), "{stdout}");
+    }
+}

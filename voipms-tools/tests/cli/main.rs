@@ -1,0 +1,9 @@
+//! End-to-end tests of the `voipms` binary: one test binary (it links the SDK once), with a local
+//! HTTP server standing in for VoIP.ms.
+
+mod calls;
+mod config;
+mod help;
+mod sandbox;
+mod secrets;
+mod support;
