@@ -238,7 +238,14 @@ pub struct Failure {
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} stopped: {}. ", self.operation, self.error)?;
+        // The error's own message may end with a full stop already.
+        let error = self.error.to_string();
+        write!(
+            f,
+            "{} stopped: {}. ",
+            self.operation,
+            error.trim_end_matches('.')
+        )?;
         describe_state(f, &self.calls)
     }
 }

@@ -196,7 +196,9 @@ mod tests {
     fn method_names_resolve() {
         assert_eq!(resolve_method("getdidsinfo").unwrap().name, "getDIDsInfo");
         assert_eq!(resolve_method("get-dids-info").unwrap().name, "getDIDsInfo");
-        assert_eq!(resolve_method("balance").unwrap().name, "getBalance");
+        assert_eq!(resolve_method("get-balance").unwrap().name, "getBalance");
+        // Names of friendly commands are not aliases of their methods.
+        assert!(resolve_method("balance").is_none());
         assert!(resolve_method("cdr").is_none());
         let f = unknown_command("getBalanse");
         assert!(f.message.contains("`getBalance`"), "{}", f.message);

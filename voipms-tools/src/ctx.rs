@@ -217,8 +217,14 @@ impl Ctx {
         Ok(())
     }
 
+    /// Records that a call which may change the account was made (the sandbox's state is saved
+    /// at the end of the run).
+    pub fn note_change(&mut self) {
+        self.changed = true;
+    }
+
     /// Endpoint and user name a dry run shows, without requiring credentials.
-    fn dry_run_identity(&mut self) -> Result<(String, String), Failure> {
+    pub fn dry_run_identity(&mut self) -> Result<(String, String), Failure> {
         if self.globals.sandbox {
             let s = self.session()?;
             return Ok((
@@ -318,14 +324,8 @@ impl Ctx {
 
     /// Asks before a change on a real account; refuses when nobody can answer.
     fn confirm(&mut self, call: &Invocation) -> Result<(), Failure> {
-        let what = match call.effect {
-            Effect::Billable => "spends money or cannot be undone",
-            Effect::Destructive => "deletes or cancels something on your account",
-            _ if call.spec.is_none() => "is not in the spec, so it may change your account",
-            _ => "changes your account",
-        };
-        let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-        if !interactive {
+        let what = effect_words(call.effect, call.spec.is_none());
+        if !interactive() {
             return Err(Failure::usage(format!(
                 "{} {what}; nothing was sent. Add --yes to send it without asking (or --dry-run \
                  to see the request).",
@@ -333,31 +333,100 @@ impl Ctx {
             )));
         }
         let rec = self.record(call)?;
-        let who = match &self.session {
+        errln!("This request goes to the account {}:", self.account_label());
+        output::stderr_str(&rec.render());
+        warn_effect(&call.method, call.effect, what);
+        ask("Send it? [y/N] ", "cancelled; nothing was sent")
+    }
+
+    /// Asks before the changes a helper planned (`planned`: each call's one-line form and its
+    /// recorded request) on a real account; refuses when nobody can answer.
+    pub fn confirm_planned(
+        &mut self,
+        command: &str,
+        planned: &[(String, Recorded)],
+        effect: Effect,
+    ) -> Result<(), Failure> {
+        let what = effect_words(effect, false);
+        let n = planned.len();
+        let s = if n == 1 { "" } else { "s" };
+        if !interactive() {
+            let list: Vec<&str> = planned
+                .iter()
+                .map(|(line, _)| line.split(' ').next().unwrap_or(""))
+                .collect();
+            return Err(Failure::usage(format!(
+                "`{command}` {what} ({n} request{s}: {}); nothing was changed. Add --yes to send \
+                 {} without asking (or --dry-run to see the requests).",
+                list.join(", "),
+                if n == 1 { "it" } else { "them" }
+            )));
+        }
+        errln!(
+            "`{command}` sends {n} request{s} to the account {}:",
+            self.account_label()
+        );
+        for (i, (line, rec)) in planned.iter().enumerate() {
+            errln!("{}. {line}", i + 1);
+            output::stderr_str(&rec.render());
+        }
+        warn_effect(command, effect, what);
+        ask(
+            if n == 1 {
+                "Send it? [y/N] "
+            } else {
+                "Send them? [y/N] "
+            },
+            "cancelled; nothing was changed",
+        )
+    }
+
+    fn account_label(&self) -> String {
+        match &self.session {
             Some(Session::Real { account, .. }) => {
                 format!("{} (credentials from {})", account.username, account.source)
             }
             _ => String::new(),
-        };
-        errln!("This request goes to the account {who}:");
-        output::stderr_str(&rec.render());
-        if call.effect == Effect::Billable {
-            errln!("{RED}{} {what}.{RED:#}", call.method);
-        } else {
-            errln!("{YELLOW}{} {what}.{YELLOW:#}", call.method);
         }
-        output::stderr_str("Send it? [y/N] ");
-        let _ = std::io::stderr().flush();
-        let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .map_err(|e| Failure::usage(format!("cannot read the answer: {e}")))?;
-        if matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
-            Ok(())
-        } else {
-            Err(Failure::new(Code::Cancelled, "cancelled; nothing was sent"))
-        }
+    }
+}
+
+/// Whether someone can answer a question (stdin and stderr are terminals).
+fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// What a call with `effect` does, as the end of a sentence.
+fn effect_words(effect: Effect, unknown: bool) -> &'static str {
+    match effect {
+        Effect::Billable => "spends money or cannot be undone",
+        Effect::Destructive => "deletes or cancels something on your account",
+        _ if unknown => "is not in the spec, so it may change your account",
+        _ => "changes your account",
+    }
+}
+
+fn warn_effect(subject: &str, effect: Effect, what: &str) {
+    if effect == Effect::Billable {
+        errln!("{RED}{subject} {what}.{RED:#}");
+    } else {
+        errln!("{YELLOW}{subject} {what}.{YELLOW:#}");
+    }
+}
+
+/// Asks `question` on stderr and reads the answer; anything but y/yes cancels.
+fn ask(question: &str, cancelled: &str) -> Result<(), Failure> {
+    output::stderr_str(question);
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Failure::usage(format!("cannot read the answer: {e}")))?;
+    if matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+        Ok(())
+    } else {
+        Err(Failure::new(Code::Cancelled, cancelled))
     }
 }
 

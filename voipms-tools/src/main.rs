@@ -1,8 +1,9 @@
 //! `voipms`: the VoIP.ms API from the command line.
 //!
 //! Every method of the catalog is a command (built at run time from `voipms_sdk::catalog`), next
-//! to a few hand-written ones (`list`, `help`, `cdr`, `call`, `doctor`, `decode`, `sandbox`,
-//! `completion`). See `voipms --help`.
+//! to hand-written ones: `list`, `help`, `call`, `doctor`, `decode`, `sandbox`, `completion`, and
+//! the friendly commands over the SDK's helpers (`balance`, `phonebook`, `spam`, `cdr`, `sms`,
+//! `mms`, `recordings`, `filters`). See `voipms --help`.
 
 mod app;
 mod cli;
@@ -11,6 +12,7 @@ mod config;
 mod ctx;
 mod doctor;
 mod exit;
+mod friendly;
 mod help;
 mod output;
 mod params;

@@ -2,8 +2,9 @@
 //!
 //! A hand-written command is a [`Builtin`]: a clap [`Command`] and the function that runs it.
 //! The friendly commands over the helper layer (`balance`, `phonebook …`, `spam …`, `sms send`,
-//! …) are added here the same way; a built-in name takes precedence over a catalog alias of the
-//! same name (the catalog's `balance` alias of getBalance works until a `balance` command exists).
+//! …) are built the same way, on what [`crate::friendly`] shares. A built-in name takes
+//! precedence over a catalog alias of the same name (`balance` is the friendly command, not the
+//! catalog's alias of getBalance; `voipms getBalance` still is).
 
 use clap::{ArgMatches, Command};
 use voipms_sdk::catalog::Method;
@@ -12,14 +13,20 @@ use crate::ctx::{Ctx, Invocation};
 use crate::exit::Failure;
 use crate::params::{self, Given};
 
+pub mod balance;
 pub mod call;
 pub mod cdr;
 pub mod completion;
 pub mod decode;
 pub mod doctor;
+pub mod filters;
 pub mod help;
 pub mod list;
+pub mod phonebook;
+pub mod recordings;
 pub mod sandbox;
+pub mod sms;
+pub mod spam;
 
 /// A hand-written command.
 #[derive(Debug, Clone, Copy)]
@@ -38,7 +45,14 @@ pub struct Builtin {
 pub const BUILTINS: &[Builtin] = &[
     list::BUILTIN,
     help::BUILTIN,
+    balance::BUILTIN,
+    phonebook::BUILTIN,
+    spam::BUILTIN,
     cdr::BUILTIN,
+    sms::BUILTIN,
+    sms::MMS,
+    recordings::BUILTIN,
+    filters::BUILTIN,
     call::BUILTIN,
     doctor::BUILTIN,
     decode::BUILTIN,

@@ -243,9 +243,37 @@ fn cdr_alias_maps_friendly_options() {
         assert_eq!(req.get(s), Some("1"), "{s}");
     }
     assert_eq!(req.get("timezone"), Some("0"));
+    // Relative dates start with a hyphen.
+    env.run(&["cdr", "--from", "-30d", "--to", "-1d"]).code(0);
+    let req = mock.last();
+    let yesterday = today - chrono::Days::new(1);
+    assert_eq!(req.get("date_from"), Some(from.to_string().as_str()));
+    assert_eq!(req.get("date_to"), Some(yesterday.to_string().as_str()));
+    // Over 92 days: one getCDR per window, the rows as one answer.
+    let before = mock.count();
     let out = env.run(&["cdr", "--from", "2025-01-01", "--to", "2025-06-01"]);
+    out.code(0);
+    assert_eq!(out.json()["status"], "success");
+    let windows: Vec<(String, String)> = mock.requests()[before..]
+        .iter()
+        .map(|r| {
+            assert_eq!(r.method(), "getCDR");
+            (
+                r.get("date_from").unwrap().to_owned(),
+                r.get("date_to").unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        windows,
+        [
+            ("2025-01-01".to_owned(), "2025-04-02".to_owned()),
+            ("2025-04-03".to_owned(), "2025-06-01".to_owned())
+        ]
+    );
+    let out = env.run(&["cdr", "--from", "2025-06-01", "--to", "2025-01-01"]);
     out.code(2);
-    assert!(out.stderr.contains("at most 92 days"), "{}", out.stderr);
+    assert!(out.stderr.contains("is after --to"), "{}", out.stderr);
     let out = env.run(&["cdr", "--status", "answered,nope"]);
     out.code(2);
     assert!(
@@ -558,7 +586,7 @@ fn exit_codes() {
 }
 
 /// Runs `voipms ARGS` on a pseudo-terminal (util-linux `script`), typing `answer` at the prompt.
-fn on_a_terminal(env: &Env, args: &[&str], answer: &str) -> Option<crate::support::Out> {
+pub(crate) fn on_a_terminal(env: &Env, args: &[&str], answer: &str) -> Option<crate::support::Out> {
     let script_ok = std::process::Command::new("script")
         .arg("--version")
         .output()

@@ -31,7 +31,14 @@ fn top_level_help() {
 fn help_of_commands() {
     let env = Env::new();
     for cmd in [
+        "balance",
+        "phonebook",
+        "spam",
         "cdr",
+        "sms",
+        "mms",
+        "recordings",
+        "filters",
         "call",
         "doctor",
         "decode",
@@ -49,6 +56,22 @@ fn help_of_commands() {
     out.code(0);
     assert_eq!(out.stdout, env.run(&["sandbox", "serve", "--help"]).stdout);
     snapshot("help-sandbox-serve", &out.stdout);
+    for (cmd, sub) in [
+        ("phonebook", "add"),
+        ("phonebook", "remove"),
+        ("spam", "suggest"),
+        ("spam", "mark"),
+        ("cdr", "export"),
+        ("sms", "send"),
+        ("mms", "send"),
+        ("recordings", "get"),
+        ("filters", "block"),
+    ] {
+        let out = env.run(&["help", cmd, sub]);
+        out.code(0);
+        assert_eq!(out.stdout, env.run(&[cmd, sub, "--help"]).stdout);
+        snapshot(&format!("help-{cmd}-{sub}"), &out.stdout);
+    }
 }
 
 #[test]

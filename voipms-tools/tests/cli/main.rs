@@ -3,7 +3,9 @@
 
 mod calls;
 mod config;
+mod friendly;
 mod help;
+mod readme;
 mod sandbox;
 mod secrets;
 mod support;

@@ -1,0 +1,371 @@
+//! `voipms sms send|list` and `voipms mms send|list`: messages through the SDK's messaging
+//! helper (the 160-byte SMS check and `--split`, media files sent as data URIs, listing over any
+//! date range).
+
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use serde_json::{Value, json};
+use voipms_sdk::sms::{Direction, Message, MessageKind, MessageQuery, check_sms};
+use voipms_sdk::{Account, Media, Messaging, PhoneNumber, SmsLength};
+
+use super::Builtin;
+use crate::ctx::Ctx;
+use crate::exit::Failure;
+use crate::friendly::{self, Plan, Report, calls_json, calls_text, plural};
+use crate::output::{BOLD, DIM, GREEN, Rows};
+
+/// Registry entry of `sms`.
+pub const BUILTIN: Builtin = Builtin {
+    name: "sms",
+    command: sms_command,
+    run: run_sms,
+    needs_all_methods: false,
+};
+
+/// Registry entry of `mms`.
+pub const MMS: Builtin = Builtin {
+    name: "mms",
+    command: mms_command,
+    run: run_mms,
+    needs_all_methods: false,
+};
+
+fn did_arg() -> Arg {
+    Arg::new("did")
+        .long("did")
+        .value_name("DID")
+        .help("The account's DID to send from (default: the first DID with SMS turned on)")
+}
+
+fn send_args(cmd: Command) -> Command {
+    cmd.arg(did_arg())
+        .arg(
+            Arg::new("to")
+                .long("to")
+                .value_name("NUMBER")
+                .required(true)
+                .allow_hyphen_values(true)
+                .help("Destination number"),
+        )
+        .arg(
+            Arg::new("message")
+                .value_name("MESSAGE")
+                .allow_hyphen_values(true)
+                .help("The text (or --file, or stdin)"),
+        )
+        .arg(
+            Arg::new("file")
+                .long("file")
+                .value_name("FILE")
+                .conflicts_with("message")
+                .help("Read the text from FILE (- for stdin)"),
+        )
+}
+
+fn list_command(kind: &str) -> Command {
+    Command::new("list")
+        .about(format!(
+            "List the {kind} sent and received over any date range"
+        ))
+        .arg(
+            Arg::new("did")
+                .long("did")
+                .value_name("DID")
+                .help("Only messages on this DID of the account"),
+        )
+        .arg(friendly::date_option(
+            "from",
+            "First day (YYYY-MM-DD, today, yesterday, -7d); default: 30 days ago",
+        ))
+        .arg(friendly::date_option(
+            "to",
+            "Last day, inclusive; default: today",
+        ))
+        .arg(
+            Arg::new("contact")
+                .long("contact")
+                .value_name("NUMBER")
+                .help("Only messages with this number"),
+        )
+        .arg(
+            Arg::new("direction")
+                .long("direction")
+                .value_name("WHICH")
+                .value_parser(["received", "sent"])
+                .help("Only received or only sent messages"),
+        )
+}
+
+fn sms_command() -> Command {
+    Command::new("sms")
+        .about("Send an SMS (160-byte check, --split for longer) or list messages")
+        .long_about(
+            "Send an SMS, or list the SMS of any date range. One SMS carries at most 160 bytes \
+             of UTF-8 (accented letters count 2, emoji 4): a longer text is refused before \
+             anything is sent, unless --split sends it as several messages. Sending costs \
+             money: on a real account it asks for confirmation (or needs --yes); --dry-run \
+             prints the requests.",
+        )
+        .subcommand_required(true)
+        .subcommand(
+            send_args(
+                Command::new("send").about("Send an SMS (text as an argument, --file or stdin)"),
+            )
+            .arg(
+                Arg::new("split")
+                    .long("split")
+                    .action(ArgAction::SetTrue)
+                    .help("Send a text over 160 bytes as several messages"),
+            ),
+        )
+        .subcommand(list_command("SMS"))
+}
+
+fn mms_command() -> Command {
+    Command::new("mms")
+        .about("Send an MMS with media (files or URLs), or list MMS")
+        .long_about(
+            "Send an MMS with up to three media (local files are sent as data URIs, URLs are \
+             fetched by VoIP.ms) and at most 2048 characters of text, or list the MMS of any \
+             date range. Sending costs money: on a real account it asks for confirmation (or \
+             needs --yes); --dry-run prints the request.",
+        )
+        .subcommand_required(true)
+        .subcommand(
+            send_args(Command::new("send").about("Send an MMS with media and optional text")).arg(
+                Arg::new("media")
+                    .long("media")
+                    .value_name("PATH_OR_URL")
+                    .num_args(1..)
+                    .action(ArgAction::Append)
+                    .help("Media: a local file or an http(s) URL; up to three"),
+            ),
+        )
+        .subcommand(list_command("MMS"))
+}
+
+fn run_sms(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
+    match m.subcommand() {
+        Some(("send", sub)) => send(ctx, sub, MessageKind::Sms),
+        Some(("list", sub)) => list(ctx, sub, MessageKind::Sms),
+        _ => Err(Failure::usage("use `voipms sms send` or `voipms sms list`")),
+    }
+}
+
+fn run_mms(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
+    match m.subcommand() {
+        Some(("send", sub)) => send(ctx, sub, MessageKind::Mms),
+        Some(("list", sub)) => list(ctx, sub, MessageKind::Mms),
+        _ => Err(Failure::usage("use `voipms mms send` or `voipms mms list`")),
+    }
+}
+
+/// The DID to send from: `--did`, or the account's first DID with SMS turned on.
+fn sending_did(ctx: &mut Ctx, m: &ArgMatches) -> Result<String, Failure> {
+    if let Some(d) = m.get_one::<String>("did") {
+        return Ok(d.clone());
+    }
+    let client = friendly::client(ctx)?;
+    let did = friendly::block_on(ctx, async { Account::new(&client).default_sms_did().await })?
+        .map_err(friendly::failure)?;
+    friendly::note(&format!("sending from {} (give --did to choose)", did.did));
+    Ok(did.did)
+}
+
+fn send(ctx: &mut Ctx, m: &ArgMatches, kind: MessageKind) -> Result<(), Failure> {
+    let sms = kind == MessageKind::Sms;
+    let text = friendly::message_text(
+        m.get_one::<String>("message"),
+        m.get_one::<String>("file"),
+        sms,
+    )?;
+    let to = m.get_one::<String>("to").expect("required").clone();
+    let length = if sms && m.get_flag("split") {
+        SmsLength::Split
+    } else {
+        SmsLength::Refuse
+    };
+    // Refused before anything is sent, even the DID look-up.
+    if sms && length == SmsLength::Refuse {
+        check_sms(&text).map_err(friendly::failure)?;
+    }
+    PhoneNumber::parse(&to).map_err(|e| Failure::usage(format!("--to: {e}")))?;
+    let media: Vec<Media> = m
+        .try_get_many::<String>("media")
+        .ok()
+        .flatten()
+        .into_iter()
+        .flatten()
+        .map(|s| Media::from_arg(s))
+        .collect();
+    if !sms && media.is_empty() && text.trim().is_empty() {
+        return Err(Failure::usage(
+            "the MMS has neither text nor media: give a MESSAGE, --file or --media",
+        ));
+    }
+    let did = sending_did(ctx, m)?;
+    let (d, t, x, md) = (&did, &to, &text, &media);
+    if sms {
+        let Some(r) = friendly::change(
+            ctx,
+            "sms send",
+            Plan::Local,
+            async |c| Messaging::new(&c).plan_send_sms(d, t, x, length),
+            async |c| Messaging::new(&c).send_sms(d, t, x, length).await,
+        )?
+        else {
+            return Ok(());
+        };
+        let ids: Vec<String> = r.parts.iter().filter_map(|p| p.id.clone()).collect();
+        let mut text = format!(
+            "{GREEN}Sent{GREEN:#} {} from {} to {}{}.\n",
+            plural(r.parts.len(), "SMS", "SMS"),
+            r.did,
+            r.dst,
+            if ids.is_empty() {
+                String::new()
+            } else {
+                format!(" (id {})", ids.join(", "))
+            }
+        );
+        text.push_str(&calls_text(&r.calls));
+        let json = json!({
+            "changed": true,
+            "did": r.did.to_string(),
+            "to": r.dst.to_string(),
+            "parts": r.parts.iter().map(|p| json!({"id": p.id, "text": p.text})).collect::<Vec<_>>(),
+            "calls": calls_json(&r.calls),
+        });
+        Report::new(json, text).print(ctx);
+    } else {
+        let Some(r) = friendly::change(
+            ctx,
+            "mms send",
+            Plan::Local,
+            async |c| Messaging::new(&c).plan_send_mms(d, t, x, md).await,
+            async |c| Messaging::new(&c).send_mms(d, t, x, md).await,
+        )?
+        else {
+            return Ok(());
+        };
+        let mut text = format!(
+            "{GREEN}Sent{GREEN:#} an MMS from {} to {} with {}{}.\n",
+            r.did,
+            r.dst,
+            plural(media.len(), "attachment", "attachments"),
+            r.id.as_ref()
+                .map(|id| format!(" (id {id})"))
+                .unwrap_or_default()
+        );
+        text.push_str(&calls_text(&r.calls));
+        let json = json!({
+            "changed": true,
+            "did": r.did.to_string(),
+            "to": r.dst.to_string(),
+            "id": r.id,
+            "calls": calls_json(&r.calls),
+        });
+        Report::new(json, text).print(ctx);
+    }
+    Ok(())
+}
+
+/// A message as JSON.
+pub fn message_json(msg: &Message) -> Value {
+    json!({
+        "kind": match msg.kind { MessageKind::Sms => "sms", MessageKind::Mms => "mms" },
+        "id": msg.id,
+        "date": msg.date.map(|t| t.to_string()),
+        "direction": msg.direction.map(direction_word),
+        "did": msg.did,
+        "contact": msg.contact,
+        "text": msg.text,
+        "carrier_status": msg.carrier_status,
+        "media": msg.media,
+    })
+}
+
+fn direction_word(d: Direction) -> &'static str {
+    match d {
+        Direction::Received => "received",
+        Direction::Sent => "sent",
+    }
+}
+
+fn list(ctx: &mut Ctx, m: &ArgMatches, kind: MessageKind) -> Result<(), Failure> {
+    let range = friendly::date_range(m, 30)?;
+    let mut query = match kind {
+        MessageKind::Sms => MessageQuery::sms(range),
+        MessageKind::Mms => MessageQuery::mms(range),
+    };
+    if let Some(d) = m.get_one::<String>("did") {
+        query = query.did(d.clone());
+    }
+    if let Some(c) = m.get_one::<String>("contact") {
+        let n = PhoneNumber::parse(c).map_err(|e| Failure::usage(format!("--contact: {e}")))?;
+        query = query.contact(n);
+    }
+    match m.get_one::<String>("direction").map(String::as_str) {
+        Some("received") => query = query.direction(Direction::Received),
+        Some("sent") => query = query.direction(Direction::Sent),
+        _ => {}
+    }
+    let q = &query;
+    let Some(found) = friendly::read(ctx, async |c| Messaging::new(&c).list(q).await)? else {
+        return Ok(());
+    };
+    let mms = kind == MessageKind::Mms;
+    let mut headers = vec!["id", "date", "direction", "did", "contact", "text"];
+    if mms {
+        headers.push("media");
+    }
+    let rows = Rows {
+        headers: headers.into_iter().map(String::from).collect(),
+        rows: found
+            .messages
+            .iter()
+            .map(|msg| {
+                let mut row = vec![
+                    msg.id.clone(),
+                    msg.date.map(|t| t.to_string()).unwrap_or_default(),
+                    msg.direction.map(direction_word).unwrap_or("").to_owned(),
+                    msg.did.clone(),
+                    msg.contact.clone(),
+                    msg.text.clone(),
+                ];
+                if mms {
+                    row.push(msg.media.join(" "));
+                }
+                row
+            })
+            .collect(),
+    };
+    let label = if mms { "MMS" } else { "SMS" };
+    let mut text = format!(
+        "{BOLD}{label}{BOLD:#} from {} to {}: {}\n",
+        range.from,
+        range.to,
+        plural(found.messages.len(), "message", "messages")
+    );
+    if !found.messages.is_empty() {
+        text.push_str(&friendly::table(&rows));
+    }
+    if !found.truncated_days.is_empty() {
+        let days: Vec<String> = found
+            .truncated_days
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        text.push_str(&format!(
+            "{DIM}These days returned a full page and may hold more: {}{DIM:#}\n",
+            days.join(", ")
+        ));
+    }
+    let json = json!({
+        "from": range.from.to_string(),
+        "to": range.to.to_string(),
+        "messages": found.messages.iter().map(message_json).collect::<Vec<_>>(),
+        "truncated_days": found.truncated_days.iter().map(ToString::to_string).collect::<Vec<_>>(),
+    });
+    Report::new(json, text).with_rows(rows).print(ctx);
+    Ok(())
+}

@@ -1,0 +1,705 @@
+//! `voipms spam inspect|suggest|mark|unmark`: the spam workflow of the SDK's `SpamGuard`.
+//!
+//! Marking puts a number in a phonebook group (`Spam`) and makes sure one Caller ID filter
+//! (`p:<group>` on DID `all`, routing `sys:hangup`) blocks the whole group; unmarking takes the
+//! number out again (and deletes the entry if marking created it).
+
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use serde_json::{Value, json};
+use voipms_sdk::DateRange;
+use voipms_sdk::api::CdrRecord;
+use voipms_sdk::filters::{FilterAction, FilterMatch};
+use voipms_sdk::spam::{
+    CallerStats, InspectOptions, NumberReport, SpamCandidate, SpamSuggestions, SuggestOptions,
+    UnmarkOptions, Verdict,
+};
+use voipms_sdk::{CallerId, SpamGuard, SpamOptions};
+
+use super::Builtin;
+use super::phonebook::join;
+use crate::ctx::Ctx;
+use crate::exit::Failure;
+use crate::friendly::{self, Plan, Report, calls_json, calls_text, plural};
+use crate::output::{BOLD, CYAN, DIM, GREEN, RED, Rows, YELLOW};
+
+/// Registry entry.
+pub const BUILTIN: Builtin = Builtin {
+    name: "spam",
+    command,
+    run,
+    needs_all_methods: false,
+};
+
+fn number_arg() -> Arg {
+    Arg::new("number")
+        .value_name("NUMBER")
+        .required(true)
+        .allow_hyphen_values(true)
+        .help("Phone number in any usual form: 5551234567, +1 (555) 123-4567, 1-555-123-4567")
+}
+
+fn group_arg() -> Arg {
+    Arg::new("group")
+        .long("group")
+        .value_name("NAME")
+        .help("Phonebook group holding the spam numbers (default: Spam)")
+}
+
+fn days_arg(help: &'static str) -> Arg {
+    Arg::new("days")
+        .long("days")
+        .short('d')
+        .value_name("N")
+        .value_parser(clap::value_parser!(u32).range(1..=3660))
+        .help(help)
+}
+
+fn command() -> Command {
+    Command::new("spam")
+        .about("Find spam callers in the call history, and block or unblock them")
+        .long_about(
+            "The spam workflow. `suggest` ranks the callers of the call history by explainable \
+             signals (short or unanswered calls, calls on many days or at odd hours, neighbour \
+             spoofing, spam-like caller names, never called back…). `mark` puts a number in the \
+             Spam phonebook group and makes sure one Caller ID filter blocks that group; \
+             `unmark` takes it out again. Both are idempotent. Changes to a real account ask \
+             for confirmation (or need --yes); --dry-run reads the account to work out the \
+             change and prints the requests it would send, sending none.",
+        )
+        .subcommand_required(true)
+        .subcommand(
+            Command::new("inspect")
+                .about("Everything the account knows about a number, and whether it is blocked")
+                .arg(number_arg())
+                .arg(days_arg(
+                    "Days of call and SMS history to look at (default 90)",
+                ))
+                .arg(group_arg()),
+        )
+        .subcommand(
+            Command::new("suggest")
+                .about("Rank the likely spam callers of the call history, with the reasons")
+                .arg(days_arg("Days of call history to look at (default 90)"))
+                .arg(
+                    Arg::new("limit")
+                        .long("limit")
+                        .short('n')
+                        .value_name("N")
+                        .value_parser(clap::value_parser!(usize))
+                        .help("At most N candidates (default: all)"),
+                )
+                .arg(
+                    Arg::new("min-score")
+                        .long("min-score")
+                        .value_name("N")
+                        .allow_negative_numbers(true)
+                        .value_parser(clap::value_parser!(i32))
+                        .help("Lowest score listed (default 40)"),
+                )
+                .arg(
+                    Arg::new("include-marked")
+                        .long("include-marked")
+                        .action(ArgAction::SetTrue)
+                        .help("Also list numbers already in the spam group"),
+                )
+                .arg(group_arg()),
+        )
+        .subcommand(
+            Command::new("mark")
+                .about("Block a number: add it to the Spam group, blocked by one Caller ID filter")
+                .arg(number_arg())
+                .arg(
+                    Arg::new("routing")
+                        .long("routing")
+                        .value_name("ROUTING")
+                        .help(
+                            "Routing of the blocking filter if one has to be created: sys:hangup \
+                             (default), sys:busy, sys:noservice or sys:disconnected",
+                        ),
+                )
+                .arg(group_arg()),
+        )
+        .subcommand(
+            Command::new("unmark")
+                .about("Unblock a number: take it out of the Spam group")
+                .arg(number_arg())
+                .arg(
+                    Arg::new("remove-empty-group")
+                        .long("remove-empty-group")
+                        .action(ArgAction::SetTrue)
+                        .help(
+                            "When the group is left empty, also delete its blocking filter and \
+                             the group",
+                        ),
+                )
+                .arg(group_arg()),
+        )
+}
+
+fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
+    let Some((name, sub)) = m.subcommand() else {
+        return Err(Failure::usage(
+            "use `voipms spam inspect|suggest|mark|unmark` (voipms help spam)",
+        ));
+    };
+    let mut options = SpamOptions::default();
+    if let Some(g) = sub.try_get_one::<String>("group").ok().flatten() {
+        options.group = g.clone();
+    }
+    match name {
+        "inspect" => inspect(ctx, sub, options),
+        "suggest" => suggest(ctx, sub, options),
+        "mark" => mark(ctx, sub, options),
+        "unmark" => unmark(ctx, sub, options),
+        other => Err(Failure::usage(format!("unknown spam command `{other}`"))),
+    }
+}
+
+fn days(m: &ArgMatches) -> u32 {
+    m.get_one::<u32>("days").copied().unwrap_or(90)
+}
+
+fn when(t: Option<&voipms_sdk::DateTime>) -> String {
+    t.map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// `ShortOrUnanswered` → `short_or_unanswered`.
+fn snake(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn stats_json(s: &CallerStats) -> Value {
+    json!({
+        "calls": s.calls,
+        "answered": s.answered,
+        "unanswered": s.unanswered,
+        "short": s.short,
+        "long": s.long,
+        "total_seconds": s.total_seconds,
+        "days": s.days,
+        "odd_hours": s.odd_hours,
+        "called_back": s.called_back,
+        "first_seen": s.first_seen.map(|t| t.to_string()),
+        "last_seen": s.last_seen.map(|t| t.to_string()),
+        "names": s.names,
+    })
+}
+
+fn candidate_json(c: &SpamCandidate) -> Value {
+    json!({
+        "number": c.number.to_string(),
+        "score": c.score,
+        "reasons": c.reasons.iter().map(|r| json!({
+            "signal": snake(&format!("{:?}", r.signal)),
+            "points": r.points,
+            "detail": r.detail,
+        })).collect::<Vec<_>>(),
+        "stats": stats_json(&c.stats),
+        "already_marked": c.already_marked,
+        "groups": c.groups,
+    })
+}
+
+fn suggest(ctx: &mut Ctx, m: &ArgMatches, options: SpamOptions) -> Result<(), Failure> {
+    let range = DateRange::last_days(days(m));
+    let mut opts = SuggestOptions {
+        include_marked: m.get_flag("include-marked"),
+        limit: m.get_one::<usize>("limit").copied(),
+        ..SuggestOptions::default()
+    };
+    if let Some(s) = m.get_one::<i32>("min-score") {
+        opts.min_score = *s;
+    }
+    let group = options.group.clone();
+    let Some(found) = friendly::read(ctx, async |c| {
+        SpamGuard::with_options(&c, options)
+            .suggest_spam_numbers(range, &opts)
+            .await
+    })?
+    else {
+        return Ok(());
+    };
+    let rows = suggestion_rows(&found);
+    let text = suggestion_text(&found, &group, opts.include_marked);
+    let json = json!({
+        "from": found.range.from.to_string(),
+        "to": found.range.to.to_string(),
+        "group": group,
+        "rows_scanned": found.rows_scanned,
+        "candidates": found.candidates.iter().map(candidate_json).collect::<Vec<_>>(),
+        "anonymous": stats_json(&found.anonymous),
+    });
+    Report::new(json, text).with_rows(rows).print(ctx);
+    Ok(())
+}
+
+fn suggestion_rows(found: &SpamSuggestions) -> Rows {
+    Rows {
+        headers: [
+            "rank",
+            "number",
+            "score",
+            "calls",
+            "answered",
+            "days",
+            "last_seen",
+            "marked",
+            "reasons",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: found
+            .candidates
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                vec![
+                    (i + 1).to_string(),
+                    c.number.to_string(),
+                    c.score.to_string(),
+                    c.stats.calls.to_string(),
+                    c.stats.answered.to_string(),
+                    c.stats.days.to_string(),
+                    when(c.stats.last_seen.as_ref()),
+                    if c.already_marked { "yes" } else { "no" }.to_owned(),
+                    c.explain(),
+                ]
+            })
+            .collect(),
+    }
+}
+
+fn suggestion_text(found: &SpamSuggestions, group: &str, include_marked: bool) -> String {
+    let mut t = String::new();
+    let span = format!(
+        "{} to {} ({} looked at)",
+        found.range.from,
+        found.range.to,
+        plural(found.rows_scanned, "call", "calls")
+    );
+    if found.candidates.is_empty() {
+        t.push_str(&format!("No likely spam callers from {span}.\n"));
+    } else {
+        t.push_str(&format!("{BOLD}Likely spam callers{BOLD:#}, {span}:\n\n"));
+        let digits = found.candidates.len().to_string().len();
+        for (i, c) in found.candidates.iter().enumerate() {
+            let s = &c.stats;
+            let marked = if c.already_marked {
+                format!("  {DIM}(already in {group}){DIM:#}")
+            } else {
+                String::new()
+            };
+            t.push_str(&format!(
+                "{:>digits$}. {BOLD}{}{BOLD:#}  score {YELLOW}{}{YELLOW:#}  {DIM}·{DIM:#} {} on {}, \
+                 {} answered, last {}{marked}\n",
+                i + 1,
+                c.number,
+                c.score,
+                plural(s.calls, "call", "calls"),
+                plural(s.days, "day", "days"),
+                s.answered,
+                when(s.last_seen.as_ref()),
+            ));
+            let pad = " ".repeat(digits + 2);
+            for r in &c.reasons {
+                let color = if r.points < 0 { GREEN } else { RED };
+                t.push_str(&format!(
+                    "{pad}  {color}{:+}{color:#} {}\n",
+                    r.points, r.detail
+                ));
+            }
+        }
+        t.push('\n');
+        t.push_str(&format!(
+            "Block one: {CYAN}voipms spam mark NUMBER{CYAN:#}{}\n",
+            if include_marked {
+                String::new()
+            } else {
+                format!(" {DIM}(numbers already in {group} are left out; --include-marked lists them){DIM:#}")
+            }
+        ));
+    }
+    if found.anonymous.calls > 0 {
+        t.push_str(&format!(
+            "Withheld numbers called {}: {CYAN}voipms filters block 0{CYAN:#} blocks anonymous \
+             callers.\n",
+            plural(found.anonymous.calls, "time", "times")
+        ));
+    }
+    t
+}
+
+fn verdict_text(v: &Verdict, group: &str) -> String {
+    match v {
+        Verdict::Blocked { filters } => format!(
+            "{RED}blocked{RED:#} by Caller ID {} {}",
+            if filters.len() == 1 {
+                "filter"
+            } else {
+                "filters"
+            },
+            join(filters)
+        ),
+        Verdict::InSpamGroup => format!(
+            "{YELLOW}in the {group} group, but no blocking filter covers it{YELLOW:#} (`voipms \
+             spam mark` adds the filter)"
+        ),
+        Verdict::Contact { groups } if groups.is_empty() => {
+            format!("{GREEN}a phonebook contact{GREEN:#}, in no group, not blocked")
+        }
+        Verdict::Contact { groups } => format!(
+            "{GREEN}a phonebook contact{GREEN:#} (groups: {}), not blocked",
+            groups.join(", ")
+        ),
+        Verdict::Unknown => "unknown: not in the phonebook, not blocked".to_owned(),
+    }
+}
+
+fn verdict_json(v: &Verdict) -> Value {
+    match v {
+        Verdict::Blocked { filters } => json!({"verdict": "blocked", "filters": filters}),
+        Verdict::InSpamGroup => json!({"verdict": "in_spam_group"}),
+        Verdict::Contact { groups } => json!({"verdict": "contact", "groups": groups}),
+        Verdict::Unknown => json!({"verdict": "unknown"}),
+    }
+}
+
+fn how_text(how: FilterMatch) -> String {
+    match how {
+        FilterMatch::Number => "names the number".to_owned(),
+        FilterMatch::Group(id) => format!("through phonebook group {id}"),
+        FilterMatch::AnyPhonebookEntry => "matches every phonebook entry".to_owned(),
+    }
+}
+
+fn cdr_json(r: &CdrRecord) -> Value {
+    json!({
+        "date": r.date.map(|t| t.to_string()),
+        "callerid": r.callerid,
+        "destination": r.destination,
+        "disposition": r.disposition,
+        "seconds": r.seconds,
+        "description": r.description,
+        "account": r.account,
+    })
+}
+
+fn inspect(ctx: &mut Ctx, m: &ArgMatches, options: SpamOptions) -> Result<(), Failure> {
+    let number = m.get_one::<String>("number").expect("required").clone();
+    let opts = InspectOptions {
+        range: DateRange::last_days(days(m)),
+        ..InspectOptions::default()
+    };
+    let group = options.group.clone();
+    let n = &number;
+    let Some(r) = friendly::read(ctx, async |c| {
+        SpamGuard::with_options(&c, options)
+            .inspect_number(n, &opts)
+            .await
+    })?
+    else {
+        return Ok(());
+    };
+    let text = inspect_text(&r, &group, &opts);
+    let json = json!({
+        "number": r.number.to_string(),
+        "verdict": verdict_json(&r.verdict),
+        "from": opts.range.from.to_string(),
+        "to": opts.range.to.to_string(),
+        "entries": r.entries.iter().map(|e| json!({
+            "id": e.id, "name": e.name, "number": e.number, "note": e.note,
+        })).collect::<Vec<_>>(),
+        "groups": r.groups.iter().map(|g| json!({"id": g.id, "name": g.name})).collect::<Vec<_>>(),
+        "filters": r.filters.iter().map(|f| json!({
+            "id": f.filter.id,
+            "callerid": f.filter.rule.callerid,
+            "did": f.filter.rule.did,
+            "routing": f.filter.rule.routing,
+            "note": f.filter.rule.note,
+            "blocking": f.filter.rule.is_blocking(),
+            "match": match f.how {
+                FilterMatch::Number => json!("number"),
+                FilterMatch::Group(id) => json!({"group": id}),
+                FilterMatch::AnyPhonebookEntry => json!("any_phonebook_entry"),
+            },
+        })).collect::<Vec<_>>(),
+        "stats": stats_json(&r.stats),
+        "recent_calls": r.recent_calls.iter().map(cdr_json).collect::<Vec<_>>(),
+        "messages": r.messages.iter().map(super::sms::message_json).collect::<Vec<_>>(),
+    });
+    Report::new(json, text).print(ctx);
+    Ok(())
+}
+
+fn inspect_text(r: &NumberReport, group: &str, opts: &InspectOptions) -> String {
+    let mut t = format!(
+        "{BOLD}{}{BOLD:#}: {}\n",
+        r.number,
+        verdict_text(&r.verdict, group)
+    );
+    let label = |s: &str| format!("{CYAN}{s:<10}{CYAN:#}");
+    if r.entries.is_empty() {
+        t.push_str(&format!("{}no entry for it\n", label("Phonebook")));
+    } else {
+        let list: Vec<String> = r
+            .entries
+            .iter()
+            .map(|e| format!("entry {} \"{}\"", e.id, e.name))
+            .collect();
+        let groups: Vec<String> = r
+            .groups
+            .iter()
+            .map(|g| format!("{} ({})", g.name, g.id))
+            .collect();
+        t.push_str(&format!(
+            "{}{}; {}\n",
+            label("Phonebook"),
+            list.join(", "),
+            if groups.is_empty() {
+                "in no group".to_owned()
+            } else {
+                format!("groups: {}", groups.join(", "))
+            }
+        ));
+    }
+    if r.filters.is_empty() {
+        t.push_str(&format!(
+            "{}no Caller ID filter matches it\n",
+            label("Filters")
+        ));
+    }
+    for (i, f) in r.filters.iter().enumerate() {
+        t.push_str(&format!(
+            "{}filter {}: {} on {} → {}, {}\n",
+            if i == 0 {
+                label("Filters")
+            } else {
+                " ".repeat(10)
+            },
+            f.filter.id,
+            f.filter.rule.callerid,
+            f.filter.rule.did,
+            f.filter.rule.routing,
+            how_text(f.how)
+        ));
+    }
+    let s = &r.stats;
+    t.push_str(&format!(
+        "{}{} to {}: {} from it on {} ({} answered, {} unanswered, {} at odd hours); called \
+         back {}\n",
+        label("Calls"),
+        opts.range.from,
+        opts.range.to,
+        plural(s.calls, "call", "calls"),
+        plural(s.days, "day", "days"),
+        s.answered,
+        s.unanswered,
+        s.odd_hours,
+        plural(s.called_back, "time", "times"),
+    ));
+    if s.calls > 0 {
+        t.push_str(&format!(
+            "{}first {}, last {}{}\n",
+            " ".repeat(10),
+            when(s.first_seen.as_ref()),
+            when(s.last_seen.as_ref()),
+            if s.names.is_empty() {
+                String::new()
+            } else {
+                format!("; caller names: {}", s.names.join(", "))
+            }
+        ));
+    }
+    t.push_str(&format!(
+        "{}{} over the range\n",
+        label("Messages"),
+        plural(r.messages.len(), "SMS", "SMS")
+    ));
+    if !r.recent_calls.is_empty() {
+        t.push_str(&format!("{BOLD}Recent calls{BOLD:#}\n"));
+        for c in &r.recent_calls {
+            let caller = CallerId::parse(c.callerid.as_deref().unwrap_or(""));
+            let incoming = caller.number.as_ref() == Some(&r.number);
+            t.push_str(&format!(
+                "  {}  {}  {:<10} {:>5}s  {}\n",
+                when(c.date.as_ref()),
+                if incoming { "from" } else { "to  " },
+                c.disposition.as_deref().unwrap_or(""),
+                c.seconds.unwrap_or(0),
+                if incoming {
+                    c.callerid.as_deref().unwrap_or("")
+                } else {
+                    c.destination.as_deref().unwrap_or("")
+                }
+            ));
+        }
+    }
+    t.push_str(&calls_text(&r.calls));
+    t
+}
+
+fn action_word(a: FilterAction) -> &'static str {
+    match a {
+        FilterAction::Created => "created",
+        FilterAction::Updated => "updated",
+        FilterAction::Unchanged => "already in place",
+    }
+}
+
+fn mark(ctx: &mut Ctx, m: &ArgMatches, mut options: SpamOptions) -> Result<(), Failure> {
+    let number = m.get_one::<String>("number").expect("required").clone();
+    if let Some(r) = m.get_one::<String>("routing") {
+        options.routing = r.clone();
+    }
+    let group = options.group.clone();
+    let (n, o) = (&number, &options);
+    let Some(r) = friendly::change(
+        ctx,
+        "spam mark",
+        Plan::ReadsAccount,
+        async |c| {
+            SpamGuard::with_options(&c, o.clone())
+                .plan_mark_number_as_spam(n)
+                .await
+        },
+        async |c| {
+            SpamGuard::with_options(&c, o.clone())
+                .mark_number_as_spam(n)
+                .await
+        },
+    )?
+    else {
+        return Ok(());
+    };
+    let mut text = if r.changed() {
+        format!(
+            "{GREEN}Marked{GREEN:#} {} as spam: {} group {group} ({}{}) as {} {}; calls from the \
+             group are blocked by Caller ID filter {} ({}).\n",
+            r.number,
+            if r.already_member {
+                "already in"
+            } else {
+                "added to"
+            },
+            r.group_id,
+            if r.group_created { ", created now" } else { "" },
+            if r.entry_created {
+                "new entry"
+            } else {
+                "entry"
+            },
+            r.entry_id,
+            r.filter_id,
+            action_word(r.filter_action),
+        )
+    } else {
+        format!(
+            "{} is already marked as spam (group {group} {}, entry {}, blocked by Caller ID \
+             filter {}): nothing changed.\n",
+            r.number, r.group_id, r.entry_id, r.filter_id
+        )
+    };
+    text.push_str(&calls_text(&r.calls));
+    let json = json!({
+        "changed": r.changed(),
+        "number": r.number.to_string(),
+        "group": group,
+        "group_id": r.group_id,
+        "group_created": r.group_created,
+        "entry_id": r.entry_id,
+        "entry_created": r.entry_created,
+        "already_member": r.already_member,
+        "added": r.added,
+        "filter_id": r.filter_id,
+        "filter_action": snake(&format!("{:?}", r.filter_action)),
+        "race_retries": r.race_retries,
+        "calls": calls_json(&r.calls),
+    });
+    Report::new(json, text).print(ctx);
+    Ok(())
+}
+
+fn unmark(ctx: &mut Ctx, m: &ArgMatches, options: SpamOptions) -> Result<(), Failure> {
+    let number = m.get_one::<String>("number").expect("required").clone();
+    let opts = UnmarkOptions {
+        remove_empty_group: m.get_flag("remove-empty-group"),
+    };
+    let group = options.group.clone();
+    let (n, o, u) = (&number, &options, &opts);
+    let Some(r) = friendly::change(
+        ctx,
+        "spam unmark",
+        Plan::ReadsAccount,
+        async |c| {
+            SpamGuard::with_options(&c, o.clone())
+                .plan_unmark_number_as_spam(n, u)
+                .await
+        },
+        async |c| {
+            SpamGuard::with_options(&c, o.clone())
+                .unmark_number_as_spam(n, u)
+                .await
+        },
+    )?
+    else {
+        return Ok(());
+    };
+    let mut text = if r.removed_entries.is_empty() && !r.changed() {
+        format!(
+            "{} is not in the {group} group: nothing changed.\n",
+            r.number
+        )
+    } else {
+        let mut t = format!(
+            "{GREEN}Unmarked{GREEN:#} {}: taken out of group {group}",
+            r.number
+        );
+        if !r.removed_entries.is_empty() {
+            t.push_str(&format!(" (entries {})", join(&r.removed_entries)));
+        }
+        t.push_str(".\n");
+        if !r.deleted_entries.is_empty() {
+            t.push_str(&format!(
+                "Deleted the entries marking created: {}.\n",
+                join(&r.deleted_entries)
+            ));
+        }
+        if !r.deleted_filters.is_empty() {
+            t.push_str(&format!(
+                "Deleted the group's blocking filters: {}.\n",
+                join(&r.deleted_filters)
+            ));
+        }
+        if let Some(g) = r.deleted_group {
+            t.push_str(&format!("Deleted the now empty group {group} ({g}).\n"));
+        }
+        t
+    };
+    text.push_str(&calls_text(&r.calls));
+    let json = json!({
+        "changed": r.changed(),
+        "number": r.number.to_string(),
+        "group": group,
+        "group_id": r.group_id,
+        "removed_entries": r.removed_entries,
+        "deleted_entries": r.deleted_entries,
+        "deleted_filters": r.deleted_filters,
+        "deleted_group": r.deleted_group,
+        "race_retries": r.race_retries,
+        "calls": calls_json(&r.calls),
+    });
+    Report::new(json, text).print(ctx);
+    Ok(())
+}
