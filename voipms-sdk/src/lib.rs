@@ -5,6 +5,10 @@
 //! - [`Client`]: credentials, transport, retries and status handling, shared by every call.
 //! - [`catalog`]: the static description of every method (what the CLI and MCP server read).
 //! - [`status`]: every status code with its meaning, class and hint.
+//! - Hand-written helpers over the typed API, idempotent and with dry runs: [`phonebook`],
+//!   [`spam`], [`cdr`] (export over any range), [`recordings`], [`filters`], [`sms`],
+//!   [`account`], with [`numbers`] normalising phone numbers for all of them.
+//! - `sandbox` (feature `sandbox`): a simulated VoIP.ms account, in-process or on loopback HTTP.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), voipms_sdk::Error> {
