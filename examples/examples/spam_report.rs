@@ -3,7 +3,7 @@
 //! since marking changes the account):
 //!
 //! ```sh
-//! cargo run -p examples --example spam_report
+//! cargo run -p examples --features sandbox --example spam_report
 //! ```
 
 use voipms_sdk::sandbox::{Sandbox, SandboxConfig};
