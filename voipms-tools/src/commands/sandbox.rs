@@ -118,6 +118,33 @@ fn reset(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
     Ok(())
 }
 
+/// How often `sandbox serve` saves the state while calls come in.
+const AUTOSAVE_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Resolves on Ctrl-C, or on SIGTERM (how service managers stop a server) on unix.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(e) => {
+                errln!("cannot watch for SIGTERM ({e}); stop with Ctrl-C");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
 fn serve(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
     let port = m.get_one::<u16>("port").copied().unwrap_or(DEFAULT_PORT);
     let local = Local::open()?;
@@ -149,13 +176,29 @@ fn serve(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
                 sandbox.username(),
                 sandbox.password()
             );
-            outln!("{DIM}State: {} (saved on Ctrl-C){DIM:#}", local.path().display());
+            outln!(
+                "{DIM}State: {} (saved every few seconds while in use, and on exit){DIM:#}",
+                local.path().display()
+            );
         }
-        tokio::select! {
-            () = handle.wait() => {}
-            r = tokio::signal::ctrl_c() => {
-                if let Err(e) = r {
-                    errln!("cannot watch for Ctrl-C ({e}); stopping");
+        // Save while serving, not only at the end: a killed server keeps what it was told.
+        let mut autosave = tokio::time::interval(AUTOSAVE_EVERY);
+        autosave.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut saved_at = sandbox.total_calls();
+        let wait = handle.wait();
+        tokio::pin!(wait);
+        let stop = stop_signal();
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                () = &mut wait => break,
+                () = &mut stop => break,
+                _ = autosave.tick() => {
+                    let calls = sandbox.total_calls();
+                    if calls != saved_at {
+                        local.save()?;
+                        saved_at = calls;
+                    }
                 }
             }
         }

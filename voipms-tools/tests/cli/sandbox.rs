@@ -208,6 +208,79 @@ fn serve_on_loopback_for_other_clients() {
     assert!(out.stdout.contains("Served,5552223333"), "{}", out.stdout);
 }
 
+/// `sandbox serve` saves while in use, so even a killed server keeps the changes made through
+/// it; SIGTERM (what service managers send) stops it cleanly.
+#[cfg(unix)]
+#[test]
+fn serve_saves_while_running_and_stops_on_sigterm() {
+    let env = Env::new();
+    let start = |env: &Env| {
+        let mut server = Server(
+            env.cmd(&["--format", "json", "sandbox", "serve", "--port", "0"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+        let mut line = String::new();
+        BufReader::new(server.0.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let info: serde_json::Value = serde_json::from_str(&line).expect("one JSON line first");
+        let client = Env::new()
+            .var("VOIPMS_API_URL", info["url"].as_str().unwrap())
+            .var("VOIPMS_API_USERNAME", info["username"].as_str().unwrap())
+            .var("VOIPMS_API_PASSWORD", info["password"].as_str().unwrap());
+        (server, client)
+    };
+    let listed = |env: &Env, name: &str| {
+        env.run(&[
+            "--sandbox",
+            "getPhonebook",
+            "--name",
+            name,
+            "--format",
+            "csv",
+        ])
+        .stdout
+        .contains(name)
+    };
+    let (mut server, client) = start(&env);
+    let add = |client: &Env, name: &str| {
+        client
+            .run(&[
+                "setPhonebook",
+                "--name",
+                name,
+                "--number",
+                "5552224444",
+                "--yes",
+            ])
+            .code(0);
+    };
+    add(&client, "Autosaved");
+    // Past one autosave period, then the hardest stop there is.
+    std::thread::sleep(std::time::Duration::from_millis(3500));
+    server.0.kill().unwrap();
+    server.0.wait().unwrap();
+    assert!(
+        listed(&env, "Autosaved"),
+        "the change made before SIGKILL was lost"
+    );
+
+    let (mut server, client) = start(&env);
+    add(&client, "Terminated");
+    let pid = server.0.id().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(sent, "kill -TERM failed");
+    let status = server.0.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(listed(&env, "Terminated"), "SIGTERM did not save the state");
+}
+
 /// A server process, stopped if a test fails before it does.
 struct Server(std::process::Child);
 
