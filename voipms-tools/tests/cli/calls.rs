@@ -254,7 +254,8 @@ fn cdr_alias_maps_friendly_options() {
     let out = env.run(&["cdr", "--from", "2025-01-01", "--to", "2025-06-01"]);
     out.code(0);
     assert_eq!(out.json()["status"], "success");
-    let windows: Vec<(String, String)> = mock.requests()[before..]
+    // The windows are fetched concurrently, so they may reach the server in any order.
+    let mut windows: Vec<(String, String)> = mock.requests()[before..]
         .iter()
         .map(|r| {
             assert_eq!(r.method(), "getCDR");
@@ -264,6 +265,7 @@ fn cdr_alias_maps_friendly_options() {
             )
         })
         .collect();
+    windows.sort();
     assert_eq!(
         windows,
         [
