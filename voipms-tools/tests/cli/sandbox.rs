@@ -260,7 +260,7 @@ fn serve_saves_while_running_and_stops_on_sigterm() {
     };
     add(&client, "Autosaved");
     // Past one autosave period, then the hardest stop there is.
-    std::thread::sleep(std::time::Duration::from_millis(3500));
+    std::thread::sleep(std::time::Duration::from_millis(5000));
     server.0.kill().unwrap();
     server.0.wait().unwrap();
     assert!(
