@@ -467,6 +467,17 @@ pub fn date_option(id: &'static str, help: &'static str) -> clap::Arg {
         .help(help)
 }
 
+/// `--from` and `--to`, the date range the listing commands share (default: the last 30 days).
+pub fn date_range_options() -> [clap::Arg; 2] {
+    [
+        date_option(
+            "from",
+            "First day (YYYY-MM-DD, today, yesterday, -7d); default: 30 days ago",
+        ),
+        date_option("to", "Last day, inclusive; default: today"),
+    ]
+}
+
 /// The date of option `id`: YYYY-MM-DD, today, yesterday or -Nd; `default` when not given.
 pub fn date_value(
     m: &clap::ArgMatches,

@@ -40,51 +40,42 @@ const MAX_DAYS: u64 = voipms_sdk::dates::MAX_WINDOW_DAYS as u64;
 
 /// The options `cdr` and `cdr export` share.
 fn filter_args(cmd: Command) -> Command {
-    cmd.arg(friendly::date_option(
-        "from",
-        "First day (YYYY-MM-DD, today, yesterday, -7d); default: 30 days ago",
-    ))
-    .arg(friendly::date_option(
-        "to",
-        "Last day, inclusive; default: today",
-    ))
-    .arg(
-        Arg::new("status").long("status").value_name("LIST").help(
+    cmd.args(friendly::date_range_options())
+        .arg(Arg::new("status").long("status").value_name("LIST").help(
             "Call statuses, comma-separated: answered, noanswer, busy, failed, all (default)",
-        ),
-    )
-    .arg(
-        Arg::new("account")
-            .long("account")
-            .value_name("ACCOUNT")
-            .help("Only calls of this (sub-)account, e.g. 100001_VoIP (see getCallAccounts)"),
-    )
-    .arg(
-        Arg::new("did")
-            .long("did")
-            .value_name("DID")
-            .help("Only calls of this DID (getCDR's calltype)"),
-    )
-    .arg(
-        Arg::new("calltype")
-            .long("calltype")
-            .value_name("TYPE")
-            .conflicts_with("did")
-            .help("all, incoming, outgoing, or a DID (see getCallTypes)"),
-    )
-    .arg(
-        Arg::new("billing")
-            .long("billing")
-            .value_name("BILLING")
-            .help("all, free or billed (getCDR's callbilling; see getCallBilling)"),
-    )
-    .arg(
-        Arg::new("timezone")
-            .long("timezone")
-            .value_name("OFFSET")
-            .allow_negative_numbers(true)
-            .help("Whole-hour UTC offset for the times, -12 to 13; default: this machine's"),
-    )
+        ))
+        .arg(
+            Arg::new("account")
+                .long("account")
+                .value_name("ACCOUNT")
+                .help("Only calls of this (sub-)account, e.g. 100001_VoIP (see getCallAccounts)"),
+        )
+        .arg(
+            Arg::new("did")
+                .long("did")
+                .value_name("DID")
+                .help("Only calls of this DID (getCDR's calltype)"),
+        )
+        .arg(
+            Arg::new("calltype")
+                .long("calltype")
+                .value_name("TYPE")
+                .conflicts_with("did")
+                .help("all, incoming, outgoing, or a DID (see getCallTypes)"),
+        )
+        .arg(
+            Arg::new("billing")
+                .long("billing")
+                .value_name("BILLING")
+                .help("all, free or billed (getCDR's callbilling; see getCallBilling)"),
+        )
+        .arg(
+            Arg::new("timezone")
+                .long("timezone")
+                .value_name("OFFSET")
+                .allow_negative_numbers(true)
+                .help("Whole-hour UTC offset for the times, -12 to 13; default: this machine's"),
+        )
 }
 
 fn command() -> Command {

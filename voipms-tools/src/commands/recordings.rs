@@ -52,14 +52,7 @@ fn command() -> Command {
             Command::new("list")
                 .about("List the recordings of a date range")
                 .arg(account_arg())
-                .arg(friendly::date_option(
-                    "from",
-                    "First day (YYYY-MM-DD, today, yesterday, -7d); default: 30 days ago",
-                ))
-                .arg(friendly::date_option(
-                    "to",
-                    "Last day, inclusive; default: today",
-                ))
+                .args(friendly::date_range_options())
                 .arg(
                     Arg::new("type")
                         .long("type")

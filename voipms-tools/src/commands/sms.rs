@@ -72,14 +72,7 @@ fn list_command(kind: &str) -> Command {
                 .value_name("DID")
                 .help("Only messages on this DID of the account"),
         )
-        .arg(friendly::date_option(
-            "from",
-            "First day (YYYY-MM-DD, today, yesterday, -7d); default: 30 days ago",
-        ))
-        .arg(friendly::date_option(
-            "to",
-            "Last day, inclusive; default: today",
-        ))
+        .args(friendly::date_range_options())
         .arg(
             Arg::new("contact")
                 .long("contact")
