@@ -584,9 +584,12 @@ impl Messaging {
         q: &MessageQuery,
         w: DateRange,
     ) -> Result<Vec<Message>, OpError> {
-        match q.kind {
-            MessageKind::Sms => {
-                let mut r = GetSms::new().from(w.from).to(w.to).limit(self.page_limit);
+        let limit = self.page_limit;
+        // getSMS and getMMS take the same filters and answer rows of the same form under `sms`;
+        // only their generated types differ, so one macro builds either request and reads it.
+        macro_rules! fetch_messages {
+            ($request:ident, $direction:ident, $kind:expr, |$row:ident| $media:expr) => {{
+                let mut r = $request::new().from(w.from).to(w.to).limit(limit);
                 if let Some(d) = &q.did {
                     r = r.did(d.as_str());
                 }
@@ -595,8 +598,8 @@ impl Messaging {
                 }
                 if let Some(d) = q.direction {
                     r = r.direction(match d {
-                        Direction::Received => GetSmsDirection::Received,
-                        Direction::Sent => GetSmsDirection::Sent,
+                        Direction::Received => $direction::Received,
+                        Direction::Sent => $direction::Sent,
                     });
                 }
                 if let Some(tz) = q.timezone {
@@ -606,57 +609,29 @@ impl Messaging {
                 Ok(resp
                     .sms
                     .into_iter()
-                    .filter_map(|m| {
+                    .filter_map(|$row| {
                         Some(Message {
-                            kind: MessageKind::Sms,
-                            id: m.id?,
-                            date: m.date,
-                            direction: direction_of(m.direction.as_deref()),
-                            did: m.did.unwrap_or_default(),
-                            contact: m.contact.unwrap_or_default(),
-                            text: unescape_quotes(&m.message.unwrap_or_default()),
-                            carrier_status: m.carrier_status.filter(|c| !c.is_empty()),
-                            media: Vec::new(),
+                            kind: $kind,
+                            id: $row.id?,
+                            date: $row.date,
+                            direction: direction_of($row.direction.as_deref()),
+                            did: $row.did.unwrap_or_default(),
+                            contact: $row.contact.unwrap_or_default(),
+                            text: unescape_quotes(&$row.message.unwrap_or_default()),
+                            carrier_status: $row.carrier_status.filter(|c| !c.is_empty()),
+                            media: $media,
                         })
                     })
                     .collect())
+            }};
+        }
+        match q.kind {
+            MessageKind::Sms => {
+                fetch_messages!(GetSms, GetSmsDirection, MessageKind::Sms, |m| Vec::new())
             }
             #[cfg(feature = "mms")]
             MessageKind::Mms => {
-                let mut r = GetMms::new().from(w.from).to(w.to).limit(self.page_limit);
-                if let Some(d) = &q.did {
-                    r = r.did(d.as_str());
-                }
-                if let Some(c) = &q.contact {
-                    r = r.contact(c.as_str());
-                }
-                if let Some(d) = q.direction {
-                    r = r.direction(match d {
-                        Direction::Received => GetMmsDirection::Received,
-                        Direction::Sent => GetMmsDirection::Sent,
-                    });
-                }
-                if let Some(tz) = q.timezone {
-                    r = r.timezone(tz);
-                }
-                let resp = s.read(&r).await?;
-                Ok(resp
-                    .sms
-                    .into_iter()
-                    .filter_map(|m| {
-                        Some(Message {
-                            kind: MessageKind::Mms,
-                            id: m.id?,
-                            date: m.date,
-                            direction: direction_of(m.direction.as_deref()),
-                            did: m.did.unwrap_or_default(),
-                            contact: m.contact.unwrap_or_default(),
-                            text: unescape_quotes(&m.message.unwrap_or_default()),
-                            carrier_status: m.carrier_status.filter(|c| !c.is_empty()),
-                            media: m.media,
-                        })
-                    })
-                    .collect())
+                fetch_messages!(GetMms, GetMmsDirection, MessageKind::Mms, |m| m.media)
             }
             #[cfg(not(feature = "mms"))]
             MessageKind::Mms => Err(OpError::invalid(
