@@ -264,6 +264,17 @@ pub enum FilterAction {
     Unchanged,
 }
 
+impl FilterAction {
+    /// The action's stable name in reports and JSON: `created`, `updated`, `unchanged`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FilterAction::Created => "created",
+            FilterAction::Updated => "updated",
+            FilterAction::Unchanged => "unchanged",
+        }
+    }
+}
+
 /// The result of [`Filters::ensure_rule`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnsureFilter {

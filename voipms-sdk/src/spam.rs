@@ -145,6 +145,26 @@ pub enum SpamSignal {
     InPhonebook,
 }
 
+impl SpamSignal {
+    /// The signal's stable name in reports and JSON: `short_or_unanswered`, `repeated`, …
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpamSignal::ShortOrUnanswered => "short_or_unanswered",
+            SpamSignal::Repeated => "repeated",
+            SpamSignal::ManyDays => "many_days",
+            SpamSignal::OddHours => "odd_hours",
+            SpamSignal::NeighbourSpoof => "neighbour_spoof",
+            SpamSignal::SpamName => "spam_name",
+            SpamSignal::NoRealName => "no_real_name",
+            SpamSignal::NeverCalledBack => "never_called_back",
+            SpamSignal::CalledBack => "called_back",
+            SpamSignal::RealConversations => "real_conversations",
+            SpamSignal::InPhonebookGroup => "in_phonebook_group",
+            SpamSignal::InPhonebook => "in_phonebook",
+        }
+    }
+}
+
 /// One reason in a score.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpamReason {

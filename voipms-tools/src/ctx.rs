@@ -3,20 +3,22 @@
 //! leaves the program: dry run, confirmation of changes, the call, and its printing.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use serde_json::Value;
+use voipms_sdk::Params;
 use voipms_sdk::catalog::{Effect, Method};
-use voipms_sdk::transport::{HttpTransport, USER_AGENT};
-use voipms_sdk::{Client, DEFAULT_BASE_URL, Params, RetryPolicy};
 
 use crate::cli::Globals;
-use crate::config::{self, Account, Lookup};
+use crate::config::{Account, Lookup};
+pub use crate::core::gate::effect_words;
+use crate::core::gate::{Gate, Permission, Verdict};
+pub use crate::core::session::Session;
+use crate::core::session::SessionOptions;
 use crate::exit::{Code, Failure};
 use crate::output::{self, Format, RED, YELLOW};
-use crate::transport::{self, Recorded, Tee};
+use crate::transport::{self, Recorded, Render};
 use crate::{errln, outln};
 
 /// A call to make.
@@ -53,48 +55,6 @@ pub struct Answer {
     pub empty: bool,
     /// The body as received, when the transport kept it.
     pub raw: Option<Bytes>,
-}
-
-/// Where calls go.
-pub enum Session {
-    /// A real VoIP.ms account (or a server standing in for it at `--api-url`).
-    Real {
-        /// The client.
-        client: Client,
-        /// Keeps the raw answers.
-        tee: Arc<Tee>,
-        /// Whose credentials.
-        account: Account,
-    },
-    /// The simulated account.
-    Sandbox(crate::sandbox::Local),
-}
-
-impl std::fmt::Debug for Session {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Session::Real { account, .. } => f
-                .debug_struct("Real")
-                .field("account", account)
-                .finish_non_exhaustive(),
-            Session::Sandbox(_) => f.write_str("Sandbox"),
-        }
-    }
-}
-
-impl Session {
-    /// The client calls go through.
-    pub fn client(&self) -> &Client {
-        match self {
-            Session::Real { client, .. } => client,
-            Session::Sandbox(s) => s.client(),
-        }
-    }
-
-    /// Whether this is the simulated account.
-    pub fn is_sandbox(&self) -> bool {
-        matches!(self, Session::Sandbox(_))
-    }
 }
 
 /// The run's context.
@@ -138,68 +98,36 @@ impl Ctx {
         Ok(self.rt.as_ref().expect("just set"))
     }
 
-    /// Where credentials are looked up.
-    pub fn lookup(&self) -> Lookup {
-        Lookup {
+    /// The options sessions are opened with.
+    pub fn session_options(&self) -> SessionOptions {
+        SessionOptions {
+            sandbox: self.globals.sandbox,
             profile: self.globals.profile.clone(),
             config: self.globals.config.clone(),
+            api_url: self.globals.api_url.clone(),
+            retries: self.globals.retries,
+            pace: self.pace,
+            agent: "voipms-cli",
         }
+    }
+
+    /// Where credentials are looked up.
+    pub fn lookup(&self) -> Lookup {
+        self.session_options().lookup()
     }
 
     /// The account calls go to, set up on first use.
     pub fn session(&mut self) -> Result<&Session, Failure> {
         if self.session.is_none() {
-            let s = self.open_session()?;
+            let s = Session::open(&self.session_options())?;
             self.session = Some(s);
         }
         Ok(self.session.as_ref().expect("just set"))
     }
 
-    fn retry_policy(&self) -> RetryPolicy {
-        let mut policy = RetryPolicy::default();
-        if let Some(n) = self.globals.retries {
-            policy.max_retries = n;
-        }
-        policy
-    }
-
-    fn open_session(&mut self) -> Result<Session, Failure> {
-        if self.globals.sandbox {
-            return crate::sandbox::Local::open().map(Session::Sandbox);
-        }
-        let lookup = self.lookup();
-        let account = config::resolve(&lookup)?
-            .ok_or_else(|| Failure::config(config::no_credentials_message(&lookup)))?;
-        tracing::debug!(source = %account.source, username = %account.username, "credentials");
-        self.real_session(account)
-    }
-
     /// A session on a real account with these credentials.
     pub fn real_session(&self, account: Account) -> Result<Session, Failure> {
-        let base_url = config::api_url(self.globals.api_url.as_deref(), Some(&account))
-            .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
-        warn_plain_http(&base_url);
-        tracing::debug!(endpoint = %base_url, "endpoint");
-        let http = HttpTransport::new(
-            Duration::from_secs(60),
-            Duration::from_secs(10),
-            &format!("voipms-cli/{} {USER_AGENT}", env!("CARGO_PKG_VERSION")),
-        )?;
-        let tee = Arc::new(Tee::new(Arc::new(http)));
-        let mut builder = Client::builder()
-            .credentials(account.username.clone(), account.password.clone())
-            .base_url(base_url.clone())
-            .retry(self.retry_policy())
-            .transport(tee.clone());
-        if let Some(pace) = self.pace.filter(|_| !is_loopback(&base_url)) {
-            builder = builder.min_interval(pace);
-        }
-        let client = builder.build()?;
-        Ok(Session::Real {
-            client,
-            tee,
-            account,
-        })
+        Session::real(&self.session_options(), account)
     }
 
     /// Uses `session` from now on.
@@ -209,12 +137,10 @@ impl Ctx {
 
     /// Saves what needs saving (the sandbox's state) at the end of the run.
     pub fn finish(&mut self) -> Result<(), Failure> {
-        if let Some(Session::Sandbox(s)) = &self.session {
-            if self.changed {
-                s.save()?;
-            }
+        match &self.session {
+            Some(s) if self.changed => s.save(),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// Records that a call which may change the account was made (the sandbox's state is saved
@@ -232,12 +158,9 @@ impl Ctx {
                 s.client().username().to_owned(),
             ));
         }
-        let lookup = self.lookup();
-        let account = config::resolve(&lookup)?;
-        let base_url = config::api_url(self.globals.api_url.as_deref(), account.as_ref())
-            .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
-        let username = match account {
-            Some(a) => a.username,
+        let (base_url, username) = self.session_options().dry_run_identity()?;
+        let username = match username {
+            Some(u) => u,
             None => {
                 errln!(
                     "{YELLOW}note:{YELLOW:#} no credentials are configured; api_username below is a \
@@ -253,14 +176,13 @@ impl Ctx {
     pub fn record(&mut self, call: &Invocation) -> Result<Recorded, Failure> {
         let (base_url, username) = self.dry_run_identity()?;
         let rt = self.rt()?;
-        transport::record(
-            rt,
+        rt.block_on(transport::record(
             &base_url,
             &username,
             &call.method,
             call.effect,
             &call.params,
-        )
+        ))
     }
 
     /// Prints a recorded request in the output format.
@@ -274,22 +196,32 @@ impl Ctx {
     /// Makes a call: with `--dry-run` only prints the request (`Ok(None)`); on a real account asks
     /// before changes (or needs `--yes`); otherwise sends it and returns the answer.
     pub fn invoke(&mut self, call: &Invocation) -> Result<Option<Answer>, Failure> {
-        if self.globals.dry_run {
-            let rec = self.record(call)?;
-            self.print_recorded(&rec);
-            return Ok(None);
-        }
-        let sandbox = self.session()?.is_sandbox();
-        if call.effect.is_mutating() && !sandbox && !self.globals.yes {
-            self.confirm(call)?;
+        // The session is opened only for a call that is sent (a dry run needs no account).
+        let writes = if self.globals.dry_run || self.globals.yes || self.session()?.is_sandbox() {
+            Permission::Allowed
+        } else {
+            Permission::Confirm
+        };
+        let gate = Gate {
+            dry_run: self.globals.dry_run,
+            read_only: false,
+            writes: writes.clone(),
+            billable: writes,
+        };
+        match gate.decide(&call.method, call.effect) {
+            Verdict::DryRun => {
+                let rec = self.record(call)?;
+                self.print_recorded(&rec);
+                return Ok(None);
+            }
+            Verdict::Confirm => self.confirm(call)?,
+            Verdict::Refuse(why) => return Err(Failure::usage(why)),
+            Verdict::Send => {}
         }
         self.changed |= call.effect.is_mutating();
-        let session = self.session.as_ref().expect("opened above");
+        let session = self.session()?;
         let client = session.client().clone();
-        let tee = match session {
-            Session::Real { tee, .. } => Some(tee.clone()),
-            Session::Sandbox(_) => None,
-        };
+        let tee = session.tee();
         let rt = self.rt()?;
         let started = std::time::Instant::now();
         let outcome =
@@ -382,28 +314,16 @@ impl Ctx {
     }
 
     fn account_label(&self) -> String {
-        match &self.session {
-            Some(Session::Real { account, .. }) => {
-                format!("{} (credentials from {})", account.username, account.source)
-            }
-            _ => String::new(),
-        }
+        self.session
+            .as_ref()
+            .map(Session::account_label)
+            .unwrap_or_default()
     }
 }
 
 /// Whether someone can answer a question (stdin and stderr are terminals).
 fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
-}
-
-/// What a call with `effect` does, as the end of a sentence.
-fn effect_words(effect: Effect, unknown: bool) -> &'static str {
-    match effect {
-        Effect::Billable => "spends money or cannot be undone",
-        Effect::Destructive => "deletes or cancels something on your account",
-        _ if unknown => "is not in the spec, so it may change your account",
-        _ => "changes your account",
-    }
 }
 
 fn warn_effect(subject: &str, effect: Effect, what: &str) {
@@ -427,33 +347,5 @@ fn ask(question: &str, cancelled: &str) -> Result<(), Failure> {
         Ok(())
     } else {
         Err(Failure::new(Code::Cancelled, cancelled))
-    }
-}
-
-/// Whether `url` points at this machine (`localhost` or a loopback address).
-fn is_loopback(url: &str) -> bool {
-    let rest = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))
-        .unwrap_or(url);
-    let host = rest.split(['/', '?']).next().unwrap_or("");
-    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-    let host = if host.starts_with('[') {
-        host.split(']').next().unwrap_or("").trim_start_matches('[')
-    } else {
-        host.split(':').next().unwrap_or("")
-    };
-    host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
-fn warn_plain_http(url: &str) {
-    if url.starts_with("http://") && !is_loopback(url) {
-        errln!(
-            "{YELLOW}warning:{YELLOW:#} {url} uses plain http: the API password crosses the network \
-             unencrypted"
-        );
     }
 }

@@ -19,12 +19,13 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 use voipms_sdk::catalog::{self, Effect};
 use voipms_sdk::ops::{ApiCall, CallOutcome, DryRun, OpError, PlannedCall};
-use voipms_sdk::{Client, DateRange, Params, RetryPolicy};
+use voipms_sdk::{Client, DateRange, RetryPolicy};
 
+use crate::core::views;
 use crate::ctx::Ctx;
 use crate::exit::{Code, Failure, code_of};
 use crate::output::{self, DIM, Format, MASK, Rows};
-use crate::transport::{Recorded, Recorder};
+use crate::transport::{Recorded, Recorder, Render};
 use crate::{errln, outln};
 
 /// The output format of a friendly command: text unless `--format` is given.
@@ -284,40 +285,6 @@ fn record_planned(
     Ok(out)
 }
 
-/// A call as JSON: method, parameters and, for calls made, how it went.
-pub fn call_json(method: &str, params: &Params, outcome: Option<&CallOutcome>) -> Value {
-    let params: Map<String, Value> = params
-        .iter()
-        .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())))
-        .collect();
-    let mut o = json!({"method": method, "params": params});
-    if let Some(outcome) = outcome {
-        let (status, detail) = match outcome {
-            CallOutcome::Ok => ("ok", None),
-            CallOutcome::Refused(e) => ("refused", Some(e)),
-            CallOutcome::LostReplyApplied(e) => ("lost_reply_applied", Some(e)),
-            CallOutcome::LostReplyNotApplied(e) => ("lost_reply_not_applied", Some(e)),
-            CallOutcome::Unconfirmed(e) => ("unconfirmed", Some(e)),
-            CallOutcome::Failed(e) => ("failed", Some(e)),
-        };
-        o["outcome"] = Value::String(status.to_owned());
-        if let Some(d) = detail {
-            o["detail"] = Value::String(d.clone());
-        }
-    }
-    o
-}
-
-/// The calls an operation made, as JSON.
-pub fn calls_json(calls: &[ApiCall]) -> Value {
-    Value::Array(
-        calls
-            .iter()
-            .map(|c| call_json(c.method, &c.params, Some(&c.outcome)))
-            .collect(),
-    )
-}
-
 /// The calls an operation made, as a dimmed line of text: `API calls: getPhonebook, …`.
 pub fn calls_text(calls: &[ApiCall]) -> String {
     if calls.is_empty() {
@@ -352,7 +319,7 @@ fn print_dry_run(ctx: &mut Ctx, dry: &DryRun) -> Result<(), Failure> {
         let reads: Vec<Value> = dry
             .reads
             .iter()
-            .map(|c| call_json(c.method, &c.params, Some(&c.outcome)))
+            .map(|c| views::call(c.method, &c.params, Some(&c.outcome)))
             .collect();
         let would: Vec<Value> = planned
             .iter()

@@ -8,16 +8,18 @@
 mod app;
 mod cli;
 mod commands;
-mod config;
+mod core;
 mod ctx;
 mod doctor;
-mod exit;
 mod friendly;
 mod help;
+mod mcp;
 mod output;
 mod params;
-mod sandbox;
 mod transport;
+
+// The core's modules the command line uses most, under their old short paths.
+use crate::core::{config, exit, sandbox};
 
 fn main() -> std::process::ExitCode {
     app::main()

@@ -4,10 +4,13 @@
 use std::io::Read;
 
 use base64::Engine;
-use chrono::{Days, NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use voipms_sdk::Params;
 use voipms_sdk::catalog::{Method, Param, ParamKind};
 
+use crate::core::encode::{self as core_encode, norm};
+pub use crate::core::encode::{find_param, parse_bool, parse_date, today};
+use crate::core::schema;
 use crate::exit::Failure;
 
 /// The long flag of a parameter: kebab case of its wire name (`date_from` → `date-from`,
@@ -46,210 +49,43 @@ pub fn long_aliases(wire: &str) -> Vec<String> {
     out
 }
 
-fn norm(s: &str) -> String {
-    s.chars()
-        .filter(|c| *c != '-' && *c != '_')
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
-}
-
-/// The parameter named `key` (wire, kebab or snake spelling, any case).
-pub fn find_param(m: &'static Method, key: &str) -> Option<&'static Param> {
-    m.param(key).or_else(|| {
-        let k = norm(key);
-        m.params.iter().find(|p| norm(p.name) == k)
-    })
-}
-
 /// How a value is written on the command line, for messages: `--date-from`.
 pub fn flag_of(p: &Param) -> String {
     format!("--{}", long_name(p.name))
 }
 
-/// Today's date on this machine.
-pub fn today() -> NaiveDate {
-    chrono::Local::now().date_naive()
-}
-
-/// Parses a date: `YYYY-MM-DD`, `today`, `yesterday`, or `-Nd` (N days ago).
-pub fn parse_date(raw: &str, today: NaiveDate) -> Option<NaiveDate> {
-    let s = raw.trim();
-    match s.to_ascii_lowercase().as_str() {
-        "today" => return Some(today),
-        "yesterday" => return today.checked_sub_days(Days::new(1)),
-        _ => {}
-    }
-    if let Some(n) = s.strip_prefix('-').and_then(|r| r.strip_suffix(['d', 'D'])) {
-        let n: u64 = n.parse().ok()?;
-        return today.checked_sub_days(Days::new(n));
-    }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
-}
-
-/// Parses a yes/no value: `1/0`, `true/false`, `yes/no`, `y/n`, `on/off`.
-pub fn parse_bool(raw: &str) -> Option<bool> {
-    match raw.trim().to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "y" | "on" => Some(true),
-        "0" | "false" | "no" | "n" | "off" => Some(false),
-        _ => None,
-    }
-}
-
-/// What a value of `kind` looks like, for help and messages.
+/// What a value of `p` looks like on the command line, for help and messages: the kind's forms
+/// from the shared table, plus the command line's own ways to give files and lists.
 pub fn kind_hint(p: &Param) -> String {
     match p.kind {
-        ParamKind::Flag | ParamKind::YesNo => "1/0, true/false or yes/no".into(),
-        ParamKind::Date => "YYYY-MM-DD, today, yesterday or -Nd (N days ago)".into(),
-        ParamKind::DateTime => "YYYY-MM-DD HH:MM:SS".into(),
-        ParamKind::Integer => "a whole number".into(),
-        ParamKind::Decimal => "a decimal number such as 10.50".into(),
-        ParamKind::TzOffset => "a whole-hour UTC offset from -12 to 13".into(),
-        ParamKind::Routing => {
-            "header:value, e.g. account:100001_VoIP, vm:101, fwd:1026, sys:hangup, none:".into()
-        }
         ParamKind::List { separator } => {
             format!("items separated by `{separator}`, or the option repeated once per item")
         }
         ParamKind::Base64 => {
             "@FILE to send a file (read and base64-encoded), @- for stdin, or base64 text".into()
         }
-        ParamKind::Enum => enum_values_text(p),
-        ParamKind::Email => "an e-mail address".into(),
-        ParamKind::Phone => "a phone number (digits)".into(),
-        ParamKind::Url => "a URL".into(),
-        ParamKind::Timezone => "a time zone name from getTimezones, e.g. America/New_York".into(),
-        ParamKind::String => "text".into(),
+        _ => schema::accepts(p),
     }
 }
 
-/// `1 (Received), 0 (Sent)`.
-pub fn enum_values_text(p: &Param) -> String {
-    p.values
-        .iter()
-        .map(|v| {
-            if v.name.eq_ignore_ascii_case(v.value) {
-                v.value.to_owned()
-            } else {
-                format!("{} ({})", v.value, v.name)
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Validates one value of `p` and returns its wire text, or what is wrong with it.
+/// Validates one value of `p` as typed on the command line and returns its wire text. A base64
+/// value written `@FILE` (or `@-`) is read from the file (or stdin) first.
 pub fn encode(p: &Param, raw: &str, today: NaiveDate) -> Result<String, String> {
-    let bad = |what: &str| {
-        format!(
-            "`{raw}` is not {what}: use {}{}",
-            kind_hint(p),
-            p.example
-                .map(|e| format!(" (e.g. {e})"))
-                .unwrap_or_default()
-        )
-    };
-    let s = raw.trim();
-    match p.kind {
-        ParamKind::String | ParamKind::Url | ParamKind::Timezone => Ok(raw.to_owned()),
-        ParamKind::Flag => parse_bool(s)
-            .map(|b| voipms_sdk::wire::flag(b).to_owned())
-            .ok_or_else(|| bad("a yes/no value")),
-        ParamKind::YesNo => parse_bool(s)
-            .map(|b| voipms_sdk::wire::yes_no(b).to_owned())
-            .ok_or_else(|| bad("a yes/no value")),
-        ParamKind::Integer => s
-            .parse::<i64>()
-            .map(|n| n.to_string())
-            .map_err(|_| bad("a whole number")),
-        ParamKind::Decimal => {
-            let digits = s.strip_prefix('-').unwrap_or(s);
-            let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-            let ok = !int.is_empty()
-                && int.bytes().all(|b| b.is_ascii_digit())
-                && frac.bytes().all(|b| b.is_ascii_digit())
-                && !(digits.contains('.') && frac.is_empty());
-            if ok {
-                Ok(s.to_owned())
+    if p.kind == ParamKind::Base64 {
+        if let Some(path) = raw.trim().strip_prefix('@') {
+            let bytes = if path == "-" {
+                let mut buf = Vec::new();
+                std::io::stdin()
+                    .read_to_end(&mut buf)
+                    .map_err(|e| format!("cannot read stdin: {e}"))?;
+                buf
             } else {
-                Err(bad("a decimal number"))
-            }
+                std::fs::read(path).map_err(|e| format!("cannot read `{path}`: {e}"))?
+            };
+            return Ok(base64::engine::general_purpose::STANDARD.encode(bytes));
         }
-        ParamKind::TzOffset => match s.parse::<i32>() {
-            Ok(n) if (-12..=13).contains(&n) => Ok(n.to_string()),
-            _ => Err(bad("a UTC offset")),
-        },
-        ParamKind::Date => parse_date(s, today)
-            .map(|d| d.format("%Y-%m-%d").to_string())
-            .ok_or_else(|| bad("a valid date")),
-        ParamKind::DateTime => {
-            let t = s.replacen('T', " ", 1);
-            NaiveDateTime::parse_from_str(&t, "%Y-%m-%d %H:%M:%S")
-                .or_else(|_| NaiveDateTime::parse_from_str(&t, "%Y-%m-%d %H:%M"))
-                .ok()
-                .or_else(|| parse_date(s, today).and_then(|d| d.and_hms_opt(0, 0, 0)))
-                .map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string())
-                .ok_or_else(|| bad("a valid date and time"))
-        }
-        ParamKind::Enum => {
-            let n = norm(s);
-            p.values
-                .iter()
-                .find(|v| v.value == s)
-                .or_else(|| p.values.iter().find(|v| v.value.eq_ignore_ascii_case(s)))
-                .or_else(|| p.values.iter().find(|v| norm(v.name) == n))
-                .map(|v| v.value.to_owned())
-                .ok_or_else(|| {
-                    format!(
-                        "`{raw}` is not one of the allowed values: {}",
-                        enum_values_text(p)
-                    )
-                })
-        }
-        ParamKind::Routing => {
-            if s.contains(':') {
-                Ok(s.to_owned())
-            } else {
-                Err(bad("a routing target"))
-            }
-        }
-        ParamKind::Email => {
-            if s.contains('@') {
-                Ok(s.to_owned())
-            } else {
-                Err(bad("an e-mail address"))
-            }
-        }
-        ParamKind::Phone => {
-            // "(555) 123-4567" → 5551234567; anything else (sip:…, extensions) goes as written.
-            let stripped: String = s
-                .chars()
-                .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
-                .collect();
-            let digits = stripped.strip_prefix('+').unwrap_or(&stripped);
-            if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-                Ok(stripped)
-            } else {
-                Ok(s.to_owned())
-            }
-        }
-        ParamKind::Base64 => {
-            if let Some(path) = s.strip_prefix('@') {
-                let bytes = if path == "-" {
-                    let mut buf = Vec::new();
-                    std::io::stdin()
-                        .read_to_end(&mut buf)
-                        .map_err(|e| format!("cannot read stdin: {e}"))?;
-                    buf
-                } else {
-                    std::fs::read(path).map_err(|e| format!("cannot read `{path}`: {e}"))?
-                };
-                Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
-            } else {
-                Ok(s.to_owned())
-            }
-        }
-        ParamKind::List { .. } => Ok(s.to_owned()),
     }
+    core_encode::encode_with(p, raw, today, kind_hint)
 }
 
 /// A value given on the command line, before validation.

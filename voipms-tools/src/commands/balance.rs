@@ -1,10 +1,10 @@
 //! `voipms balance [--advanced]`: the account balance (and today's and all-time spending).
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
-use serde_json::{Map, Value};
 use voipms_sdk::Account;
 
 use super::Builtin;
+use crate::core::views;
 use crate::ctx::Ctx;
 use crate::exit::Failure;
 use crate::friendly::{self, Report};
@@ -41,29 +41,11 @@ fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
         return Ok(());
     };
     let text_of = |v: &Option<voipms_sdk::Decimal>| v.as_ref().map(ToString::to_string);
-    let mut json = Map::new();
-    json.insert("balance".into(), opt(text_of(&b.current)));
     let mut text = format!(
         "{CYAN}Balance{CYAN:#}  {BOLD}{}{BOLD:#}\n",
         text_of(&b.current).unwrap_or_else(|| "unknown".into())
     );
     if advanced {
-        for (k, v) in [
-            ("spent_today", opt(text_of(&b.spent_today))),
-            (
-                "calls_today",
-                b.calls_today.map_or(Value::Null, Value::from),
-            ),
-            ("time_today", opt(b.time_today.clone())),
-            ("spent_total", opt(text_of(&b.spent_total))),
-            (
-                "calls_total",
-                b.calls_total.map_or(Value::Null, Value::from),
-            ),
-            ("time_total", opt(b.time_total.clone())),
-        ] {
-            json.insert(k.into(), v);
-        }
         let line = |label: &str,
                     spent: &Option<voipms_sdk::Decimal>,
                     calls: Option<i64>,
@@ -88,10 +70,6 @@ fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
             &b.time_total,
         ));
     }
-    Report::new(Value::Object(json), text).print(ctx);
+    Report::new(views::balance(&b, advanced), text).print(ctx);
     Ok(())
-}
-
-fn opt(v: Option<String>) -> Value {
-    v.map_or(Value::Null, Value::String)
 }

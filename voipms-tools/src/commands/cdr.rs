@@ -11,13 +11,14 @@ use std::path::PathBuf;
 use chrono::Days;
 use clap::{Arg, ArgMatches, Command};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use voipms_sdk::api::CdrRecord;
 use voipms_sdk::cdr::CdrQuery;
 use voipms_sdk::ops::PlannedCall;
 use voipms_sdk::{Date, Params, catalog};
 
 use super::Builtin;
+use crate::core::views;
 use crate::ctx::{Ctx, Invocation};
 use crate::exit::Failure;
 use crate::friendly;
@@ -295,39 +296,10 @@ fn list_windows(ctx: &mut Ctx, o: &Options) -> Result<(), Failure> {
     } else {
         json!({
             "status": "success",
-            "cdr": export.rows.iter().map(|r| Value::Object(row_json(r))).collect::<Vec<_>>(),
+            "cdr": export.rows.iter().map(|r| Value::Object(views::cdr_row(r))).collect::<Vec<_>>(),
         })
     };
     output::print_answer(Some(getcdr()), &body, empty, None, ctx.format)
-}
-
-/// The wire fields of a call record, in the catalog's order.
-pub fn row_json(r: &CdrRecord) -> Map<String, Value> {
-    let text = |v: &Option<String>| v.clone().map_or(Value::Null, Value::String);
-    let dec = |v: &Option<voipms_sdk::Decimal>| {
-        v.as_ref()
-            .map_or(Value::Null, |d| Value::String(d.to_string()))
-    };
-    let mut m = Map::new();
-    m.insert(
-        "date".into(),
-        r.date.map_or(Value::Null, |d| {
-            Value::String(d.format("%Y-%m-%d %H:%M:%S").to_string())
-        }),
-    );
-    m.insert("callerid".into(), text(&r.callerid));
-    m.insert("destination".into(), text(&r.destination));
-    m.insert("description".into(), text(&r.description));
-    m.insert("account".into(), text(&r.account));
-    m.insert("disposition".into(), text(&r.disposition));
-    m.insert("duration".into(), text(&r.duration));
-    m.insert("seconds".into(), r.seconds.map_or(Value::Null, Value::from));
-    m.insert("rate".into(), dec(&r.rate));
-    m.insert("total".into(), dec(&r.total));
-    m.insert("uniqueid".into(), text(&r.uniqueid));
-    m.insert("destination_type".into(), text(&r.destination_type));
-    m.insert("call_logs".into(), text(&r.call_logs));
-    m
 }
 
 /// The export's columns: getCDR's row fields, in the catalog's order.
@@ -393,7 +365,7 @@ impl Sink {
     }
 
     fn row(&mut self, r: &CdrRecord) -> Result<(), Failure> {
-        let map = row_json(r);
+        let map = views::cdr_row(r);
         match self.format {
             ExportFormat::Csv => {
                 let cells: Vec<String> = self
@@ -557,7 +529,7 @@ mod tests {
     #[test]
     fn export_columns_follow_the_catalog() {
         let columns = columns();
-        let row = row_json(&CdrRecord::default());
+        let row = views::cdr_row(&CdrRecord::default());
         let keys: Vec<&str> = row.keys().map(String::as_str).collect();
         let mut sorted = columns.clone();
         sorted.sort_unstable();

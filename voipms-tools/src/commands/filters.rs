@@ -2,15 +2,16 @@
 //! filters helper (a rule is identified by its caller ID and DID, compared in canonical form).
 
 use clap::{Arg, ArgMatches, Command};
-use serde_json::{Value, json};
+use serde_json::json;
 use voipms_sdk::filters::{Filter, FilterAction};
 use voipms_sdk::{FilterRule, Filters};
 
 use super::Builtin;
 use super::phonebook::join;
+use crate::core::views;
 use crate::ctx::Ctx;
 use crate::exit::Failure;
-use crate::friendly::{self, Plan, Report, calls_json, calls_text, plural};
+use crate::friendly::{self, Plan, Report, calls_text, plural};
 use crate::output::{BOLD, GREEN, Rows};
 
 /// Registry entry.
@@ -103,21 +104,6 @@ fn did_label(did: &str) -> String {
     }
 }
 
-fn filter_json(f: &Filter) -> Value {
-    let r = &f.rule;
-    json!({
-        "id": f.id,
-        "callerid": r.callerid,
-        "did": r.did,
-        "routing": r.routing,
-        "blocking": r.is_blocking(),
-        "failover_unreachable": r.failover_unreachable,
-        "failover_busy": r.failover_busy,
-        "failover_noanswer": r.failover_noanswer,
-        "note": r.note,
-    })
-}
-
 fn list(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
     let did = m.get_one::<String>("did").cloned();
     let d = did.as_deref();
@@ -149,7 +135,7 @@ fn list(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
     if !rules.is_empty() {
         text.push_str(&friendly::table(&rows));
     }
-    let json = json!({"filters": rules.iter().map(filter_json).collect::<Vec<_>>()});
+    let json = json!({"filters": rules.iter().map(views::filter).collect::<Vec<_>>()});
     Report::new(json, text).with_rows(rows).print(ctx);
     Ok(())
 }
@@ -209,10 +195,10 @@ fn block(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
             FilterAction::Updated => "updated",
             FilterAction::Unchanged => "unchanged",
         },
-        "rule": filter_json(&Filter { id: r.filter_id, rule: r.rule.clone() }),
+        "rule": views::filter(&Filter { id: r.filter_id, rule: r.rule.clone() }),
         "duplicates": r.duplicates,
         "race_retries": r.race_retries,
-        "calls": calls_json(&r.calls),
+        "calls": views::calls(&r.calls),
     });
     Report::new(json, text).print(ctx);
     Ok(())
@@ -259,7 +245,7 @@ fn unblock(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
         "callerid": callerid,
         "did": did,
         "removed": r.removed,
-        "calls": calls_json(&r.calls),
+        "calls": views::calls(&r.calls),
     });
     Report::new(json, text).print(ctx);
     Ok(())

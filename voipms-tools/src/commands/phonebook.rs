@@ -3,14 +3,15 @@
 //! changes nothing).
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
-use serde_json::{Value, json};
+use serde_json::json;
 use voipms_sdk::phonebook::{Entry, Group, PhonebookSnapshot};
 use voipms_sdk::{OrphanEntries, Phonebook};
 
 use super::Builtin;
+use crate::core::views;
 use crate::ctx::Ctx;
 use crate::exit::Failure;
-use crate::friendly::{self, Plan, Report, calls_json, calls_text, plural};
+use crate::friendly::{self, Plan, Report, calls_text, plural};
 use crate::output::{BOLD, DIM, GREEN, Rows};
 
 /// Registry entry.
@@ -98,10 +99,6 @@ fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
     }
 }
 
-fn group_json(g: &Group) -> Value {
-    json!({"id": g.id, "name": g.name, "members": g.members, "member_count": g.members.len()})
-}
-
 fn groups(ctx: &mut Ctx) -> Result<(), Failure> {
     let Some(list) = friendly::read(ctx, async |c| Phonebook::new(&c).groups().await)? else {
         return Ok(());
@@ -124,7 +121,7 @@ fn groups(ctx: &mut Ctx) -> Result<(), Failure> {
     } else {
         friendly::table(&rows)
     };
-    let json = json!({"groups": list.iter().map(group_json).collect::<Vec<_>>()});
+    let json = json!({"groups": list.iter().map(views::group).collect::<Vec<_>>()});
     Report::new(json, text).with_rows(rows).print(ctx);
     Ok(())
 }
@@ -155,24 +152,6 @@ fn find_group<'a>(snap: &'a PhonebookSnapshot, wanted: &str) -> Result<&'a Group
             known.join(", ")
         )
     }))
-}
-
-fn entry_json(e: &Entry, snap: &PhonebookSnapshot) -> Value {
-    let groups: Vec<&str> = snap
-        .groups_holding(e.id)
-        .iter()
-        .map(|g| g.name.as_str())
-        .collect();
-    json!({
-        "id": e.id,
-        "name": e.name,
-        "number": e.number,
-        "normalized": e.normalized.as_ref().map(ToString::to_string),
-        "speed_dial": e.speed_dial,
-        "callerid": e.callerid,
-        "note": e.note,
-        "groups": groups,
-    })
 }
 
 fn entries(ctx: &mut Ctx, group: Option<&String>) -> Result<(), Failure> {
@@ -238,8 +217,8 @@ fn entries(ctx: &mut Ctx, group: Option<&String>) -> Result<(), Failure> {
         format!("{title}{}", friendly::table(&rows))
     };
     let json = json!({
-        "group": group.map(group_json),
-        "entries": list.iter().map(|e| entry_json(e, &snap)).collect::<Vec<_>>(),
+        "group": group.map(views::group),
+        "entries": list.iter().map(|e| views::entry(e, &snap)).collect::<Vec<_>>(),
     });
     Report::new(json, text).with_rows(rows).print(ctx);
     Ok(())
@@ -304,20 +283,7 @@ fn add(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
         ));
     }
     text.push_str(&calls_text(&r.calls));
-    let json = json!({
-        "changed": r.changed(),
-        "group": group,
-        "group_id": r.group_id,
-        "group_created": r.group_created,
-        "number": r.number.to_string(),
-        "entry_id": r.entry_id,
-        "entry_created": r.entry_created,
-        "already_member": r.already_member,
-        "added": r.added,
-        "other_entries": r.other_entries,
-        "race_retries": r.race_retries,
-        "calls": calls_json(&r.calls),
-    });
+    let json = views::addition(&r, &group);
     Report::new(json, text).print(ctx);
     Ok(())
 }
@@ -388,16 +354,7 @@ fn remove(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
         ));
     }
     text.push_str(&calls_text(&r.calls));
-    let json = json!({
-        "changed": r.changed(),
-        "group": group,
-        "group_id": r.group_id,
-        "number": r.number.to_string(),
-        "removed_entries": r.removed_entries,
-        "deleted_entries": r.deleted_entries,
-        "race_retries": r.race_retries,
-        "calls": calls_json(&r.calls),
-    });
+    let json = views::removal(&r, &group);
     Report::new(json, text).print(ctx);
     Ok(())
 }

@@ -7,12 +7,12 @@ use clap::{Arg, ArgMatches, Command};
 use serde_json::json;
 use voipms_sdk::Recordings;
 use voipms_sdk::api::GetCallRecordingsCallType;
-use voipms_sdk::recordings::RecordingInfo;
 
 use super::Builtin;
+use crate::core::views;
 use crate::ctx::Ctx;
 use crate::exit::Failure;
-use crate::friendly::{self, Plan, Report, calls_json, calls_text, plural};
+use crate::friendly::{self, Plan, Report, calls_text, plural};
 use crate::output::{BOLD, GREEN, Rows};
 
 /// Registry entry.
@@ -118,17 +118,6 @@ fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
     }
 }
 
-fn info_json(r: &RecordingInfo) -> serde_json::Value {
-    json!({
-        "id": r.id,
-        "datetime": r.datetime.map(|t| t.to_string()),
-        "direction": r.direction,
-        "destination": r.destination,
-        "subaccount": r.subaccount,
-        "duration": r.duration,
-    })
-}
-
 fn list(ctx: &mut Ctx, m: &ArgMatches, account: &str) -> Result<(), Failure> {
     let range = friendly::date_range(m, 30)?;
     let call_type = match m.get_one::<String>("type").map(String::as_str) {
@@ -193,7 +182,7 @@ fn list(ctx: &mut Ctx, m: &ArgMatches, account: &str) -> Result<(), Failure> {
         "account": account,
         "from": range.from.to_string(),
         "to": range.to.to_string(),
-        "recordings": list.iter().map(info_json).collect::<Vec<_>>(),
+        "recordings": list.iter().map(views::recording).collect::<Vec<_>>(),
     });
     Report::new(json, text).with_rows(rows).print(ctx);
     Ok(())
@@ -217,7 +206,7 @@ fn get(ctx: &mut Ctx, m: &ArgMatches, account: &str) -> Result<(), Failure> {
     let json = json!({
         "path": saved.path.display().to_string(),
         "bytes": saved.bytes,
-        "recording": info_json(&saved.info),
+        "recording": views::recording(&saved.info),
     });
     Report::new(json, text).print(ctx);
     Ok(())
@@ -250,7 +239,7 @@ fn email(ctx: &mut Ctx, m: &ArgMatches, account: &str) -> Result<(), Failure> {
         "id": id,
         "email": address,
         "message": r.message,
-        "calls": calls_json(&r.calls),
+        "calls": views::calls(&r.calls),
     });
     Report::new(json, text).print(ctx);
     Ok(())
@@ -279,7 +268,7 @@ fn delete(ctx: &mut Ctx, m: &ArgMatches, account: &str) -> Result<(), Failure> {
         "changed": r.deleted,
         "id": id,
         "deleted": r.deleted,
-        "calls": calls_json(&r.calls),
+        "calls": views::calls(&r.calls),
     });
     Report::new(json, text).print(ctx);
     Ok(())

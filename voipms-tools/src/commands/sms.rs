@@ -3,14 +3,15 @@
 //! date range).
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
-use serde_json::{Value, json};
-use voipms_sdk::sms::{Direction, Message, MessageKind, MessageQuery, check_sms};
+use serde_json::json;
+use voipms_sdk::sms::{Direction, MessageKind, MessageQuery, check_sms};
 use voipms_sdk::{Account, Media, Messaging, PhoneNumber, SmsLength};
 
 use super::Builtin;
+use crate::core::views;
 use crate::ctx::Ctx;
 use crate::exit::Failure;
-use crate::friendly::{self, Plan, Report, calls_json, calls_text, plural};
+use crate::friendly::{self, Plan, Report, calls_text, plural};
 use crate::output::{BOLD, DIM, GREEN, Rows};
 
 /// Registry entry of `sms`.
@@ -226,7 +227,7 @@ fn send(ctx: &mut Ctx, m: &ArgMatches, kind: MessageKind) -> Result<(), Failure>
             "did": r.did.to_string(),
             "to": r.dst.to_string(),
             "parts": r.parts.iter().map(|p| json!({"id": p.id, "text": p.text})).collect::<Vec<_>>(),
-            "calls": calls_json(&r.calls),
+            "calls": views::calls(&r.calls),
         });
         Report::new(json, text).print(ctx);
     } else {
@@ -255,33 +256,11 @@ fn send(ctx: &mut Ctx, m: &ArgMatches, kind: MessageKind) -> Result<(), Failure>
             "did": r.did.to_string(),
             "to": r.dst.to_string(),
             "id": r.id,
-            "calls": calls_json(&r.calls),
+            "calls": views::calls(&r.calls),
         });
         Report::new(json, text).print(ctx);
     }
     Ok(())
-}
-
-/// A message as JSON.
-pub fn message_json(msg: &Message) -> Value {
-    json!({
-        "kind": match msg.kind { MessageKind::Sms => "sms", MessageKind::Mms => "mms" },
-        "id": msg.id,
-        "date": msg.date.map(|t| t.to_string()),
-        "direction": msg.direction.map(direction_word),
-        "did": msg.did,
-        "contact": msg.contact,
-        "text": msg.text,
-        "carrier_status": msg.carrier_status,
-        "media": msg.media,
-    })
-}
-
-fn direction_word(d: Direction) -> &'static str {
-    match d {
-        Direction::Received => "received",
-        Direction::Sent => "sent",
-    }
 }
 
 fn list(ctx: &mut Ctx, m: &ArgMatches, kind: MessageKind) -> Result<(), Failure> {
@@ -320,7 +299,10 @@ fn list(ctx: &mut Ctx, m: &ArgMatches, kind: MessageKind) -> Result<(), Failure>
                 let mut row = vec![
                     msg.id.clone(),
                     msg.date.map(|t| t.to_string()).unwrap_or_default(),
-                    msg.direction.map(direction_word).unwrap_or("").to_owned(),
+                    msg.direction
+                        .map(views::direction_word)
+                        .unwrap_or("")
+                        .to_owned(),
                     msg.did.clone(),
                     msg.contact.clone(),
                     msg.text.clone(),
@@ -356,7 +338,7 @@ fn list(ctx: &mut Ctx, m: &ArgMatches, kind: MessageKind) -> Result<(), Failure>
     let json = json!({
         "from": range.from.to_string(),
         "to": range.to.to_string(),
-        "messages": found.messages.iter().map(message_json).collect::<Vec<_>>(),
+        "messages": found.messages.iter().map(views::message).collect::<Vec<_>>(),
         "truncated_days": found.truncated_days.iter().map(ToString::to_string).collect::<Vec<_>>(),
     });
     Report::new(json, text).with_rows(rows).print(ctx);

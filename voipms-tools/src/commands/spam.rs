@@ -5,21 +5,19 @@
 //! number out again (and deletes the entry if marking created it).
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
-use serde_json::{Value, json};
 use voipms_sdk::DateRange;
-use voipms_sdk::api::CdrRecord;
 use voipms_sdk::filters::{FilterAction, FilterMatch};
 use voipms_sdk::spam::{
-    CallerStats, InspectOptions, NumberReport, SpamCandidate, SpamSuggestions, SuggestOptions,
-    UnmarkOptions, Verdict,
+    InspectOptions, NumberReport, SpamSuggestions, SuggestOptions, UnmarkOptions, Verdict,
 };
 use voipms_sdk::{CallerId, SpamGuard, SpamOptions};
 
 use super::Builtin;
 use super::phonebook::join;
+use crate::core::views;
 use crate::ctx::Ctx;
 use crate::exit::Failure;
-use crate::friendly::{self, Plan, Report, calls_json, calls_text, plural};
+use crate::friendly::{self, Plan, Report, calls_text, plural};
 use crate::output::{BOLD, CYAN, DIM, GREEN, RED, Rows, YELLOW};
 
 /// Registry entry.
@@ -164,54 +162,6 @@ fn when(t: Option<&voipms_sdk::DateTime>) -> String {
         .unwrap_or_default()
 }
 
-/// `ShortOrUnanswered` → `short_or_unanswered`.
-fn snake(name: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in name.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-fn stats_json(s: &CallerStats) -> Value {
-    json!({
-        "calls": s.calls,
-        "answered": s.answered,
-        "unanswered": s.unanswered,
-        "short": s.short,
-        "long": s.long,
-        "total_seconds": s.total_seconds,
-        "days": s.days,
-        "odd_hours": s.odd_hours,
-        "called_back": s.called_back,
-        "first_seen": s.first_seen.map(|t| t.to_string()),
-        "last_seen": s.last_seen.map(|t| t.to_string()),
-        "names": s.names,
-    })
-}
-
-fn candidate_json(c: &SpamCandidate) -> Value {
-    json!({
-        "number": c.number.to_string(),
-        "score": c.score,
-        "reasons": c.reasons.iter().map(|r| json!({
-            "signal": snake(&format!("{:?}", r.signal)),
-            "points": r.points,
-            "detail": r.detail,
-        })).collect::<Vec<_>>(),
-        "stats": stats_json(&c.stats),
-        "already_marked": c.already_marked,
-        "groups": c.groups,
-    })
-}
-
 fn suggest(ctx: &mut Ctx, m: &ArgMatches, options: SpamOptions) -> Result<(), Failure> {
     let range = DateRange::last_days(days(m));
     let mut opts = SuggestOptions {
@@ -233,14 +183,7 @@ fn suggest(ctx: &mut Ctx, m: &ArgMatches, options: SpamOptions) -> Result<(), Fa
     };
     let rows = suggestion_rows(&found);
     let text = suggestion_text(&found, &group, opts.include_marked);
-    let json = json!({
-        "from": found.range.from.to_string(),
-        "to": found.range.to.to_string(),
-        "group": group,
-        "rows_scanned": found.rows_scanned,
-        "candidates": found.candidates.iter().map(candidate_json).collect::<Vec<_>>(),
-        "anonymous": stats_json(&found.anonymous),
-    });
+    let json = views::suggestions(&found, &group);
     Report::new(json, text).with_rows(rows).print(ctx);
     Ok(())
 }
@@ -367,33 +310,12 @@ fn verdict_text(v: &Verdict, group: &str) -> String {
     }
 }
 
-fn verdict_json(v: &Verdict) -> Value {
-    match v {
-        Verdict::Blocked { filters } => json!({"verdict": "blocked", "filters": filters}),
-        Verdict::InSpamGroup => json!({"verdict": "in_spam_group"}),
-        Verdict::Contact { groups } => json!({"verdict": "contact", "groups": groups}),
-        Verdict::Unknown => json!({"verdict": "unknown"}),
-    }
-}
-
 fn how_text(how: FilterMatch) -> String {
     match how {
         FilterMatch::Number => "names the number".to_owned(),
         FilterMatch::Group(id) => format!("through phonebook group {id}"),
         FilterMatch::AnyPhonebookEntry => "matches every phonebook entry".to_owned(),
     }
-}
-
-fn cdr_json(r: &CdrRecord) -> Value {
-    json!({
-        "date": r.date.map(|t| t.to_string()),
-        "callerid": r.callerid,
-        "destination": r.destination,
-        "disposition": r.disposition,
-        "seconds": r.seconds,
-        "description": r.description,
-        "account": r.account,
-    })
 }
 
 fn inspect(ctx: &mut Ctx, m: &ArgMatches, options: SpamOptions) -> Result<(), Failure> {
@@ -413,32 +335,7 @@ fn inspect(ctx: &mut Ctx, m: &ArgMatches, options: SpamOptions) -> Result<(), Fa
         return Ok(());
     };
     let text = inspect_text(&r, &group, &opts);
-    let json = json!({
-        "number": r.number.to_string(),
-        "verdict": verdict_json(&r.verdict),
-        "from": opts.range.from.to_string(),
-        "to": opts.range.to.to_string(),
-        "entries": r.entries.iter().map(|e| json!({
-            "id": e.id, "name": e.name, "number": e.number, "note": e.note,
-        })).collect::<Vec<_>>(),
-        "groups": r.groups.iter().map(|g| json!({"id": g.id, "name": g.name})).collect::<Vec<_>>(),
-        "filters": r.filters.iter().map(|f| json!({
-            "id": f.filter.id,
-            "callerid": f.filter.rule.callerid,
-            "did": f.filter.rule.did,
-            "routing": f.filter.rule.routing,
-            "note": f.filter.rule.note,
-            "blocking": f.filter.rule.is_blocking(),
-            "match": match f.how {
-                FilterMatch::Number => json!("number"),
-                FilterMatch::Group(id) => json!({"group": id}),
-                FilterMatch::AnyPhonebookEntry => json!("any_phonebook_entry"),
-            },
-        })).collect::<Vec<_>>(),
-        "stats": stats_json(&r.stats),
-        "recent_calls": r.recent_calls.iter().map(cdr_json).collect::<Vec<_>>(),
-        "messages": r.messages.iter().map(super::sms::message_json).collect::<Vec<_>>(),
-    });
+    let json = views::number_report(&r, &opts.range);
     Report::new(json, text).print(ctx);
     Ok(())
 }
@@ -612,21 +509,7 @@ fn mark(ctx: &mut Ctx, m: &ArgMatches, mut options: SpamOptions) -> Result<(), F
         )
     };
     text.push_str(&calls_text(&r.calls));
-    let json = json!({
-        "changed": r.changed(),
-        "number": r.number.to_string(),
-        "group": group,
-        "group_id": r.group_id,
-        "group_created": r.group_created,
-        "entry_id": r.entry_id,
-        "entry_created": r.entry_created,
-        "already_member": r.already_member,
-        "added": r.added,
-        "filter_id": r.filter_id,
-        "filter_action": snake(&format!("{:?}", r.filter_action)),
-        "race_retries": r.race_retries,
-        "calls": calls_json(&r.calls),
-    });
+    let json = views::mark(&r, &group);
     Report::new(json, text).print(ctx);
     Ok(())
 }
@@ -688,18 +571,7 @@ fn unmark(ctx: &mut Ctx, m: &ArgMatches, options: SpamOptions) -> Result<(), Fai
         t
     };
     text.push_str(&calls_text(&r.calls));
-    let json = json!({
-        "changed": r.changed(),
-        "number": r.number.to_string(),
-        "group": group,
-        "group_id": r.group_id,
-        "removed_entries": r.removed_entries,
-        "deleted_entries": r.deleted_entries,
-        "deleted_filters": r.deleted_filters,
-        "deleted_group": r.deleted_group,
-        "race_retries": r.race_retries,
-        "calls": calls_json(&r.calls),
-    });
+    let json = views::unmark(&r, &group);
     Report::new(json, text).print(ctx);
     Ok(())
 }

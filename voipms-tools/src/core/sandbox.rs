@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use voipms_sdk::sandbox::{Sandbox, SandboxConfig, SandboxError};
 use voipms_sdk::{Client, RetryPolicy};
 
-use crate::config;
-use crate::exit::Failure;
+use crate::core::config;
+use crate::core::exit::Failure;
 
 /// Environment variable naming another state file (for scripts and tests).
 pub const ENV_STATE: &str = "VOIPMS_SANDBOX_STATE";

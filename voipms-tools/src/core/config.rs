@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 
 use voipms_sdk::{ENV_PASSWORD, ENV_URL, ENV_USERNAME};
 
-use crate::exit::Failure;
-use crate::output;
+use crate::core::exit::Failure;
+use crate::core::secrets as output;
 
 /// Environment variable naming the profile to use.
 pub const ENV_PROFILE: &str = "VOIPMS_PROFILE";
