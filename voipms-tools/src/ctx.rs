@@ -125,6 +125,15 @@ impl Ctx {
         Ok(self.session.as_ref().expect("just set"))
     }
 
+    /// The session, opened if need be, for a front end that keeps it (the MCP server saves the
+    /// sandbox itself after each change).
+    pub fn take_session(&mut self) -> Result<Session, Failure> {
+        match self.session.take() {
+            Some(s) => Ok(s),
+            None => Session::open(&self.session_options()),
+        }
+    }
+
     /// A session on a real account with these credentials.
     pub fn real_session(&self, account: Account) -> Result<Session, Failure> {
         Session::real(&self.session_options(), account)

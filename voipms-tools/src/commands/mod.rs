@@ -22,6 +22,7 @@ pub mod doctor;
 pub mod filters;
 pub mod help;
 pub mod list;
+pub mod mcp;
 pub mod phonebook;
 pub mod recordings;
 pub mod sandbox;
@@ -57,6 +58,8 @@ pub const BUILTINS: &[Builtin] = &[
     doctor::BUILTIN,
     decode::BUILTIN,
     sandbox::BUILTIN,
+    mcp::BUILTIN,
+    mcp::AUDIT,
     completion::BUILTIN,
 ];
 
