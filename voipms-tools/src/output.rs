@@ -582,6 +582,7 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::secrets::{add_secret, form_encode};
     use serde_json::json;
     use voipms_sdk::catalog;
 

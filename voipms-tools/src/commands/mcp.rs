@@ -117,7 +117,11 @@ fn command() -> Command {
 
 fn strings(m: &ArgMatches, name: &str) -> Vec<String> {
     m.get_many::<String>(name)
-        .map(|v| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
+        .map(|v| {
+            v.map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
         .unwrap_or_default()
 }
 

@@ -153,7 +153,10 @@ mod tests {
         let audit = Audit::open(&path).unwrap();
         let mut arguments = Map::new();
         arguments.insert("password".into(), json!("hunter22"));
-        arguments.insert("params".into(), json!({"api_password": "x1", "did": "5551234567"}));
+        arguments.insert(
+            "params".into(),
+            json!({"api_password": "x1", "did": "5551234567"}),
+        );
         for outcome in ["dry_run", "ok"] {
             audit
                 .write(&Record {

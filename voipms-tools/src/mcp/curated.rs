@@ -129,7 +129,7 @@ pub static SPECS: &[Spec] = &[
             "Add spending and call totals",
         )],
         paged: false,
-        output: || out(&[("balance", "string")], &["balance"]),
+        output: || out(&[("balance", "string?")], &["balance"]),
     },
     Spec {
         id: Curated::GetPhonebookGroups,
@@ -236,10 +236,20 @@ pub static SPECS: &[Spec] = &[
                 "Call account from voipms_get_call_accounts (default all)",
             ),
             arg("date_from", ParamKind::Date, false, "First day"),
-            arg("date_to", ParamKind::Date, false, "Last day (default today)"),
+            arg(
+                "date_to",
+                ParamKind::Date,
+                false,
+                "Last day (default today)",
+            ),
         ],
         paged: true,
-        output: || out(&[("recordings", "array"), ("total", "integer")], &["recordings"]),
+        output: || {
+            out(
+                &[("recordings", "array"), ("total", "integer")],
+                &["recordings"],
+            )
+        },
     },
     Spec {
         id: Curated::GetCallRecording,
@@ -252,7 +262,12 @@ pub static SPECS: &[Spec] = &[
         idempotent: true,
         args: &[REC_ACCOUNT, REC_ID],
         paged: false,
-        output: || out(&[("recording", "object"), ("bytes", "integer")], &["recording"]),
+        output: || {
+            out(
+                &[("recording", "object"), ("bytes", "integer")],
+                &["recording"],
+            )
+        },
     },
     Spec {
         id: Curated::SendCallRecordingEmail,
@@ -322,12 +337,7 @@ pub static SPECS: &[Spec] = &[
         args: &[
             GROUP,
             NUMBER,
-            arg(
-                "name",
-                ParamKind::String,
-                false,
-                "Name of a new entry",
-            ),
+            arg("name", ParamKind::String, false, "Name of a new entry"),
         ],
         paged: false,
         output: change_output,
@@ -356,7 +366,12 @@ pub static SPECS: &[Spec] = &[
         idempotent: true,
         args: &[NUMBER, DAYS],
         paged: false,
-        output: || out(&[("number", "string"), ("verdict", "object")], &["number", "verdict"]),
+        output: || {
+            out(
+                &[("number", "string"), ("verdict", "object")],
+                &["number", "verdict"],
+            )
+        },
     },
     Spec {
         id: Curated::SuggestSpamNumbers,
@@ -377,7 +392,12 @@ pub static SPECS: &[Spec] = &[
             ),
         ],
         paged: true,
-        output: || out(&[("candidates", "array"), ("total", "integer")], &["candidates"]),
+        output: || {
+            out(
+                &[("candidates", "array"), ("total", "integer")],
+                &["candidates"],
+            )
+        },
     },
     Spec {
         id: Curated::MarkNumberAsSpam,
@@ -421,7 +441,7 @@ fn out(props: &[(&str, &str)], required: &[&str]) -> Value {
     for (name, ty) in props {
         let s = match *ty {
             "array" => json!({"type": "array", "items": {"type": "object"}}),
-            "string" => json!({"type": ["string", "null"]}),
+            "string?" => json!({"anyOf": [{"type": "string"}, {"type": "null"}]}),
             t => json!({ "type": t }),
         };
         p.insert((*name).to_owned(), s);
@@ -529,11 +549,7 @@ impl Args {
         }
         for a in spec.args.iter().filter(|a| a.required) {
             if !values.contains_key(a.name) {
-                problems.push(format!(
-                    "`{}` is required: {}",
-                    a.name,
-                    schema::accepts(a)
-                ));
+                problems.push(format!("`{}` is required: {}", a.name, schema::accepts(a)));
             }
         }
         if problems.is_empty() {
@@ -668,7 +684,8 @@ pub async fn read(id: Curated, args: &Args, client: &Client) -> Result<Output, S
             let json = views::balance(&b, advanced);
             let text = format!(
                 "Balance: {}",
-                b.current.map_or_else(|| "unknown".to_owned(), |d| d.to_string())
+                b.current
+                    .map_or_else(|| "unknown".to_owned(), |d| d.to_string())
             );
             Ok(Output::new(json, text))
         }
@@ -760,9 +777,8 @@ pub async fn read(id: Curated, args: &Args, client: &Client) -> Result<Output, S
                 args.text(name).and_then(|t| t.parse::<Date>().ok())
             };
             let to = date("date_to").unwrap_or_else(|| Date::from(today));
-            let from = date("date_from").unwrap_or_else(|| {
-                Date::from(today - chrono::Days::new(29))
-            });
+            let from =
+                date("date_from").unwrap_or_else(|| Date::from(today - chrono::Days::new(29)));
             let range = DateRange::new(from, to).map_err(op)?;
             let account = args.text("account").unwrap_or("all").to_owned();
             let list = Recordings::new(client)
@@ -959,7 +975,11 @@ pub async fn plan(id: Curated, args: &Args, client: &Client) -> Result<voipms_sd
     let group = args.required("group");
     match id {
         Curated::SendCallRecordingEmail => Recordings::new(client)
-            .plan_email(args.required("account"), args.required("id"), args.required("email"))
+            .plan_email(
+                args.required("account"),
+                args.required("id"),
+                args.required("email"),
+            )
             .map_err(op),
         Curated::AddNumberToPhonebookGroup => Phonebook::new(client)
             .plan_add_number_to_group(group, number, args.text("name"))

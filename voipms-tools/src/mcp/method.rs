@@ -10,7 +10,13 @@ use crate::mcp::curated::value_text;
 use crate::mcp::tools::method_input_schema;
 
 /// Parameter names no caller may set: the credentials and the method travel apart.
-const RESERVED: &[&str] = &["apiusername", "apipassword", "method", "username", "password"];
+const RESERVED: &[&str] = &[
+    "apiusername",
+    "apipassword",
+    "method",
+    "username",
+    "password",
+];
 
 /// Whether `name` is one of the names only the server sets (`api_password`, `method[]`, …).
 pub fn is_reserved(name: &str) -> bool {
@@ -78,11 +84,9 @@ pub fn params(m: &'static Method, args: &Map<String, Value>) -> Result<Params, S
     let mut out = Params::new();
     for p in m.params {
         match given.iter().find(|(g, _)| g.name == p.name) {
-            None if p.required => problems.push(format!(
-                "`{}` is required: {}",
-                p.name,
-                schema::accepts(p)
-            )),
+            None if p.required => {
+                problems.push(format!("`{}` is required: {}", p.name, schema::accepts(p)))
+            }
             None => {}
             Some((_, raw)) if raw.is_empty() && !p.required => out.push(p.name, ""),
             Some((_, raw)) => match encode::encode(p, raw, today) {
@@ -121,6 +125,11 @@ pub fn resolve(name: &str) -> Result<&'static Method, String> {
 
 /// Methods matching the words of `query`, best first.
 pub fn search(query: &str, limit: usize) -> Vec<&'static Method> {
+    let joined: String = query
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .collect::<String>()
+        .to_lowercase();
     let words: Vec<String> = query
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
@@ -133,6 +142,9 @@ pub fn search(query: &str, limit: usize) -> Vec<&'static Method> {
             let summary = m.summary.to_lowercase();
             let cat = m.category.replace('_', " ");
             let mut score = 0;
+            if !joined.is_empty() && name.contains(&joined) {
+                score += 10;
+            }
             for w in &words {
                 let stem = w.strip_suffix('s').unwrap_or(w);
                 if name == *w {
@@ -205,7 +217,12 @@ mod tests {
         a.insert("bogus".into(), json!(1));
         a.remove("date_to");
         let e = params(m, &a).unwrap_err();
-        for part in ["`timezone`", "`api_password` cannot", "unknown parameter `bogus`", "`date_to` is required"] {
+        for part in [
+            "`timezone`",
+            "`api_password` cannot",
+            "unknown parameter `bogus`",
+            "`date_to` is required",
+        ] {
             assert!(e.contains(part), "{part}: {e}");
         }
         assert!(is_reserved("method[]") && is_reserved("api.password") && !is_reserved("did"));
@@ -214,7 +231,10 @@ mod tests {
     #[test]
     fn search_finds_by_words() {
         let found = search("voicemail messages", 5);
-        assert!(found.iter().any(|m| m.name == "getVoicemailMessages"), "{found:?}");
+        assert!(
+            found.iter().any(|m| m.name == "getVoicemailMessages"),
+            "{found:?}"
+        );
         assert_eq!(resolve("getdidsinfo").unwrap().name, "getDIDsInfo");
         assert!(resolve("getBalanse").unwrap_err().contains("getBalance"));
     }

@@ -21,9 +21,11 @@ pub async fn serve_stdio(server: VoipmsServer) -> Result<(), Failure> {
         .serve(rmcp::transport::stdio())
         .await
         .map_err(|e| Failure::new(Code::Network, format!("MCP session failed to start: {e}")))?;
-    running
-        .waiting()
-        .await
-        .map_err(|e| Failure::new(Code::Network, format!("MCP session ended with an error: {e}")))?;
+    running.waiting().await.map_err(|e| {
+        Failure::new(
+            Code::Network,
+            format!("MCP session ended with an error: {e}"),
+        )
+    })?;
     Ok(())
 }

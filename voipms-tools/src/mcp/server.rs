@@ -204,7 +204,9 @@ impl VoipmsServer {
         for p in &dry.planned {
             let effect = voipms_sdk::catalog::method(p.method).map_or(Effect::Write, |m| m.effect);
             let mut call = views::call(p.method, &p.params, None);
-            if let Ok(rec) = recorder::record(&base_url, &username, p.method, effect, &p.params).await {
+            if let Ok(rec) =
+                recorder::record(&base_url, &username, p.method, effect, &p.params).await
+            {
                 call["http_method"] = json!(rec.verb());
                 call["encoding"] = json!(rec.encoding.as_str());
             }
@@ -251,7 +253,12 @@ impl VoipmsServer {
             };
         }
         audit.dry_run = args.dry_run();
-        match self.inner.policy.gate(args.dry_run()).decide(&def.name, spec.effect) {
+        match self
+            .inner
+            .policy
+            .gate(args.dry_run())
+            .decide(&def.name, spec.effect)
+        {
             Verdict::DryRun => match curated::plan(id, &args, client).await {
                 Ok(dry) => {
                     let would = self.record_planned(&dry).await;
@@ -259,7 +266,8 @@ impl VoipmsServer {
                     audit.calls = Some(Value::Array(would.clone()));
                     let n = would.len();
                     let text = if n == 0 {
-                        "Dry run: the account is already as asked; nothing would be sent.".to_owned()
+                        "Dry run: the account is already as asked; nothing would be sent."
+                            .to_owned()
                     } else {
                         format!(
                             "Dry run: {n} change{} would be sent (none was). Call again with dry_run false to make {}.",
@@ -334,7 +342,12 @@ impl VoipmsServer {
         };
         audit.dry_run = dry_run && m.effect.is_mutating();
         audit.calls = Some(json!([views::call(m.name, &params, None)]));
-        match self.inner.policy.gate(audit.dry_run).decide(m.name, m.effect) {
+        match self
+            .inner
+            .policy
+            .gate(audit.dry_run)
+            .decide(m.name, m.effect)
+        {
             Verdict::DryRun => {
                 let (base_url, username) = self.identity();
                 match recorder::record(&base_url, &username, m.name, m.effect, &params).await {
@@ -475,7 +488,11 @@ fn search(args: &Map<String, Value>) -> Answer {
         .and_then(Value::as_u64)
         .map_or(10, |n| n.clamp(1, 50) as usize);
     let found = method::search(query, limit);
-    let text = format!("{} method{}", found.len(), if found.len() == 1 { "" } else { "s" });
+    let text = format!(
+        "{} method{}",
+        found.len(),
+        if found.len() == 1 { "" } else { "s" }
+    );
     Answer::ok(
         json!({"methods": found.iter().map(|m| method::brief(m)).collect::<Vec<_>>()}),
         text,
@@ -510,7 +527,8 @@ fn mask_secret_fields(v: &mut Value) {
 }
 
 /// The MCP result: a short text with the compact JSON (for clients that read only content), the
-/// same JSON as structured content, and the audio if any; every secret masked.
+/// same JSON as structured content, and the audio if any; every secret masked. An error is its
+/// message alone.
 fn result(mut answer: Answer) -> CallToolResult {
     mask_secret_fields(&mut answer.json);
     let json_text = redact(&answer.json.to_string()).into_owned();
@@ -524,11 +542,11 @@ fn result(mut answer: Answer) -> CallToolResult {
     if let Some((data, mime)) = answer.audio {
         content.push(ContentBlock::audio(data, mime));
     }
-    let mut r = if answer.error {
-        CallToolResult::error(content)
-    } else {
-        CallToolResult::success(content)
-    };
+    if answer.error {
+        // No structured content: it would not match the tool's output schema.
+        return CallToolResult::error(content);
+    }
+    let mut r = CallToolResult::success(content);
     r.structured_content = Some(json);
     r
 }
@@ -570,10 +588,7 @@ impl ServerHandler for VoipmsServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
-        let client = context
-            .peer
-            .peer_info()
-            .map(|p| (p.client_info.name.clone(), p.client_info.version.clone()));
+        let client = context.client_info().map(|c| (c.name, c.version));
         let args = request.arguments.unwrap_or_default();
         match self.call(&request.name, args, client).await {
             Some(r) => Ok(r.into()),

@@ -26,7 +26,10 @@ pub const CURATED_TOOLSETS: &[(&str, &str)] = &[
         "core",
         "balance, phonebook, Caller ID filters, accounts, recordings, recent calls",
     ),
-    ("spam", "inspect numbers, suggest spam callers, mark and unmark"),
+    (
+        "spam",
+        "inspect numbers, suggest spam callers, mark and unmark",
+    ),
     (
         "methods",
         "search, describe and call any of the API's methods",
@@ -297,9 +300,11 @@ fn idempotent(effect: Effect, wire_name: &str) -> bool {
         Effect::Billable => false,
         // set* writes a whole record, del*/cancel*/unset* removes one: doing it again changes
         // nothing more. add*, send*, create*, order*… make something new each time.
-        _ => ["set", "del", "cancel", "unset", "remove", "reset", "update", "mark"]
-            .iter()
-            .any(|p| wire_name.starts_with(p)),
+        _ => [
+            "set", "del", "cancel", "unset", "remove", "reset", "update", "mark",
+        ]
+        .iter()
+        .any(|p| wire_name.starts_with(p)),
     }
 }
 
@@ -476,6 +481,9 @@ mod tests {
         assert!(dids.iter().any(|t| t.name == "voipms_get_balance"));
         assert!(!dids.iter().any(|t| t.name == "voipms_get_dids_info"));
         assert!(dids.iter().any(|t| t.name == "voipms_set_did_info"));
-        assert_eq!(method_title(catalog::method("getDIDsInfo").unwrap()), "Get DIDs info");
+        assert_eq!(
+            method_title(catalog::method("getDIDsInfo").unwrap()),
+            "Get DIDs info"
+        );
     }
 }
