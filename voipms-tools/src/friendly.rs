@@ -115,6 +115,8 @@ pub fn failure(e: OpError) -> Failure {
     let wrote = e.calls().iter().any(ApiCall::is_write);
     match &e {
         OpError::Invalid(_) | OpError::Io { .. } => Failure::usage(e.to_string()),
+        // A write may or may not have been applied: neither a success nor a plain failure.
+        _ if e.is_outcome_unknown() => Failure::new(Code::Unknown, e.to_string()),
         // A read that failed: the SDK's own message (status meaning and hint) says it all.
         OpError::Failed(f) if !wrote => Failure::new(code_of(&f.error), f.error.to_string()),
         OpError::Failed(f) => Failure::new(code_of(&f.error), e.to_string()),

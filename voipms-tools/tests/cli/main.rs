@@ -6,6 +6,7 @@ mod config;
 mod friendly;
 mod help;
 mod readme;
+mod safety;
 mod sandbox;
 mod secrets;
 mod support;
