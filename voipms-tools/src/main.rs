@@ -14,6 +14,7 @@ mod doctor;
 mod exit;
 mod friendly;
 mod help;
+mod lock;
 mod output;
 mod params;
 mod sandbox;

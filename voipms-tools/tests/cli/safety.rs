@@ -180,3 +180,160 @@ fn raw_billable_call_with_a_lost_reply_may_have_been_applied() {
         "the 503 page applied nothing"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Concurrent processes
+
+/// How many processes run at once.
+const N: usize = 10;
+
+fn number(i: usize) -> String {
+    format!("55588800{i:02}")
+}
+
+/// Runs `args_of(i)` for i in 0..N as N processes at once; every one must succeed.
+fn at_once(env: &Env, args_of: impl Fn(usize) -> Vec<String>) -> Vec<Out> {
+    let children: Vec<_> = (0..N)
+        .map(|i| {
+            let args = args_of(i);
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            env.cmd(&args)
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output().unwrap();
+            let out = Out {
+                code: out.status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            };
+            out.code(0);
+            out
+        })
+        .collect()
+}
+
+/// The groups named `group` (their count) and, for each number of `numbers`, how many entries
+/// it has and whether one of them is a member of the group.
+fn membership(env: &Env, group: &str, numbers: &[String]) -> (usize, Vec<(usize, bool)>) {
+    let run = |what: &str| {
+        let out = env.run(&["phonebook", what, "--format", "json"]);
+        out.code(0);
+        out.json()
+    };
+    let groups = run("groups");
+    let named: Vec<&serde_json::Value> = groups["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["name"] == group)
+        .collect();
+    let members: Vec<i64> = named
+        .first()
+        .map(|g| {
+            g["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m.as_i64().unwrap())
+                .collect()
+        })
+        .unwrap_or_default();
+    let entries = run("entries");
+    let entries = entries["entries"].as_array().unwrap();
+    let per_number = numbers
+        .iter()
+        .map(|n| {
+            let mine: Vec<i64> = entries
+                .iter()
+                .filter(|e| e["normalized"] == n.as_str())
+                .map(|e| e["id"].as_i64().unwrap())
+                .collect();
+            (mine.len(), mine.iter().any(|id| members.contains(id)))
+        })
+        .collect();
+    (named.len(), per_number)
+}
+
+/// N concurrent adds into a new group, then N concurrent removes of half of them: exact
+/// membership each time, one group, one entry per number.
+fn adds_and_removes_stick(env: &Env, extra: &[&str]) {
+    let numbers: Vec<String> = (0..N).map(number).collect();
+    let with = |mut v: Vec<String>| {
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let outs = at_once(env, |i| {
+        with(vec![
+            "phonebook".into(),
+            "add".into(),
+            "G".into(),
+            number(i),
+        ])
+    });
+    for out in &outs {
+        assert!(out.stdout.contains("Added"), "{}", out.stdout);
+    }
+    let (groups, per_number) = membership(env, "G", &numbers);
+    assert_eq!(groups, 1, "one group named G");
+    assert_eq!(per_number, vec![(1, true); N], "every number once, in G");
+
+    // Remove the even numbers, all at once.
+    at_once(env, |i| {
+        let n = number(i - i % 2);
+        with(vec!["phonebook".into(), "remove".into(), "G".into(), n])
+    });
+    let (groups, per_number) = membership(env, "G", &numbers);
+    assert_eq!(groups, 1);
+    let expected: Vec<(usize, bool)> = (0..N).map(|i| (1, i % 2 == 1)).collect();
+    assert_eq!(
+        per_number, expected,
+        "exactly the odd numbers are left in G"
+    );
+}
+
+#[test]
+fn concurrent_sandbox_processes_lose_no_phonebook_write() {
+    let env = Env::new();
+    let state = env.dir.join("state.json").display().to_string();
+    let env = env
+        .var("VOIPMS_SANDBOX_STATE", &state)
+        .var("VOIPMS_SANDBOX", "1");
+    adds_and_removes_stick(&env, &[]);
+    // The lock lives in the data directory, and holds no secret.
+    let locks = env.dir.join("data/voipms/locks");
+    let names: Vec<String> = std::fs::read_dir(&locks)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .all(|n| n.starts_with("sandbox-") && n.ends_with(".lock")),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn concurrent_processes_on_one_account_lose_no_phonebook_write() {
+    let served = Served::start();
+    let env = served.env();
+    adds_and_removes_stick(&env, &["--yes"]);
+    let locks = env.dir.join("data/voipms/locks");
+    for e in std::fs::read_dir(&locks).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        assert!(name.starts_with("account-"), "{name}");
+        assert_eq!(e.metadata().unwrap().len(), 0, "a lock file holds nothing");
+        for secret in [served.sandbox.password(), served.sandbox.username()] {
+            assert!(!name.contains(secret), "{name}");
+        }
+    }
+}
