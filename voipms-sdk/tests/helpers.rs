@@ -1578,7 +1578,8 @@ async fn calls_to_add_100_new_numbers_to_a_group() {
         "API calls to add 100 new numbers: {new_group} into a new group, {existing} into an \
          existing group ({counts:?}), {no_verify} without the read back; naive per-number: {naive}"
     );
-    assert!(new_group <= 103, "{new_group}");
+    // A new group is read back too: another writer may have created one of the same name.
+    assert!(new_group <= 104, "{new_group}");
     assert!(existing <= 104, "{existing}");
     assert!(no_verify <= 103, "{no_verify}");
     assert_eq!(naive, 400);
