@@ -6,6 +6,7 @@ use std::fmt;
 
 use serde_json::Value;
 
+use crate::catalog::Effect;
 use crate::decode::DecodeError;
 use crate::status::{StatusClass, status_info};
 
@@ -24,7 +25,7 @@ pub enum Error {
     #[error(
         "{method}: VoIP.ms answered HTTP {status} ({}). {}{}",
         http_meaning(*.status),
-        http_advice(*.status),
+        http_advice(*.status, .method),
         excerpt_suffix(.excerpt)
     )]
     Http {
@@ -40,7 +41,7 @@ pub enum Error {
     /// fault, JSON without `status`).
     #[error(
         "{method}: {}{}",
-        .problem.describe(*.http_status),
+        .problem.describe(*.http_status, .method),
         excerpt_suffix(.excerpt)
     )]
     NotJson {
@@ -55,7 +56,7 @@ pub enum Error {
     },
 
     /// The request could not be sent or its answer not received.
-    #[error("{method}: {}", transport_message(*.kind, .message))]
+    #[error("{method}: {}", transport_message(*.kind, .message, .method))]
     Transport {
         /// The API method called.
         method: String,
@@ -130,11 +131,12 @@ pub enum BodyProblem {
 }
 
 impl BodyProblem {
-    fn describe(self, http_status: u16) -> String {
+    fn describe(self, http_status: u16, method: &str) -> String {
         match self {
             BodyProblem::NotJson => format!(
                 "VoIP.ms answered (HTTP {http_status}) with a non-JSON page instead of an API \
-                 response, usually an error page from its proxy during an outage; try again later."
+                 response, usually an error page from its proxy during an outage. {}",
+                after_lost_reply(method)
             ),
             BodyProblem::NotObject => format!(
                 "VoIP.ms answered (HTTP {http_status}) with JSON that is not an object, which is \
@@ -341,7 +343,32 @@ fn http_meaning(status: u16) -> &'static str {
     }
 }
 
-fn http_advice(status: u16) -> &'static str {
+/// What to do after a call whose answer was lost or unusable, by the method's catalog effect: a
+/// read can be repeated; a change may have been applied; a billable call (a message, an order, a
+/// payment) must never be repeated blindly. A method outside the catalog counts as a change.
+fn after_lost_reply(method: &str) -> &'static str {
+    match crate::catalog::method(method).map(|m| m.effect) {
+        Some(Effect::Read) => "A read can simply be repeated: try again later.",
+        Some(Effect::Billable) => {
+            "It may have been carried out (sent, ordered or paid) although the reply was lost, \
+             and it is not idempotent: do NOT send it again blindly; check before repeating it \
+             that it did not go through."
+        }
+        _ => "The change may or may not have been applied: check before repeating it.",
+    }
+}
+
+fn http_advice(status: u16, method: &str) -> String {
+    if (500..=599).contains(&status) {
+        return format!(
+            "This is a problem on VoIP.ms's side. {}",
+            after_lost_reply(method)
+        );
+    }
+    http_advice_other(status).to_owned()
+}
+
+fn http_advice_other(status: u16) -> &'static str {
     match status {
         404 => "Check the base URL (https://voip.ms/api/v1/rest.php).",
         401 | 403 => {
@@ -350,10 +377,6 @@ fn http_advice(status: u16) -> &'static str {
         }
         413 | 414 => "The request is too large; send fewer or smaller parameters.",
         429 => "Slow down: space calls out and retry after a minute.",
-        500..=599 => {
-            "This is a problem on VoIP.ms's side; try again later (a change may or may not have \
-             been applied: check before repeating it)."
-        }
         _ => "This is not a normal VoIP.ms API answer; check the base URL.",
     }
 }
@@ -366,18 +389,21 @@ fn excerpt_suffix(excerpt: &str) -> String {
     }
 }
 
-fn transport_message(kind: TransportKind, message: &str) -> String {
+fn transport_message(kind: TransportKind, message: &str, method: &str) -> String {
     match kind {
         TransportKind::Connect => format!(
             "could not connect to VoIP.ms ({message}); the request was not sent. Check the \
              network, DNS, proxy and firewall, and the base URL"
         ),
         TransportKind::Timeout => format!(
-            "VoIP.ms did not answer in time ({message}). A read can simply be repeated; a change \
-             may or may not have been applied, so check before repeating it"
+            "VoIP.ms did not answer in time ({message}). {}",
+            after_lost_reply(method).trim_end_matches('.')
         ),
         TransportKind::Redirect => message.to_owned(),
-        TransportKind::Other => format!("the request failed ({message})"),
+        TransportKind::Other => format!(
+            "the request failed ({message}). {}",
+            after_lost_reply(method).trim_end_matches('.')
+        ),
     }
 }
 

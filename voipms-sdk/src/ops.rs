@@ -157,8 +157,9 @@ pub enum CallOutcome {
 }
 
 /// Why a helper operation stopped. Every variant says what was changed before it stopped, so
-/// nothing is lost; the helpers are idempotent, so running the operation again after fixing the
-/// cause continues from the account's current state.
+/// nothing is lost. The phonebook, filter and spam helpers are idempotent, so running the
+/// operation again after fixing the cause continues from the account's current state; sending a
+/// message is not, and its error says so (see [`OpError::unconfirmed_billable`]).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum OpError {
@@ -203,6 +204,21 @@ impl OpError {
         self.calls()
             .iter()
             .any(|c| c.changed_account() || c.is_unconfirmed())
+    }
+
+    /// Whether some write of the operation may or may not have been applied: its reply was lost
+    /// and no read could settle it. Never repeat such an operation blindly when
+    /// [`OpError::unconfirmed_billable`] is set.
+    pub fn is_outcome_unknown(&self) -> bool {
+        self.calls().iter().any(ApiCall::is_unconfirmed)
+    }
+
+    /// The first write whose outcome is unknown and that is not idempotent (a message, an order,
+    /// a payment: effect `billable` in the catalog).
+    pub fn unconfirmed_billable(&self) -> Option<&ApiCall> {
+        self.calls()
+            .iter()
+            .find(|c| c.is_unconfirmed() && c.effect == Effect::Billable)
     }
 
     /// The API error behind an [`OpError::Failed`] (or a refused member-limit write).
@@ -293,9 +309,27 @@ fn describe_state(f: &mut fmt::Formatter<'_>, calls: &[ApiCall]) -> fmt::Result 
         }
         f.write_str(".")?;
     }
-    f.write_str(
-        " The operation is idempotent: run it again to finish from the account's current state.",
-    )
+    // Running the operation again is only safe when every write it made can be repeated: a
+    // billable write (a message sent, an order, a payment) would be made a second time.
+    let billable: Vec<&str> = changed
+        .iter()
+        .chain(&unknown)
+        .filter(|c| c.effect == Effect::Billable)
+        .map(|c| c.method)
+        .collect();
+    if let Some(method) = billable.first() {
+        write!(
+            f,
+            " Do NOT run it again as it is: {method} is not idempotent (every call sends, orders \
+             or pays again), so check the account first (the sent messages, the orders) and \
+             repeat only what did not go through."
+        )
+    } else {
+        f.write_str(
+            " The operation is idempotent: run it again to finish from the account's current \
+             state.",
+        )
+    }
 }
 
 /// A phonebook group would exceed the member limit.
@@ -672,6 +706,30 @@ mod tests {
         let e = OpError::Failed(Box::new(some));
         assert!(e.changed_account());
         assert_eq!(e.calls().len(), 2);
+        assert!(e.is_outcome_unknown() && e.unconfirmed_billable().is_none());
+    }
+
+    #[test]
+    fn a_billable_write_is_never_advised_to_be_run_again() {
+        let lost = Failure {
+            operation: "send_sms",
+            error: Error::Http {
+                method: "sendSMS".into(),
+                status: 502,
+                excerpt: String::new(),
+            },
+            calls: vec![call(
+                "sendSMS",
+                Effect::Billable,
+                CallOutcome::Unconfirmed("HTTP 502".into()),
+            )],
+        };
+        let text = lost.to_string();
+        assert!(text.contains("Do NOT run it again"), "{text}");
+        assert!(!text.contains("is idempotent"), "{text}");
+        assert!(!text.to_lowercase().contains("try again"), "{text}");
+        let e = OpError::Failed(Box::new(lost));
+        assert_eq!(e.unconfirmed_billable().map(|c| c.method), Some("sendSMS"));
     }
 
     #[test]

@@ -325,6 +325,9 @@ pub struct GroupAddition {
     pub members_after: usize,
     /// Times the group was found overwritten by another writer and the change redone.
     pub race_retries: u32,
+    /// Other groups with the same name found when reading back a group this operation created:
+    /// another writer created one at the same time (the numbers are in `group_id`).
+    pub other_groups_named: Vec<i64>,
     /// Calls made.
     pub calls: Vec<ApiCall>,
 }
@@ -357,6 +360,8 @@ pub struct NumberAddition {
     pub other_entries: Vec<i64>,
     /// Times a lost race was redone.
     pub race_retries: u32,
+    /// Other groups with the same name that another writer created at the same time.
+    pub other_groups_named: Vec<i64>,
     /// Calls made.
     pub calls: Vec<ApiCall>,
 }
@@ -385,6 +390,7 @@ impl From<GroupAddition> for NumberAddition {
             added: m.added,
             other_entries: m.other_entries,
             race_retries: g.race_retries,
+            other_groups_named: g.other_groups_named,
             calls: g.calls,
         }
     }
@@ -1075,14 +1081,23 @@ pub(crate) async fn add_locked(
                     .expect("entries exist or were created")
             })
             .collect();
-        // A group this plan created, members and all, cannot have lost them to another writer
-        // between our read and our write: only updates of an existing group are read back.
-        if options.verify && !plan.steps.is_empty() && plan.create_group_step.is_none() {
+        // Every change is read back: the group must hold every number (or the change is redone,
+        // a bounded number of times, then reported as contention), and a group this plan
+        // created must be the only one of its name (another writer may have created one too).
+        let mut other_groups_named = Vec::new();
+        if options.verify && !plan.steps.is_empty() {
             let groups = steps::read_groups(s).await?;
             let holds_all = groups
                 .iter()
                 .find(|g| g.id == group_id)
                 .is_some_and(|g| entry_ids.iter().all(|id| g.has_member(*id)));
+            if plan.create_group_step.is_some() {
+                other_groups_named = groups
+                    .iter()
+                    .filter(|g| g.id != group_id && g.name.trim().eq_ignore_ascii_case(group))
+                    .map(|g| g.id)
+                    .collect();
+            }
             if !holds_all {
                 if attempt == attempts {
                     return Err(s.contention(format!("phonebook group `{group}`"), attempts));
@@ -1113,6 +1128,7 @@ pub(crate) async fn add_locked(
             members_before,
             members_after: plan.members_after,
             race_retries: attempt - 1,
+            other_groups_named,
             calls: s.take_calls(),
         });
     }

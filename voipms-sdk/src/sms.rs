@@ -7,16 +7,21 @@
 //!   `data:` URIs with the MIME type taken from the file extension, in a multipart POST.
 //! - Listing pages by date: the range is split into 92-day windows, and a window that fills
 //!   the page limit is split again until every message is fetched.
-//! - Sending is never repeated after a lost reply (the message may have gone out); the error says
-//!   which parts were sent and which is unconfirmed.
+//! - Sending is never repeated after a lost reply (the message may have gone out). Before sending,
+//!   the messages already sent today from the DID to the contact are read (one getSMS/getMMS);
+//!   when a reply is lost, the same read is made again: a new sent message with the same text
+//!   confirms the send ([`SentSms::confirmed_after_lost_reply`]); otherwise the operation stops
+//!   with the send unconfirmed ([`OpError::unconfirmed_billable`]) and the error says which parts
+//!   were sent and that nothing must be resent blindly.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use crate::Client;
 use crate::dates::{DateRange, MAX_WINDOW_DAYS};
+use crate::error::Error;
 use crate::numbers::{NumberKind, PhoneNumber};
-use crate::ops::{ApiCall, DryRun, OpError, PlannedCall, Session, WriteFailure};
+use crate::ops::{ApiCall, CallOutcome, DryRun, OpError, PlannedCall, Session, WriteFailure};
 use crate::scalars::{Base64, DateTime};
 
 #[cfg(feature = "mms")]
@@ -115,6 +120,19 @@ pub struct SentSms {
     pub calls: Vec<ApiCall>,
 }
 
+impl SentSms {
+    /// Whether a part's reply was lost and a read (getSMS) then showed it had been sent.
+    pub fn confirmed_after_lost_reply(&self) -> bool {
+        confirmed_after_lost_reply(&self.calls)
+    }
+}
+
+fn confirmed_after_lost_reply(calls: &[ApiCall]) -> bool {
+    calls
+        .iter()
+        .any(|c| matches!(c.outcome, CallOutcome::LostReplyApplied(_)))
+}
+
 /// The result of [`Messaging::send_mms`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct SentMms {
@@ -126,6 +144,13 @@ pub struct SentMms {
     pub id: Option<String>,
     /// Calls made.
     pub calls: Vec<ApiCall>,
+}
+
+impl SentMms {
+    /// Whether the reply was lost and a read (getMMS) then showed the MMS had been sent.
+    pub fn confirmed_after_lost_reply(&self) -> bool {
+        confirmed_after_lost_reply(&self.calls)
+    }
 }
 
 /// A media attachment of an MMS.
@@ -436,15 +461,20 @@ impl Messaging {
     ) -> Result<SentSms, OpError> {
         let plan = plan_sms(did, dst, message, length)?;
         let mut s = Session::new(&self.client, "send_sms");
+        let mut check =
+            LostReplyCheck::new(self, &mut s, MessageKind::Sms, &plan.did, &plan.dst).await;
         let mut parts = Vec::new();
         for (r, text) in plan.requests.iter().zip(&plan.parts) {
-            match s.write(r).await {
-                Ok(resp) => parts.push(SentPart {
-                    id: resp.sms,
-                    text: text.clone(),
-                }),
-                Err(WriteFailure::Refused(e) | WriteFailure::Lost(e)) => return Err(s.fail(e)),
-            }
+            let id = match s.write(r).await {
+                Ok(resp) => resp.sms,
+                Err(WriteFailure::Refused(e)) => return Err(s.fail(e)),
+                Err(WriteFailure::Lost(e)) => Some(check.settle(self, &mut s, text, e).await?),
+            };
+            check.claim(id.as_deref());
+            parts.push(SentPart {
+                id,
+                text: text.clone(),
+            });
         }
         Ok(SentSms {
             did: plan.did,
@@ -480,15 +510,18 @@ impl Messaging {
     ) -> Result<SentMms, OpError> {
         let (did, dst, request) = self.mms_request(did, dst, message, media).await?;
         let mut s = Session::new(&self.client, "send_mms");
-        match s.write(&request).await {
-            Ok(resp) => Ok(SentMms {
-                did,
-                dst,
-                id: resp.mms,
-                calls: s.take_calls(),
-            }),
-            Err(WriteFailure::Refused(e) | WriteFailure::Lost(e)) => Err(s.fail(e)),
-        }
+        let mut check = LostReplyCheck::new(self, &mut s, MessageKind::Mms, &did, &dst).await;
+        let id = match s.write(&request).await {
+            Ok(resp) => resp.mms,
+            Err(WriteFailure::Refused(e)) => return Err(s.fail(e)),
+            Err(WriteFailure::Lost(e)) => Some(check.settle(self, &mut s, message, e).await?),
+        };
+        Ok(SentMms {
+            did,
+            dst,
+            id,
+            calls: s.take_calls(),
+        })
     }
 
     /// The call [`send_mms`](Self::send_mms) would make (files are read and encoded).
@@ -584,12 +617,29 @@ impl Messaging {
         q: &MessageQuery,
         w: DateRange,
     ) -> Result<Vec<Message>, OpError> {
+        match self.fetch_rows(s, q, Some(w)).await {
+            Ok(rows) => Ok(rows),
+            Err(e) => Err(s.fail(e)),
+        }
+    }
+
+    /// One getSMS/getMMS call with the filters of `q` over `w` (the server's today when `None`;
+    /// `q.range` is not used).
+    async fn fetch_rows(
+        &self,
+        s: &mut Session,
+        q: &MessageQuery,
+        w: Option<DateRange>,
+    ) -> Result<Vec<Message>, Error> {
         let limit = self.page_limit;
         // getSMS and getMMS take the same filters and answer rows of the same form under `sms`;
         // only their generated types differ, so one macro builds either request and reads it.
         macro_rules! fetch_messages {
             ($request:ident, $direction:ident, $kind:expr, |$row:ident| $media:expr) => {{
-                let mut r = $request::new().from(w.from).to(w.to).limit(limit);
+                let mut r = $request::new().limit(limit);
+                if let Some(w) = w {
+                    r = r.from(w.from).to(w.to);
+                }
                 if let Some(d) = &q.did {
                     r = r.did(d.as_str());
                 }
@@ -605,7 +655,7 @@ impl Messaging {
                 if let Some(tz) = q.timezone {
                     r = r.timezone(tz);
                 }
-                let resp = s.read(&r).await?;
+                let resp = s.probe(&r).await?;
                 Ok(resp
                     .sms
                     .into_iter()
@@ -634,9 +684,87 @@ impl Messaging {
                 fetch_messages!(GetMms, GetMmsDirection, MessageKind::Mms, |m| m.media)
             }
             #[cfg(not(feature = "mms"))]
-            MessageKind::Mms => Err(OpError::invalid(
-                "MMS support is not compiled in: enable the `mms` feature of voipms-sdk",
-            )),
+            MessageKind::Mms => Err(Error::InvalidRequest {
+                method: "getMMS".into(),
+                message: "MMS support is not compiled in: enable the `mms` feature of voipms-sdk"
+                    .into(),
+            }),
+        }
+    }
+}
+
+/// Settles a send whose reply was lost with a read instead of sending again.
+///
+/// Before the first send it reads the messages already sent today (the server's day) from the
+/// DID to the contact; after a lost reply it reads them again, and a sent message with the same
+/// text that was not there before is the one this send made. A send is never repeated.
+struct LostReplyCheck {
+    query: MessageQuery,
+    /// Ids of the messages sent before (and by earlier parts of) this operation; `None` when the
+    /// read before sending failed, so that no message can be told apart as new.
+    known: Option<HashSet<String>>,
+}
+
+impl LostReplyCheck {
+    async fn new(
+        m: &Messaging,
+        s: &mut Session,
+        kind: MessageKind,
+        did: &PhoneNumber,
+        dst: &PhoneNumber,
+    ) -> Self {
+        let today = DateRange::last_days(1);
+        let query = MessageQuery {
+            kind,
+            ..MessageQuery::sms(today)
+        }
+        .did(did.as_str())
+        .contact(dst.clone())
+        .direction(Direction::Sent);
+        // A failure here does not stop the send: it only means a lost reply cannot be settled.
+        let known = m
+            .fetch_rows(s, &query, None)
+            .await
+            .ok()
+            .map(|rows| rows.into_iter().map(|r| r.id).collect());
+        LostReplyCheck { query, known }
+    }
+
+    /// Records the id a send returned, so that a later part cannot be confirmed by it.
+    fn claim(&mut self, id: Option<&str>) {
+        if let (Some(known), Some(id)) = (&mut self.known, id) {
+            known.insert(id.to_owned());
+        }
+    }
+
+    /// The reply of the last write (sending `text`) was lost with `error`: the id of the message
+    /// when a read shows it was sent, else the operation's error with the send unconfirmed.
+    async fn settle(
+        &mut self,
+        m: &Messaging,
+        s: &mut Session,
+        text: &str,
+        error: Error,
+    ) -> Result<String, OpError> {
+        let lost = s.last_index();
+        let Some(known) = &self.known else {
+            return Err(s.fail(error));
+        };
+        let rows = match m.fetch_rows(s, &self.query, None).await {
+            Ok(rows) => rows,
+            Err(_) => return Err(s.fail(error)),
+        };
+        let found = rows
+            .into_iter()
+            .filter(|r| !known.contains(&r.id) && r.text.trim() == text.trim())
+            .map(|r| r.id)
+            .max_by_key(|id| (id.len(), id.clone()));
+        match found {
+            Some(id) => {
+                s.resolve_lost(lost, true);
+                Ok(id)
+            }
+            None => Err(s.fail(error)),
         }
     }
 }

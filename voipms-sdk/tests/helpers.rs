@@ -785,41 +785,6 @@ async fn lost_replies_and_server_errors_never_duplicate_a_write() {
     let snap = pb.snapshot().await.unwrap();
     assert_eq!(entries_for(&snap, "3055554007"), 1);
 
-    // Sending is billable: after a lost reply it is never sent again.
-    sb.set_faults(rule("sendSMS", Fault::LostReply(LostReply::BadGateway)));
-    let before = t.count("sendSMS");
-    let e = Messaging::new(&t.client)
-        .send_sms(
-            "5551234567",
-            "5553334444",
-            "lost reply test",
-            SmsLength::Refuse,
-        )
-        .await
-        .unwrap_err();
-    let text = e.to_string();
-    assert!(
-        text.contains("Possibly applied") && text.contains("sendSMS"),
-        "{text}"
-    );
-    assert_eq!(t.count("sendSMS") - before, 1);
-    let sent = Messaging::new(&t.client)
-        .list(
-            &MessageQuery::sms(DateRange::new(t.today(), t.today()).unwrap())
-                .contact(PhoneNumber::parse("5553334444").unwrap())
-                .direction(Direction::Sent),
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        sent.messages
-            .iter()
-            .filter(|m| m.text == "lost reply test")
-            .count(),
-        1,
-        "applied exactly once"
-    );
-
     // A recording delete whose reply is lost is confirmed by a read.
     let rec = Recordings::new(&t.client);
     let range = DateRange::new(t.today() - Days::days(119), t.today()).unwrap();
@@ -841,6 +806,116 @@ async fn lost_replies_and_server_errors_never_duplicate_a_write() {
     for call in &d.calls {
         no_password(&format!("{call} {call:?}"));
     }
+    t.server.shutdown().await;
+}
+
+/// The sent messages to `contact` with `text` that getSMS lists today.
+async fn sent_sms(t: &Setup, contact: &str, text: &str) -> usize {
+    Messaging::new(&t.client)
+        .list(
+            &MessageQuery::sms(DateRange::new(t.today(), t.today()).unwrap())
+                .contact(PhoneNumber::parse(contact).unwrap())
+                .direction(Direction::Sent),
+        )
+        .await
+        .unwrap()
+        .messages
+        .iter()
+        .filter(|m| m.text == text)
+        .count()
+}
+
+/// Sending is billable: after a lost reply it is never sent again. A read settles it when it
+/// can; otherwise the error says the message may have been sent and must not be resent blindly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_send_reply_is_settled_by_a_read_never_by_a_second_send() {
+    let t = Setup::default().await;
+    let sb = &t.sandbox;
+    let first = |m: &str, f: Fault| FaultRule::method(m, f).first(1);
+    let sms = Messaging::new(&t.client);
+
+    let see_you = async || {
+        sms.send_sms(
+            "5551234567",
+            "5553334444",
+            "see you at 5",
+            SmsLength::Refuse,
+        )
+        .await
+    };
+    // The same text sent earlier today must not pass for the lost one.
+    see_you().await.unwrap();
+    for (n, lost) in [LostReply::BadGateway, LostReply::Dropped]
+        .into_iter()
+        .enumerate()
+    {
+        sb.set_faults(Faults::new(7).rule(first("sendSMS", Fault::LostReply(lost))));
+        let before = t.count("sendSMS");
+        let r = see_you().await.unwrap();
+        assert_eq!(t.count("sendSMS") - before, 1, "{lost:?}: sent once");
+        assert!(r.confirmed_after_lost_reply(), "{:#?}", r.calls);
+        assert!(r.parts[0].id.is_some(), "the id comes from getSMS");
+        assert_eq!(sent_sms(&t, "5553334444", "see you at 5").await, n + 2);
+    }
+
+    // A long text split in two, the second reply lost: settled, each part sent once.
+    let long = format!("{} {}", "a".repeat(150), "b".repeat(100));
+    sb.set_faults(
+        Faults::new(7)
+            .rule(FaultRule::method("sendSMS", Fault::LostReply(LostReply::BadGateway)).every(2)),
+    );
+    let before = t.count("sendSMS");
+    let r = sms
+        .send_sms("5551234567", "5553335555", &long, SmsLength::Split)
+        .await
+        .unwrap();
+    assert_eq!(t.count("sendSMS") - before, 2);
+    assert_eq!(r.parts.len(), 2);
+    assert!(r.confirmed_after_lost_reply());
+    assert_ne!(r.parts[0].id, r.parts[1].id);
+
+    // The read cannot see it (getSMS answers empty): "may have been sent", no second send.
+    sb.set_faults(
+        Faults::new(7)
+            .rule(first("sendSMS", Fault::LostReply(LostReply::BadGateway)))
+            .rule(FaultRule::method("getSMS", Fault::EmptyBody)),
+    );
+    let before = t.count("sendSMS");
+    let e = sms
+        .send_sms("5551234567", "5553336666", "unseen", SmsLength::Refuse)
+        .await
+        .unwrap_err();
+    assert_eq!(t.count("sendSMS") - before, 1, "never sent twice");
+    assert!(e.is_outcome_unknown());
+    assert_eq!(e.unconfirmed_billable().map(|c| c.method), Some("sendSMS"));
+    let text = e.to_string();
+    assert!(text.contains("Possibly applied"), "{text}");
+    assert!(text.contains("Do NOT run it again"), "{text}");
+    assert!(!text.contains("idempotent: run it again"), "{text}");
+    assert!(!text.to_lowercase().contains("try again"), "{text}");
+    no_password(&text);
+    sb.set_faults(Faults::default());
+    assert_eq!(
+        sent_sms(&t, "5553336666", "unseen").await,
+        1,
+        "applied once"
+    );
+
+    // An MMS whose reply is lost is settled by getMMS the same way.
+    sb.set_faults(Faults::new(7).rule(first("sendMMS", Fault::LostReply(LostReply::Dropped))));
+    let before = t.count("sendMMS");
+    let r = sms
+        .send_mms(
+            "5551234567",
+            "5553334444",
+            "photo",
+            &[Media::Url("https://example.com/a.jpg".into())],
+        )
+        .await
+        .unwrap();
+    assert_eq!(t.count("sendMMS") - before, 1);
+    assert!(r.confirmed_after_lost_reply() && r.id.is_some());
+    sb.set_faults(Faults::default());
     t.server.shutdown().await;
 }
 
@@ -1503,7 +1578,8 @@ async fn calls_to_add_100_new_numbers_to_a_group() {
         "API calls to add 100 new numbers: {new_group} into a new group, {existing} into an \
          existing group ({counts:?}), {no_verify} without the read back; naive per-number: {naive}"
     );
-    assert!(new_group <= 103, "{new_group}");
+    // A new group is read back too: another writer may have created one of the same name.
+    assert!(new_group <= 104, "{new_group}");
     assert!(existing <= 104, "{existing}");
     assert!(no_verify <= 103, "{no_verify}");
     assert_eq!(naive, 400);

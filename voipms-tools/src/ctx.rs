@@ -233,8 +233,9 @@ impl Ctx {
         let tee = session.tee();
         let rt = self.rt()?;
         let started = std::time::Instant::now();
-        let outcome =
-            rt.block_on(client.call_with_effect(&call.method, call.effect, &call.params))?;
+        let outcome = rt
+            .block_on(client.call_with_effect(&call.method, call.effect, &call.params))
+            .map_err(|e| crate::exit::call_failure(e, call.effect))?;
         tracing::debug!(
             method = %call.method,
             status = outcome.status(),

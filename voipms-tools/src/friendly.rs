@@ -10,7 +10,9 @@
 //!   printed: the reads made to work it out, and every write it would send as the exact request
 //!   (password masked), none of them sent. On a real account without `--yes` the plan is shown
 //!   and confirmed first (or the change is refused when nobody can answer); the sandbox needs no
-//!   confirmation, like every other command.
+//!   confirmation, like every other command. The change itself runs holding the account's
+//!   cross-process lock ([`crate::lock::account`]), so concurrent `voipms` processes on this
+//!   machine change one account one after the other.
 //! - Results print as text for `pretty` (the default of these commands) and `table`, as one JSON
 //!   document for `json` (and `raw`), and as CSV rows for `csv`.
 
@@ -116,6 +118,8 @@ pub fn failure(e: OpError) -> Failure {
     let wrote = e.calls().iter().any(ApiCall::is_write);
     match &e {
         OpError::Invalid(_) | OpError::Io { .. } => Failure::usage(e.to_string()),
+        // A write may or may not have been applied: neither a success nor a plain failure.
+        _ if e.is_outcome_unknown() => Failure::new(Code::Unknown, e.to_string()),
         // A read that failed: the SDK's own message (status meaning and hint) says it all.
         OpError::Failed(f) if !wrote => Failure::new(code_of(&f.error), f.error.to_string()),
         OpError::Failed(f) => Failure::new(code_of(&f.error), e.to_string()),
@@ -229,6 +233,13 @@ pub fn change<T>(
         }
     }
     ctx.note_change();
+    // Other voipms processes on this machine wait while this one reads, plans and writes (the
+    // sandbox's state file is locked for the whole run already).
+    let _lock = if sandbox {
+        None
+    } else {
+        Some(crate::lock::account(client.base_url(), client.username())?)
+    };
     block_on(ctx, run(client))?.map(Some).map_err(failure)
 }
 

@@ -13,6 +13,7 @@ mod ctx;
 mod doctor;
 mod friendly;
 mod help;
+mod lock;
 mod mcp;
 mod output;
 mod params;

@@ -12,7 +12,7 @@ use crate::core::views;
 use crate::ctx::Ctx;
 use crate::exit::Failure;
 use crate::friendly::{self, Plan, Report, calls_text, plural};
-use crate::output::{BOLD, DIM, GREEN, Rows};
+use crate::output::{BOLD, DIM, GREEN, Rows, YELLOW};
 
 /// Registry entry.
 pub const BUILTIN: Builtin = Builtin {
@@ -280,6 +280,24 @@ fn add(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
         text.push_str(&format!(
             "{DIM}Other entries for this number, left alone: {}{DIM:#}\n",
             join(&r.other_entries)
+        ));
+    }
+    if r.race_retries > 0 {
+        text.push_str(&format!(
+            "{YELLOW}note:{YELLOW:#} another writer changed the group at the same time; the \
+             change was redone ({}) and read back: {} is in the group now.\n",
+            plural(r.race_retries as usize, "time", "times"),
+            r.number
+        ));
+    }
+    if !r.other_groups_named.is_empty() {
+        text.push_str(&format!(
+            "{YELLOW}note:{YELLOW:#} another writer created a group named {group} at the same \
+             time ({}); {} is in group {}. Move the members into one group and delete the \
+             other.\n",
+            join(&r.other_groups_named),
+            r.number,
+            r.group_id
         ));
     }
     text.push_str(&calls_text(&r.calls));

@@ -84,6 +84,7 @@ fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
 
 fn reset(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
     let path = state_path()?;
+    let _lock = crate::lock::sandbox_state(&path)?;
     let sandbox = if m.get_flag("new") {
         let mut config = SandboxConfig::default();
         if let Some(seed) = m.get_one::<u64>("seed") {
@@ -147,7 +148,7 @@ async fn stop_signal() {
 
 fn serve(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
     let port = m.get_one::<u16>("port").copied().unwrap_or(DEFAULT_PORT);
-    let local = Local::open()?;
+    let local = Local::open_for_server()?;
     let sandbox = local.sandbox().clone();
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let json_out = ctx.globals.format == Some(Format::Json);

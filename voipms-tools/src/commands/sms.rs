@@ -4,13 +4,14 @@
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use serde_json::json;
+use voipms_sdk::ops::{CallOutcome, OpError};
 use voipms_sdk::sms::{Direction, MessageKind, MessageQuery, check_sms};
 use voipms_sdk::{Account, Media, Messaging, PhoneNumber, SmsLength};
 
 use super::Builtin;
 use crate::core::views;
 use crate::ctx::Ctx;
-use crate::exit::Failure;
+use crate::exit::{Code, Failure};
 use crate::friendly::{self, Plan, Report, calls_text, plural};
 use crate::output::{BOLD, DIM, GREEN, Rows};
 
@@ -204,14 +205,15 @@ fn send(ctx: &mut Ctx, m: &ArgMatches, kind: MessageKind) -> Result<(), Failure>
             "sms send",
             Plan::Local,
             async |c| Messaging::new(&c).plan_send_sms(d, t, x, length),
-            async |c| Messaging::new(&c).send_sms(d, t, x, length).await,
+            async |c| Ok(Messaging::new(&c).send_sms(d, t, x, length).await),
         )?
         else {
             return Ok(());
         };
+        let r = r.map_err(|e| send_failure(e, kind, &to))?;
         let ids: Vec<String> = r.parts.iter().filter_map(|p| p.id.clone()).collect();
         let mut text = format!(
-            "{GREEN}Sent{GREEN:#} {} from {} to {}{}.\n",
+            "{GREEN}Sent{GREEN:#} {} from {} to {}{}{}.\n",
             plural(r.parts.len(), "SMS", "SMS"),
             r.did,
             r.dst,
@@ -219,7 +221,8 @@ fn send(ctx: &mut Ctx, m: &ArgMatches, kind: MessageKind) -> Result<(), Failure>
                 String::new()
             } else {
                 format!(" (id {})", ids.join(", "))
-            }
+            },
+            confirmed_note(r.confirmed_after_lost_reply(), kind)
         );
         text.push_str(&calls_text(&r.calls));
         let json = json!({
@@ -236,19 +239,21 @@ fn send(ctx: &mut Ctx, m: &ArgMatches, kind: MessageKind) -> Result<(), Failure>
             "mms send",
             Plan::Local,
             async |c| Messaging::new(&c).plan_send_mms(d, t, x, md).await,
-            async |c| Messaging::new(&c).send_mms(d, t, x, md).await,
+            async |c| Ok(Messaging::new(&c).send_mms(d, t, x, md).await),
         )?
         else {
             return Ok(());
         };
+        let r = r.map_err(|e| send_failure(e, kind, &to))?;
         let mut text = format!(
-            "{GREEN}Sent{GREEN:#} an MMS from {} to {} with {}{}.\n",
+            "{GREEN}Sent{GREEN:#} an MMS from {} to {} with {}{}{}.\n",
             r.did,
             r.dst,
             plural(media.len(), "attachment", "attachments"),
             r.id.as_ref()
                 .map(|id| format!(" (id {id})"))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            confirmed_note(r.confirmed_after_lost_reply(), kind)
         );
         text.push_str(&calls_text(&r.calls));
         let json = json!({
@@ -261,6 +266,64 @@ fn send(ctx: &mut Ctx, m: &ArgMatches, kind: MessageKind) -> Result<(), Failure>
         Report::new(json, text).print(ctx);
     }
     Ok(())
+}
+
+/// The read that settles a lost reply, and the command that lists what was sent.
+fn read_and_list(kind: MessageKind) -> (&'static str, &'static str) {
+    match kind {
+        MessageKind::Sms => ("getSMS", "voipms sms list"),
+        MessageKind::Mms => ("getMMS", "voipms mms list"),
+    }
+}
+
+fn confirmed_note(confirmed: bool, kind: MessageKind) -> String {
+    if confirmed {
+        format!(
+            " (confirmed by {} after the reply was lost)",
+            read_and_list(kind).0
+        )
+    } else {
+        String::new()
+    }
+}
+
+/// A send that failed. When a reply was lost and no read showed the message, it may have been
+/// sent: say so, never advise sending again, and exit with the "outcome unknown" code.
+fn send_failure(e: OpError, kind: MessageKind, to: &str) -> Failure {
+    let Some(lost) = e.unconfirmed_billable() else {
+        return friendly::failure(e);
+    };
+    let (read, list) = read_and_list(kind);
+    let calls = e.calls();
+    let at = calls
+        .iter()
+        .position(|c| std::ptr::eq(c, lost))
+        .unwrap_or(0);
+    let checked = calls[at..]
+        .iter()
+        .any(|c| c.method == read && c.outcome == CallOutcome::Ok);
+    let why = if checked {
+        format!("the message is not (yet) visible in {read}")
+    } else {
+        format!("{read} could not be read to check it")
+    };
+    let sent_before = calls[..at].iter().filter(|c| c.changed_account()).count();
+    let before = if sent_before > 0 {
+        format!(
+            " The {} before it went out.",
+            plural(sent_before, "part", "parts")
+        )
+    } else {
+        String::new()
+    };
+    let detail = e.api_error().map(ToString::to_string).unwrap_or_default();
+    Failure::new(
+        Code::Unknown,
+        format!(
+            "may have been sent: the reply was lost and {why}; do NOT resend blindly, check \
+             `{list} --contact {to} --direction sent` first.{before}\n{DIM}{detail}{DIM:#}"
+        ),
+    )
 }
 
 fn list(ctx: &mut Ctx, m: &ArgMatches, kind: MessageKind) -> Result<(), Failure> {

@@ -20,6 +20,9 @@ pub enum Code {
     Config = 5,
     /// A response does not match its typed shape.
     Decode = 6,
+    /// A change whose reply was lost and that no read could confirm: it may or may not have
+    /// been applied.
+    Unknown = 7,
 }
 
 /// The exit-code table shown at the end of `voipms --help`.
@@ -32,7 +35,10 @@ Exit codes:
   4  network or HTTP: no connection, timeout, HTTP error, an answer that is not the VoIP.ms API
   5  configuration: no or unusable credentials, config file readable by others, bad --api-url,
      sandbox state
-  6  a response did not match its typed shape (decode, doctor --drift)";
+  6  a response did not match its typed shape (decode, doctor --drift)
+  7  outcome unknown: a change was sent but its reply was lost (timeout, dropped connection,
+     error page) and no read could confirm it; it may have been applied, so check the account
+     before repeating it (never resend a message, an order or a payment blindly)";
 
 /// Why a command failed: an exit code and a message that says what to do.
 #[derive(Debug)]
@@ -90,6 +96,30 @@ pub fn code_of(e: &voipms_sdk::Error) -> Code {
         voipms_sdk::Error::InvalidRequest { .. } => Code::Usage,
         _ => Code::Network,
     }
+}
+
+/// The failure of a single call with the given catalog `effect`: a change whose reply was lost
+/// (timeout, dropped connection, truncated body, 5xx) says it may have been applied and exits
+/// with [`Code::Unknown`]; a billable one is never advised to be sent again.
+pub fn call_failure(e: voipms_sdk::Error, effect: voipms_sdk::catalog::Effect) -> Failure {
+    use voipms_sdk::catalog::Effect;
+    if !effect.is_mutating() || !voipms_sdk::ops::may_have_applied(&e) {
+        return Failure::from(e);
+    }
+    let method = e.method().unwrap_or("the call").to_owned();
+    let advice = if effect == Effect::Billable {
+        format!(
+            "{method} is billable and not idempotent (each call sends, orders or pays again): do \
+             NOT send it again blindly; check the account first (for a message, `voipms sms list \
+             --direction sent` or `voipms mms list`)."
+        )
+    } else {
+        "Check the account with a read before repeating it.".to_owned()
+    };
+    Failure::new(
+        Code::Unknown,
+        format!("{method} may have been applied: its reply was lost. {advice}\n{e}"),
+    )
 }
 
 impl From<voipms_sdk::Error> for Failure {

@@ -1,7 +1,9 @@
 //! The simulated account of this machine: `--sandbox` (or `VOIPMS_SANDBOX=1`) runs any command
 //! against it in-process; its state lives in the platform data directory
 //! (`~/.local/share/voipms/sandbox.json` on Linux), loaded before a command and saved after one
-//! that changed something. `voipms sandbox reset|serve` manage it.
+//! that changed something. `voipms sandbox reset|serve` manage it. The state file's lock
+//! ([`crate::lock::sandbox_state`]) is held from load to save, so concurrent `--sandbox`
+//! processes never overwrite each other's changes.
 
 use std::path::{Path, PathBuf};
 
@@ -40,12 +42,28 @@ pub struct Local {
     sandbox: Sandbox,
     client: Client,
     path: PathBuf,
+    /// The state file's lock, held from load to save (the end of the process); `None` for
+    /// `sandbox serve`, which takes it only while loading and saving.
+    lock: Option<crate::lock::Held>,
 }
 
 impl Local {
-    /// Loads the account (a fresh one when there is no state file yet).
+    /// Loads the account (a fresh one when there is no state file yet), holding the state
+    /// file's lock until the process ends: concurrent `--sandbox` processes load, change and save
+    /// one after the other.
     pub fn open() -> Result<Local, Failure> {
+        Local::open_with(true)
+    }
+
+    /// Loads the account for `sandbox serve`, which runs for long: the lock is taken only while
+    /// loading and while saving, so `--sandbox` commands are not kept waiting.
+    pub fn open_for_server() -> Result<Local, Failure> {
+        Local::open_with(false)
+    }
+
+    fn open_with(hold: bool) -> Result<Local, Failure> {
         let path = state_path()?;
+        let lock = crate::lock::sandbox_state(&path)?;
         let sandbox = Sandbox::load(&path, SandboxConfig::default()).map_err(failure)?;
         tracing::debug!(state = %path.display(), "sandbox");
         // In-process: nothing to retry.
@@ -57,6 +75,7 @@ impl Local {
             sandbox,
             client,
             path,
+            lock: hold.then_some(lock),
         })
     }
 
@@ -78,6 +97,10 @@ impl Local {
     /// Saves the state.
     pub fn save(&self) -> Result<(), Failure> {
         tracing::debug!(state = %self.path.display(), "saving the sandbox");
+        let _brief = match self.lock {
+            Some(_) => None,
+            None => Some(crate::lock::sandbox_state(&self.path)?),
+        };
         self.sandbox.save(&self.path).map_err(failure)
     }
 }

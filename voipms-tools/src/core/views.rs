@@ -69,6 +69,7 @@ pub fn entry(e: &Entry, snap: &PhonebookSnapshot) -> Value {
 pub fn addition(r: &NumberAddition, group: &str) -> Value {
     json!({
         "changed": r.changed(),
+        "other_groups_named": r.other_groups_named,
         "group": group,
         "group_id": r.group_id,
         "group_created": r.group_created,

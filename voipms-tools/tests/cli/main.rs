@@ -7,6 +7,7 @@ mod friendly;
 mod help;
 mod mcp;
 mod readme;
+mod safety;
 mod sandbox;
 mod secrets;
 mod support;

@@ -454,3 +454,71 @@ pub fn snapshot(name: &str, actual: &str) {
         );
     }
 }
+
+/// A simulated account served over loopback HTTP from this test process (what `voipms sandbox
+/// serve` does), so that a test can inject faults and count the calls it received.
+pub struct Served {
+    /// The account (shared with the server: faults and call counts act on it).
+    pub sandbox: voipms_sdk::sandbox::Sandbox,
+    /// `http://127.0.0.1:PORT/api/v1/rest.php`.
+    pub url: String,
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Served {
+    /// A fresh seeded account on an ephemeral port.
+    pub fn start() -> Served {
+        let sandbox = voipms_sdk::sandbox::Sandbox::new(voipms_sdk::sandbox::SandboxConfig {
+            password: "Served-Pa55-9Zq".into(),
+            ..Default::default()
+        });
+        let (tx_url, rx_url) = std::sync::mpsc::channel();
+        let (stop, rx_stop) = std::sync::mpsc::channel::<()>();
+        let sb = sandbox.clone();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let handle = sb.serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
+                tx_url.send(handle.url()).unwrap();
+                // Serve until told to stop (the receiver is polled so the server keeps running).
+                while rx_stop.try_recv() == Err(std::sync::mpsc::TryRecvError::Empty) {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                handle.shutdown().await;
+            });
+        });
+        let url = rx_url.recv_timeout(Duration::from_secs(20)).unwrap();
+        Served {
+            sandbox,
+            url,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    /// An environment whose account is this server (credentials in the environment).
+    pub fn env(&self) -> Env {
+        Env::new()
+            .var("VOIPMS_API_URL", &self.url)
+            .var("VOIPMS_API_USERNAME", self.sandbox.username())
+            .var("VOIPMS_API_PASSWORD", self.sandbox.password())
+    }
+
+    /// Calls of `method` received so far.
+    pub fn count(&self, method: &str) -> u64 {
+        self.sandbox.call_counts().get(method).copied().unwrap_or(0)
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
