@@ -28,11 +28,11 @@ pub const CYAN: Style = AnsiColor::Cyan.on_default();
 pub use crate::core::secrets::{MASK, redact};
 
 fn write_to(mut w: impl Write, bytes: &[u8]) {
-    if let Err(e) = w.write_all(bytes).and_then(|()| w.flush()) {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            // `voipms list | head`: the reader is gone, stop quietly.
-            std::process::exit(0);
-        }
+    if let Err(e) = w.write_all(bytes).and_then(|()| w.flush())
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        // `voipms list | head`: the reader is gone, stop quietly.
+        std::process::exit(0);
     }
 }
 
@@ -421,14 +421,14 @@ impl Rows {
         }
         let mut rest: Map<String, Value> = obj.into_iter().filter(|(k, _)| k != "status").collect();
         let mut fields = response;
-        if rest.len() == 1 {
-            if let Some((k, Value::Object(inner))) = rest.iter().next() {
-                fields = response
-                    .iter()
-                    .find(|f| f.name == k || f.aliases.contains(&k.as_str()))
-                    .map_or(&[][..], |f| f.fields);
-                rest = inner.clone();
-            }
+        if rest.len() == 1
+            && let Some((k, Value::Object(inner))) = rest.iter().next()
+        {
+            fields = response
+                .iter()
+                .find(|f| f.name == k || f.aliases.contains(&k.as_str()))
+                .map_or(&[][..], |f| f.fields);
+            rest = inner.clone();
         }
         Rows::from_objects(&[rest], fields)
     }

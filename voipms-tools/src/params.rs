@@ -71,19 +71,19 @@ pub fn kind_hint(p: &Param) -> String {
 /// Validates one value of `p` as typed on the command line and returns its wire text. A base64
 /// value written `@FILE` (or `@-`) is read from the file (or stdin) first.
 pub fn encode(p: &Param, raw: &str, today: NaiveDate) -> Result<String, String> {
-    if p.kind == ParamKind::Base64 {
-        if let Some(path) = raw.trim().strip_prefix('@') {
-            let bytes = if path == "-" {
-                let mut buf = Vec::new();
-                std::io::stdin()
-                    .read_to_end(&mut buf)
-                    .map_err(|e| format!("cannot read stdin: {e}"))?;
-                buf
-            } else {
-                std::fs::read(path).map_err(|e| format!("cannot read `{path}`: {e}"))?
-            };
-            return Ok(base64::engine::general_purpose::STANDARD.encode(bytes));
-        }
+    if p.kind == ParamKind::Base64
+        && let Some(path) = raw.trim().strip_prefix('@')
+    {
+        let bytes = if path == "-" {
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut buf)
+                .map_err(|e| format!("cannot read stdin: {e}"))?;
+            buf
+        } else {
+            std::fs::read(path).map_err(|e| format!("cannot read `{path}`: {e}"))?
+        };
+        return Ok(base64::engine::general_purpose::STANDARD.encode(bytes));
     }
     core_encode::encode_with(p, raw, today, kind_hint)
 }

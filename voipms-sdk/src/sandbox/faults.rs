@@ -420,7 +420,7 @@ impl Engine {
             let fires = match rule.when {
                 Trigger::Always => true,
                 Trigger::FirstCalls(k) => n <= k,
-                Trigger::EveryNth(k) => n % k.max(1) == 0,
+                Trigger::EveryNth(k) => n.is_multiple_of(k.max(1)),
                 Trigger::Chance(p) => {
                     let roll = mix(seed ^ hash_str(method) ^ mix(i as u64 + 1) ^ n);
                     ((roll >> 11) as f64 / (1u64 << 53) as f64) < p

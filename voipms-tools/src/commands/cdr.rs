@@ -181,10 +181,10 @@ impl Options {
         let to = friendly::date_value(m, "to", today, today)
             .map_err(|e| problems.push(e))
             .ok();
-        if let (Some(f), Some(t)) = (from, to) {
-            if f > t {
-                problems.push(format!("--from {f} is after --to {t}"));
-            }
+        if let (Some(f), Some(t)) = (from, to)
+            && f > t
+        {
+            problems.push(format!("--from {f} is after --to {t}"));
         }
         let flags = match m.get_one::<String>("status") {
             None => Some([true; 4]),

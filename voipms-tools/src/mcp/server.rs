@@ -184,10 +184,10 @@ impl VoipmsServer {
     }
 
     fn audit(&self, record: Record) {
-        if let Some(audit) = &self.inner.audit {
-            if let Err(e) = audit.write(&record) {
-                tracing::error!(path = %audit.path().display(), "cannot write the audit log: {e}");
-            }
+        if let Some(audit) = &self.inner.audit
+            && let Err(e) = audit.write(&record)
+        {
+            tracing::error!(path = %audit.path().display(), "cannot write the audit log: {e}");
         }
     }
 

@@ -198,10 +198,9 @@ impl Selection {
         Ok(every
             .into_iter()
             .filter(|t| {
-                all || t.toolsets.iter().any(|s| sets.contains(s))
-                    || self.tools.iter().any(|n| *n == t.name)
+                all || t.toolsets.iter().any(|s| sets.contains(s)) || self.tools.contains(&t.name)
             })
-            .filter(|t| !self.exclude.iter().any(|n| *n == t.name))
+            .filter(|t| !self.exclude.contains(&t.name))
             .filter(|t| !(self.read_only && t.is_mutating()))
             .collect())
     }
