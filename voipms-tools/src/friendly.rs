@@ -11,7 +11,7 @@
 //!   (password masked), none of them sent. On a real account without `--yes` the plan is shown
 //!   and confirmed first (or the change is refused when nobody can answer); the sandbox needs no
 //!   confirmation, like every other command. The change itself runs holding the account's
-//!   cross-process lock ([`crate::lock::account`]), so concurrent `voipms` processes on this
+//!   cross-process lock ([`crate::core::lock::account`]), so concurrent `voipms` processes on this
 //!   machine change one account one after the other.
 //! - Results print as text for `pretty` (the default of these commands) and `table`, as one JSON
 //!   document for `json` (and `raw`), and as CSV rows for `csv`.
@@ -238,7 +238,10 @@ pub fn change<T>(
     let _lock = if sandbox {
         None
     } else {
-        Some(crate::lock::account(client.base_url(), client.username())?)
+        Some(crate::core::lock::account(
+            client.base_url(),
+            client.username(),
+        )?)
     };
     block_on(ctx, run(client))?.map(Some).map_err(failure)
 }

@@ -13,7 +13,6 @@ mod ctx;
 mod doctor;
 mod friendly;
 mod help;
-mod lock;
 mod mcp;
 mod output;
 mod params;

@@ -43,8 +43,7 @@ fn command() -> Command {
 
 fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
     let name = m.get_one::<String>("method").expect("required");
-    let method =
-        crate::app::resolve_method(name).ok_or_else(|| crate::app::unknown_command(name))?;
+    let method = super::resolve_method(name).ok_or_else(|| super::unknown_command(name))?;
     let mut text = String::new();
     match m.get_one::<String>("file").map(String::as_str) {
         None | Some("-") => std::io::stdin().read_to_string(&mut text).map(|_| ()),

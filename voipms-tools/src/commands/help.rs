@@ -42,12 +42,12 @@ fn run(_ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
         args.push("--help");
         return print_clap_help(&args);
     }
-    match crate::app::resolve_method(name) {
+    match super::resolve_method(name) {
         Some(method) => {
             output::stdout_str(&crate::help::method_help(method));
             Ok(())
         }
-        None => Err(crate::app::unknown_command(name)),
+        None => Err(super::unknown_command(name)),
     }
 }
 
@@ -60,7 +60,7 @@ pub fn print_clap_help(args: &[&str]) -> Result<(), Failure> {
             output::stdout_str(&e.render().ansi().to_string());
             Ok(())
         }
-        Err(e) => Err(crate::app::clap_failure(e)),
+        Err(e) => Err(super::clap_failure(e)),
         Ok(_) => Ok(()),
     }
 }
@@ -71,7 +71,9 @@ mod tests {
     fn every_method_resolves() {
         for m in voipms_sdk::catalog::METHODS {
             assert_eq!(
-                crate::app::resolve_method(&m.kebab_name()).unwrap().name,
+                crate::commands::resolve_method(&m.kebab_name())
+                    .unwrap()
+                    .name,
                 m.name
             );
         }

@@ -9,6 +9,8 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use super::Builtin;
 use crate::config;
+use crate::core::sandbox::Local;
+use crate::core::session::Session;
 use crate::ctx::Ctx;
 use crate::errln;
 use crate::exit::Failure;
@@ -154,7 +156,13 @@ fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
         output::stdout_str(&format!("{json}\n"));
         return Ok(());
     }
-    let session = ctx.take_session()?;
+    // A long-running server takes the sandbox's lock only to load and save, so `--sandbox`
+    // commands are not kept waiting while it runs.
+    let session = if ctx.globals.sandbox {
+        Session::Sandbox(Local::open_for_server()?)
+    } else {
+        ctx.take_session()?
+    };
     let sandbox = session.is_sandbox();
     let policy = Policy {
         read_only: selection.read_only,

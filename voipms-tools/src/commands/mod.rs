@@ -7,10 +7,11 @@
 //! catalog's alias of getBalance; `voipms getBalance` still is).
 
 use clap::{ArgMatches, Command};
-use voipms_sdk::catalog::Method;
+use voipms_sdk::catalog::{self, Method};
 
 use crate::ctx::{Ctx, Invocation};
-use crate::exit::Failure;
+use crate::exit::{Code, Failure};
+use crate::output;
 use crate::params::{self, Given};
 
 pub mod balance;
@@ -66,6 +67,62 @@ pub const BUILTINS: &[Builtin] = &[
 /// The hand-written command named `name` (exact).
 pub fn find(name: &str) -> Option<&'static Builtin> {
     BUILTINS.iter().find(|b| b.name == name)
+}
+
+/// A method by wire name (any case), kebab or snake name, or catalog alias. Names of hand-written
+/// commands are not aliases (`cdr` is the friendly command, not getCDR).
+pub fn resolve_method(name: &str) -> Option<&'static Method> {
+    catalog::find_method(name).or_else(|| {
+        if find(name).is_some() {
+            return None;
+        }
+        catalog::METHODS
+            .iter()
+            .find(|m| m.cli.aliases.iter().any(|a| a.eq_ignore_ascii_case(name)))
+    })
+}
+
+/// "unknown command" with the closest names.
+pub fn unknown_command(name: &str) -> Failure {
+    let lower = name.to_ascii_lowercase();
+    let mut scored: Vec<(f64, String)> = Vec::new();
+    for b in BUILTINS {
+        scored.push((strsim::jaro_winkler(&lower, b.name), b.name.to_owned()));
+    }
+    for m in catalog::METHODS {
+        let by_name = strsim::jaro_winkler(&lower, &m.name.to_ascii_lowercase());
+        let by_kebab = strsim::jaro_winkler(&lower, &m.kebab_name());
+        scored.push((by_name.max(by_kebab), m.name.to_owned()));
+    }
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let close: Vec<String> = scored
+        .iter()
+        .filter(|(s, _)| *s > 0.85)
+        .take(3)
+        .map(|(_, n)| format!("`{n}`"))
+        .collect();
+    let hint = if close.is_empty() {
+        String::new()
+    } else {
+        format!("; did you mean {}?", close.join(" or "))
+    };
+    Failure::usage(format!(
+        "unknown command `{name}`{hint}\n`voipms list` shows every API method (`voipms list \
+         --search WORD` to look one up); `voipms call {name} key=value…` sends a method the spec \
+         does not know."
+    ))
+}
+
+/// Prints a clap error or help (help and version to stdout) and returns the matching failure.
+pub fn clap_failure(e: clap::Error) -> Failure {
+    let text = e.render().ansi().to_string();
+    if e.exit_code() == 0 {
+        output::stdout_str(&text);
+        Failure::printed(Code::Usage)
+    } else {
+        output::stderr_str(&text);
+        Failure::printed(Code::Usage)
+    }
 }
 
 /// Runs the command of catalog method `m`.

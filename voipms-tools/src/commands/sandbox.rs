@@ -84,7 +84,7 @@ fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
 
 fn reset(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
     let path = state_path()?;
-    let _lock = crate::lock::sandbox_state(&path)?;
+    let _lock = crate::core::lock::sandbox_state(&path)?;
     let sandbox = if m.get_flag("new") {
         let mut config = SandboxConfig::default();
         if let Some(seed) = m.get_one::<u64>("seed") {

@@ -6,6 +6,7 @@ pub mod config;
 pub mod encode;
 pub mod exit;
 pub mod gate;
+pub mod lock;
 pub mod recorder;
 pub mod sandbox;
 pub mod schema;

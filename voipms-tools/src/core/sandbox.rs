@@ -2,7 +2,7 @@
 //! against it in-process; its state lives in the platform data directory
 //! (`~/.local/share/voipms/sandbox.json` on Linux), loaded before a command and saved after one
 //! that changed something. `voipms sandbox reset|serve` manage it. The state file's lock
-//! ([`crate::lock::sandbox_state`]) is held from load to save, so concurrent `--sandbox`
+//! ([`crate::core::lock::sandbox_state`]) is held from load to save, so concurrent `--sandbox`
 //! processes never overwrite each other's changes.
 
 use std::path::{Path, PathBuf};
@@ -44,7 +44,7 @@ pub struct Local {
     path: PathBuf,
     /// The state file's lock, held from load to save (the end of the process); `None` for
     /// `sandbox serve`, which takes it only while loading and saving.
-    lock: Option<crate::lock::Held>,
+    lock: Option<crate::core::lock::Held>,
 }
 
 impl Local {
@@ -63,7 +63,7 @@ impl Local {
 
     fn open_with(hold: bool) -> Result<Local, Failure> {
         let path = state_path()?;
-        let lock = crate::lock::sandbox_state(&path)?;
+        let lock = crate::core::lock::sandbox_state(&path)?;
         let sandbox = Sandbox::load(&path, SandboxConfig::default()).map_err(failure)?;
         tracing::debug!(state = %path.display(), "sandbox");
         // In-process: nothing to retry.
@@ -99,7 +99,7 @@ impl Local {
         tracing::debug!(state = %self.path.display(), "saving the sandbox");
         let _brief = match self.lock {
             Some(_) => None,
-            None => Some(crate::lock::sandbox_state(&self.path)?),
+            None => Some(crate::core::lock::sandbox_state(&self.path)?),
         };
         self.sandbox.save(&self.path).map_err(failure)
     }

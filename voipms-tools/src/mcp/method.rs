@@ -110,8 +110,17 @@ pub fn params(m: &'static Method, args: &Map<String, Value>) -> Result<Params, S
 /// closest names.
 pub fn resolve(name: &str) -> Result<&'static Method, String> {
     catalog::find_method(name).ok_or_else(|| {
-        let found = search(name, 3);
-        let close: Vec<&str> = found.iter().map(|m| m.name).collect();
+        let wanted = name.to_ascii_lowercase();
+        let mut scored: Vec<(f64, &str)> = catalog::METHODS
+            .iter()
+            .map(|m| (strsim::jaro_winkler(&wanted, &m.name.to_ascii_lowercase()), m.name))
+            .filter(|(score, _)| *score > 0.85)
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut close: Vec<&str> = scored.iter().take(3).map(|(_, n)| *n).collect();
+        if close.is_empty() {
+            close = search(name, 3).iter().map(|m| m.name).collect();
+        }
         if close.is_empty() {
             format!("unknown method `{name}`; voipms_search_methods finds methods by words")
         } else {

@@ -17,6 +17,7 @@ use voipms_sdk::ops::may_have_applied;
 use voipms_sdk::{DryRun, Params};
 
 use crate::core::gate::{Gate, Permission, Verdict};
+use crate::core::lock;
 use crate::core::recorder;
 use crate::core::secrets::{MASK, redact};
 use crate::core::session::Session;
@@ -215,6 +216,19 @@ impl VoipmsServer {
         out
     }
 
+    /// The cross-process lock of a real account, taken off the async threads (it may wait).
+    async fn account_lock(&self) -> Result<Option<lock::Held>, String> {
+        if self.session().is_sandbox() {
+            return Ok(None);
+        }
+        let (url, user) = self.identity();
+        tokio::task::spawn_blocking(move || lock::account(&url, &user))
+            .await
+            .map_err(|e| format!("cannot take the account's lock: {e}"))?
+            .map(Some)
+            .map_err(|f| f.message)
+    }
+
     async fn saved(&self) {
         if self.session().is_sandbox() {
             let _guard = self.inner.saving.lock().await;
@@ -301,6 +315,14 @@ impl VoipmsServer {
                 Answer::error("this change needs a confirmation the server cannot ask for")
             }
             Verdict::Send => {
+                // Serialised with every other voipms process changing this account.
+                let _held = match self.account_lock().await {
+                    Ok(h) => h,
+                    Err(e) => {
+                        audit.outcome = "error";
+                        return Answer::error(e);
+                    }
+                };
                 let outcome = curated::change(id, &args, client).await;
                 self.saved().await;
                 match outcome {

@@ -335,25 +335,32 @@ fn first_sentence(text: &str) -> &str {
     }
 }
 
-/// Title case of a wire name: `getDIDsInfo` → `Get DIDs info`.
+/// A method's display title from its wire name, cut where its snake-case name (which knows the
+/// acronyms) cuts it: `getDIDsInfo` → `Get DIDs info`.
 fn method_title(m: &Method) -> String {
-    let mut out = String::new();
-    let chars: Vec<char> = m.name.chars().collect();
-    for (i, c) in chars.iter().enumerate() {
-        let next_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
-        let prev_lower = i > 0 && chars[i - 1].is_ascii_lowercase();
-        if i > 0 && c.is_ascii_uppercase() && (prev_lower || next_lower) {
-            out.push(' ');
+    let words: Vec<&str> = m.rust_name.split('_').collect();
+    let letters: usize = words.iter().map(|w| w.len()).sum();
+    let mut out = Vec::with_capacity(words.len());
+    if letters == m.name.len() {
+        let mut rest = m.name;
+        for w in &words {
+            let (word, tail) = rest.split_at(w.len());
+            rest = tail;
+            let acronym = word.chars().filter(char::is_ascii_uppercase).count() > 1;
+            out.push(if acronym {
+                word.to_owned()
+            } else {
+                word.to_ascii_lowercase()
+            });
         }
-        if i == 0 {
-            out.push(c.to_ascii_uppercase());
-        } else if c.is_ascii_uppercase() && next_lower && !prev_lower {
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(*c);
-        }
+    } else {
+        out.extend(words.iter().map(|w| (*w).to_owned()));
     }
-    out
+    let mut title = out.join(" ");
+    if let Some(first) = title.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    title
 }
 
 /// The MCP form of a tool.

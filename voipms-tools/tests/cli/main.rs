@@ -5,6 +5,7 @@ mod calls;
 mod config;
 mod friendly;
 mod help;
+mod layout;
 mod mcp;
 mod readme;
 mod safety;

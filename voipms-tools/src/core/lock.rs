@@ -21,9 +21,8 @@ use fs4::{FileExt, TryLockError};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::config;
-use crate::exit::Failure;
-use crate::output::DIM;
+use crate::core::config;
+use crate::core::exit::Failure;
 
 /// How long a command waits for another process to release a lock before giving up.
 const WAIT: Duration = Duration::from_secs(300);
@@ -126,7 +125,7 @@ fn acquire(path: &Path, what: &str) -> Result<Held, Failure> {
             )));
         }
         if !told && started.elapsed() >= Duration::from_secs(2) {
-            crate::errln!("{DIM}waiting for another voipms process changing {what}…{DIM:#}");
+            tracing::warn!("waiting for another voipms process changing {what}…");
             told = true;
         }
         std::thread::sleep(Duration::from_millis(25));
