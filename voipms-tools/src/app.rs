@@ -58,16 +58,30 @@ fn wants_method_help(rest: &[String]) -> bool {
 }
 
 fn init_logging(verbose: u8) {
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::prelude::*;
     let level = match verbose {
         0 => tracing::Level::WARN,
         1 => tracing::Level::DEBUG,
         _ => tracing::Level::TRACE,
     };
-    let _ = tracing_subscriber::fmt()
-        .with_writer(|| LogWriter)
-        .with_max_level(level)
-        .without_time()
-        .with_target(verbose > 1)
+    // The HTTP server's access log (one line per request) is on unless -v asks for more.
+    let access = if verbose == 0 {
+        tracing::Level::INFO
+    } else {
+        level
+    };
+    let filter = Targets::new()
+        .with_default(level)
+        .with_target("voipms::access", access);
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(|| LogWriter)
+                .without_time()
+                .with_target(verbose > 1),
+        )
+        .with(filter)
         .try_init();
 }
 

@@ -15,6 +15,7 @@ use crate::ctx::Ctx;
 use crate::errln;
 use crate::exit::Failure;
 use crate::mcp::audit::{self, Audit};
+use crate::mcp::http::{self, Auth, Guard, HttpOptions};
 use crate::mcp::server::{Policy, VoipmsServer};
 use crate::mcp::tools::{self, CURATED_TOOLSETS, DEFAULT_TOOLSETS, Selection};
 use crate::output;
@@ -109,6 +110,85 @@ fn command() -> Command {
                 .help("Also let them spend money: SMS, orders, payments (needs --allow-writes)"),
         )
         .arg(audit_log_arg())
+        .next_help_heading("HTTP")
+        .arg(
+            Arg::new("http")
+                .long("http")
+                .value_name("ADDR")
+                .num_args(0..=1)
+                .default_missing_value("")
+                .help("Serve MCP over HTTP instead of stdio, on ADDR (default MCP_HOST:MCP_PORT, or 127.0.0.1:8787)"),
+        )
+        .arg(
+            Arg::new("stateless")
+                .long("stateless")
+                .action(ArgAction::SetTrue)
+                .requires("http")
+                .help("No sessions: each request stands alone (several instances behind a load balancer)"),
+        )
+        .arg(
+            Arg::new("token-file")
+                .long("token-file")
+                .value_name("PATH")
+                .value_parser(clap::value_parser!(PathBuf))
+                .requires("http")
+                .help("Clients must send this file's token as `Authorization: Bearer …` (or set MCP_AUTH_TOKEN)"),
+        )
+        .arg(
+            Arg::new("allow-query-token")
+                .long("allow-query-token")
+                .action(ArgAction::SetTrue)
+                .requires("http")
+                .help("Also accept the token as ?token=… (for clients that cannot send headers)"),
+        )
+        .arg(
+            Arg::new("no-auth")
+                .long("no-auth")
+                .action(ArgAction::SetTrue)
+                .requires("http")
+                .help("Serve a non-loopback address without authentication (forces --read-only)"),
+        )
+        .arg(
+            Arg::new("allowed-host")
+                .long("allowed-host")
+                .value_name("HOST")
+                .action(ArgAction::Append)
+                .requires("http")
+                .help("A Host header value to accept besides loopback names (repeatable)"),
+        )
+        .arg(
+            Arg::new("allowed-origin")
+                .long("allowed-origin")
+                .value_name("ORIGIN")
+                .action(ArgAction::Append)
+                .requires("http")
+                .help("A browser Origin to accept besides loopback pages, e.g. https://app.example.com (repeatable)"),
+        )
+        .arg(
+            Arg::new("rate-limit")
+                .long("rate-limit")
+                .value_name("N")
+                .value_parser(clap::value_parser!(u32))
+                .requires("http")
+                .help("Requests per minute per client (default 6000; 0: no limit)"),
+        )
+        .arg(
+            Arg::new("max-sessions")
+                .long("max-sessions")
+                .value_name("N")
+                .value_parser(clap::value_parser!(usize))
+                .requires("http")
+                .help("Most open sessions (default 2000)"),
+        )
+        .arg(
+            Arg::new("max-body")
+                .long("max-body")
+                .value_name("BYTES")
+                .value_parser(clap::value_parser!(usize))
+                .requires("http")
+                .help("Largest request body (default 1048576)"),
+        )
+        .next_help_heading(None)
         .arg(
             Arg::new("list-tools")
                 .long("list-tools")
@@ -176,9 +256,145 @@ fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
             path.display()
         ))
     })?;
+    if m.contains_id("http") {
+        let (options, auth, hosts, origins, rate) = http_settings(m)?;
+        let loopback = options.addr.ip().is_loopback();
+        let mut policy = policy;
+        if matches!(auth, Auth::None) && !loopback {
+            if !m.get_flag("no-auth") {
+                return Err(Failure::usage(format!(
+                    "{} is not a loopback address, and nothing would authenticate clients: set \
+                     MCP_AUTH_TOKEN (or --token-file PATH), or pass --no-auth to serve it \
+                     read-only to anyone who can reach it",
+                    options.addr
+                )));
+            }
+            policy.read_only = true;
+        }
+        let tools = if policy.read_only {
+            Selection {
+                read_only: true,
+                ..selection
+            }
+            .apply(tools::all())
+            .map_err(Failure::usage)?
+        } else {
+            selected
+        };
+        let guard = Guard::new(auth, hosts, origins, rate, options.max_sessions);
+        tracing::info!(audit = %path.display(), sandbox, addr = %options.addr, "starting the MCP server over HTTP");
+        let server = VoipmsServer::new(session, tools, policy, Some(log));
+        // The HTTP server serves many clients at once: a runtime with worker threads.
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Failure::config(format!("cannot start the async runtime: {e}")))?;
+        return rt.block_on(http::run(server, options, guard));
+    }
     tracing::info!(audit = %path.display(), sandbox, "starting the MCP server");
     let server = VoipmsServer::new(session, selected, policy, Some(log));
     ctx.rt()?.block_on(crate::mcp::serve_stdio(server))
+}
+
+/// The environment variable holding the bearer token clients must send.
+const ENV_TOKEN: &str = "MCP_AUTH_TOKEN";
+
+type HttpSettings = (HttpOptions, Auth, Vec<String>, Vec<String>, u32);
+
+fn http_settings(m: &ArgMatches) -> Result<HttpSettings, Failure> {
+    let given = m
+        .get_one::<String>("http")
+        .map(String::as_str)
+        .unwrap_or("");
+    let addr_text = if given.is_empty() {
+        let host = std::env::var("MCP_HOST").unwrap_or_else(|_| "127.0.0.1".into());
+        let port = std::env::var("MCP_PORT").unwrap_or_else(|_| "8787".into());
+        if host.contains(':') && !host.starts_with('[') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        }
+    } else {
+        given.to_owned()
+    };
+    let addr = addr_text.to_socket_addrs_local().ok_or_else(|| {
+        Failure::usage(format!(
+            "`{addr_text}` is not an address to listen on: use IP:PORT, e.g. 127.0.0.1:8787 \
+                 or 0.0.0.0:8787"
+        ))
+    })?;
+    let token = match m.get_one::<PathBuf>("token-file") {
+        Some(p) => Some(
+            std::fs::read_to_string(p)
+                .map_err(|e| {
+                    Failure::config(format!("cannot read the token file {}: {e}", p.display()))
+                })?
+                .trim()
+                .to_owned(),
+        ),
+        None => match std::env::var(ENV_TOKEN) {
+            Ok(t) if !t.trim().is_empty() => Some(t.trim().to_owned()),
+            Ok(_) => None,
+            Err(std::env::VarError::NotPresent) => None,
+            Err(std::env::VarError::NotUnicode(_)) => {
+                return Err(Failure::config(format!(
+                    "{ENV_TOKEN} is not valid UTF-8: set it to the token's text"
+                )));
+            }
+        },
+    };
+    let auth = match token {
+        Some(t) if t.len() < 16 => {
+            return Err(Failure::config(
+                "the MCP token is shorter than 16 characters: use a long random one, e.g. \
+                 `openssl rand -hex 32`",
+            ));
+        }
+        Some(token) => {
+            crate::core::secrets::add_secret(&token);
+            Auth::Token {
+                token,
+                allow_query: m.get_flag("allow-query-token"),
+            }
+        }
+        None => Auth::None,
+    };
+    let mut options = HttpOptions {
+        addr,
+        stateless: m.get_flag("stateless"),
+        ..HttpOptions::default()
+    };
+    if let Some(n) = m.get_one::<usize>("max-sessions") {
+        options.max_sessions = *n;
+    }
+    if let Some(n) = m.get_one::<usize>("max-body") {
+        options.max_body = *n;
+    }
+    let mut hosts = strings(m, "allowed-host");
+    if !addr.ip().is_unspecified() {
+        hosts.push(addr.ip().to_string());
+    }
+    let origins = strings(m, "allowed-origin");
+    let rate = m.get_one::<u32>("rate-limit").copied().unwrap_or(6000);
+    Ok((options, auth, hosts, origins, rate))
+}
+
+/// Parses `IP:PORT` (no name resolution: nothing leaves this machine to look a name up).
+trait LocalAddr {
+    fn to_socket_addrs_local(&self) -> Option<std::net::SocketAddr>;
+}
+
+impl LocalAddr for String {
+    fn to_socket_addrs_local(&self) -> Option<std::net::SocketAddr> {
+        let s = self.trim();
+        if let Some(port) = s.strip_prefix("localhost:") {
+            return port
+                .parse()
+                .ok()
+                .map(|p| std::net::SocketAddr::from(([127, 0, 0, 1], p)));
+        }
+        s.parse().ok()
+    }
 }
 
 fn audit_command() -> Command {

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod curated;
+pub mod http;
 pub mod method;
 pub mod server;
 pub mod tools;

@@ -24,6 +24,7 @@ use crate::core::session::Session;
 use crate::core::views;
 use crate::mcp::audit::{Audit, Record, is_secret_name};
 use crate::mcp::curated::{self, Args, Curated};
+use crate::mcp::http::Principal;
 use crate::mcp::method;
 use crate::mcp::tools::{Kind, ToolDef, to_tool};
 
@@ -148,22 +149,35 @@ impl VoipmsServer {
         &self.inner.session
     }
 
+    /// Whether the server works on the simulated account.
+    pub fn is_sandbox(&self) -> bool {
+        self.inner.session.is_sandbox()
+    }
+
     /// Runs one tool; `client` names the MCP client for the audit log.
     pub async fn call(
         &self,
         name: &str,
         args: Map<String, Value>,
         client: Option<(String, String)>,
+        read_only: bool,
     ) -> Option<CallToolResult> {
         let def = self.inner.tools.get(*self.inner.index.get(name)?)?.clone();
+        if read_only && def.is_mutating() {
+            // Hidden from this client: as unknown as a tool that does not exist.
+            return None;
+        }
+        let mut policy = self.inner.policy.clone();
+        policy.read_only |= read_only;
+        let policy = &policy;
         let started = Instant::now();
         let mut audit = AuditNote::default();
         let answer = match def.kind {
-            Kind::Curated(id) => self.curated(&def, id, &args, &mut audit).await,
-            Kind::Method(m) => self.method(m, &args, &mut audit).await,
+            Kind::Curated(id) => self.curated(&def, id, &args, policy, &mut audit).await,
+            Kind::Method(m) => self.method(m, &args, policy, &mut audit).await,
             Kind::Search => search(&args),
             Kind::Describe => describe(&args),
-            Kind::Call => self.call_method(&args, &mut audit).await,
+            Kind::Call => self.call_method(&args, policy, &mut audit).await,
         };
         if audit.mutating {
             self.audit(Record {
@@ -243,6 +257,7 @@ impl VoipmsServer {
         def: &ToolDef,
         id: Curated,
         given: &Map<String, Value>,
+        policy: &Policy,
         audit: &mut AuditNote,
     ) -> Answer {
         let spec = curated::spec(id);
@@ -267,12 +282,7 @@ impl VoipmsServer {
             };
         }
         audit.dry_run = args.dry_run();
-        match self
-            .inner
-            .policy
-            .gate(args.dry_run())
-            .decide(&def.name, spec.effect)
-        {
+        match policy.gate(args.dry_run()).decide(&def.name, spec.effect) {
             Verdict::DryRun => match curated::plan(id, &args, client).await {
                 Ok(dry) => {
                     let would = self.record_planned(&dry).await;
@@ -344,6 +354,7 @@ impl VoipmsServer {
         &self,
         m: &'static Method,
         given: &Map<String, Value>,
+        policy: &Policy,
         audit: &mut AuditNote,
     ) -> Answer {
         audit.mutating = m.effect.is_mutating();
@@ -364,12 +375,7 @@ impl VoipmsServer {
         };
         audit.dry_run = dry_run && m.effect.is_mutating();
         audit.calls = Some(json!([views::call(m.name, &params, None)]));
-        match self
-            .inner
-            .policy
-            .gate(audit.dry_run)
-            .decide(m.name, m.effect)
-        {
+        match policy.gate(audit.dry_run).decide(m.name, m.effect) {
             Verdict::DryRun => {
                 let (base_url, username) = self.identity();
                 match recorder::record(&base_url, &username, m.name, m.effect, &params).await {
@@ -377,14 +383,20 @@ impl VoipmsServer {
                         audit.outcome = "dry_run";
                         let mut planned = rec.to_json();
                         planned["method"] = json!(m.name);
-                        Answer::ok(
-                            json!({"dry_run": true, "changed": false, "would_send": [planned]}),
-                            format!(
-                                "Dry run: {} {} (not sent). Call again with dry_run false to send it.",
-                                m.name,
-                                crate::core::gate::effect_words(m.effect, false)
-                            ),
-                        )
+                        let mut doc =
+                            json!({"dry_run": true, "changed": false, "would_send": [planned]});
+                        let mut text = format!(
+                            "Dry run: {} {} (not sent).",
+                            m.name,
+                            crate::core::gate::effect_words(m.effect, false)
+                        );
+                        if let Some((check, said)) = self.voipms_check(m, &params).await {
+                            doc["checked_by_voipms"] = check;
+                            text.push(' ');
+                            text.push_str(&said);
+                        }
+                        text.push_str(" Call again with dry_run false to send it.");
+                        Answer::ok(doc, text)
                     }
                     Err(f) => Answer::error(f.message),
                 }
@@ -400,6 +412,36 @@ impl VoipmsServer {
             }
             Verdict::Send => self.send(m, &params, audit).await,
         }
+    }
+
+    /// VoIP.ms's own dry run: for a method with a `test` parameter the caller did not set, the
+    /// request is sent with `test=1`, which VoIP.ms checks without acting on it (answering
+    /// `success_test`, or the error the real call would meet). The check and its words.
+    async fn voipms_check(&self, m: &'static Method, params: &Params) -> Option<(Value, String)> {
+        if m.param("test").is_none() || params.get("test").is_some() {
+            return None;
+        }
+        let mut checked = params.clone();
+        checked.push("test", "1");
+        let outcome = self
+            .session()
+            .client()
+            .call_with_effect(m.name, m.effect, &checked)
+            .await;
+        Some(match outcome {
+            Ok(o) => (
+                json!({"test": 1, "ok": true, "status": o.status()}),
+                "VoIP.ms checked it with test=1 and would accept it.".to_owned(),
+            ),
+            Err(voipms_sdk::Error::Api(e)) if e.status() == "success_test" => (
+                json!({"test": 1, "ok": true, "status": "success_test"}),
+                "VoIP.ms checked it with test=1 and would accept it.".to_owned(),
+            ),
+            Err(e) => (
+                json!({"test": 1, "ok": false, "error": e.to_string()}),
+                format!("VoIP.ms checked it with test=1 and would refuse it: {e}"),
+            ),
+        })
     }
 
     /// Sends one call and turns its answer into a result.
@@ -450,7 +492,12 @@ impl VoipmsServer {
         }
     }
 
-    async fn call_method(&self, given: &Map<String, Value>, audit: &mut AuditNote) -> Answer {
+    async fn call_method(
+        &self,
+        given: &Map<String, Value>,
+        policy: &Policy,
+        audit: &mut AuditNote,
+    ) -> Answer {
         let Some(name) = given.get("method").and_then(Value::as_str) else {
             return Answer::error("`method` is required: a method name such as getDIDsInfo");
         };
@@ -477,7 +524,7 @@ impl VoipmsServer {
         if let Some(d) = given.get("dry_run") {
             args.insert("dry_run".into(), d.clone());
         }
-        self.method(m, &args, audit).await
+        self.method(m, &args, policy, audit).await
     }
 }
 
@@ -573,6 +620,16 @@ fn result(mut answer: Answer) -> CallToolResult {
     r
 }
 
+/// Whether the HTTP client behind a request may not change the account (a token without the
+/// write scope). Over stdio there is no such client.
+fn read_only_client(context: &RequestContext<RoleServer>) -> bool {
+    context
+        .extensions
+        .get::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Principal>())
+        .is_some_and(|p| !p.can_write)
+}
+
 impl ServerHandler for VoipmsServer {
     fn get_info(&self) -> ServerConfig {
         let mode = if self.session().is_sandbox() {
@@ -593,9 +650,20 @@ impl ServerHandler for VoipmsServer {
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        Ok(ListToolsResult::with_all_items(self.inner.listed.clone()))
+        let tools = if read_only_client(&context) {
+            self.inner
+                .tools
+                .iter()
+                .zip(&self.inner.listed)
+                .filter(|(def, _)| !def.is_mutating())
+                .map(|(_, tool)| tool.clone())
+                .collect()
+        } else {
+            self.inner.listed.clone()
+        };
+        Ok(ListToolsResult::with_all_items(tools))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
@@ -612,7 +680,8 @@ impl ServerHandler for VoipmsServer {
     ) -> Result<CallToolResponse, McpError> {
         let client = context.client_info().map(|c| (c.name, c.version));
         let args = request.arguments.unwrap_or_default();
-        match self.call(&request.name, args, client).await {
+        let read_only = read_only_client(&context);
+        match self.call(&request.name, args, client, read_only).await {
             Some(r) => Ok(r.into()),
             None => Err(McpError::invalid_params(
                 format!(

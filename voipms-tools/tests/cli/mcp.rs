@@ -295,6 +295,22 @@ fn a_session_on_the_sandbox_reads_plans_and_changes() {
         "{r}"
     );
 
+    // VoIP.ms's own dry run (test=1) checks a billable order without placing it.
+    let balance = s.call("voipms_get_balance", json!({}))["structuredContent"]["balance"].clone();
+    let r = s.call(
+        "voipms_call_method",
+        json!({"method": "orderDID", "params": {"did": "5551110000", "routing": "account:100001_VoIP",
+               "pop": 1, "dialtime": 60, "cnam": false, "billing_type": 1}}),
+    );
+    assert_eq!(r["structuredContent"]["dry_run"], true, "{r}");
+    assert!(
+        r["structuredContent"]["checked_by_voipms"]["test"] == 1,
+        "{r}"
+    );
+    assert!(text_of(&r).contains("test=1"), "{r}");
+    let after = s.call("voipms_get_balance", json!({}))["structuredContent"]["balance"].clone();
+    assert_eq!(balance, after, "a checked dry run spends nothing");
+
     // An unknown tool is a protocol error.
     let r = s.request(
         "tools/call",

