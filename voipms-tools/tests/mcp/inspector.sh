@@ -47,5 +47,26 @@ strict() { # toolsets
 check "--strict schema lint, default tools" strict default
 check "--strict schema lint, every tool" strict all
 
+# Over streamable HTTP, with a bearer token.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+token=inspector-token-0123456789
+MCP_AUTH_TOKEN=$token "$bin" --sandbox mcp --http "127.0.0.1:$port" --audit-log "$work/audit.jsonl" \
+    2>"$work/http.log" &
+http_pid=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+http_list() {
+    inspector --cli -q "http://127.0.0.1:$port/mcp" --transport http \
+        --header "Authorization: Bearer $token" --format json --method tools/list |
+        grep -q '"name":"voipms_get_balance"'
+}
+check "HTTP tools/list with a bearer header" http_list
+http_call() {
+    inspector --cli -q "http://127.0.0.1:$port/mcp" --transport http \
+        --header "Authorization: Bearer $token" --method tools/call \
+        --tool-name voipms_inspect_number --tool-args-json '{"number":"5551234567"}' | grep -q '5551234567'
+}
+check "HTTP tools/call" http_call
+kill "$http_pid" 2>/dev/null
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
