@@ -39,11 +39,13 @@ fn start(env: &Env, extra: &[&str]) -> Http {
     let audit = env.dir.join("audit.jsonl").display().to_string();
     let mut args = vec!["--sandbox", "mcp", "--http", &addr, "--audit-log", &audit];
     args.extend_from_slice(extra);
+    // The access log goes to a file: a pipe nobody reads would fill and stall the server.
+    let log = std::fs::File::create(env.dir.join(format!("server-{port}.log"))).unwrap();
     let child = env
         .cmd(&args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stderr(log)
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -233,16 +235,9 @@ fn authentication_and_the_token_in_no_log() {
         &body,
     );
     assert_eq!(r.status, 200, "{r:?}");
-    let mut child = {
-        let mut s = s;
-        std::mem::replace(
-            &mut s.child,
-            std::process::Command::new("true").spawn().unwrap(),
-        )
-    };
-    let _ = child.kill();
-    let out = child.wait_with_output().unwrap();
-    let log = String::from_utf8_lossy(&out.stderr);
+    let port = s.port;
+    drop(s);
+    let log = std::fs::read_to_string(env.dir.join(format!("server-{port}.log"))).unwrap();
     assert!(
         log.contains("POST /mcp 200"),
         "the access log has the request: {log}"
@@ -543,5 +538,151 @@ fn a_public_address_needs_authentication() {
         out.stderr.contains("MCP_AUTH_TOKEN") && out.stderr.contains("--no-auth"),
         "{}",
         out.stderr
+    );
+}
+
+/// A keep-alive HTTP/1.1 connection that posts JSON-RPC and reads `Content-Length` answers.
+struct KeepAlive {
+    reader: BufReader<TcpStream>,
+    port: u16,
+}
+
+impl KeepAlive {
+    fn new(port: u16) -> KeepAlive {
+        let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        s.set_nodelay(true).unwrap();
+        KeepAlive {
+            reader: BufReader::new(s),
+            port,
+        }
+    }
+
+    /// Posts `body`; the status, the session header and the body (JSON answers only).
+    fn post(&mut self, body: &str, session: Option<&str>) -> (u16, Option<String>, String) {
+        let mut head = format!(
+            "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nAuthorization: Bearer {TOKEN}\r\n\
+             Accept: application/json, text/event-stream\r\nContent-Type: application/json\r\n\
+             MCP-Protocol-Version: 2025-06-18\r\nContent-Length: {}\r\n",
+            self.port,
+            body.len()
+        );
+        if let Some(id) = session {
+            head.push_str(&format!("Mcp-Session-Id: {id}\r\n"));
+        }
+        head.push_str("\r\n");
+        let s = self.reader.get_mut();
+        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(body.as_bytes()).unwrap();
+        let mut line = String::new();
+        self.reader.read_line(&mut line).unwrap();
+        let status = line
+            .split(' ')
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let (mut len, mut chunked, mut sid) = (0usize, false, None);
+        loop {
+            line.clear();
+            self.reader.read_line(&mut line).unwrap();
+            let l = line.trim_end();
+            if l.is_empty() {
+                break;
+            }
+            let (k, v) = l.split_once(':').unwrap_or((l, ""));
+            match k.to_ascii_lowercase().as_str() {
+                "content-length" => len = v.trim().parse().unwrap_or(0),
+                "transfer-encoding" => chunked = v.contains("chunked"),
+                "mcp-session-id" => sid = Some(v.trim().to_owned()),
+                _ => {}
+            }
+        }
+        let mut body = String::new();
+        if chunked {
+            // An SSE answer: a request's stream ends after its answer (the zero-size chunk).
+            loop {
+                line.clear();
+                self.reader.read_line(&mut line).unwrap();
+                let n = usize::from_str_radix(line.trim(), 16).unwrap_or(0);
+                let mut chunk = vec![0; n + 2];
+                self.reader.read_exact(&mut chunk).unwrap();
+                let text = String::from_utf8_lossy(&chunk[..n]).into_owned();
+                body.push_str(&text);
+                if n == 0 {
+                    break;
+                }
+            }
+        } else {
+            let mut buf = vec![0; len];
+            self.reader.read_exact(&mut buf).unwrap();
+            body = String::from_utf8_lossy(&buf).into_owned();
+        }
+        (status, sid, body)
+    }
+}
+
+fn rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn load_ten_thousand_calls_from_64_clients_and_a_thousand_sessions() {
+    let env = env();
+    let s = start(&env, &["--stateless", "--rate-limit", "0"]);
+    let port = s.port;
+    let call = json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+                      "params": {"name": "voipms_get_balance", "arguments": {}}})
+    .to_string();
+    let clients: Vec<_> = (0..64)
+        .map(|_| {
+            let call = call.clone();
+            std::thread::spawn(move || {
+                let mut c = KeepAlive::new(port);
+                let mut errors = 0;
+                for _ in 0..157 {
+                    let (status, _, body) = c.post(&call, None);
+                    if status != 200 || !body.contains("\"isError\":false") {
+                        errors += 1;
+                    }
+                }
+                errors
+            })
+        })
+        .collect();
+    let errors: usize = clients.into_iter().map(|h| h.join().unwrap()).sum();
+    assert_eq!(errors, 0, "10,048 calls from 64 clients");
+    let after_load = rss_kb(s.child.id());
+    assert!(
+        after_load > 0 && after_load < 300_000,
+        "RSS {after_load} kB after the load"
+    );
+    drop(s);
+
+    // A thousand open sessions on the stateful server.
+    let s = start(&env, &["--rate-limit", "0", "--max-sessions", "1200"]);
+    let mut c = KeepAlive::new(s.port);
+    let mut ids = Vec::new();
+    for _ in 0..1000 {
+        let (status, sid, body) = c.post(&init_body("2025-06-18"), None);
+        assert_eq!(status, 200, "{body}");
+        ids.push(sid.expect("a session id"));
+    }
+    for id in [&ids[0], &ids[999]] {
+        let (status, _, body) = c.post(&call, Some(id));
+        assert_eq!(status, 200);
+        assert!(body.contains("\"isError\":false"), "{body}");
+    }
+    let with_sessions = rss_kb(s.child.id());
+    assert!(
+        with_sessions < 400_000,
+        "RSS {with_sessions} kB with 1,000 sessions"
+    );
+    eprintln!(
+        "RSS: {after_load} kB after 10,048 stateless calls; {with_sessions} kB with 1,000 sessions"
     );
 }
