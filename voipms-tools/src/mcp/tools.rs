@@ -189,10 +189,26 @@ impl Selection {
             .filter(|n| !names.contains(n))
             .collect();
         if !bad.is_empty() {
+            let hints: Vec<String> = bad
+                .iter()
+                .filter_map(|b| {
+                    names
+                        .iter()
+                        .map(|n| (strsim::jaro_winkler(b, n), *n))
+                        .filter(|(score, _)| *score > 0.9)
+                        .max_by(|a, b| a.0.total_cmp(&b.0))
+                        .map(|(_, n)| format!("{b} → {n}?"))
+                })
+                .collect();
             return Err(format!(
-                "unknown tool{} {}; `voipms mcp --list-tools --toolsets all` lists every tool name",
+                "unknown tool{} {}{}; `voipms mcp --list-tools --toolsets all` lists every tool name",
                 if bad.len() == 1 { "" } else { "s" },
-                bad.join(", ")
+                bad.join(", "),
+                if hints.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (did you mean: {})", hints.join(", "))
+                }
             ));
         }
         Ok(every
