@@ -158,14 +158,31 @@ async fn rest(State(sandbox): State<Sandbox>, req: Request) -> Response {
                 .into_response();
         }
     };
-    let refs: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let reply = sandbox.handle(SandboxRequest {
-        encoding,
-        fields: &refs,
-    });
+    let answer = move |sandbox: Sandbox| {
+        let refs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        sandbox.handle(SandboxRequest {
+            encoding,
+            fields: &refs,
+        })
+    };
+    let reply = if sandbox.is_shared() {
+        // A shared account waits for its state file's lock: off the async threads.
+        match tokio::task::spawn_blocking(move || answer(sandbox)).await {
+            Ok(reply) => reply,
+            Err(_) => {
+                return (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the sandbox failed on this request",
+                )
+                    .into_response();
+            }
+        }
+    } else {
+        answer(sandbox)
+    };
     if !reply.delay.is_zero() {
         tokio::time::sleep(reply.delay).await;
     }

@@ -58,8 +58,10 @@ fn command() -> Command {
                 .about("Serve the simulated account over HTTP on loopback, for other clients")
                 .long_about(
                     "Serve the simulated account's REST API on 127.0.0.1 until Ctrl-C, for other \
-                     programs and SDKs. Prints the URL and the demo credentials. The state is \
-                     saved when it stops.",
+                     programs and SDKs. Prints the URL and the demo credentials. Each change is \
+                     saved to the state file before it is answered, and each request acts on the \
+                     file's latest state: `voipms --sandbox …` commands and `voipms sandbox \
+                     reset` on the same state file act on the same account while it runs.",
                 )
                 .arg(
                     Arg::new("port")
@@ -119,9 +121,6 @@ fn reset(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
     Ok(())
 }
 
-/// How often `sandbox serve` saves the state while calls come in.
-const AUTOSAVE_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
-
 /// Resolves on Ctrl-C, or on SIGTERM (how service managers stop a server) on unix.
 async fn stop_signal() {
     #[cfg(unix)]
@@ -178,37 +177,23 @@ fn serve(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
                 sandbox.password()
             );
             outln!(
-                "{DIM}State: {} (saved every few seconds while in use, and on exit){DIM:#}",
+                "{DIM}State: {} (each change saved as it is made; `voipms --sandbox …` and \
+                 `voipms sandbox reset` act on the same account meanwhile){DIM:#}",
                 local.path().display()
             );
         }
-        // Save while serving, not only at the end: a killed server keeps what it was told.
-        let mut autosave = tokio::time::interval(AUTOSAVE_EVERY);
-        autosave.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut saved_at = sandbox.total_calls();
+        // Every change was saved before it was answered: nothing to save on the way out.
         let wait = handle.wait();
         tokio::pin!(wait);
-        let stop = stop_signal();
-        tokio::pin!(stop);
-        loop {
-            tokio::select! {
-                () = &mut wait => break,
-                () = &mut stop => break,
-                _ = autosave.tick() => {
-                    let calls = sandbox.total_calls();
-                    if calls != saved_at {
-                        local.save()?;
-                        saved_at = calls;
-                    }
-                }
-            }
+        tokio::select! {
+            () = &mut wait => {}
+            () = stop_signal() => {}
         }
         Ok::<(), Failure>(())
     })?;
-    local.save()?;
     if !json_out {
         errln!(
-            "{DIM}Sandbox stopped; state saved to {}{DIM:#}",
+            "{DIM}Sandbox stopped; its state is in {}{DIM:#}",
             local.path().display()
         );
     }
