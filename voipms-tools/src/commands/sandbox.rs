@@ -4,7 +4,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use serde_json::json;
-use voipms_sdk::sandbox::{Sandbox, SandboxConfig};
+use voipms_sdk::sandbox::{FaultParseError, Faults, Sandbox, SandboxConfig};
 
 use super::Builtin;
 use crate::ctx::Ctx;
@@ -70,6 +70,27 @@ fn command() -> Command {
                         .value_name("N")
                         .value_parser(clap::value_parser!(u16))
                         .help("Port on 127.0.0.1 (default 8765; 0 picks a free one)"),
+                )
+                .arg(
+                    Arg::new("faults")
+                        .long("faults")
+                        .value_name("SPEC")
+                        .help(
+                            "Inject faults, e.g. 'seed=7, latency=20ms, ratelimit=60, \
+                             getBalance:503@first=2, sendSMS:lost, *:cf522@p=0.05'",
+                        )
+                        .long_help(
+                            "Inject faults into the answers, to test a client's error handling. \
+                             Items separated by commas: seed=N (of the random draws), \
+                             latency=DURATION (added to every answer), ratelimit=N (calls per \
+                             minute before api_limit_exceeded), and rules METHOD:FAULT[@TRIGGER] \
+                             (METHOD * for any). FAULT is 500-599 (HTTP error), cf520-cf530 \
+                             (Cloudflare page), varnish, empty, truncated, timeout=30s, lost \
+                             (the change is made, the reply lost), drop, latency=100ms or \
+                             status=CODE (such as status=api_limit_exceeded). \
+                             Triggers: first=N, every=N, p=PROBABILITY (default: always). \
+                             Example: --faults 'seed=7, getBalance:503@first=2, sendSMS:lost'",
+                        ),
                 ),
         )
 }
@@ -149,6 +170,14 @@ fn serve(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
     let port = m.get_one::<u16>("port").copied().unwrap_or(DEFAULT_PORT);
     let local = Local::open_for_server()?;
     let sandbox = local.sandbox().clone();
+    if let Some(spec) = m.get_one::<String>("faults") {
+        let faults: Faults = spec.parse().map_err(|e: FaultParseError| {
+            Failure::usage(format!(
+                "--faults: {e} (see `voipms sandbox serve --help` for the syntax)"
+            ))
+        })?;
+        sandbox.set_faults(faults);
+    }
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let json_out = ctx.globals.format == Some(Format::Json);
     let rt = ctx.rt()?;

@@ -5,7 +5,7 @@ use std::process::Stdio;
 
 use voipms_sdk::catalog::{self, Effect, Method};
 
-use crate::support::{Env, serve_sandbox as serve};
+use crate::support::{Env, Server, serve_sandbox as serve};
 
 #[test]
 fn works_without_credentials_and_keeps_state() {
@@ -375,4 +375,48 @@ fn serve_sandbox_commands_and_reset_share_one_account() {
             .iter()
             .any(|n| n.starts_with("Via") || n.starts_with("Burst"))
     );
+}
+
+/// `sandbox serve --faults SPEC` injects what `faults.rs` documents; a bad SPEC is a usage
+/// error naming the item.
+#[test]
+fn serve_injects_faults() {
+    let env = Env::new();
+    let out = env.run(&[
+        "sandbox",
+        "serve",
+        "--port",
+        "0",
+        "--faults",
+        "getBalance:nonsense",
+    ]);
+    out.code(2);
+    assert!(
+        out.stderr.contains("fault `getBalance:nonsense`"),
+        "{}",
+        out.stderr
+    );
+    let mut server = Server(
+        env.cmd(&[
+            "--format",
+            "json",
+            "sandbox",
+            "serve",
+            "--port",
+            "0",
+            "--faults",
+            "seed=3, getBalance:status=api_limit_exceeded@first=1, getIP:503",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap(),
+    );
+    let client = crate::support::served_client(&mut server);
+    let out = client.run(&["--retries", "0", "getIP"]);
+    assert_ne!(out.code, 0, "{}", out.stdout);
+    assert!(out.stderr.contains("503"), "{}", out.stderr);
+    let out = client.run(&["--retries", "0", "getBalance"]);
+    assert!(out.stderr.contains("api_limit_exceeded"), "{}", out.stderr);
+    client.run(&["--retries", "0", "getBalance"]).code(0);
 }

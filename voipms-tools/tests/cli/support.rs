@@ -541,16 +541,22 @@ pub fn serve_sandbox(env: &Env) -> (Server, Env) {
             .spawn()
             .unwrap(),
     );
+    let client = served_client(&mut server);
+    (server, client)
+}
+
+/// An environment that reaches a started `--format json sandbox serve` over HTTP (its first
+/// line of output names the URL and the credentials).
+pub fn served_client(server: &mut Server) -> Env {
     let mut line = String::new();
     BufReader::new(server.0.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
     let info: serde_json::Value = serde_json::from_str(&line).expect("one JSON line first");
-    let client = Env::new()
+    Env::new()
         .var("VOIPMS_API_URL", info["url"].as_str().unwrap())
         .var("VOIPMS_API_USERNAME", info["username"].as_str().unwrap())
-        .var("VOIPMS_API_PASSWORD", info["password"].as_str().unwrap());
-    (server, client)
+        .var("VOIPMS_API_PASSWORD", info["password"].as_str().unwrap())
 }
 
 /// A server process, stopped if a test fails before it does.
