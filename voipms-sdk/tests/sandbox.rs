@@ -11,7 +11,7 @@ use serde_json::Value;
 use voipms_sdk::catalog::{self, METHODS, Method, ParamKind};
 use voipms_sdk::sandbox::{
     Fault, FaultRule, Faults, LostReply, RequestEncoding, Sandbox, SandboxConfig, SandboxError,
-    SandboxRequest,
+    SandboxRequest, ServeOptions,
 };
 use voipms_sdk::{Client, Error, Params, RetryPolicy, TransportKind};
 
@@ -1742,4 +1742,111 @@ fn handles_are_cheap_shared_and_thread_safe() {
     assert_eq!(b.call_counts()["getIP"], 1);
     b.reset_counts();
     assert_eq!(a.total_calls(), 0);
+}
+
+/// Sends raw bytes to the server and returns what it answers before closing (or after `wait`).
+async fn raw_exchange(addr: std::net::SocketAddr, bytes: &[u8], wait: Duration) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let _ = tcp.write_all(bytes).await;
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(wait, tcp.read_to_end(&mut out)).await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A multipart body that sets a phonebook entry, padded to `pad` bytes by a long `note`.
+fn phonebook_form(sb: &Sandbox, pad: usize) -> Vec<u8> {
+    let boundary = "XbOuNdArY";
+    let mut body = String::new();
+    for (k, v) in [
+        ("api_username", sb.username().to_owned()),
+        ("api_password", sb.password().to_owned()),
+        ("method", "setPhonebook".to_owned()),
+        ("name", "Oversized".to_owned()),
+        ("number", "5552229999".to_owned()),
+        ("note", "x".repeat(pad)),
+    ] {
+        body.push_str(&format!(
+            "--{boundary}\r\ncontent-disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    let mut req = format!(
+        "POST /api/v1/rest.php HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: multipart/form-data; boundary={boundary}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    req.extend(body.into_bytes());
+    req
+}
+
+/// Server hygiene: an oversized body is answered 413 and nothing of it is executed; a client
+/// that never finishes its headers is cut off; connections over the cap are answered 503.
+#[tokio::test]
+async fn the_server_bounds_bodies_header_time_and_connections() {
+    let sb = Sandbox::new(config());
+    let server = sb
+        .serve_with(
+            "127.0.0.1:0".parse().unwrap(),
+            ServeOptions::default()
+                .body_limit(64 * 1024)
+                .header_timeout(Duration::from_millis(300))
+                .max_connections(2),
+        )
+        .await
+        .unwrap();
+    let addr = server.addr();
+    let named = |sb: &Sandbox| {
+        let sb = sb.clone();
+        async move {
+            sb.client()
+                .call("getPhonebook", p([("name", "Oversized")]))
+                .await
+                .ok()
+                .and_then(|v| v["phonebooks"].as_array().map(Vec::len))
+                .unwrap_or(0)
+        }
+    };
+
+    // Over the limit: 413, and the entry was not made.
+    let answer = raw_exchange(
+        addr,
+        &phonebook_form(&sb, 100 * 1024),
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert_eq!(named(&sb).await, 0, "an oversized request was executed");
+    // Under it, the same request works.
+    let answer = raw_exchange(addr, &phonebook_form(&sb, 1024), Duration::from_secs(5)).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert_eq!(named(&sb).await, 1);
+
+    // Headers started and never finished: the server closes the connection.
+    let started = std::time::Instant::now();
+    let answer = raw_exchange(
+        addr,
+        b"GET /api/v1/rest.php?method=getIP HTTP/1.1\r\nhost: x\r\n",
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "a slow client held its connection for {:?} ({answer})",
+        started.elapsed()
+    );
+
+    // Two idle connections fill the cap; the third is told 503 and closed.
+    let _a = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let _b = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let answer = raw_exchange(
+        addr,
+        b"GET /api/v1/rest.php HTTP/1.1\r\nhost: x\r\n\r\n",
+        Duration::from_secs(2),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    drop((_a, _b));
+    server.shutdown().await;
 }

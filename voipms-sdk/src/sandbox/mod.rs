@@ -77,7 +77,7 @@ use crate::scalars::Date;
 use crate::transport::Transport;
 
 pub use faults::{Fault, FaultParseError, FaultRule, Faults, LostReply, Trigger};
-pub use http::ServerHandle;
+pub use http::{ServeOptions, ServerHandle};
 pub use shared::StateLock;
 
 use self::core::{Answer, Ctx, Limits};
@@ -599,7 +599,17 @@ impl Sandbox {
     /// down or dropped. Only loopback addresses are accepted; port 0 picks a free port (see
     /// [`ServerHandle::addr`]). Prints nothing.
     pub async fn serve(&self, addr: SocketAddr) -> Result<ServerHandle, SandboxError> {
-        http::serve(self.clone(), addr).await
+        http::serve(self.clone(), addr, ServeOptions::default()).await
+    }
+
+    /// [`serve`](Self::serve) with other limits: body size (413 beyond it, nothing executed),
+    /// header-read timeout, connection cap.
+    pub async fn serve_with(
+        &self,
+        addr: SocketAddr,
+        options: ServeOptions,
+    ) -> Result<ServerHandle, SandboxError> {
+        http::serve(self.clone(), addr, options).await
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
