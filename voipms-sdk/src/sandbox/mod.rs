@@ -8,8 +8,10 @@
 //! successful delConference). The account behind it is seeded and deterministic: DIDs,
 //! sub-accounts, a phonebook with groups, caller-ID filters, forwardings, voicemail, SMS/MMS
 //! history, call recordings and more than a year of realistic call history, all consistent with
-//! each other. Methods without a simulated domain are validated and answered from the spec's
-//! example response.
+//! each other. Every resource family the spec declares (`[[family]]`: call parking lots,
+//! callbacks, IVRs, queues, ring groups, …) that no handler models by hand is a real record store
+//! (`set*` creates or updates, `get*` reads back, `del*` deletes). The remaining methods without a
+//! simulated domain are validated and answered from the spec's example response.
 //!
 //! ```
 //! # async fn demo() -> Result<(), voipms_sdk::Error> {
@@ -49,6 +51,7 @@ mod http;
 mod inproc;
 mod media;
 mod messaging;
+mod records;
 mod reference;
 mod rng;
 mod seed;
