@@ -195,12 +195,47 @@ pub fn catalog(spec: &Spec) -> String {
         let (slug, title, about) = (lit(&c.slug), lit(&c.title), lit(&c.about));
         quote!(Category { slug: #slug, title: #title, about: #about })
     });
+    let mut all_families: Vec<_> = spec.categories.iter().flat_map(|c| &c.families).collect();
+    all_families.sort_by(|a, b| a.name.cmp(&b.name));
+    let families = all_families.iter().map(|f| {
+        let (name, get, set, get_id, set_id) = (
+            lit(&f.name),
+            lit(&f.get),
+            lit(&f.set),
+            lit(&f.get_id),
+            lit(&f.set_id),
+        );
+        let opt = |v: &Option<String>| match v {
+            Some(v) => {
+                let v = lit(v);
+                quote!(Some(#v))
+            }
+            None => quote!(None),
+        };
+        let (del, del_id, reply_key) = (opt(&f.del), opt(&f.del_id), opt(&f.reply_key));
+        let (list_key, id_field, not_found) =
+            (lit(&f.list_key), lit(&f.id_field), lit(&f.not_found));
+        let fields = f.fields.iter().map(|(p, r)| {
+            let (p, r) = (lit(p), lit(r));
+            quote!((#p, #r))
+        });
+        let empty_del = f.empty_del;
+        quote! {
+            Family {
+                name: #name, get: #get, set: #set, del: #del, get_id: #get_id, set_id: #set_id,
+                del_id: #del_id, list_key: #list_key, id_field: #id_field, reply_key: #reply_key,
+                not_found: #not_found, fields: &[#(#fields),*], empty_del: #empty_del,
+            }
+        }
+    });
     format_file(quote! {
-        use crate::catalog::{Category, Cli, EnumValue, Effect, Field, FieldKind, Item, Method, Param, ParamKind, Positional, PositionalWhen, Scalar};
+        use crate::catalog::{Category, Cli, EnumValue, Effect, Family, Field, FieldKind, Item, Method, Param, ParamKind, Positional, PositionalWhen, Scalar};
         /// Every method, sorted by wire name.
         pub static METHODS: &[Method] = &[#(#methods),*];
         /// Every category, sorted by slug.
         pub static CATEGORIES: &[Category] = &[#(#categories),*];
+        /// Every resource family, sorted by name.
+        pub static FAMILIES: &[Family] = &[#(#families),*];
     })
 }
 

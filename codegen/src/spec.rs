@@ -36,6 +36,33 @@ pub struct Category {
     pub about: String,
     pub file: String,
     pub methods: Vec<Method>,
+    /// Resource families: the get/set/del methods of one kind of record.
+    pub families: Vec<Family>,
+}
+
+/// A resource family (`[[family]]`): records one `set*` creates or updates, one `get*` lists and
+/// one `del*` deletes. The sandbox keeps the records of every family it does not model by hand.
+#[derive(Debug, Clone)]
+pub struct Family {
+    pub name: String,
+    pub get: String,
+    pub set: String,
+    pub del: Option<String>,
+    /// The id parameter of `get`, `set` and `del`.
+    pub get_id: String,
+    pub set_id: String,
+    pub del_id: Option<String>,
+    /// The key of `get`'s response that lists the records, and the id field of a record.
+    pub list_key: String,
+    pub id_field: String,
+    /// The key of `set`'s reply that carries the id (`None`: a status-only reply).
+    pub reply_key: Option<String>,
+    /// The status answered for an id that names no record.
+    pub not_found: String,
+    /// `set` parameters stored under another record field (`music` → `musiconhold`).
+    pub fields: Vec<(String, String)>,
+    /// A successful `del` answers an empty body (delConference).
+    pub empty_del: bool,
 }
 
 /// What a call does to the account.
@@ -301,6 +328,28 @@ struct RawFile {
     about: String,
     #[serde(default)]
     method: Vec<RawMethod>,
+    #[serde(default)]
+    family: Vec<RawFamily>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFamily {
+    name: String,
+    get: String,
+    set: String,
+    del: Option<String>,
+    id_param: String,
+    get_id: Option<String>,
+    del_id: Option<String>,
+    list_key: String,
+    id_field: String,
+    reply_key: Option<String>,
+    not_found: String,
+    #[serde(default)]
+    fields: BTreeMap<String, String>,
+    #[serde(default)]
+    empty_del: bool,
 }
 
 #[derive(Deserialize)]
@@ -561,13 +610,118 @@ fn parse_category(cx: &mut Ctx, f: &SourceFile, statuses: &BTreeSet<&str>) -> Op
         methods.push(parse_method(cx, &f.name, &raw.category, m, statuses));
     }
     methods.sort_by(|a, b| a.name.cmp(&b.name));
+    let families = raw
+        .family
+        .into_iter()
+        .map(|fam| parse_family(cx, &f.name, &methods, fam, statuses))
+        .collect();
     Some(Category {
         slug: raw.category,
         title: raw.title.trim().to_owned(),
         about: raw.about.trim().to_owned(),
         file: f.name.clone(),
         methods,
+        families,
     })
+}
+
+fn parse_family(
+    cx: &mut Ctx,
+    file: &str,
+    methods: &[Method],
+    f: RawFamily,
+    statuses: &BTreeSet<&str>,
+) -> Family {
+    let item = Some(format!("family `{}`", f.name));
+    let err = |cx: &mut Ctx, msg: String| cx.err(file, None, item.clone(), msg);
+    let find = |name: &str| methods.iter().find(|m| m.name == name);
+    let has_param = |cx: &mut Ctx, method: &str, param: &str| match find(method) {
+        None => cx.err(
+            file,
+            None,
+            item.clone(),
+            format!("`{method}` is not a method of this file"),
+        ),
+        Some(m) if m.param(param).is_none() => cx.err(
+            file,
+            Some(method),
+            item.clone(),
+            format!("has no parameter `{param}`"),
+        ),
+        Some(_) => {}
+    };
+    let get_id = f.get_id.clone().unwrap_or_else(|| f.id_param.clone());
+    let del_id = f
+        .del
+        .as_ref()
+        .map(|_| f.del_id.clone().unwrap_or_else(|| f.id_param.clone()));
+    has_param(cx, &f.get, &get_id);
+    has_param(cx, &f.set, &f.id_param);
+    if let (Some(del), Some(id)) = (&f.del, &del_id) {
+        has_param(cx, del, id);
+    }
+    if let Some(get) = find(&f.get) {
+        match get.response.iter().find(|r| r.name == f.list_key) {
+            Some(list) if list.ty == FieldType::List(Item::Object) => {
+                if !list.fields.iter().any(|x| x.name == f.id_field) {
+                    err(
+                        cx,
+                        format!(
+                            "the records of `{}` have no field `{}`",
+                            f.list_key, f.id_field
+                        ),
+                    );
+                }
+                for (param, field) in &f.fields {
+                    if !list.fields.iter().any(|x| &x.name == field) {
+                        err(cx, format!("`fields`: the records have no field `{field}`"));
+                    }
+                    if find(&f.set).is_some_and(|m| m.param(param).is_none()) {
+                        err(
+                            cx,
+                            format!("`fields`: `{}` has no parameter `{param}`", f.set),
+                        );
+                    }
+                }
+            }
+            _ => err(
+                cx,
+                format!(
+                    "`{}` has no `list<object>` response key `{}`",
+                    f.get, f.list_key
+                ),
+            ),
+        }
+    }
+    if let (Some(key), Some(set)) = (&f.reply_key, find(&f.set))
+        && !set.response.iter().any(|r| &r.name == key)
+    {
+        err(cx, format!("`{}` has no response key `{key}`", f.set));
+    }
+    if !statuses.contains(f.not_found.as_str()) {
+        err(
+            cx,
+            format!(
+                "`not_found`: status `{}` is not in statuses.toml",
+                f.not_found
+            ),
+        );
+    }
+    Family {
+        name: f.name,
+        get: f.get,
+        set: f.set,
+        del: f.del,
+        get_id,
+        set_id: f.id_param,
+        del_id,
+        list_key: f.list_key,
+        id_field: f.id_field,
+        reply_key: f.reply_key,
+        not_found: f.not_found,
+        fields: f.fields.into_iter().collect(),
+        empty_del: f.empty_del,
+    }
 }
 
 fn parse_method(

@@ -8,7 +8,7 @@
 #[path = "generated/catalog.rs"]
 mod data;
 
-pub use data::{CATEGORIES, METHODS};
+pub use data::{CATEGORIES, FAMILIES, METHODS};
 
 /// What calling a method does to the account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -286,6 +286,45 @@ impl PositionalWhen {
             PositionalWhen::Any => true,
         }
     }
+}
+
+/// A resource family (`[[family]]` in `api-spec/`): the records one `set*` method creates (no id)
+/// or updates (an id), one `get*` method lists (or fetches by id) and one `del*` method deletes.
+#[derive(Debug, Clone, Copy)]
+pub struct Family {
+    /// Name of the family (`call_parking`).
+    pub name: &'static str,
+    /// The method that lists the records.
+    pub get: &'static str,
+    /// The method that creates or updates one.
+    pub set: &'static str,
+    /// The method that deletes one, if any.
+    pub del: Option<&'static str>,
+    /// The id parameter of `get` (a filter).
+    pub get_id: &'static str,
+    /// The id parameter of `set` (absent: create).
+    pub set_id: &'static str,
+    /// The id parameter of `del`.
+    pub del_id: Option<&'static str>,
+    /// The key of `get`'s response that lists the records.
+    pub list_key: &'static str,
+    /// The id field of a record.
+    pub id_field: &'static str,
+    /// The key of `set`'s reply that carries the id (`None`: a status-only reply).
+    pub reply_key: Option<&'static str>,
+    /// The status VoIP.ms answers for an id that names no record.
+    pub not_found: &'static str,
+    /// `set` parameters stored under another record field.
+    pub fields: &'static [(&'static str, &'static str)],
+    /// A successful `del` answers an empty body.
+    pub empty_del: bool,
+}
+
+/// The family whose `get`, `set` or `del` method is `method`.
+pub fn family_of(method: &str) -> Option<&'static Family> {
+    FAMILIES
+        .iter()
+        .find(|f| f.get == method || f.set == method || f.del == Some(method))
 }
 
 /// A method by exact wire name.

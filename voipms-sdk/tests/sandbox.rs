@@ -11,7 +11,7 @@ use serde_json::Value;
 use voipms_sdk::catalog::{self, METHODS, Method, ParamKind};
 use voipms_sdk::sandbox::{
     Fault, FaultRule, Faults, LostReply, RequestEncoding, Sandbox, SandboxConfig, SandboxError,
-    SandboxRequest,
+    SandboxRequest, ServeOptions,
 };
 use voipms_sdk::{Client, Error, Params, RetryPolicy, TransportKind};
 
@@ -143,6 +143,16 @@ async fn all_226_methods_over_http_decode() {
             if *method == m.name {
                 params.push(*name, *value);
             }
+        }
+        // A family's delete names a record the account holds: the first one listed.
+        if let Some(f) = catalog::family_of(m.name).filter(|f| f.del == Some(m.name)) {
+            let get = catalog::method(f.get).unwrap();
+            let listed = client.call(f.get, required_params(get)).await.unwrap();
+            let id = &listed[f.list_key][0][f.id_field];
+            params.push(
+                f.del_id.unwrap(),
+                id.as_str().map_or_else(|| id.to_string(), str::to_owned),
+            );
         }
         match client.call_with_effect(m.name, m.effect, &params).await {
             Ok(outcome) if outcome.empty => {
@@ -450,13 +460,13 @@ async fn raw_http_semantics() {
         .text("method", "getBalance");
     let r = http.post(&url).multipart(form).send().await.unwrap();
     assert_eq!(json(r.bytes().await.unwrap())["status"], "success");
-    // delConference: an empty body on success.
+    // delConference: an empty body on success (1599 is the seeded conference).
     let r = http
         .get(with(&[
             auth[0],
             auth[1],
             ("method", "delConference"),
-            ("conference", "737"),
+            ("conference", "1599"),
         ]))
         .send()
         .await
@@ -1742,4 +1752,229 @@ fn handles_are_cheap_shared_and_thread_safe() {
     assert_eq!(b.call_counts()["getIP"], 1);
     b.reset_counts();
     assert_eq!(a.total_calls(), 0);
+}
+
+/// Sends raw bytes to the server and returns what it answers before closing (or after `wait`).
+async fn raw_exchange(addr: std::net::SocketAddr, bytes: &[u8], wait: Duration) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let _ = tcp.write_all(bytes).await;
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(wait, tcp.read_to_end(&mut out)).await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A multipart body that sets a phonebook entry, padded to `pad` bytes by a long `note`.
+fn phonebook_form(sb: &Sandbox, pad: usize) -> Vec<u8> {
+    let boundary = "XbOuNdArY";
+    let mut body = String::new();
+    for (k, v) in [
+        ("api_username", sb.username().to_owned()),
+        ("api_password", sb.password().to_owned()),
+        ("method", "setPhonebook".to_owned()),
+        ("name", "Oversized".to_owned()),
+        ("number", "5552229999".to_owned()),
+        ("note", "x".repeat(pad)),
+    ] {
+        body.push_str(&format!(
+            "--{boundary}\r\ncontent-disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    let mut req = format!(
+        "POST /api/v1/rest.php HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: multipart/form-data; boundary={boundary}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    req.extend(body.into_bytes());
+    req
+}
+
+/// Server hygiene: an oversized body is answered 413 and nothing of it is executed; a client
+/// that never finishes its headers is cut off; connections over the cap are answered 503.
+#[tokio::test]
+async fn the_server_bounds_bodies_header_time_and_connections() {
+    let sb = Sandbox::new(config());
+    let server = sb
+        .serve_with(
+            "127.0.0.1:0".parse().unwrap(),
+            ServeOptions::default()
+                .body_limit(64 * 1024)
+                .header_timeout(Duration::from_millis(300))
+                .max_connections(2),
+        )
+        .await
+        .unwrap();
+    let addr = server.addr();
+    let named = |sb: &Sandbox| {
+        let sb = sb.clone();
+        async move {
+            sb.client()
+                .call("getPhonebook", p([("name", "Oversized")]))
+                .await
+                .ok()
+                .and_then(|v| v["phonebooks"].as_array().map(Vec::len))
+                .unwrap_or(0)
+        }
+    };
+
+    // Over the limit: 413, and the entry was not made.
+    let answer = raw_exchange(
+        addr,
+        &phonebook_form(&sb, 100 * 1024),
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert_eq!(named(&sb).await, 0, "an oversized request was executed");
+    // Under it, the same request works.
+    let answer = raw_exchange(addr, &phonebook_form(&sb, 1024), Duration::from_secs(5)).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert_eq!(named(&sb).await, 1);
+
+    // Headers started and never finished: the server closes the connection.
+    let started = std::time::Instant::now();
+    let answer = raw_exchange(
+        addr,
+        b"GET /api/v1/rest.php?method=getIP HTTP/1.1\r\nhost: x\r\n",
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "a slow client held its connection for {:?} ({answer})",
+        started.elapsed()
+    );
+
+    // Two idle connections fill the cap; the third is told 503 and closed.
+    let _a = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let _b = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let answer = raw_exchange(
+        addr,
+        b"GET /api/v1/rest.php HTTP/1.1\r\nhost: x\r\n\r\n",
+        Duration::from_secs(2),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    drop((_a, _b));
+    server.shutdown().await;
+}
+
+/// Every resource family the spec declares is a real record store on the sandbox: a create is
+/// read back (by id and in the full list), an update changes what is read, an unknown id is the
+/// family's not-found status, a delete removes the record and ids are never reused.
+#[tokio::test]
+async fn every_family_stores_what_its_set_writes() {
+    let sb = Sandbox::new(config());
+    let client = sb.client();
+    assert!(catalog::FAMILIES.len() >= 15, "{}", catalog::FAMILIES.len());
+    for f in catalog::FAMILIES {
+        let set = catalog::method(f.set).unwrap();
+        let id_text = |v: &Value| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let read = |id: Option<String>| {
+            let client = client.clone();
+            async move {
+                let mut params = required_params(catalog::method(f.get).unwrap());
+                if let Some(id) = id {
+                    params.push(f.get_id, id);
+                }
+                match client.call(f.get, params).await {
+                    Ok(v) => v[f.list_key].as_array().cloned().unwrap_or_default(),
+                    Err(e) => {
+                        let m = catalog::method(f.get).unwrap();
+                        assert!(m.is_empty_status(&status_of(&e)), "{}: {e}", f.get);
+                        Vec::new()
+                    }
+                }
+            }
+        };
+        let before = read(None).await.len();
+
+        // Create: a new id, and the record reads back with what was written.
+        let mut create = required_params(set);
+        create.push(f.set_id, "");
+        let marker = format!("Family test {}", f.name);
+        let text_param = set
+            .params
+            .iter()
+            .find(|p| {
+                p.name != f.set_id
+                    && matches!(p.kind, ParamKind::String)
+                    && !p.name.contains("pin")
+                    && !p.name.contains("password")
+            })
+            .unwrap_or_else(|| panic!("{}: no text parameter to write", f.set));
+        let mut create: Params = create
+            .iter()
+            .filter(|(k, _)| *k != text_param.name && *k != f.set_id)
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        create.push(text_param.name, marker.clone());
+        let field = f
+            .fields
+            .iter()
+            .find(|(p, _)| *p == text_param.name)
+            .map_or(text_param.name, |(_, r)| *r);
+        let answer = client
+            .call(f.set, create.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", f.set));
+        let all = read(None).await;
+        assert_eq!(all.len(), before + 1, "{}: the create did not list", f.set);
+        let made = all
+            .iter()
+            .find(|r| r[field] == marker.as_str())
+            .unwrap_or_else(|| panic!("{}: `{field}` not written: {all:?}", f.set));
+        let id = id_text(&made[f.id_field]);
+        if let Some(key) = f.reply_key {
+            assert_eq!(id_text(&answer[key]), id, "{}: the reply's id", f.set);
+        }
+        let one = read(Some(id.clone())).await;
+        assert_eq!(one.len(), 1, "{}: by id {id}", f.get);
+
+        // Update: what is read changes.
+        let mut update = create.clone();
+        update.push(f.set_id, id.clone());
+        update.push(text_param.name, format!("{marker} (renamed)"));
+        client.call(f.set, update).await.unwrap();
+        let one = read(Some(id.clone())).await;
+        assert_eq!(
+            one[0][field],
+            format!("{marker} (renamed)").as_str(),
+            "{}",
+            f.set
+        );
+        assert_eq!(read(None).await.len(), before + 1);
+
+        // An unknown id: the family's not-found status, nothing made.
+        let mut unknown = create.clone();
+        unknown.push(f.set_id, "987654321");
+        let e = client.call(f.set, unknown).await.unwrap_err();
+        assert_eq!(status_of(&e), f.not_found, "{}", f.set);
+
+        // Delete: gone; a second delete is not found; the next create gets a new id.
+        if let (Some(del), Some(del_id)) = (f.del, f.del_id) {
+            let del_params = |id: &str| {
+                let mut params = required_params(catalog::method(del).unwrap());
+                params.push(del_id, id.to_owned());
+                params
+            };
+            client.call(del, del_params(&id)).await.unwrap();
+            assert_eq!(read(None).await.len(), before, "{del}");
+            let e = client.call(del, del_params(&id)).await.unwrap_err();
+            assert_eq!(status_of(&e), f.not_found, "{del}");
+            let again = client.call(f.set, create.clone()).await.unwrap();
+            let all = read(None).await;
+            let new_id =
+                id_text(&all.iter().find(|r| r[field] == marker.as_str()).unwrap()[f.id_field]);
+            assert_ne!(new_id, id, "{}: an id was reused", f.set);
+            if let Some(key) = f.reply_key {
+                assert_eq!(id_text(&again[key]), new_id);
+            }
+        }
+    }
 }

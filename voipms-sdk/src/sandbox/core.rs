@@ -8,7 +8,7 @@ use crate::catalog::{Effect, METHODS};
 use super::state::State;
 use super::time::{self, DOLLAR};
 use super::validate::{Args, Fail};
-use super::{account, calls, contacts, dids, examples, messaging, reference, voicemail};
+use super::{account, calls, contacts, dids, examples, messaging, records, reference, voicemail};
 
 /// Limits and fixed facts of the simulated account (from [`SandboxConfig`](super::SandboxConfig)).
 #[derive(Debug, Clone)]
@@ -61,7 +61,6 @@ pub(crate) fn stateless(index: usize, args: &Args<'_>, limits: &Limits) -> Optio
         "getProvinces" => reference::provinces(),
         "getTimezones" => reference::timezones(args),
         "getServersInfo" => reference::servers(args),
-        "delConference" => Ok(Answer::Empty),
         _ => return None,
     })
 }
@@ -134,7 +133,10 @@ pub(crate) fn stateful(index: usize, args: &Args<'_>, cx: &mut Ctx<'_>) -> Res {
         "sendCallRecordingEmail" => calls::email_recording(cx, args),
         "delCallRecording" => calls::del_recording(cx, args),
         "getCallTranscriptions" => calls::transcriptions(cx, args),
-        _ => from_example(index, args, cx),
+        name => match crate::catalog::family_of(name) {
+            Some(family) => records::handle(family, m, args, cx),
+            None => from_example(index, args, cx),
+        },
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -11,9 +12,11 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Query, Request, St
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
-use axum::serve::ListenerExt as _;
 use bytes::Bytes;
-use tokio::sync::oneshot;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::sync::{Semaphore, oneshot};
 use tokio::task::JoinHandle;
 
 use super::{Delivery, RequestEncoding, Sandbox, SandboxError, SandboxRequest};
@@ -21,8 +24,52 @@ use super::{Delivery, RequestEncoding, Sandbox, SandboxError, SandboxRequest};
 /// The path VoIP.ms serves the REST API at.
 pub(crate) const PATH: &str = "/api/v1/rest.php";
 
-/// Largest request body read (base64 fax documents and MMS media are big).
-const BODY_LIMIT: usize = 32 * 1024 * 1024;
+/// How the loopback server protects itself from misbehaving clients.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ServeOptions {
+    /// Largest request body read; a larger one is answered HTTP 413 and nothing of it is
+    /// executed. Default 32 MiB (base64 fax documents and MMS media are big).
+    pub body_limit: usize,
+    /// Time a client has to send a request's headers once it has started (and on a kept-alive
+    /// connection, the next request's); after it the connection is closed. Default 10 s.
+    pub header_timeout: Duration,
+    /// Connections served at once; one more is answered HTTP 503 and closed. Default 256.
+    pub max_connections: usize,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            body_limit: 32 * 1024 * 1024,
+            header_timeout: Duration::from_secs(10),
+            max_connections: 256,
+        }
+    }
+}
+
+impl ServeOptions {
+    /// The body limit.
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// The header-read timeout.
+    pub fn header_timeout(mut self, timeout: Duration) -> Self {
+        self.header_timeout = timeout;
+        self
+    }
+
+    /// The connection cap (at least 1).
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n.max(1);
+        self
+    }
+}
+
+/// What a connection over the cap is told before it is closed.
+const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\ncontent-length: 60\r\nconnection: close\r\n\r\nsandbox busy: too many connections at once; try again soon.\n";
 
 /// A running loopback server. Dropping it stops the server too.
 #[derive(Debug)]
@@ -67,6 +114,7 @@ impl ServerHandle {
 pub(crate) async fn serve(
     sandbox: Sandbox,
     addr: SocketAddr,
+    options: ServeOptions,
 ) -> Result<ServerHandle, SandboxError> {
     if !addr.ip().is_loopback() {
         return Err(SandboxError::NotLoopback { addr });
@@ -77,24 +125,14 @@ pub(crate) async fn serve(
     let local = listener
         .local_addr()
         .map_err(|source| SandboxError::Bind { addr, source })?;
-    // Small request/answer pairs on keep-alive connections: never wait for Nagle.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
     let app = Router::new()
         .route(PATH, any(rest))
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(DefaultBodyLimit::max(options.body_limit))
         .with_state(sandbox);
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        // The server prints nothing; a failing accept loop just ends the task.
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await;
-    });
+    // The server prints nothing; a failing accept is retried after a pause.
+    let task = tokio::spawn(accept_loop(listener, app, options, stopped));
     Ok(ServerHandle {
         addr: local,
         stop: Some(stop),
@@ -102,11 +140,63 @@ pub(crate) async fn serve(
     })
 }
 
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    options: ServeOptions,
+    mut stopped: oneshot::Receiver<()>,
+) {
+    let slots = Arc::new(Semaphore::new(options.max_connections.max(1)));
+    let graceful = GracefulShutdown::new();
+    loop {
+        let (mut tcp, _) = tokio::select! {
+            _ = &mut stopped => break,
+            accepted = listener.accept() => match accepted {
+                Ok(c) => c,
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+            },
+        };
+        // Small request/answer pairs on keep-alive connections: never wait for Nagle.
+        let _ = tcp.set_nodelay(true);
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tokio::spawn(async move {
+                use tokio::io::AsyncWriteExt as _;
+                let _ = tokio::time::timeout(Duration::from_secs(1), tcp.write_all(BUSY)).await;
+                let _ = tcp.shutdown().await;
+            });
+            continue;
+        };
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(options.header_timeout)
+            .serve_connection(TokioIo::new(tcp), TowerToHyperService::new(app.clone()));
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+            drop(slot);
+        });
+    }
+    // Requests in flight finish (the handle bounds the wait).
+    graceful.shutdown().await;
+}
+
 async fn not_found() -> Response {
     (
         StatusCode::NOT_FOUND,
         [(header::CONTENT_TYPE, "text/html")],
         super::faults::nginx_page(404),
+    )
+        .into_response()
+}
+
+fn too_large() -> Response {
+    (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "request body too large for the sandbox: nothing was executed\n",
     )
         .into_response()
 }
@@ -129,12 +219,30 @@ async fn rest(State(sandbox): State<Sandbox>, req: Request) -> Response {
                 .unwrap_or("")
                 .to_ascii_lowercase();
             if ct.starts_with("multipart/form-data") {
-                if let Ok(mut form) = Multipart::from_request(req, &()).await {
-                    // A malformed part ends the form: VoIP.ms reads what it could.
-                    while let Ok(Some(field)) = form.next_field().await {
+                let form = Multipart::from_request(req, &()).await;
+                if let Err(rejected) = &form
+                    && rejected.status() == StatusCode::PAYLOAD_TOO_LARGE
+                {
+                    return too_large();
+                }
+                if let Ok(mut form) = form {
+                    // A malformed part ends the form: VoIP.ms reads what it could. A body over
+                    // the limit is refused whole: nothing of it is executed.
+                    loop {
+                        let field = match form.next_field().await {
+                            Ok(Some(field)) => field,
+                            Ok(None) => break,
+                            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                                return too_large();
+                            }
+                            Err(_) => break,
+                        };
                         let name = field.name().unwrap_or("").to_owned();
                         match field.text().await {
                             Ok(value) => fields.push((name, value)),
+                            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                                return too_large();
+                            }
                             Err(_) => break,
                         }
                     }
@@ -158,14 +266,31 @@ async fn rest(State(sandbox): State<Sandbox>, req: Request) -> Response {
                 .into_response();
         }
     };
-    let refs: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let reply = sandbox.handle(SandboxRequest {
-        encoding,
-        fields: &refs,
-    });
+    let answer = move |sandbox: Sandbox| {
+        let refs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        sandbox.handle(SandboxRequest {
+            encoding,
+            fields: &refs,
+        })
+    };
+    let reply = if sandbox.is_shared() {
+        // A shared account waits for its state file's lock: off the async threads.
+        match tokio::task::spawn_blocking(move || answer(sandbox)).await {
+            Ok(reply) => reply,
+            Err(_) => {
+                return (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the sandbox failed on this request",
+                )
+                    .into_response();
+            }
+        }
+    } else {
+        answer(sandbox)
+    };
     if !reply.delay.is_zero() {
         tokio::time::sleep(reply.delay).await;
     }

@@ -8,8 +8,10 @@
 //! successful delConference). The account behind it is seeded and deterministic: DIDs,
 //! sub-accounts, a phonebook with groups, caller-ID filters, forwardings, voicemail, SMS/MMS
 //! history, call recordings and more than a year of realistic call history, all consistent with
-//! each other. Methods without a simulated domain are validated and answered from the spec's
-//! example response.
+//! each other. Every resource family the spec declares (`[[family]]`: call parking lots,
+//! callbacks, IVRs, queues, ring groups, …) that no handler models by hand is a real record store
+//! (`set*` creates or updates, `get*` reads back, `del*` deletes). The remaining methods without a
+//! simulated domain are validated and answered from the spec's example response.
 //!
 //! ```
 //! # async fn demo() -> Result<(), voipms_sdk::Error> {
@@ -49,9 +51,11 @@ mod http;
 mod inproc;
 mod media;
 mod messaging;
+mod records;
 mod reference;
 mod rng;
 mod seed;
+mod shared;
 mod state;
 mod tables;
 mod time;
@@ -76,7 +80,8 @@ use crate::scalars::Date;
 use crate::transport::Transport;
 
 pub use faults::{Fault, FaultParseError, FaultRule, Faults, LostReply, Trigger};
-pub use http::ServerHandle;
+pub use http::{ServeOptions, ServerHandle};
+pub use shared::StateLock;
 
 use self::core::{Answer, Ctx, Limits};
 use self::state::State;
@@ -181,6 +186,14 @@ pub enum SandboxError {
         found: u32,
         /// The format this build reads.
         expected: u32,
+    },
+    /// The lock of a shared state file could not be taken.
+    #[error("could not lock the sandbox state {}: {message}", path.display())]
+    Lock {
+        /// The state file.
+        path: PathBuf,
+        /// Why.
+        message: String,
     },
     /// Serving was asked on an address that is not loopback.
     #[error("the sandbox only listens on loopback addresses, and {addr} is not one: use 127.0.0.1:{port} (or [::1]:{port}); port 0 picks a free port", port = addr.port())]
@@ -293,6 +306,19 @@ impl SandboxReply {
         SandboxReply::json(examples::body_with_status(fail.status, &m))
     }
 
+    /// HTTP 503: the shared state file could not be read or written; nothing was changed.
+    fn unavailable(why: &str) -> Self {
+        SandboxReply {
+            http_status: 503,
+            content_type: "text/plain; charset=utf-8",
+            body: Bytes::from(format!(
+                "sandbox unavailable: {why}; nothing was changed, try again\n"
+            )),
+            delay: Duration::ZERO,
+            delivery: Delivery::Answer,
+        }
+    }
+
     fn soap_fault() -> Self {
         SandboxReply {
             http_status: 500,
@@ -325,6 +351,8 @@ struct Inner {
     /// Calls naming methods the catalog does not know.
     unknown_counts: Mutex<BTreeMap<String, u64>>,
     total: AtomicU64,
+    /// The state file shared with other processes ([`Sandbox::open_shared`]).
+    shared: Mutex<Option<shared::Shared>>,
 }
 
 impl fmt::Debug for Sandbox {
@@ -388,6 +416,7 @@ impl Sandbox {
                 counts: METHODS.iter().map(|_| AtomicU64::new(0)).collect(),
                 unknown_counts: Mutex::new(BTreeMap::new()),
                 total: AtomicU64::new(0),
+                shared: Mutex::new(None),
             }),
         }
     }
@@ -397,67 +426,68 @@ impl Sandbox {
     /// The saved state keeps its own seed and "today"; `config` supplies the credentials and
     /// limits.
     pub fn load(path: &Path, config: SandboxConfig) -> Result<Sandbox, SandboxError> {
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Sandbox::new(config)),
-            Err(source) => {
-                return Err(SandboxError::Read {
-                    path: path.to_owned(),
-                    source,
-                });
+        match read_state(path)? {
+            Some((state, _)) => Ok(Sandbox::with_state(config, state)),
+            None => Ok(Sandbox::new(config)),
+        }
+    }
+
+    /// Opens the account saved at `path` to share it with other processes (other servers, and
+    /// programs that load, change and save the file under the same lock): every request is
+    /// applied under `lock`, on the file's latest content (re-read when another process changed
+    /// it), and every change is written back before it is answered. A change made by any of
+    /// them is therefore seen by all, and no id is handed out twice. A missing file is created
+    /// with a fresh account from `config`.
+    ///
+    /// Do not also [`save`](Self::save) a shared account: its file is always up to date, and a
+    /// save from memory could undo another process's change.
+    pub fn open_shared(
+        path: &Path,
+        config: SandboxConfig,
+        file_lock: Arc<dyn StateLock>,
+    ) -> Result<Sandbox, SandboxError> {
+        let lock_err = |message| SandboxError::Lock {
+            path: path.to_owned(),
+            message,
+        };
+        let _held = file_lock.acquire().map_err(lock_err)?;
+        let (sandbox, bytes) = match read_state(path)? {
+            Some((state, bytes)) => (Sandbox::with_state(config.clone(), state), bytes),
+            None => {
+                let sandbox = Sandbox::new(config.clone());
+                let bytes = sandbox.snapshot(path)?;
+                write_atomically(path, &bytes)?;
+                (sandbox, bytes)
             }
         };
-        #[derive(serde::Deserialize)]
-        struct Header {
-            format: u32,
-        }
-        let header: Header = serde_json::from_slice(&bytes).map_err(|e| SandboxError::Corrupt {
+        *lock(&sandbox.inner.shared) = Some(shared::Shared::new(
+            path.to_owned(),
+            file_lock.clone(),
+            &config,
+            &bytes,
+        ));
+        Ok(sandbox)
+    }
+
+    /// Whether the account is shared through its state file ([`open_shared`](Self::open_shared)).
+    pub fn is_shared(&self) -> bool {
+        lock(&self.inner.shared).is_some()
+    }
+
+    /// The whole account as the JSON a state file holds.
+    fn snapshot(&self, path: &Path) -> Result<Vec<u8>, SandboxError> {
+        // Serialize under the lock: a consistent snapshot.
+        serde_json::to_vec(&*self.lock()).map_err(|e| SandboxError::Write {
             path: path.to_owned(),
-            message: e.to_string(),
-        })?;
-        if header.format != state::FORMAT {
-            return Err(SandboxError::Version {
-                path: path.to_owned(),
-                found: header.format,
-                expected: state::FORMAT,
-            });
-        }
-        let state: State = serde_json::from_slice(&bytes).map_err(|e| SandboxError::Corrupt {
-            path: path.to_owned(),
-            message: e.to_string(),
-        })?;
-        Ok(Sandbox::with_state(config, state))
+            source: io::Error::other(e.to_string()),
+        })
     }
 
     /// Saves the whole account to `path` as JSON, atomically: it is written to a temporary file
     /// in the same directory, then renamed over `path` (creating the directory if needed).
     pub fn save(&self, path: &Path) -> Result<(), SandboxError> {
-        let write_err = |source| SandboxError::Write {
-            path: path.to_owned(),
-            source,
-        };
-        // Serialize under the lock (a consistent snapshot), write outside it.
-        let bytes = serde_json::to_vec(&*self.lock())
-            .map_err(|e| write_err(io::Error::other(e.to_string())))?;
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or_else(|| Path::new("."));
-        std::fs::create_dir_all(dir).map_err(write_err)?;
-        let name = path
-            .file_name()
-            .map_or_else(|| "sandbox".into(), |n| n.to_string_lossy().into_owned());
-        let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-        let result = (|| {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&bytes)?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, path)
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        result.map_err(write_err)
+        let bytes = self.snapshot(path)?;
+        write_atomically(path, &bytes)
     }
 
     /// Puts the account back in its seeded state (same seed, same "today"). Call counts and
@@ -468,7 +498,16 @@ impl Sandbox {
             (st.seed, st.today)
         };
         let fresh = seed::account(seed, today);
-        *self.lock() = fresh;
+        // A shared account writes the reset through, like any other change.
+        let mut shared = lock(&self.inner.shared);
+        match shared.as_mut() {
+            Some(sh) => {
+                if let Err(e) = sh.apply(self, true, || *self.lock() = fresh) {
+                    tracing::warn!("the sandbox could not be reset: {e}");
+                }
+            }
+            None => *self.lock() = fresh,
+        }
     }
 
     /// The API user name the sandbox accepts.
@@ -563,7 +602,17 @@ impl Sandbox {
     /// down or dropped. Only loopback addresses are accepted; port 0 picks a free port (see
     /// [`ServerHandle::addr`]). Prints nothing.
     pub async fn serve(&self, addr: SocketAddr) -> Result<ServerHandle, SandboxError> {
-        http::serve(self.clone(), addr).await
+        http::serve(self.clone(), addr, ServeOptions::default()).await
+    }
+
+    /// [`serve`](Self::serve) with other limits: body size (413 beyond it, nothing executed),
+    /// header-read timeout, connection cap.
+    pub async fn serve_with(
+        &self,
+        addr: SocketAddr,
+        options: ServeOptions,
+    ) -> Result<ServerHandle, SandboxError> {
+        http::serve(self.clone(), addr, options).await
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -694,7 +743,13 @@ impl Sandbox {
             )));
         };
         let args = Args::new(&params);
-        let result = validate::validate(index, &args).and_then(|()| self.dispatch(index, &args));
+        let result = match validate::validate(index, &args) {
+            Err(fail) => Err(fail),
+            Ok(()) => match self.dispatch_shared(index, &args) {
+                Ok(res) => res,
+                Err(unavailable) => return delayed(unavailable),
+            },
+        };
         let mut reply = match result {
             Ok(Answer::Fields(map)) => {
                 SandboxReply::json(examples::body_with_status("success", &map))
@@ -731,6 +786,20 @@ impl Sandbox {
         delayed(reply)
     }
 
+    /// Dispatches on the latest shared state (when shared), writing a change through before it
+    /// is answered; `Err` is the answer when the state file cannot be read or written (nothing
+    /// was changed then).
+    fn dispatch_shared(&self, index: usize, args: &Args<'_>) -> Result<core::Res, SandboxReply> {
+        let mut shared = lock(&self.inner.shared);
+        let Some(sh) = shared.as_mut() else {
+            return Ok(self.dispatch(index, args));
+        };
+        sh.apply(self, METHODS[index].effect.is_mutating(), || {
+            self.dispatch(index, args)
+        })
+        .map_err(|e| SandboxReply::unavailable(&e))
+    }
+
     fn dispatch(&self, index: usize, args: &Args<'_>) -> core::Res {
         let limits = &self.inner.limits;
         if let Some(res) = core::stateless(index, args, limits) {
@@ -743,6 +812,72 @@ impl Sandbox {
         };
         core::stateful(index, args, &mut cx)
     }
+}
+
+/// Reads a state file: `None` when there is none; the state and the bytes it was read from.
+fn read_state(path: &Path) -> Result<Option<(State, Vec<u8>)>, SandboxError> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(SandboxError::Read {
+                path: path.to_owned(),
+                source,
+            });
+        }
+    };
+    let state = parse_state(path, &bytes)?;
+    Ok(Some((state, bytes)))
+}
+
+fn parse_state(path: &Path, bytes: &[u8]) -> Result<State, SandboxError> {
+    #[derive(serde::Deserialize)]
+    struct Header {
+        format: u32,
+    }
+    let header: Header = serde_json::from_slice(bytes).map_err(|e| SandboxError::Corrupt {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })?;
+    if header.format != state::FORMAT {
+        return Err(SandboxError::Version {
+            path: path.to_owned(),
+            found: header.format,
+            expected: state::FORMAT,
+        });
+    }
+    serde_json::from_slice(bytes).map_err(|e| SandboxError::Corrupt {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+/// Writes `bytes` to a temporary file in `path`'s directory (created if needed), then renames
+/// it over `path`: readers see the old file or the new one, never a part.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), SandboxError> {
+    let write_err = |source| SandboxError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."));
+    std::fs::create_dir_all(dir).map_err(write_err)?;
+    let name = path
+        .file_name()
+        .map_or_else(|| "sandbox".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(write_err)
 }
 
 /// Compares secrets without an early exit on the first differing byte.

@@ -169,6 +169,7 @@ pub(crate) fn account(seed: u64, today: NaiveDate) -> State {
         cdr: Arc::new(Vec::new()),
         recordings: Vec::new(),
         transactions: Vec::new(),
+        records: Default::default(),
     };
     phonebook(&mut state, &people, &robocallers);
     state.vm_messages = voicemail(&mut Rng::new(seed, 0x7011), &history, today);

@@ -56,6 +56,19 @@ pub(crate) struct State {
     pub(crate) cdr: Arc<Vec<CdrRow>>,
     pub(crate) recordings: Vec<CallRecording>,
     pub(crate) transactions: Vec<Transaction>,
+    /// The records of the resource families the spec declares and no handler models by hand
+    /// (call parking lots, callbacks, IVRs, …), by family name; a family appears here the first
+    /// time it is used, seeded from its `get` method's example rows.
+    #[serde(default)]
+    pub(crate) records: BTreeMap<String, Records>,
+}
+
+/// The records of one resource family.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct Records {
+    /// Next id handed out on create (ids are never reused, even after a delete).
+    pub(crate) next: u64,
+    pub(crate) rows: Vec<Record>,
 }
 
 /// Next ids handed out on create.

@@ -67,6 +67,11 @@ impl<'a> Args<'a> {
             .filter(|v| !v.is_empty())
     }
 
+    /// Every parameter as sent, in order.
+    pub(crate) fn pairs(&self) -> &'a [(&'a str, &'a str)] {
+        self.fields
+    }
+
     /// The value of `name` if present, even when empty (a set* call that sends a field empty
     /// clears it, which some clients rely on).
     pub(crate) fn present(&self, name: &str) -> Option<&'a str> {

@@ -236,8 +236,8 @@ fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
         output::stdout_str(&format!("{json}\n"));
         return Ok(());
     }
-    // A long-running server takes the sandbox's lock only to load and save, so `--sandbox`
-    // commands are not kept waiting while it runs.
+    // A long-running server shares the sandbox's state file: the lock per request, each change
+    // saved before it is answered, so `--sandbox` commands and `sandbox serve` interleave with it.
     let session = if ctx.globals.sandbox {
         Session::Sandbox(Local::open_for_server()?)
     } else {

@@ -4,7 +4,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use serde_json::json;
-use voipms_sdk::sandbox::{Sandbox, SandboxConfig};
+use voipms_sdk::sandbox::{FaultParseError, Faults, Sandbox, SandboxConfig};
 
 use super::Builtin;
 use crate::ctx::Ctx;
@@ -58,8 +58,10 @@ fn command() -> Command {
                 .about("Serve the simulated account over HTTP on loopback, for other clients")
                 .long_about(
                     "Serve the simulated account's REST API on 127.0.0.1 until Ctrl-C, for other \
-                     programs and SDKs. Prints the URL and the demo credentials. The state is \
-                     saved when it stops.",
+                     programs and SDKs. Prints the URL and the demo credentials. Each change is \
+                     saved to the state file before it is answered, and each request acts on the \
+                     file's latest state: `voipms --sandbox …` commands and `voipms sandbox \
+                     reset` on the same state file act on the same account while it runs.",
                 )
                 .arg(
                     Arg::new("port")
@@ -68,6 +70,27 @@ fn command() -> Command {
                         .value_name("N")
                         .value_parser(clap::value_parser!(u16))
                         .help("Port on 127.0.0.1 (default 8765; 0 picks a free one)"),
+                )
+                .arg(
+                    Arg::new("faults")
+                        .long("faults")
+                        .value_name("SPEC")
+                        .help(
+                            "Inject faults, e.g. 'seed=7, latency=20ms, ratelimit=60, \
+                             getBalance:503@first=2, sendSMS:lost, *:cf522@p=0.05'",
+                        )
+                        .long_help(
+                            "Inject faults into the answers, to test a client's error handling. \
+                             Items separated by commas: seed=N (of the random draws), \
+                             latency=DURATION (added to every answer), ratelimit=N (calls per \
+                             minute before api_limit_exceeded), and rules METHOD:FAULT[@TRIGGER] \
+                             (METHOD * for any). FAULT is 500-599 (HTTP error), cf520-cf530 \
+                             (Cloudflare page), varnish, empty, truncated, timeout=30s, lost \
+                             (the change is made, the reply lost), drop, latency=100ms or \
+                             status=CODE (such as status=api_limit_exceeded). \
+                             Triggers: first=N, every=N, p=PROBABILITY (default: always). \
+                             Example: --faults 'seed=7, getBalance:503@first=2, sendSMS:lost'",
+                        ),
                 ),
         )
 }
@@ -119,9 +142,6 @@ fn reset(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
     Ok(())
 }
 
-/// How often `sandbox serve` saves the state while calls come in.
-const AUTOSAVE_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
-
 /// Resolves on Ctrl-C, or on SIGTERM (how service managers stop a server) on unix.
 async fn stop_signal() {
     #[cfg(unix)]
@@ -150,6 +170,14 @@ fn serve(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
     let port = m.get_one::<u16>("port").copied().unwrap_or(DEFAULT_PORT);
     let local = Local::open_for_server()?;
     let sandbox = local.sandbox().clone();
+    if let Some(spec) = m.get_one::<String>("faults") {
+        let faults: Faults = spec.parse().map_err(|e: FaultParseError| {
+            Failure::usage(format!(
+                "--faults: {e} (see `voipms sandbox serve --help` for the syntax)"
+            ))
+        })?;
+        sandbox.set_faults(faults);
+    }
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let json_out = ctx.globals.format == Some(Format::Json);
     let rt = ctx.rt()?;
@@ -178,37 +206,23 @@ fn serve(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
                 sandbox.password()
             );
             outln!(
-                "{DIM}State: {} (saved every few seconds while in use, and on exit){DIM:#}",
+                "{DIM}State: {} (each change saved as it is made; `voipms --sandbox …` and \
+                 `voipms sandbox reset` act on the same account meanwhile){DIM:#}",
                 local.path().display()
             );
         }
-        // Save while serving, not only at the end: a killed server keeps what it was told.
-        let mut autosave = tokio::time::interval(AUTOSAVE_EVERY);
-        autosave.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut saved_at = sandbox.total_calls();
+        // Every change was saved before it was answered: nothing to save on the way out.
         let wait = handle.wait();
         tokio::pin!(wait);
-        let stop = stop_signal();
-        tokio::pin!(stop);
-        loop {
-            tokio::select! {
-                () = &mut wait => break,
-                () = &mut stop => break,
-                _ = autosave.tick() => {
-                    let calls = sandbox.total_calls();
-                    if calls != saved_at {
-                        local.save()?;
-                        saved_at = calls;
-                    }
-                }
-            }
+        tokio::select! {
+            () = &mut wait => {}
+            () = stop_signal() => {}
         }
         Ok::<(), Failure>(())
     })?;
-    local.save()?;
     if !json_out {
         errln!(
-            "{DIM}Sandbox stopped; state saved to {}{DIM:#}",
+            "{DIM}Sandbox stopped; its state is in {}{DIM:#}",
             local.path().display()
         );
     }

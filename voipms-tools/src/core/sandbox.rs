@@ -1,13 +1,25 @@
 //! The simulated account of this machine: `--sandbox` (or `VOIPMS_SANDBOX=1`) runs any command
 //! against it in-process; its state lives in the platform data directory
 //! (`~/.local/share/voipms/sandbox.json` on Linux), loaded before a command and saved after one
-//! that changed something. `voipms sandbox reset|serve` manage it. The state file's lock
-//! ([`crate::core::lock::sandbox_state`]) is held from load to save, so concurrent `--sandbox`
-//! processes never overwrite each other's changes.
+//! that changed something. `voipms sandbox reset|serve` manage it.
+//!
+//! **One state, many processes.** The state file is the account, and its lock
+//! ([`crate::core::lock::sandbox_state`]) orders every change to it:
+//! - a `--sandbox` command and `sandbox reset` hold the lock from loading the file to saving it;
+//! - the long-running servers (`sandbox serve`, `--sandbox mcp`) open the account *shared*
+//!   ([`Sandbox::open_shared`]): each request takes the lock, re-reads the file when another
+//!   process changed it, and writes its change back before answering.
+//!
+//! So while a server runs, a `--sandbox` command or a reset on the same file waits for the
+//! request in progress, then acts on the latest state; the server's next request sees what they
+//! did. Nothing is kept only in a server's memory, nothing is overwritten, and no id is handed out
+//! twice. The lock lives in the data directory ([`crate::core::lock`]); other machines do not
+//! share it (the state file is local anyway).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use voipms_sdk::sandbox::{Sandbox, SandboxConfig, SandboxError};
+use voipms_sdk::sandbox::{Sandbox, SandboxConfig, SandboxError, StateLock};
 use voipms_sdk::{Client, RetryPolicy};
 
 use crate::core::config;
@@ -42,8 +54,8 @@ pub struct Local {
     sandbox: Sandbox,
     client: Client,
     path: PathBuf,
-    /// The state file's lock, held from load to save (the end of the process); `None` for
-    /// `sandbox serve`, which takes it only while loading and saving.
+    /// The state file's lock, held from load to save (the end of the process); `None` for a
+    /// server, whose account is shared: it takes the lock per request.
     lock: Option<crate::core::lock::Held>,
 }
 
@@ -52,20 +64,31 @@ impl Local {
     /// file's lock until the process ends: concurrent `--sandbox` processes load, change and save
     /// one after the other.
     pub fn open() -> Result<Local, Failure> {
-        Local::open_with(true)
-    }
-
-    /// Loads the account for `sandbox serve`, which runs for long: the lock is taken only while
-    /// loading and while saving, so `--sandbox` commands are not kept waiting.
-    pub fn open_for_server() -> Result<Local, Failure> {
-        Local::open_with(false)
-    }
-
-    fn open_with(hold: bool) -> Result<Local, Failure> {
         let path = state_path()?;
         let lock = crate::core::lock::sandbox_state(&path)?;
         let sandbox = Sandbox::load(&path, SandboxConfig::default()).map_err(failure)?;
         tracing::debug!(state = %path.display(), "sandbox");
+        Local::with(sandbox, path, Some(lock))
+    }
+
+    /// Opens the account shared, for a long-running server (`sandbox serve`, `--sandbox mcp`):
+    /// each request takes the state file's lock, acts on the file's latest content and saves its
+    /// change before it is answered, so `--sandbox` commands and `sandbox reset` interleave with
+    /// it and no change is lost.
+    pub fn open_for_server() -> Result<Local, Failure> {
+        let path = state_path()?;
+        let lock = Arc::new(FileLock { path: path.clone() });
+        let sandbox =
+            Sandbox::open_shared(&path, SandboxConfig::default(), lock).map_err(failure)?;
+        tracing::debug!(state = %path.display(), "sandbox (shared)");
+        Local::with(sandbox, path, None)
+    }
+
+    fn with(
+        sandbox: Sandbox,
+        path: PathBuf,
+        lock: Option<crate::core::lock::Held>,
+    ) -> Result<Local, Failure> {
         // In-process: nothing to retry.
         let client = sandbox
             .client_builder()
@@ -75,7 +98,7 @@ impl Local {
             sandbox,
             client,
             path,
-            lock: hold.then_some(lock),
+            lock,
         })
     }
 
@@ -94,13 +117,26 @@ impl Local {
         &self.path
     }
 
-    /// Saves the state.
+    /// Saves the state (a shared account has nothing to save: each change was written as it
+    /// was made, and a save from memory could undo another process's change).
     pub fn save(&self) -> Result<(), Failure> {
+        if self.lock.is_none() {
+            return Ok(());
+        }
         tracing::debug!(state = %self.path.display(), "saving the sandbox");
-        let _brief = match self.lock {
-            Some(_) => None,
-            None => Some(crate::core::lock::sandbox_state(&self.path)?),
-        };
         self.sandbox.save(&self.path).map_err(failure)
+    }
+}
+
+/// The state file's cross-process lock, as the shared account takes it per request.
+struct FileLock {
+    path: PathBuf,
+}
+
+impl StateLock for FileLock {
+    fn acquire(&self) -> Result<Box<dyn Send>, String> {
+        crate::core::lock::sandbox_state(&self.path)
+            .map(|held| Box::new(held) as Box<dyn Send>)
+            .map_err(|f| f.message)
     }
 }

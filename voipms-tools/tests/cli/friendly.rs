@@ -2,13 +2,10 @@
 //! `VOIPMS_SANDBOX_STATE` in the test's directory, and `sandbox serve` for a real-account
 //! session): every command at least once, idempotency, dry runs, JSON documents, exit codes.
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
-
 use chrono::{Days, NaiveDate};
 use serde_json::Value;
 
-use crate::support::{Env, Mock, Out, example_answer};
+use crate::support::{Env, Mock, Out, example_answer, serve_sandbox};
 
 /// An environment on its own sandbox state file.
 fn sandbox() -> Env {
@@ -693,22 +690,7 @@ fn changes_on_a_served_account_need_yes() {
     let home = Env::new();
     let state = home.dir.join("served.json").display().to_string();
     let home = home.var("VOIPMS_SANDBOX_STATE", &state);
-    let mut server = Server(
-        home.cmd(&["--format", "json", "sandbox", "serve", "--port", "0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let mut line = String::new();
-    BufReader::new(server.0.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let info: Value = serde_json::from_str(&line).expect("one JSON line first");
-    let env = Env::new()
-        .var("VOIPMS_API_URL", info["url"].as_str().unwrap())
-        .var("VOIPMS_API_USERNAME", info["username"].as_str().unwrap())
-        .var("VOIPMS_API_PASSWORD", info["password"].as_str().unwrap());
+    let (_server, env) = serve_sandbox(&home);
     let add = ["phonebook", "add", "Served", "5552223333"];
     let out = env.run(&add);
     out.code(2);
@@ -804,14 +786,4 @@ fn friendly_commands_against_example_answers() {
     }
     env.run(&["balance"]).code(0);
     assert_eq!(mock.last().method(), "getBalance");
-}
-
-/// A server process, stopped if a test fails before it does.
-struct Server(std::process::Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }

@@ -506,3 +506,70 @@ fn the_audit_log_survives_kill_9() {
     assert_eq!(out.code(0).stdout.lines().count(), 3);
     assert!(out.stderr.contains("1 incomplete record"), "{}", out.stderr);
 }
+
+/// `voipms --sandbox mcp` shares the state file with `--sandbox` commands and `sandbox reset`: a
+/// change made on either side is seen by the other and kept, no id is handed out twice, and a
+/// reset is what the server serves next (it used to save its own copy over them).
+#[test]
+fn the_sandbox_server_shares_its_state_with_sandbox_commands() {
+    let env = sandbox_env();
+    let mut s = Server::start(&env, &["--sandbox", "mcp"]);
+    let add = |s: &mut Server, name: &str| -> String {
+        let r = s.call(
+            "voipms_call_method",
+            json!({"method": "setPhonebook", "params": {"name": name, "number": "5552227777"},
+                   "dry_run": false}),
+        );
+        assert_eq!(r["isError"], false, "{r}");
+        let id = &r["structuredContent"]["phonebook"];
+        id.as_str().map_or_else(|| id.to_string(), str::to_owned)
+    };
+    let names = |s: &mut Server| -> Vec<String> {
+        let r = s.call("voipms_call_method", json!({"method": "getPhonebook"}));
+        r["structuredContent"]["phonebooks"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{r}"))
+            .iter()
+            .map(|e| e["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let cli_names = |env: &Env| -> Vec<String> {
+        let out = env.run(&["--sandbox", "getPhonebook", "--format", "json"]);
+        out.code(0);
+        out.json()["phonebooks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let seeded = names(&mut s);
+
+    let a = add(&mut s, "From Mcp");
+    let out = env.run(&[
+        "--sandbox",
+        "setPhonebook",
+        "--name",
+        "From Cli",
+        "--number",
+        "5552228888",
+    ]);
+    out.code(0);
+    let b = out.json()["phonebook"].to_string().replace('"', "");
+    assert_ne!(a, b, "an id was handed out twice");
+    let through_mcp = names(&mut s);
+    assert!(
+        through_mcp.contains(&"From Mcp".to_owned())
+            && through_mcp.contains(&"From Cli".to_owned()),
+        "{through_mcp:?}"
+    );
+    assert_eq!(through_mcp, cli_names(&env));
+
+    env.run(&["sandbox", "reset"]).code(0);
+    assert_eq!(names(&mut s), seeded);
+    add(&mut s, "After Reset");
+    s.finish();
+    let mut expected = seeded.clone();
+    expected.push("After Reset".into());
+    assert_eq!(cli_names(&env), expected);
+}

@@ -1,12 +1,11 @@
 //! The sandbox end to end: `--sandbox` in-process with state kept between commands, `sandbox
 //! reset`, and `sandbox serve` on loopback used by the CLI as a real endpoint.
 
-use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
 use voipms_sdk::catalog::{self, Effect, Method};
 
-use crate::support::Env;
+use crate::support::{Env, Server, serve_sandbox as serve};
 
 #[test]
 fn works_without_credentials_and_keeps_state() {
@@ -126,25 +125,10 @@ fn every_category_answers_on_the_sandbox() {
 #[test]
 fn serve_on_loopback_for_other_clients() {
     let env = Env::new();
-    let mut server = Server(
-        env.cmd(&["--format", "json", "sandbox", "serve", "--port", "0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
+    let (mut server, client) = serve(&env);
     let child = &mut server.0;
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let info: serde_json::Value = serde_json::from_str(&line).expect("one JSON line first");
-    let url = info["url"].as_str().unwrap().to_owned();
+    let url = client.get("VOIPMS_API_URL").unwrap().to_owned();
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-    let client = Env::new()
-        .var("VOIPMS_API_URL", &url)
-        .var("VOIPMS_API_USERNAME", info["username"].as_str().unwrap())
-        .var("VOIPMS_API_PASSWORD", info["password"].as_str().unwrap());
     let out = client.run(&["getBalance"]);
     out.code(0);
     assert_eq!(out.json()["status"], "success");
@@ -208,31 +192,12 @@ fn serve_on_loopback_for_other_clients() {
     assert!(out.stdout.contains("Served,5552223333"), "{}", out.stdout);
 }
 
-/// `sandbox serve` saves while in use, so even a killed server keeps the changes made through
-/// it; SIGTERM (what service managers send) stops it cleanly.
+/// `sandbox serve` saves each change before answering it, so even a killed server keeps the
+/// changes made through it; SIGTERM (what service managers send) stops it cleanly.
 #[cfg(unix)]
 #[test]
 fn serve_saves_while_running_and_stops_on_sigterm() {
     let env = Env::new();
-    let start = |env: &Env| {
-        let mut server = Server(
-            env.cmd(&["--format", "json", "sandbox", "serve", "--port", "0"])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap(),
-        );
-        let mut line = String::new();
-        BufReader::new(server.0.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let info: serde_json::Value = serde_json::from_str(&line).expect("one JSON line first");
-        let client = Env::new()
-            .var("VOIPMS_API_URL", info["url"].as_str().unwrap())
-            .var("VOIPMS_API_USERNAME", info["username"].as_str().unwrap())
-            .var("VOIPMS_API_PASSWORD", info["password"].as_str().unwrap());
-        (server, client)
-    };
     let listed = |env: &Env, name: &str| {
         env.run(&[
             "--sandbox",
@@ -245,7 +210,7 @@ fn serve_saves_while_running_and_stops_on_sigterm() {
         .stdout
         .contains(name)
     };
-    let (mut server, client) = start(&env);
+    let (mut server, client) = serve(&env);
     let add = |client: &Env, name: &str| {
         client
             .run(&[
@@ -259,8 +224,7 @@ fn serve_saves_while_running_and_stops_on_sigterm() {
             .code(0);
     };
     add(&client, "Autosaved");
-    // Past one autosave period, then the hardest stop there is.
-    std::thread::sleep(std::time::Duration::from_millis(5000));
+    // Each change is saved before it is answered: even the hardest stop there is keeps it.
     server.0.kill().unwrap();
     server.0.wait().unwrap();
     assert!(
@@ -268,7 +232,7 @@ fn serve_saves_while_running_and_stops_on_sigterm() {
         "the change made before SIGKILL was lost"
     );
 
-    let (mut server, client) = start(&env);
+    let (mut server, client) = serve(&env);
     add(&client, "Terminated");
     let pid = server.0.id().to_string();
     let sent = std::process::Command::new("kill")
@@ -281,12 +245,178 @@ fn serve_saves_while_running_and_stops_on_sigterm() {
     assert!(listed(&env, "Terminated"), "SIGTERM did not save the state");
 }
 
-/// A server process, stopped if a test fails before it does.
-struct Server(std::process::Child);
+/// Adds a phonebook entry with `args` (`--sandbox` or `--yes` for a served account); its id.
+fn add_entry(env: &Env, flag: &str, name: &str, number: &str) -> u64 {
+    let out = env.run(&[flag, "setPhonebook", "--name", name, "--number", number]);
+    out.code(0);
+    id_of(&out.json()["phonebook"])
+}
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+/// An id the wire gives as a number or as its text.
+fn id_of(id: &serde_json::Value) -> u64 {
+    id.as_u64()
+        .or_else(|| id.as_str().and_then(|s| s.parse().ok()))
+        .unwrap_or_else(|| panic!("not an id: {id}"))
+}
+
+/// The phonebook as `(id, name)` pairs, sorted by id.
+fn entries(env: &Env, flag: &str) -> Vec<(u64, String)> {
+    let out = env.run(&[flag, "getPhonebook", "--format", "json"]);
+    out.code(0);
+    let mut all: Vec<(u64, String)> = out.json()["phonebooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                id_of(&e["phonebook"]),
+                e["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+/// While `sandbox serve` runs, `--sandbox` commands and `sandbox reset` on the same state file
+/// act on the same account: every change is seen through both sides and survives the server,
+/// and no id is handed out twice (issue 9: the server's autosave used to undo a reset, drop the
+/// changes made with `--sandbox` and reuse their ids).
+#[test]
+fn serve_sandbox_commands_and_reset_share_one_account() {
+    let env = Env::new();
+    let seeded = entries(&env, "--sandbox");
+    let (mut server, client) = serve(&env);
+    let names =
+        |list: &[(u64, String)]| -> Vec<String> { list.iter().map(|(_, n)| n.clone()).collect() };
+
+    // One change on each side, then both seen from both sides.
+    let a = add_entry(&client, "--yes", "Via Server", "5552220001");
+    let b = add_entry(&env, "--sandbox", "Via Cli", "5552220002");
+    assert_ne!(a, b, "an id was handed out twice");
+    let through_server = entries(&client, "--yes");
+    assert_eq!(through_server, entries(&env, "--sandbox"));
+    assert!(
+        through_server.contains(&(a, "Via Server".into())),
+        "{through_server:?}"
+    );
+    assert!(
+        through_server.contains(&(b, "Via Cli".into())),
+        "{through_server:?}"
+    );
+    assert_eq!(through_server.len(), seeded.len() + 2);
+
+    // Interleaved: writers on both sides at once; every one kept, every id distinct.
+    let mut children = Vec::new();
+    for i in 0..4 {
+        let number = format!("555333{i:04}");
+        for (who, flag, side) in [(&client, "--yes", "http"), (&env, "--sandbox", "local")] {
+            children.push(
+                who.cmd(&[
+                    flag,
+                    "setPhonebook",
+                    "--name",
+                    &format!("Burst {side} {i}"),
+                    "--number",
+                    &number,
+                ])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+            );
+        }
     }
+    let mut ids = vec![a, b];
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        ids.push(id_of(&v["phonebook"]));
+    }
+    let distinct: std::collections::BTreeSet<u64> = ids.iter().copied().collect();
+    assert_eq!(distinct.len(), ids.len(), "ids reused: {ids:?}");
+    let after = entries(&client, "--yes");
+    assert_eq!(after, entries(&env, "--sandbox"));
+    assert_eq!(after.len(), seeded.len() + 10, "{after:?}");
+    for id in &ids {
+        assert!(
+            after.iter().any(|(i, _)| i == id),
+            "entry {id} lost: {after:?}"
+        );
+    }
+
+    // A reset while the server runs is what the server serves next, and it stays reset.
+    env.run(&["sandbox", "reset"]).code(0);
+    assert_eq!(entries(&client, "--yes"), seeded);
+    let c = add_entry(&client, "--yes", "After Reset Server", "5552220003");
+    let d = add_entry(&env, "--sandbox", "After Reset Cli", "5552220004");
+    assert_ne!(c, d);
+    let expected = {
+        let mut e = seeded.clone();
+        e.push((c, "After Reset Server".into()));
+        e.push((d, "After Reset Cli".into()));
+        e.sort();
+        e
+    };
+    assert_eq!(entries(&client, "--yes"), expected);
+
+    // The hardest stop: the file already holds everything, and nothing from before the reset.
+    server.0.kill().unwrap();
+    server.0.wait().unwrap();
+    let left = entries(&env, "--sandbox");
+    assert_eq!(left, expected);
+    assert!(
+        !names(&left)
+            .iter()
+            .any(|n| n.starts_with("Via") || n.starts_with("Burst"))
+    );
+}
+
+/// `sandbox serve --faults SPEC` injects what `faults.rs` documents; a bad SPEC is a usage
+/// error naming the item.
+#[test]
+fn serve_injects_faults() {
+    let env = Env::new();
+    let out = env.run(&[
+        "sandbox",
+        "serve",
+        "--port",
+        "0",
+        "--faults",
+        "getBalance:nonsense",
+    ]);
+    out.code(2);
+    assert!(
+        out.stderr.contains("fault `getBalance:nonsense`"),
+        "{}",
+        out.stderr
+    );
+    let mut server = Server(
+        env.cmd(&[
+            "--format",
+            "json",
+            "sandbox",
+            "serve",
+            "--port",
+            "0",
+            "--faults",
+            "seed=3, getBalance:status=api_limit_exceeded@first=1, getIP:503",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap(),
+    );
+    let client = crate::support::served_client(&mut server);
+    let out = client.run(&["--retries", "0", "getIP"]);
+    assert_ne!(out.code, 0, "{}", out.stdout);
+    assert!(out.stderr.contains("503"), "{}", out.stderr);
+    let out = client.run(&["--retries", "0", "getBalance"]);
+    assert!(out.stderr.contains("api_limit_exceeded"), "{}", out.stderr);
+    client.run(&["--retries", "0", "getBalance"]).code(0);
 }

@@ -2,7 +2,7 @@
 //! `voipms` binary in, and checked-in snapshots (`UPDATE_SNAPSHOTS=1` rewrites them).
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -299,6 +299,14 @@ impl Env {
         }
     }
 
+    /// The value an environment variable has for the runs.
+    pub fn get(&self, k: &str) -> Option<&str> {
+        self.vars
+            .iter()
+            .find(|(a, _)| a == k)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// Sets an environment variable for the runs.
     pub fn var(mut self, k: &str, v: &str) -> Env {
         self.vars.retain(|(a, _)| a != k);
@@ -520,5 +528,43 @@ impl Drop for Served {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+/// Starts `sandbox serve` on `env`'s state; the server and an environment that reaches it over
+/// HTTP.
+pub fn serve_sandbox(env: &Env) -> (Server, Env) {
+    let mut server = Server(
+        env.cmd(&["--format", "json", "sandbox", "serve", "--port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let client = served_client(&mut server);
+    (server, client)
+}
+
+/// An environment that reaches a started `--format json sandbox serve` over HTTP (its first
+/// line of output names the URL and the credentials).
+pub fn served_client(server: &mut Server) -> Env {
+    let mut line = String::new();
+    BufReader::new(server.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let info: serde_json::Value = serde_json::from_str(&line).expect("one JSON line first");
+    Env::new()
+        .var("VOIPMS_API_URL", info["url"].as_str().unwrap())
+        .var("VOIPMS_API_USERNAME", info["username"].as_str().unwrap())
+        .var("VOIPMS_API_PASSWORD", info["password"].as_str().unwrap())
+}
+
+/// A server process, stopped if a test fails before it does.
+pub struct Server(pub std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
