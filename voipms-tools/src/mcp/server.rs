@@ -390,6 +390,11 @@ impl VoipmsServer {
                             m.name,
                             crate::core::gate::effect_words(m.effect, false)
                         );
+                        if let Some((diff, said)) = self.record_diff(m, &params).await {
+                            doc["record"] = diff;
+                            text.push(' ');
+                            text.push_str(&said);
+                        }
                         if let Some((check, said)) = self.voipms_check(m, &params).await {
                             doc["checked_by_voipms"] = check;
                             text.push(' ');
@@ -412,6 +417,95 @@ impl VoipmsServer {
             }
             Verdict::Send => self.send(m, &params, audit).await,
         }
+    }
+
+    /// For a `set*` of a record family that names an existing record: the record before and
+    /// after, field by field, and the fields the write does not send (VoIP.ms's `set*` methods
+    /// write the whole record, so those may be reset). The diff and its words.
+    async fn record_diff(&self, m: &'static Method, params: &Params) -> Option<(Value, String)> {
+        let family = voipms_sdk::catalog::family_of(m.name).filter(|f| f.set == m.name)?;
+        let Some(id) = params.get(family.set_id) else {
+            return Some((
+                json!({"family": family.name, "creates": true}),
+                format!("It creates a new {} record.", family.name.replace('_', " ")),
+            ));
+        };
+        let query = Params::new().with(family.get_id, id);
+        let got = self
+            .session()
+            .client()
+            .call_with_effect(family.get, Effect::Read, &query)
+            .await
+            .ok()?;
+        let rows = match got.body.get(family.list_key) {
+            Some(Value::Array(a)) => a.clone(),
+            Some(v @ Value::Object(_)) => vec![v.clone()],
+            _ => Vec::new(),
+        };
+        let text_of = |v: &Value| match v {
+            Value::String(s) => s.clone(),
+            Value::Null => String::new(),
+            other => other.to_string(),
+        };
+        let Some(record) = rows
+            .iter()
+            .find(|r| r.get(family.id_field).map(text_of).as_deref() == Some(id))
+        else {
+            return Some((
+                json!({"family": family.name, "id": id, "found": false}),
+                format!(
+                    "No {} record has id {id}: VoIP.ms would answer `{}`.",
+                    family.name.replace('_', " "),
+                    family.not_found
+                ),
+            ));
+        };
+        let field_of = |param: &'static str| -> &'static str {
+            family
+                .fields
+                .iter()
+                .find(|(p, _)| *p == param)
+                .map_or(param, |(_, f)| *f)
+        };
+        let mut changes = Vec::new();
+        let mut same = Vec::new();
+        let mut not_sent = Vec::new();
+        for p in m.params {
+            if p.name == family.set_id || p.name == "test" {
+                continue;
+            }
+            let current = record.get(field_of(p.name)).map(text_of);
+            match (params.get(p.name), current) {
+                (Some(after), Some(before)) if before == after => same.push(p.name),
+                (Some(after), before) => {
+                    changes.push(json!({"field": p.name, "before": before, "after": after}))
+                }
+                (None, Some(before)) if !before.is_empty() => {
+                    not_sent.push(json!({"field": p.name, "current": before}));
+                }
+                (None, _) => {}
+            }
+        }
+        let said = format!(
+            "Record {id}: {} field{} change{}{}.",
+            changes.len(),
+            if changes.len() == 1 { "" } else { "s" },
+            if changes.len() == 1 { "s" } else { "" },
+            if not_sent.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; {} set field{} not sent may be reset (VoIP.ms writes the whole record): send them with their current values to keep them",
+                    not_sent.len(),
+                    if not_sent.len() == 1 { "" } else { "s" }
+                )
+            }
+        );
+        Some((
+            json!({"family": family.name, "id": id, "found": true, "changes": changes,
+                   "unchanged": same, "not_sent": not_sent}),
+            said,
+        ))
     }
 
     /// VoIP.ms's own dry run: for a method with a `test` parameter the caller did not set, the

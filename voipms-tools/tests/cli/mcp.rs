@@ -311,6 +311,54 @@ fn a_session_on_the_sandbox_reads_plans_and_changes() {
     let after = s.call("voipms_get_balance", json!({}))["structuredContent"]["balance"].clone();
     assert_eq!(balance, after, "a checked dry run spends nothing");
 
+    // A full-record write: the dry run shows the record before and after, field by field.
+    let lot_params = |name: &str| {
+        json!({"name": name, "timeout": 60, "music": "default", "failover": "callback",
+               "language": "en", "destination": "parker", "delay": 5, "blf_lamps": 4})
+    };
+    let r = s.call(
+        "voipms_call_method",
+        json!({"method": "setCallParking", "params": lot_params("Dry lot")}),
+    );
+    assert_eq!(r["structuredContent"]["record"]["creates"], true, "{r}");
+    let lots = s.call("voipms_call_method", json!({"method": "getCallParking"}));
+    let lot = &lots["structuredContent"]["callparking"][0];
+    let id = lot["callparking"]
+        .as_str()
+        .map_or_else(|| lot["callparking"].to_string(), str::to_owned);
+    let mut update = lot_params("Renamed lot");
+    update["callparking"] = json!(id);
+    for (param, field) in [
+        ("timeout", "timeout"),
+        ("music", "musiconhold"),
+        ("failover", "failover"),
+        ("language", "language"),
+        ("destination", "destination"),
+        ("delay", "delay"),
+        ("blf_lamps", "blf_lamps"),
+    ] {
+        update[param] = lot[field].clone();
+    }
+    let r = s.call(
+        "voipms_call_method",
+        json!({"method": "setCallParking", "params": update}),
+    );
+    let diff = &r["structuredContent"]["record"];
+    assert_eq!(diff["found"], true, "{r}");
+    assert_eq!(
+        diff["changes"],
+        json!([{"field": "name", "before": lot["name"], "after": "Renamed lot"}]),
+        "{r}"
+    );
+    assert_eq!(diff["unchanged"].as_array().unwrap().len(), 7, "{r}");
+    let r = s.call(
+        "voipms_call_method",
+        json!({"method": "setCallParking", "params": {"callparking": "999999", "name": "x", "timeout": 1,
+               "music": "default", "failover": "callback", "language": "en", "destination": "d",
+               "delay": 1, "blf_lamps": 1}}),
+    );
+    assert_eq!(r["structuredContent"]["record"]["found"], false, "{r}");
+
     // An unknown tool is a protocol error.
     let r = s.request(
         "tools/call",
