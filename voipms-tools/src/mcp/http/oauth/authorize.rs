@@ -282,21 +282,26 @@ pub async fn answer(
             Some("That is not the owner passphrase. Nothing was granted."),
         );
     }
+    // The owner may grant less than asked: reading only.
+    let scope = if p.get("grant").map(String::as_str) == Some("read") {
+        scopes::READ.to_owned()
+    } else {
+        ask.scope.clone()
+    };
     let code = Code {
         client_id: ask.client.id.clone(),
         redirect_uri: ask.redirect_uri.clone(),
         challenge: ask.challenge.clone(),
-        scope: ask.scope.clone(),
+        scope: scope.clone(),
         resource: o.resource.clone(),
     };
     match o.store.issue_code(&code, CODE_TTL) {
         Ok(secret) => {
             tracing::info!(
                 target: "voipms::oauth",
-                "owner consented: client {:?} ({}) may ask for `{}`",
+                "owner consented: client {:?} ({}) may ask for `{scope}`",
                 ask.client.name,
                 ask.client.id,
-                ask.scope
             );
             back(&o, &ask.redirect_uri, state, &[("code", &secret)])
         }

@@ -108,6 +108,13 @@ pub fn consent(status: StatusCode, c: &Consent<'_>) -> Response {
             escape(v)
         ));
     }
+    if scopes::can_write(c.scope) {
+        body.push_str(
+            "<p><label><input type=\"radio\" name=\"grant\" value=\"requested\" checked> \
+             Allow what it asks for</label><br><label><input type=\"radio\" name=\"grant\" \
+             value=\"read\"> Allow reading only (<code>voipms:read</code>)</label></p>",
+        );
+    }
     body.push_str(
         "<label for=\"passphrase\">Owner passphrase of this server</label>\
          <input type=\"password\" id=\"passphrase\" name=\"passphrase\" autocomplete=\"current-password\" autofocus>\
