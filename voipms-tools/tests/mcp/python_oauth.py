@@ -10,13 +10,10 @@ Each check prints `ok` or `FAIL`; the last line is `N passed, M failed`.
 
 import asyncio
 import html
-import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from urllib.parse import parse_qs, urlparse
 
 import httpx2
@@ -25,46 +22,18 @@ from mcp.client.auth import OAuthClientProvider, TokenStorage
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata
 
+from harness import check, finish, free_port, start_http
+
 BIN = sys.argv[1]
 HOME = tempfile.mkdtemp(prefix="voipms-mcp-oauth-")
 PASSPHRASE = "python-owner-passphrase-0123"
-passed = 0
-failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start(*args):
     port = free_port()
-    env = {"HOME": HOME, "XDG_DATA_HOME": os.path.join(HOME, "data"),
-           "VOIPMS_SANDBOX_STATE": os.path.join(HOME, "sandbox.json"),
-           "VOIPMS_MCP_OWNER_PASSPHRASE": PASSPHRASE,
-           "PATH": os.environ.get("PATH", "")}
-    p = subprocess.Popen([BIN, "--sandbox", "mcp", "--http", f"127.0.0.1:{port}",
-                          "--oauth", "--public-url", f"http://127.0.0.1:{port}",
-                          "--audit-log", os.path.join(HOME, "audit.jsonl"), *args],
-                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    for _ in range(200):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.1):
-                return p, f"http://127.0.0.1:{port}"
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit("the server did not start: " + p.stderr.read().decode())
+    return start_http(BIN, HOME, ["--oauth", "--public-url", f"http://127.0.0.1:{port}", *args],
+                      env={"VOIPMS_MCP_OWNER_PASSPHRASE": PASSPHRASE}, port=port,
+                      output=subprocess.PIPE)
 
 
 class Memory(TokenStorage):
@@ -165,5 +134,4 @@ async def main():
 
 
 asyncio.run(main())
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()
