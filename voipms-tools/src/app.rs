@@ -73,7 +73,8 @@ fn init_logging(verbose: u8) {
     };
     let filter = Targets::new()
         .with_default(level)
-        .with_target("voipms::access", access);
+        .with_target("voipms::access", access)
+        .with_target("voipms::oauth", access);
     let _ = tracing_subscriber::registry()
         .with(
             tracing_subscriber::fmt::layer()

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
-use super::Builtin;
+use super::{Builtin, mcp_oauth};
 use crate::config;
 use crate::core::sandbox::Local;
 use crate::core::session::Session;
@@ -15,6 +15,7 @@ use crate::ctx::Ctx;
 use crate::errln;
 use crate::exit::Failure;
 use crate::mcp::audit::{self, Audit};
+use crate::mcp::http::oauth::OAuth;
 use crate::mcp::http::{self, Auth, Guard, HttpOptions};
 use crate::mcp::server::{Policy, VoipmsServer};
 use crate::mcp::tools::{self, CURATED_TOOLSETS, DEFAULT_TOOLSETS, Selection};
@@ -54,6 +55,17 @@ fn audit_log_arg() -> Arg {
 }
 
 fn command() -> Command {
+    let cmd = base_command().subcommand(mcp_oauth::tokens_command());
+    let cmd = mcp_oauth::args(cmd.next_help_heading("HTTP"));
+    cmd.next_help_heading(None).arg(
+        Arg::new("list-tools")
+            .long("list-tools")
+            .action(ArgAction::SetTrue)
+            .help("Print the tools/list JSON of this selection and exit"),
+    )
+}
+
+fn base_command() -> Command {
     let sets: Vec<String> = CURATED_TOOLSETS
         .iter()
         .map(|(n, what)| format!("  {n:<9} {what}"))
@@ -188,13 +200,6 @@ fn command() -> Command {
                 .requires("http")
                 .help("Largest request body (default 1048576)"),
         )
-        .next_help_heading(None)
-        .arg(
-            Arg::new("list-tools")
-                .long("list-tools")
-                .action(ArgAction::SetTrue)
-                .help("Print the tools/list JSON of this selection and exit"),
-        )
 }
 
 fn strings(m: &ArgMatches, name: &str) -> Vec<String> {
@@ -222,6 +227,9 @@ fn audit_path(m: &ArgMatches) -> Result<PathBuf, Failure> {
 }
 
 fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
+    if let Some(("tokens", sub)) = m.subcommand() {
+        return mcp_oauth::run_tokens(ctx, sub);
+    }
     let selection = Selection {
         toolsets: strings(m, "toolsets"),
         tools: strings(m, "tools"),
@@ -258,13 +266,14 @@ fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
     })?;
     if m.contains_id("http") {
         let (options, auth, hosts, origins, rate) = http_settings(m)?;
+        let oauth = mcp_oauth::settings(m)?;
         let loopback = options.addr.ip().is_loopback();
         let mut policy = policy;
-        if matches!(auth, Auth::None) && !loopback {
+        if matches!(auth, Auth::None) && oauth.is_none() && !loopback {
             if !m.get_flag("no-auth") {
                 return Err(Failure::usage(format!(
                     "{} is not a loopback address, and nothing would authenticate clients: set \
-                     MCP_AUTH_TOKEN (or --token-file PATH), or pass --no-auth to serve it \
+                     MCP_AUTH_TOKEN (or --token-file PATH) or use --oauth, or pass --no-auth to serve it \
                      read-only to anyone who can reach it",
                     options.addr
                 )));
@@ -281,7 +290,16 @@ fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
         } else {
             selected
         };
-        let guard = Guard::new(auth, hosts, origins, rate, options.max_sessions);
+        let mut guard = Guard::new(auth, hosts, origins, rate, options.max_sessions);
+        if let Some(settings) = &oauth {
+            let server = OAuth::new(settings).map_err(Failure::config)?;
+            tracing::info!(
+                target: "voipms::oauth",
+                "OAuth authorization server on: users connect to {}",
+                server.resource()
+            );
+            guard = guard.with_oauth(std::sync::Arc::new(server));
+        }
         tracing::info!(audit = %path.display(), sandbox, addr = %options.addr, "starting the MCP server over HTTP");
         let server = VoipmsServer::new(session, tools, policy, Some(log));
         // The HTTP server serves many clients at once: a runtime with worker threads.

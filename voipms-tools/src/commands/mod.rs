@@ -24,6 +24,7 @@ pub mod filters;
 pub mod help;
 pub mod list;
 pub mod mcp;
+pub mod mcp_oauth;
 pub mod phonebook;
 pub mod recordings;
 pub mod sandbox;

@@ -8,6 +8,7 @@ mod help;
 mod layout;
 mod mcp;
 mod mcp_http;
+mod oauth;
 mod readme;
 mod safety;
 mod sandbox;

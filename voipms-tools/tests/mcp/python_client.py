@@ -13,6 +13,8 @@ import tempfile
 
 from mcp import Client, StdioServerParameters
 
+from harness import check, finish
+
 BIN = sys.argv[1]
 HOME = tempfile.mkdtemp(prefix="voipms-mcp-py-")
 ENV = {
@@ -23,20 +25,6 @@ ENV = {
     "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
 }
 AUDIT = os.path.join(HOME, "audit.jsonl")
-
-passed = 0
-failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
-
 
 def server(*args):
     return StdioServerParameters(
@@ -143,5 +131,4 @@ async def main():
 
 
 asyncio.run(main())
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

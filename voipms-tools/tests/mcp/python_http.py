@@ -7,58 +7,23 @@ Each check prints `ok` or `FAIL`; the last line is `N passed, M failed`.
 """
 
 import asyncio
-import os
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 
 import httpx2
 from mcp import Client
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 
+from harness import check, finish, start_http
+
 BIN = sys.argv[1]
 HOME = tempfile.mkdtemp(prefix="voipms-mcp-http-")
 TOKEN = "test-token-0123456789abcdef"
-passed = 0
-failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start(*args, token=True):
-    port = free_port()
-    env = {"HOME": HOME, "XDG_DATA_HOME": os.path.join(HOME, "data"),
-           "VOIPMS_SANDBOX_STATE": os.path.join(HOME, "sandbox.json"),
-           "PATH": os.environ.get("PATH", "")}
-    if token:
-        env["MCP_AUTH_TOKEN"] = TOKEN
-    p = subprocess.Popen([BIN, "--sandbox", "mcp", "--http", f"127.0.0.1:{port}",
-                          "--audit-log", os.path.join(HOME, "audit.jsonl"), *args],
-                         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    for _ in range(200):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.1):
-                return p, f"http://127.0.0.1:{port}"
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit("the server did not start: " + p.stderr.read().decode())
+    return start_http(BIN, HOME, args, env={"MCP_AUTH_TOKEN": TOKEN} if token else {})
 
 
 def authed():
@@ -109,5 +74,4 @@ async def main():
 
 
 asyncio.run(main())
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

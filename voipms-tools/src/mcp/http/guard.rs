@@ -1,7 +1,8 @@
 //! What stands in front of every HTTP request: the Host check (DNS rebinding), the Origin check
 //! and CORS, authentication (bearer token; the query token only when allowed), a per-client rate
 //! limit, the open-session cap, and one access-log line per request (no query string, so no
-//! token, ever reaches a log).
+//! token, ever reaches a log). With `--oauth`, access tokens of the built-in authorization
+//! server ([`super::oauth`]) are accepted too, and its own endpoints need none.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -14,6 +15,8 @@ use axum::response::{IntoResponse, Response};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use serde_json::json;
 use subtle::ConstantTimeEq;
+
+use super::oauth::OAuth;
 
 /// How clients prove who they are.
 #[derive(Clone)]
@@ -62,6 +65,18 @@ pub struct Guard {
     max_sessions: usize,
     sessions: OnceLock<Arc<LocalSessionManager>>,
     legacy_sessions: std::sync::atomic::AtomicUsize,
+    oauth: Option<Arc<OAuth>>,
+}
+
+/// Why a request is not authenticated.
+struct Refused {
+    message: &'static str,
+    /// A token was presented and is not good (`error="invalid_token"`).
+    invalid: bool,
+}
+
+fn refused(message: &'static str, invalid: bool) -> Refused {
+    Refused { message, invalid }
 }
 
 /// Loopback names, always allowed as Host.
@@ -89,7 +104,21 @@ impl Guard {
             max_sessions,
             sessions: OnceLock::new(),
             legacy_sessions: std::sync::atomic::AtomicUsize::new(0),
+            oauth: None,
         }
+    }
+
+    /// Accepts the access tokens of `oauth` too, and lets its public host and origin in.
+    pub fn with_oauth(mut self, oauth: Arc<OAuth>) -> Guard {
+        self.hosts.push(oauth.host().to_owned());
+        self.origins.push(oauth.origin().to_ascii_lowercase());
+        self.oauth = Some(oauth);
+        self
+    }
+
+    /// The authorization server, when `--oauth` is on.
+    pub fn oauth(&self) -> Option<Arc<OAuth>> {
+        self.oauth.clone()
     }
 
     /// Every Host value accepted (for rmcp's own check too).
@@ -101,11 +130,13 @@ impl Guard {
             .collect()
     }
 
-    /// `none` or `bearer`, for `/health`.
+    /// `none`, `bearer`, `oauth` or `bearer+oauth`, for `/health`.
     pub fn auth_kind(&self) -> &'static str {
-        match self.auth {
-            Auth::None => "none",
-            Auth::Token { .. } => "bearer",
+        match (&self.auth, self.oauth.is_some()) {
+            (Auth::None, false) => "none",
+            (Auth::Token { .. }, false) => "bearer",
+            (Auth::None, true) => "oauth",
+            (Auth::Token { .. }, true) => "bearer+oauth",
         }
     }
 
@@ -163,44 +194,59 @@ impl Guard {
     }
 
     /// The client, or why it is refused (a 401).
-    fn authenticate(&self, req: &Request) -> Result<Principal, &'static str> {
-        match &self.auth {
-            Auth::None => Ok(Principal {
-                can_write: true,
-                name: "anonymous".into(),
-            }),
-            Auth::Token { token, allow_query } => {
-                let bearer = req
-                    .headers()
-                    .get(header::AUTHORIZATION)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| {
-                        let (scheme, rest) = v.trim().split_once(' ')?;
-                        scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
-                    });
-                let query = query_token(req.uri().query());
-                let given = match (bearer, query) {
-                    (Some(b), _) => b.to_owned(),
-                    (None, Some(q)) if *allow_query => q,
-                    (None, Some(_)) => {
-                        return Err(
-                            "query-string tokens are off: send `Authorization: Bearer TOKEN` (or \
-                             start the server with --allow-query-token)",
-                        );
-                    }
-                    (None, None) => {
-                        return Err("this server needs `Authorization: Bearer TOKEN`");
-                    }
-                };
-                if bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
-                    Ok(Principal {
-                        can_write: true,
-                        name: "token".into(),
-                    })
-                } else {
-                    Err("the bearer token is not this server's")
-                }
+    fn authenticate(&self, req: &Request) -> Result<Principal, Refused> {
+        let static_token = match &self.auth {
+            Auth::Token { token, allow_query } => Some((token, *allow_query)),
+            Auth::None if self.oauth.is_none() => {
+                return Ok(Principal {
+                    can_write: true,
+                    name: "anonymous".into(),
+                });
             }
+            Auth::None => None,
+        };
+        let bearer = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                let (scheme, rest) = v.trim().split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+            });
+        let query = query_token(req.uri().query());
+        let allow_query = static_token.is_some_and(|(_, q)| q);
+        let given = match (bearer, query) {
+            (Some(b), _) => b.to_owned(),
+            (None, Some(q)) if allow_query => q,
+            (None, Some(_)) => {
+                return Err(refused(
+                    "query-string tokens are off: send `Authorization: Bearer TOKEN` (or \
+                     start the server with --allow-query-token)",
+                    false,
+                ));
+            }
+            (None, None) => {
+                return Err(refused(
+                    "this server needs `Authorization: Bearer TOKEN`",
+                    false,
+                ));
+            }
+        };
+        if let Some((token, _)) = static_token
+            && bool::from(given.as_bytes().ct_eq(token.as_bytes()))
+        {
+            return Ok(Principal {
+                can_write: true,
+                name: "token".into(),
+            });
+        }
+        match &self.oauth {
+            Some(oauth) => oauth.authenticate(&given).ok_or(refused(
+                "the access token is unknown, expired, revoked or meant for another server: \
+                 authorize again",
+                true,
+            )),
+            None => Err(refused("the bearer token is not this server's", true)),
         }
     }
 
@@ -254,12 +300,14 @@ fn json_error(status: StatusCode, message: &str) -> Response {
         .into_response()
 }
 
-fn unauthorized(message: &str) -> Response {
-    let mut r = json_error(StatusCode::UNAUTHORIZED, message);
-    r.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Bearer realm=\"voipms\""),
-    );
+fn unauthorized(guard: &Guard, refusal: &Refused) -> Response {
+    let mut r = json_error(StatusCode::UNAUTHORIZED, refusal.message);
+    let challenge = match &guard.oauth {
+        // RFC 9728 §5.1: where the client learns how to get a token.
+        Some(oauth) => oauth.challenge(refusal.invalid),
+        None => HeaderValue::from_static("Bearer realm=\"voipms\""),
+    };
+    r.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
     r
 }
 
@@ -364,10 +412,13 @@ async fn guarded(guard: &Guard, req: &mut Request) -> Result<(), Response> {
             return Err(r);
         }
     }
-    if req.uri().path() == "/health" {
+    let path = req.uri().path();
+    if path == "/health" || guard.oauth.is_some() && OAuth::owns(path) {
         return Ok(());
     }
-    let principal = guard.authenticate(req).map_err(unauthorized)?;
+    let principal = guard
+        .authenticate(req)
+        .map_err(|r| unauthorized(guard, &r))?;
     if !guard.take(&principal.name) {
         let mut r = json_error(
             StatusCode::TOO_MANY_REQUESTS,

@@ -5,6 +5,7 @@
 //! stops accepting, lets calls in flight finish, and returns.
 
 pub mod guard;
+pub mod oauth;
 pub mod sse;
 
 use std::net::SocketAddr;
@@ -127,6 +128,10 @@ pub fn app(
             .route("/sse", get(sse::open))
             .route("/message", post(sse::message))
             .with_state(legacy)
+    };
+    let router = match guard.oauth() {
+        Some(oauth) => router.merge(oauth::routes(oauth)),
+        None => router,
     };
     router
         .merge(
