@@ -32,19 +32,32 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_http(binary, home, args, env=None, port=None, output=subprocess.DEVNULL):
-    """Starts `voipms --sandbox mcp --http 127.0.0.1:PORT ARGS…`; returns the process and its URL."""
+def start_http(binary, home, args, env=None, port=None):
+    """Starts `voipms --sandbox mcp --http 127.0.0.1:PORT ARGS…`; returns the process and its URL.
+    Its stdout and stderr go to a file (`log_of(process)`): a pipe nobody reads would fill up and
+    stall the server."""
     port = port or free_port()
     full_env = {"HOME": home, "XDG_DATA_HOME": os.path.join(home, "data"),
                 "VOIPMS_SANDBOX_STATE": os.path.join(home, "sandbox.json"),
                 "PATH": os.environ.get("PATH", ""), **(env or {})}
-    p = subprocess.Popen([binary, "--sandbox", "mcp", "--http", f"127.0.0.1:{port}",
-                          "--audit-log", os.path.join(home, "audit.jsonl"), *args],
-                         env=full_env, stdout=output, stderr=subprocess.PIPE)
+    log = os.path.join(home, f"server-{port}.log")
+    with open(log, "wb") as out:
+        p = subprocess.Popen([binary, "--sandbox", "mcp", "--http", f"127.0.0.1:{port}",
+                              "--audit-log", os.path.join(home, "audit.jsonl"), *args],
+                             env=full_env, stdout=out, stderr=subprocess.STDOUT)
+    p.log_path = log
     for _ in range(200):
+        if p.poll() is not None:
+            break
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.1):
                 return p, f"http://127.0.0.1:{port}"
         except OSError:
             time.sleep(0.05)
-    raise SystemExit("the server did not start: " + p.stderr.read().decode())
+    raise SystemExit("the server did not start: " + log_of(p))
+
+
+def log_of(p):
+    """What the server wrote to stdout and stderr so far."""
+    with open(p.log_path, encoding="utf-8", errors="replace") as f:
+        return f.read()

@@ -11,7 +11,6 @@ Each check prints `ok` or `FAIL`; the last line is `N passed, M failed`.
 import asyncio
 import html
 import re
-import subprocess
 import sys
 import tempfile
 from urllib.parse import parse_qs, urlparse
@@ -22,7 +21,7 @@ from mcp.client.auth import OAuthClientProvider, TokenStorage
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata
 
-from harness import check, finish, free_port, start_http
+from harness import check, finish, free_port, log_of, start_http
 
 BIN = sys.argv[1]
 HOME = tempfile.mkdtemp(prefix="voipms-mcp-oauth-")
@@ -32,8 +31,7 @@ PASSPHRASE = "python-owner-passphrase-0123"
 def start(*args):
     port = free_port()
     return start_http(BIN, HOME, ["--oauth", "--public-url", f"http://127.0.0.1:{port}", *args],
-                      env={"VOIPMS_MCP_OWNER_PASSPHRASE": PASSPHRASE}, port=port,
-                      output=subprocess.PIPE)
+                      env={"VOIPMS_MCP_OWNER_PASSPHRASE": PASSPHRASE}, port=port)
 
 
 class Memory(TokenStorage):
@@ -126,8 +124,8 @@ async def main():
                   "voipms_get_balance" in names and "voipms_mark_number_as_spam" not in names, names)
     finally:
         p.terminate()
-        out, err = p.communicate(timeout=15)
-        logs = (out + err).decode()
+        p.wait(timeout=15)
+        logs = log_of(p)
         check("OAuth: the passphrase is in no log line", PASSPHRASE not in logs)
         check("OAuth: no token is in any log line",
               "voipms_at_" not in logs and "voipms_rt_" not in logs, logs[-2000:])
