@@ -78,7 +78,10 @@ fn client(o: &Options, calls: usize) -> (Vec<Duration>, usize) {
         head.push_str("\r\n");
         let started = Instant::now();
         let s = reader.get_mut();
-        if s.write_all(head.as_bytes()).and_then(|()| s.write_all(body.as_bytes())).is_err() {
+        if s.write_all(head.as_bytes())
+            .and_then(|()| s.write_all(body.as_bytes()))
+            .is_err()
+        {
             errors += calls - i;
             break;
         }
@@ -138,10 +141,16 @@ fn main() {
         let handles: Vec<_> = (0..o.clients)
             .map(|_| scope.spawn(|| client(&o, per_client)))
             .collect();
-        handles.into_iter().map(|h| h.join().expect("client")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("client"))
+            .collect()
     });
     let wall = started.elapsed();
-    let mut all: Vec<Duration> = results.iter().flat_map(|(l, _)| l.iter().copied()).collect();
+    let mut all: Vec<Duration> = results
+        .iter()
+        .flat_map(|(l, _)| l.iter().copied())
+        .collect();
     let errors: usize = results.iter().map(|(_, e)| e).sum();
     all.sort();
     let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
