@@ -228,14 +228,34 @@ pub fn catalog(spec: &Spec) -> String {
             }
         }
     });
+    let models = spec.methods().into_iter().filter_map(|m| {
+        let sb = m.sandbox.as_ref()?;
+        let method = lit(&m.name);
+        let model = if sb.model == "hand" {
+            quote!(SandboxModel::Hand)
+        } else {
+            quote!(SandboxModel::Action)
+        };
+        let read = match &sb.read {
+            Some(r) => {
+                let r = lit(r);
+                quote!(Some(#r))
+            }
+            None => quote!(None),
+        };
+        let why = lit(&sb.why);
+        Some(quote!(SandboxWrite { method: #method, model: #model, read: #read, why: #why }))
+    });
     format_file(quote! {
-        use crate::catalog::{Category, Cli, EnumValue, Effect, Family, Field, FieldKind, Item, Method, Param, ParamKind, Positional, PositionalWhen, Scalar};
+        use crate::catalog::{Category, Cli, EnumValue, Effect, Family, SandboxModel, SandboxWrite, Field, FieldKind, Item, Method, Param, ParamKind, Positional, PositionalWhen, Scalar};
         /// Every method, sorted by wire name.
         pub static METHODS: &[Method] = &[#(#methods),*];
         /// Every category, sorted by slug.
         pub static CATEGORIES: &[Category] = &[#(#categories),*];
         /// Every resource family, sorted by name.
         pub static FAMILIES: &[Family] = &[#(#families),*];
+        /// How the sandbox models each write no family holds, sorted by method.
+        pub static SANDBOX_WRITES: &[SandboxWrite] = &[#(#models),*];
     })
 }
 

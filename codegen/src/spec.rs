@@ -94,6 +94,22 @@ pub struct Method {
     pub response: Vec<Field>,
     /// Name of the typed response (a struct, or an alias of `Ack` when there are no fields).
     pub response_type: String,
+    /// How the sandbox models this write when no `[[family]]` holds it (`sandbox = {…}`).
+    pub sandbox: Option<SandboxModel>,
+}
+
+/// `sandbox = { model, read, why }` on a mutating method that no `[[family]]` holds: how the
+/// sandbox makes the write real and where its effect is seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxModel {
+    /// `hand`: a hand-written handler stores what the call says and `read` reads it back;
+    /// `action`: an operation whose effect shows in `read` (or, without `read`, cannot be seen
+    /// through the API, as `why` says).
+    pub model: String,
+    /// The read method that shows the write's effect.
+    pub read: Option<String>,
+    /// Why the write is not a family's record write (our words).
+    pub why: String,
 }
 
 /// Parameter types (see api-spec/README.md).
@@ -372,6 +388,16 @@ struct RawMethod {
     param: Vec<RawParam>,
     #[serde(default)]
     response: toml::Table,
+    sandbox: Option<RawSandbox>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSandbox {
+    model: String,
+    read: Option<String>,
+    #[serde(default)]
+    why: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -784,6 +810,45 @@ fn parse_method(
             );
         }
     }
+    let sandbox = m.sandbox.map(|sb| {
+        let item = Some("sandbox".to_owned());
+        if effect == Effect::Read {
+            cx.err(
+                file,
+                mn,
+                item.clone(),
+                "a read method needs no sandbox model: only writes are modelled".into(),
+            );
+        }
+        match sb.model.as_str() {
+            "hand" if sb.read.is_none() => cx.err(
+                file,
+                mn,
+                item.clone(),
+                "model `hand` needs `read`: the read method that reads the write back".into(),
+            ),
+            "hand" | "action" => {}
+            other => cx.err(
+                file,
+                mn,
+                item.clone(),
+                format!("unknown model `{other}`; use hand or action"),
+            ),
+        }
+        if sb.why.trim().is_empty() {
+            cx.err(
+                file,
+                mn,
+                item.clone(),
+                "missing why: say why this write is not a family's record write".into(),
+            );
+        }
+        SandboxModel {
+            model: sb.model,
+            read: sb.read,
+            why: sb.why.trim().to_owned(),
+        }
+    });
     // Parameters.
     let mut params = Vec::new();
     let mut seen_wire = BTreeSet::new();
@@ -1044,6 +1109,7 @@ fn parse_method(
         params,
         response,
         response_type,
+        sandbox,
     }
 }
 
@@ -1416,6 +1482,7 @@ fn is_datetime(t: &str) -> bool {
 }
 
 fn check_global(cx: &mut Ctx, categories: &[Category]) {
+    check_sandbox_models(cx, categories);
     // Names that share the api module (everything is re-exported at its root).
     let mut types: BTreeMap<String, String> = BTreeMap::new();
     let mut wire: BTreeMap<String, String> = BTreeMap::new();
@@ -1466,6 +1533,51 @@ fn check_global(cx: &mut Ctx, categories: &[Category]) {
                     claim(cx, &c.file, &m.name, s);
                 }
                 stack.extend(&f.fields);
+            }
+        }
+    }
+}
+
+/// A `sandbox` model's `read` names a read method of any file, and a family's methods carry
+/// none (the family is their model).
+fn check_sandbox_models(cx: &mut Ctx, categories: &[Category]) {
+    let all: BTreeMap<&str, &Method> = categories
+        .iter()
+        .flat_map(|c| &c.methods)
+        .map(|m| (m.name.as_str(), m))
+        .collect();
+    for c in categories {
+        for m in &c.methods {
+            let Some(sb) = &m.sandbox else { continue };
+            let item = Some("sandbox".to_owned());
+            if let Some(read) = &sb.read {
+                match all.get(read.as_str()) {
+                    None => cx.err(
+                        &c.file,
+                        Some(&m.name),
+                        item.clone(),
+                        format!("`read`: no method `{read}`"),
+                    ),
+                    Some(r) if r.effect != Effect::Read => cx.err(
+                        &c.file,
+                        Some(&m.name),
+                        item.clone(),
+                        format!("`read`: `{read}` is not a read method"),
+                    ),
+                    Some(_) => {}
+                }
+            }
+            let in_family = categories
+                .iter()
+                .flat_map(|c| &c.families)
+                .any(|f| f.set == m.name || f.del.as_deref() == Some(m.name.as_str()));
+            if in_family {
+                cx.err(
+                    &c.file,
+                    Some(&m.name),
+                    item,
+                    "belongs to a `[[family]]`, which is its model: remove `sandbox`".into(),
+                );
             }
         }
     }

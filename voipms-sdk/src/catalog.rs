@@ -8,7 +8,7 @@
 #[path = "generated/catalog.rs"]
 mod data;
 
-pub use data::{CATEGORIES, FAMILIES, METHODS};
+pub use data::{CATEGORIES, FAMILIES, METHODS, SANDBOX_WRITES};
 
 /// What calling a method does to the account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -318,6 +318,39 @@ pub struct Family {
     pub fields: &'static [(&'static str, &'static str)],
     /// A successful `del` answers an empty body.
     pub empty_del: bool,
+}
+
+/// How the sandbox makes a write real when no [`Family`] holds it (`sandbox = {…}` in
+/// `api-spec/`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SandboxModel {
+    /// A hand-written handler stores what the call says; the `read` method reads it back.
+    Hand,
+    /// An operation whose effect shows in the `read` method (a sent SMS in getSMS, an order in
+    /// the DIDs and the balance), or that cannot be observed through the API (then `read` is
+    /// `None` and `why` says so).
+    Action,
+}
+
+/// One write's sandbox model.
+#[derive(Debug, Clone, Copy)]
+pub struct SandboxWrite {
+    /// The write method.
+    pub method: &'static str,
+    /// How it is modelled.
+    pub model: SandboxModel,
+    /// The read method that shows its effect.
+    pub read: Option<&'static str>,
+    /// Why it is not a family's record write.
+    pub why: &'static str,
+}
+
+/// The sandbox model of a write that no family holds.
+pub fn sandbox_write(method: &str) -> Option<&'static SandboxWrite> {
+    SANDBOX_WRITES
+        .binary_search_by(|w| w.method.cmp(method))
+        .ok()
+        .map(|i| &SANDBOX_WRITES[i])
 }
 
 /// The family whose `get`, `set` or `del` method is `method`.

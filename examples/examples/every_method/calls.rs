@@ -48,7 +48,7 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
         .record(
             "addMemberToConference",
             client
-                .send(&api::AddMemberToConference::new(6547i64, 234i64))
+                .send(&api::AddMemberToConference::new(1599i64, 1599i64))
                 .await
                 .map(|_| ()),
         );
@@ -64,7 +64,7 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
         .record(
             "assignDIDvPRI",
             client
-                .send(&api::AssignDidVpri::new("5551234567", 100112i64))
+                .send(&api::AssignDidVpri::new("5551234569", 100112i64))
                 .await
                 .map(|_| ()),
         );
@@ -138,7 +138,7 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
             client
                 .send(
                     &api::ConnectFax::new(
-                        "5551234567",
+                        "5552341234",
                         "100001_VoIP",
                         Decimal::from(1u32),
                         Decimal::from(1u32),
@@ -264,7 +264,7 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
     tally
         .record(
             "delMemberFromConference",
-            client.send(&api::DelMemberFromConference::new(101i64)).await.map(|_| ()),
+            client.send(&api::DelMemberFromConference::new(1599i64)).await.map(|_| ()),
         );
     tally
         .record(
@@ -334,7 +334,7 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
     tally
         .record(
             "deleteFaxMessage",
-            client.send(&api::DeleteFaxMessage::new(923i64)).await.map(|_| ()),
+            client.send(&api::DeleteFaxMessage::new(23434i64)).await.map(|_| ()),
         );
     tally
         .record(
@@ -367,7 +367,7 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
             client
                 .send(
                     &api::E911Provision::new(
-                        "5551234567",
+                        "5551234568",
                         "Jane Doe",
                         "23",
                         "W BROAD ST",
@@ -388,7 +388,7 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
             client
                 .send(
                     &api::E911ProvisionManually::new(
-                        "5551234567",
+                        "5551234568",
                         "Jane Doe",
                         "23",
                         "W BROAD ST",
@@ -1671,6 +1671,6 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
     tally
         .record(
             "unconnectFAX",
-            client.send(&api::UnconnectFax::new("5551234567")).await.map(|_| ()),
+            client.send(&api::UnconnectFax::new("5552341234")).await.map(|_| ()),
         );
 }

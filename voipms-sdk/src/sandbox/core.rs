@@ -8,7 +8,9 @@ use crate::catalog::{Effect, METHODS};
 use super::state::State;
 use super::time::{self, DOLLAR};
 use super::validate::{Args, Fail};
-use super::{account, calls, contacts, dids, examples, messaging, records, reference, voicemail};
+use super::{
+    account, calls, contacts, dids, examples, keyed, messaging, records, reference, voicemail,
+};
 
 /// Limits and fixed facts of the simulated account (from [`SandboxConfig`](super::SandboxConfig)).
 #[derive(Debug, Clone)]
@@ -133,6 +135,53 @@ pub(crate) fn stateful(index: usize, args: &Args<'_>, cx: &mut Ctx<'_>) -> Res {
         "sendCallRecordingEmail" => calls::email_recording(cx, args),
         "delCallRecording" => calls::del_recording(cx, args),
         "getCallTranscriptions" => calls::transcriptions(cx, args),
+        // Writes modelled by hand outside the family store, and the reads that show them.
+        "getMusicOnHold" => keyed::get_moh(m, cx, args),
+        "setMusicOnHold" => keyed::set_moh(cx, args),
+        "delMusicOnHold" => keyed::del_moh(cx, args),
+        "getLocations" => keyed::get_locations(cx),
+        "setLocation" => keyed::set_location(cx, args),
+        "delLocation" => keyed::del_location(cx, args),
+        "getClients" => keyed::get_clients(m, cx, args),
+        "signupClient" => keyed::signup_client(cx, args),
+        "setClient" => keyed::set_client(cx, args),
+        "delClient" => keyed::del_client(cx, args),
+        "getClientThreshold" => keyed::get_threshold(cx, args),
+        "setClientThreshold" => keyed::set_threshold(cx, args),
+        "getCharges" => keyed::get_ledger(cx, args, "charges"),
+        "getDeposits" => keyed::get_ledger(cx, args, "deposits"),
+        "addCharge" => keyed::add_ledger(cx, args, "charges"),
+        "addPayment" => keyed::add_ledger(cx, args, "deposits"),
+        "e911Info" => keyed::e911_info(cx, args),
+        "e911Provision" | "e911ProvisionManually" => {
+            charged(index, args, cx, |cx| keyed::e911_write(cx, args, false))
+        }
+        "e911Update" => keyed::e911_write(cx, args, true),
+        "e911Cancel" => keyed::e911_cancel(cx, args),
+        "getFaxNumbersInfo" => keyed::get_fax_numbers(cx, args),
+        "setFaxNumberInfo" | "setFaxNumberEmail" | "setFaxNumberURLCallback" => {
+            keyed::set_fax_number(cx, args)
+        }
+        "orderFaxNumber" => charged(index, args, cx, |cx| keyed::order_fax(cx, args)),
+        "cancelFaxNumber" => keyed::cancel_fax(cx, args),
+        "connectDID" => keyed::connect_did(cx, args, true),
+        "unconnectDID" => keyed::connect_did(cx, args, false),
+        "connectFAX" => keyed::connect_fax(cx, args, true),
+        "unconnectFAX" => keyed::connect_fax(cx, args, false),
+        "getFaxMessages" => keyed::get_fax_messages(m, cx, args),
+        "sendFaxMessage" => charged(index, args, cx, |cx| keyed::send_fax(cx, args)),
+        "deleteFaxMessage" => keyed::delete_fax(cx, args),
+        "moveFaxMessage" => keyed::move_fax(cx, args),
+        "mailFaxMessagePDF" => keyed::mail_fax(cx, args),
+        "getLNPList" => keyed::get_ports(m, cx, args),
+        "addLNPPort" => keyed::add_port(cx, args),
+        "getLNPAttachList" => keyed::get_attachments(m, cx, args),
+        "addLNPFile" => keyed::add_attachment(cx, args),
+        "getDIDvPRI" => keyed::get_vpri_dids(cx, args),
+        "assignDIDvPRI" => charged(index, args, cx, |cx| keyed::vpri_did(cx, args, true)),
+        "removeDIDvPRI" => keyed::vpri_did(cx, args, false),
+        "addMemberToConference" => keyed::conference_member(cx, args, true),
+        "delMemberFromConference" => keyed::conference_member(cx, args, false),
         name => match crate::catalog::family_of(name) {
             Some(family) => records::handle(family, m, args, cx),
             None => from_example(index, args, cx),
@@ -172,8 +221,27 @@ const PRICES: &[(&str, i64, &str)] = &[
     ("assignDIDvPRI", 2 * DOLLAR, "vPRI DID monthly fee"),
 ];
 
-/// Methods without a simulated domain: charged if billable, then answered from the example.
-fn from_example(index: usize, args: &Args<'_>, cx: &mut Ctx<'_>) -> Res {
+/// A billable method's price is checked and charged, then `run` makes its effect; the balance
+/// is left alone when `run` fails.
+fn charged(
+    index: usize,
+    args: &Args<'_>,
+    cx: &mut Ctx<'_>,
+    run: impl FnOnce(&mut Ctx<'_>) -> Res,
+) -> Res {
+    let balance = (cx.st.balance, cx.st.spent, cx.st.transactions.len());
+    charge(index, args, cx)?;
+    let out = run(cx);
+    if out.is_err() {
+        (cx.st.balance, cx.st.spent) = (balance.0, balance.1);
+        cx.st.transactions.truncate(balance.2);
+    }
+    out
+}
+
+/// Charges a billable method's price (nothing under `test`); `non_sufficient_funds` when the
+/// balance does not cover it.
+fn charge(index: usize, args: &Args<'_>, cx: &mut Ctx<'_>) -> Result<(), Fail> {
     let m = &METHODS[index];
     if m.effect == Effect::Billable
         && args.flag("test") != Some(true)
@@ -196,6 +264,12 @@ fn from_example(index: usize, args: &Args<'_>, cx: &mut Ctx<'_>) -> Res {
         cx.st
             .charge(cost, Some(("Order", format!("{what} ({})", m.name))));
     }
+    Ok(())
+}
+
+/// Methods without a simulated domain: charged if billable, then answered from the example.
+fn from_example(index: usize, args: &Args<'_>, cx: &mut Ctx<'_>) -> Res {
+    charge(index, args, cx)?;
     match examples::answer(index, args)? {
         examples::ExampleAnswer::Cached(bytes) => Ok(Answer::Body(bytes)),
         examples::ExampleAnswer::Built(Value::Object(map)) => Ok(Answer::Fields(map)),

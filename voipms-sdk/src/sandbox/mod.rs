@@ -49,6 +49,7 @@ mod examples;
 mod faults;
 mod http;
 mod inproc;
+mod keyed;
 mod media;
 mod messaging;
 mod records;

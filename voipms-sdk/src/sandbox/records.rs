@@ -34,7 +34,7 @@ pub(crate) fn handle(
 }
 
 /// The id of a record as text (the wire sends ids as strings or numbers).
-fn id_of(row: &Record, field: &str) -> String {
+pub(crate) fn id_of(row: &Record, field: &str) -> String {
     match row.get(field) {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
@@ -43,10 +43,16 @@ fn id_of(row: &Record, field: &str) -> String {
 }
 
 /// The family's records before any change: its `get` method's example rows.
-fn seed(family: &Family) -> Records {
-    let rows: Vec<Record> = crate::catalog::method(family.get)
+pub(crate) fn seed(family: &Family) -> Records {
+    seed_rows(family.get, family.list_key, family.id_field)
+}
+
+/// Records seeded from the rows `get`'s example lists under `list_key`; the next id follows the
+/// largest numeric `id_field`.
+pub(crate) fn seed_rows(get: &str, list_key: &str, id_field: &str) -> Records {
+    let rows: Vec<Record> = crate::catalog::method(get)
         .and_then(|m| serde_json::from_str::<Value>(m.example).ok())
-        .and_then(|v| v.get(family.list_key).cloned())
+        .and_then(|v| v.get(list_key).cloned())
         .map(|v| match v {
             Value::Array(items) => items,
             one @ Value::Object(_) => vec![one],
@@ -61,7 +67,7 @@ fn seed(family: &Family) -> Records {
         .collect();
     let top = rows
         .iter()
-        .filter_map(|r| id_of(r, family.id_field).parse::<u64>().ok())
+        .filter_map(|r| id_of(r, id_field).parse::<u64>().ok())
         .max()
         .unwrap_or(0);
     Records {

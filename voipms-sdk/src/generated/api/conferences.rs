@@ -12,8 +12,8 @@ pub struct AddMemberToConference {
 }
 impl AddMemberToConference {
     /// Builds the request from its required parameters:
-    /// - `member`: Id of the member profile to attach, from getConferenceMembers. Example: `6547`.
-    /// - `conference`: Id of the conference bridge, from getConference. Example: `234`.
+    /// - `member`: Id of the member profile to attach, from getConferenceMembers. Example: `1599`.
+    /// - `conference`: Id of the conference bridge, from getConference. Example: `1599`.
     pub fn new(member: i64, conference: i64) -> Self {
         Self { member, conference }
     }
@@ -159,7 +159,7 @@ pub struct DelMemberFromConference {
 }
 impl DelMemberFromConference {
     /// Builds the request from its required parameters:
-    /// - `member`: Id of the member profile to detach, from getConferenceMembers. Example: `101`.
+    /// - `member`: Id of the member profile to detach, from getConferenceMembers. Example: `1599`.
     pub fn new(member: i64) -> Self {
         Self { member, conference: None }
     }

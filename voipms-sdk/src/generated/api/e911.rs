@@ -292,7 +292,7 @@ pub struct E911Provision {
 }
 impl E911Provision {
     /// Builds the request from its required parameters:
-    /// - `did`: The DID whose emergency address will be registered, digits only. Example: `5551234567`.
+    /// - `did`: The DID whose emergency address will be registered, digits only. Example: `5551234568`.
     /// - `full_name`: Name of the person or business that dispatchers will see for this number. Example: `Jane Doe`.
     /// - `street_number`: Civic number of the building. Sent as text because civic numbers can include letters or fractions, even though the WSDL declares an integer. Example: `23`.
     /// - `street_name`: Street name, including its type and direction where relevant. Example: `W BROAD ST`.
@@ -509,7 +509,7 @@ pub struct E911ProvisionManually {
 }
 impl E911ProvisionManually {
     /// Builds the request from its required parameters:
-    /// - `did`: The DID whose emergency address will be registered, digits only. Example: `5551234567`.
+    /// - `did`: The DID whose emergency address will be registered, digits only. Example: `5551234568`.
     /// - `full_name`: Name of the person or business that dispatchers will see for this number. Example: `Jane Doe`.
     /// - `street_number`: Civic number of the building. Sent as text because civic numbers can include letters or fractions, even though the WSDL declares an integer. Example: `23`.
     /// - `street_name`: Street name, including its type and direction where relevant. Example: `W BROAD ST`.

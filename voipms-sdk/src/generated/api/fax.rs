@@ -83,7 +83,7 @@ pub struct ConnectFax {
 }
 impl ConnectFax {
     /// Builds the request from its required parameters:
-    /// - `did`: The fax number to assign, digits only; one of your numbers from getFaxNumbersInfo. Example: `5551234567`.
+    /// - `did`: The fax number to assign, digits only; one of your numbers from getFaxNumbersInfo. Example: `5552341234`.
     /// - `account`: Login of the reseller client's sub-account that receives the number, such as `100001_VoIP`. Example: `100001_VoIP`.
     /// - `monthly`: Monthly fee billed to the client for the number. Example: `3.50`.
     /// - `setup`: One-time setup fee billed to the client. Example: `1.99`.
@@ -285,7 +285,7 @@ pub struct DeleteFaxMessage {
 }
 impl DeleteFaxMessage {
     /// Builds the request from its required parameters:
-    /// - `id`: Id of the fax message, from getFaxMessages. Example: `923`.
+    /// - `id`: Id of the fax message, from getFaxMessages. Example: `23434`.
     pub fn new(id: i64) -> Self {
         Self { id, test: None }
     }
@@ -2296,7 +2296,7 @@ pub struct UnconnectFax {
 }
 impl UnconnectFax {
     /// Builds the request from its required parameters:
-    /// - `did`: The fax number to take back, digits only. Example: `5551234567`.
+    /// - `did`: The fax number to take back, digits only. Example: `5552341234`.
     pub fn new(did: impl Into<String>) -> Self {
         Self { did: did.into() }
     }
