@@ -104,10 +104,16 @@ pub fn data_dir() -> Option<PathBuf> {
 }
 
 /// The endpoint from `--api-url`, `VOIPMS_API_URL` or the profile, in that order.
+/// A password in the URL's user-info is registered as a secret.
 pub fn api_url(flag: Option<&str>, account: Option<&Account>) -> Option<String> {
-    flag.map(str::to_owned)
+    let url = flag
+        .map(str::to_owned)
         .or_else(|| env_var(ENV_URL))
-        .or_else(|| account.and_then(|a| a.api_url.clone()))
+        .or_else(|| account.and_then(|a| a.api_url.clone()));
+    if let Some(u) = &url {
+        output::add_url_secret(u);
+    }
+    url
 }
 
 /// Finds the credentials to use; `Ok(None)` when none are configured anywhere.
