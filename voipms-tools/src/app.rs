@@ -17,7 +17,8 @@ pub fn main() -> ExitCode {
     let args: Vec<String> = std::env::args_os()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    match run(args) {
+    // Output that could not be written fails the run (unless it failed for another reason).
+    match run(args).and_then(|()| output::stdout_failure().map_or(Ok(()), Err)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             if !f.printed {

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use voipms_sdk::api::CdrRecord;
 use voipms_sdk::cdr::CdrQuery;
 use voipms_sdk::ops::PlannedCall;
+use voipms_sdk::outfile::OutputFile;
 use voipms_sdk::{Date, Params, catalog};
 
 use super::Builtin;
@@ -109,7 +110,10 @@ fn command() -> Command {
                     .short('o')
                     .value_name("FILE")
                     .value_parser(clap::value_parser!(PathBuf))
-                    .help("Write to FILE (whole, or not at all) instead of stdout"),
+                    .help(
+                        "Write to FILE instead of stdout (a regular file is replaced whole or not at \
+                         all; a FIFO, a device or a symbolic link is written through)",
+                    ),
             ),
         );
     filter_args(cmd)
@@ -319,11 +323,12 @@ enum ExportFormat {
     Json,
 }
 
-/// Where an export writes: a file (complete or not at all) or stdout, in chunks.
+/// Where an export writes: a file (a regular one complete or not at all; a FIFO or a device
+/// written through) or stdout, in chunks.
 struct Sink {
     format: ExportFormat,
     columns: Vec<&'static str>,
-    file: Option<(PathBuf, PathBuf, std::io::BufWriter<std::fs::File>)>,
+    file: Option<(PathBuf, OutputFile)>,
     buffer: String,
     rows: usize,
 }
@@ -333,16 +338,13 @@ impl Sink {
         let file = match out {
             None => None,
             Some(path) => {
-                let mut part = path.clone().into_os_string();
-                part.push(".part");
-                let part = PathBuf::from(part);
-                let f = std::fs::File::create(&part).map_err(|e| {
-                    Failure::usage(format!(
-                        "cannot write {}: {e} (--out needs a writable file path)",
-                        path.display()
-                    ))
+                let f = OutputFile::create(path).map_err(|e| {
+                    Failure::output(
+                        &format!("{} (--out needs a writable file path)", path.display()),
+                        &e,
+                    )
                 })?;
-                Some((path.clone(), part, std::io::BufWriter::new(f)))
+                Some((path.clone(), f))
             }
         };
         let mut sink = Sink {
@@ -395,11 +397,17 @@ impl Sink {
     fn flush(&mut self) -> Result<(), Failure> {
         let text = std::mem::take(&mut self.buffer);
         match &mut self.file {
-            // Data as it is (no color stripping), still through the redacting writer.
-            None => output::stdout_bytes(text.as_bytes()),
-            Some((path, _, w)) => w
+            // Data as it is (no color stripping), still through the redacting writer; a failed
+            // write stops the export.
+            None => {
+                output::stdout_bytes(text.as_bytes());
+                if let Some(f) = output::stdout_failure() {
+                    return Err(f);
+                }
+            }
+            Some((path, w)) => w
                 .write_all(output::redact(&text).as_bytes())
-                .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?,
+                .map_err(|e| Failure::output(&path.display().to_string(), &e))?,
         }
         Ok(())
     }
@@ -411,23 +419,16 @@ impl Sink {
                 .push_str(if self.rows > 0 { "\n]\n" } else { "]\n" });
         }
         self.flush()?;
-        if let Some((path, part, w)) = self.file.take() {
-            let f = w
-                .into_inner()
-                .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?;
-            f.sync_all()
-                .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?;
-            std::fs::rename(&part, &path)
-                .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?;
+        if let Some((path, w)) = self.file.take() {
+            w.commit()
+                .map_err(|e| Failure::output(&path.display().to_string(), &e))?;
         }
         Ok(self.rows)
     }
 
-    /// Drops a partly written file.
+    /// Drops a partly written file (a regular file's original stays as it was).
     fn abandon(mut self) {
-        if let Some((_, part, _)) = self.file.take() {
-            let _ = std::fs::remove_file(part);
-        }
+        self.file = None;
     }
 }
 

@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::support::{Env, Mock, Out, example_answer};
 
 /// An environment on its own sandbox state file.
-fn sandbox() -> Env {
+pub(crate) fn sandbox() -> Env {
     let env = Env::new();
     let state = env.dir.join("sandbox-state.json").display().to_string();
     env.var("VOIPMS_SANDBOX_STATE", &state)

@@ -7,6 +7,7 @@ mod friendly;
 mod help;
 mod layout;
 mod mcp;
+mod output;
 mod readme;
 mod safety;
 mod sandbox;
