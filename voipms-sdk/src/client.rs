@@ -623,8 +623,9 @@ fn retry_delay(policy: &RetryPolicy, err: &Error, effect: Effect, retry: u32) ->
         } => Some(policy.backoff(retry)),
         // Anything else may have been applied: only reads are repeated.
         _ if effect.is_mutating() => None,
+        // A timeout or a connection dropped while sending or reading (reset, truncated body).
         Error::Transport {
-            kind: TransportKind::Timeout,
+            kind: TransportKind::Timeout | TransportKind::Other,
             ..
         } => Some(policy.backoff(retry)),
         Error::Http { status: 429, .. } => Some(policy.rate_limit_wait()),

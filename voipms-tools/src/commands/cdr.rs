@@ -8,7 +8,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use chrono::Days;
+use chrono::{Datelike, Days};
 use clap::{Arg, ArgMatches, Command};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
@@ -36,6 +36,12 @@ pub const BUILTIN: Builtin = Builtin {
 
 /// The call statuses getCDR filters on, as its flag parameters.
 const STATUSES: [&str; 4] = ["answered", "noanswer", "busy", "failed"];
+
+/// The first year a date range may start in.
+const FIRST_YEAR: i32 = 2000;
+
+/// More getCDR windows than this (six years) are asked about first (`--yes` skips).
+const ASK_ABOVE_WINDOWS: usize = 24;
 
 /// The longest range getCDR accepts in one call.
 const MAX_DAYS: u64 = voipms_sdk::dates::MAX_WINDOW_DAYS as u64;
@@ -190,6 +196,20 @@ impl Options {
         {
             problems.push(format!("--from {f} is after --to {t}"));
         }
+        let next_year = today.year() + 1;
+        for (flag, d) in [("--from", from), ("--to", to)] {
+            match d {
+                Some(d) if d.year() < FIRST_YEAR => problems.push(format!(
+                    "{flag} {d} is before {FIRST_YEAR}: VoIP.ms has no calls that old; start at \
+                     {FIRST_YEAR}-01-01 or later"
+                )),
+                Some(d) if d.year() > next_year => problems.push(format!(
+                    "{flag} {d} is after next year ({next_year}): no calls there yet; a typo in \
+                     the year?"
+                )),
+                _ => {}
+            }
+        }
         let flags = match m.get_one::<String>("status") {
             None => Some([true; 4]),
             Some(list) => status_flags(list).map_err(|e| problems.push(e)).ok(),
@@ -280,6 +300,17 @@ fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
     ctx.invoke_and_print(&Invocation::of(getcdr(), params))
 }
 
+/// Asks before a range of more than [`ASK_ABOVE_WINDOWS`] getCDR windows.
+fn confirm_windows(ctx: &Ctx, command: &str, o: &Options, windows: usize) -> Result<(), Failure> {
+    if windows <= ASK_ABOVE_WINDOWS {
+        return Ok(());
+    }
+    ctx.confirm_large(&format!(
+        "`{command}` from {} to {} makes {windows} getCDR calls (one per {MAX_DAYS} days)",
+        o.from, o.to
+    ))
+}
+
 /// Prints the getCDR requests of `q` (`--dry-run`): one per window.
 fn print_requests(ctx: &mut Ctx, q: &CdrQuery) -> Result<(), Failure> {
     let planned: Vec<PlannedCall> = q.requests().iter().map(PlannedCall::of).collect();
@@ -292,6 +323,7 @@ fn list_windows(ctx: &mut Ctx, o: &Options) -> Result<(), Failure> {
     if ctx.globals.dry_run {
         return print_requests(ctx, &q);
     }
+    confirm_windows(ctx, "cdr", o, q.windows().len())?;
     let client = friendly::client(ctx)?;
     let export = friendly::block_on(ctx, q.fetch_all(&client))?.map_err(friendly::failure)?;
     let empty = export.rows.is_empty();
@@ -473,6 +505,7 @@ fn export(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
         return print_requests(ctx, &q);
     }
     let windows = q.windows().len();
+    confirm_windows(ctx, "cdr export", &o, windows)?;
     let bar = progress_bar(windows);
     if let Some(bar) = bar.clone() {
         q = q.on_progress(move |p| {

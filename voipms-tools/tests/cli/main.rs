@@ -5,6 +5,7 @@ mod calls;
 mod config;
 mod friendly;
 mod help;
+mod honesty;
 mod layout;
 mod mcp;
 mod output;
