@@ -99,3 +99,53 @@ fn a_secret_that_is_not_utf8_gets_its_own_message() {
     );
     assert_eq!(mock.count(), 0);
 }
+
+#[test]
+fn relative_dates_after_the_option_name_and_bare_flags() {
+    let env = sandbox();
+    // `--date-from -3d`, as `voipms help getCDR` advertises, not only `--date-from=-3d`.
+    let out = env.run(&[
+        "getCDR",
+        "--date-from",
+        "-3d",
+        "--date-to",
+        "today",
+        "--timezone",
+        "-5",
+        "--answered",
+        "--dry-run",
+    ]);
+    out.code(0);
+    assert!(out.stdout.contains("date_from="), "{}", out.stdout);
+    assert!(!out.stdout.contains("date_from=-3d"), "{}", out.stdout);
+    // A bare flag parameter is on; an explicit value still works.
+    let out = env.run(&["getBalance", "--advanced", "--dry-run"]);
+    out.code(0);
+    assert!(out.stdout.contains("advanced=1"), "{}", out.stdout);
+    let out = env.run(&["getBalance", "--advanced", "0", "--dry-run"]);
+    out.code(0);
+    assert!(out.stdout.contains("advanced=0"), "{}", out.stdout);
+}
+
+#[test]
+fn mms_text_after_media_is_the_text() {
+    let env = sandbox();
+    let out = env.run(&[
+        "mms",
+        "send",
+        "--did",
+        "5551234567",
+        "--to",
+        "5559876543",
+        "--media",
+        "https://example.com/a.png",
+        "hello there",
+        "--dry-run",
+    ]);
+    out.code(0);
+    assert!(
+        out.stdout.contains("message=\"hello there\"") && !out.stdout.contains("media2"),
+        "{}",
+        out.stdout
+    );
+}
