@@ -92,6 +92,14 @@ fn run(mut args: Vec<String>) -> Result<(), Failure> {
     }
     let matches = match cli::build(methods).try_get_matches_from(&args) {
         Ok(m) => m,
+        // Bare `voipms`: the help, on stdout, and success.
+        Err(e)
+            if args.len() == 1
+                && e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand =>
+        {
+            output::stdout_str(&e.render().ansi().to_string());
+            return Ok(());
+        }
         Err(e) => {
             let ok = e.exit_code() == 0;
             let f = clap_failure(e);

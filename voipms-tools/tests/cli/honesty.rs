@@ -149,3 +149,15 @@ fn mms_text_after_media_is_the_text() {
         out.stdout
     );
 }
+
+#[test]
+fn bare_voipms_prints_help_on_stdout_and_succeeds() {
+    let out = Env::new().run(&[]);
+    out.code(0);
+    assert!(
+        out.stdout.contains("Usage: voipms") && out.stderr.is_empty(),
+        "stdout:\n{}\nstderr:\n{}",
+        out.stdout,
+        out.stderr
+    );
+}
