@@ -44,6 +44,8 @@ pub const ENV_URL: &str = "VOIPMS_API_URL";
 pub struct Credentials {
     username: String,
     password: SecretString,
+    /// Whether the password is a secret to mask in errors (not for the sandbox's well-known one).
+    secret: bool,
 }
 
 impl Credentials {
@@ -53,6 +55,26 @@ impl Credentials {
         Credentials {
             username: username.into(),
             password: SecretString::from(password.into()),
+            secret: true,
+        }
+    }
+
+    /// Credentials whose password is public knowledge (the sandbox's `sandbox`): it is still sent
+    /// as `api_password`, but errors are not masked for it, so that ordinary words in messages
+    /// are not mangled.
+    pub fn public(username: impl Into<String>, password: impl Into<String>) -> Self {
+        Credentials {
+            secret: false,
+            ..Credentials::new(username, password)
+        }
+    }
+
+    /// What errors must never show: the password, or nothing for [`public`](Self::public) ones.
+    pub(crate) fn password_to_mask(&self) -> &str {
+        if self.secret {
+            self.password.expose_secret()
+        } else {
+            ""
         }
     }
 
@@ -175,7 +197,10 @@ struct Inner {
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("base_url", &self.inner.base_url)
+            .field(
+                "base_url",
+                &crate::redact::mask_userinfo(&self.inner.base_url, "[redacted]"),
+            )
             .field("credentials", &self.inner.credentials)
             .field("transport", &self.inner.transport)
             .field("min_interval", &self.inner.min_interval)
@@ -246,6 +271,16 @@ impl ClientBuilder {
     /// The API user name (portal login e-mail) and API password.
     pub fn credentials(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
         self.credentials = Some(Credentials::new(username, password));
+        self
+    }
+
+    /// Credentials whose password is not a secret (the sandbox's): see [`Credentials::public`].
+    pub fn public_credentials(
+        mut self,
+        username: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Self {
+        self.credentials = Some(Credentials::public(username, password));
         self
     }
 
@@ -325,13 +360,13 @@ impl ClientBuilder {
         let url = Url::parse(&self.base_url).map_err(|e| {
             Error::Config(format!(
                 "the base URL `{}` is not a valid URL ({e}); the default is {DEFAULT_BASE_URL}",
-                self.base_url
+                crate::redact::mask_userinfo(&self.base_url, "[redacted]")
             ))
         })?;
         if !matches!(url.scheme(), "https" | "http") {
             return Err(Error::Config(format!(
                 "the base URL `{}` must use https (the default is {DEFAULT_BASE_URL})",
-                self.base_url
+                crate::redact::mask_userinfo(&self.base_url, "[redacted]")
             )));
         }
         if url.scheme() == "http" && !is_local(&url) && self.transport.is_none() {
@@ -540,8 +575,8 @@ impl Client {
             .transport
             .execute(request)
             .await
-            .map_err(|e| transport_error(method, e, credentials.expose_password()))?;
-        interpret(method, spec, response, credentials.expose_password())
+            .map_err(|e| transport_error(method, e, credentials.password_to_mask()))?;
+        interpret(method, spec, response, credentials.password_to_mask())
     }
 }
 
@@ -588,8 +623,9 @@ fn retry_delay(policy: &RetryPolicy, err: &Error, effect: Effect, retry: u32) ->
         } => Some(policy.backoff(retry)),
         // Anything else may have been applied: only reads are repeated.
         _ if effect.is_mutating() => None,
+        // A timeout or a connection dropped while sending or reading (reset, truncated body).
         Error::Transport {
-            kind: TransportKind::Timeout,
+            kind: TransportKind::Timeout | TransportKind::Other,
             ..
         } => Some(policy.backoff(retry)),
         Error::Http { status: 429, .. } => Some(policy.rate_limit_wait()),
@@ -629,7 +665,11 @@ fn interpret(
     password: &str,
 ) -> Result<Outcome, Error> {
     let status = response.http_status;
-    let excerpt = || redact(&body_excerpt(&response.body), password);
+    // Masked before the excerpt is cut and its entities decoded: no part of the password shows.
+    let excerpt = || {
+        let text = String::from_utf8_lossy(&response.body);
+        body_excerpt(redact(&text, password).as_bytes())
+    };
     if !(200..=299).contains(&status) {
         return Err(Error::Http {
             method: method.to_owned(),
@@ -679,9 +719,7 @@ fn interpret(
 /// Redacts `password` from every string of an error body (in case VoIP.ms echoes the request).
 fn redact_value(value: &mut Value, password: &str) {
     match value {
-        Value::String(s) if !password.is_empty() && s.contains(password) => {
-            *s = redact(s, password);
-        }
+        Value::String(s) if !password.is_empty() => *s = redact(s, password),
         Value::Array(items) => items.iter_mut().for_each(|v| redact_value(v, password)),
         Value::Object(map) => map.values_mut().for_each(|v| redact_value(v, password)),
         _ => {}
@@ -829,6 +867,42 @@ mod tests {
             r#"Credentials { username: "me@example.com", password: "[redacted]" }"#
         );
         assert_eq!(c.expose_password(), "hunter2");
+    }
+
+    #[test]
+    fn error_excerpts_are_masked_before_they_are_cut_or_unescaped() {
+        let pw = "Zq9/\"K<b>&x w'Y";
+        let pad = "x".repeat(190);
+        let escaped = "Zq9/&quot;K&lt;b&gt;&amp;x w&#39;Y";
+        for (status, body) in [
+            (500, format!("<p>{pad} {escaped}</p>")),
+            (200, format!("<p>{pad} {pw}</p>")),
+            (502, format!("<p>{pad} Zq9%2F%22K%3Cb%3E%26x+w%27Y</p>")),
+            (
+                503,
+                format!(
+                    "<p>{pad} &#90;&#113;&#57;&#47;&#34;&#75;&#60;&#98;&#62;&#38;&#120;&#32;&#119;&#39;&#89;</p>"
+                ),
+            ),
+        ] {
+            let e = interpret("getCDR", None, response(status, &body), pw).unwrap_err();
+            let text = e.to_string();
+            for part in ["Zq9", "x w'Y", "&#"] {
+                assert!(!text.contains(part), "{part} in {text}");
+            }
+        }
+        // JSON-escaped and entity forms inside an API error are masked too.
+        let body = serde_json::json!({"status": "invalid_did", "message": "pw Zq9/&quot;K&lt;b&gt;&amp;x w&#39;Y", "echo": "Zq9%2F%22K%3Cb%3E%26x%20w%27Y"});
+        let e = interpret("getCDR", None, response(200, &body.to_string()), pw).unwrap_err();
+        assert_eq!(e.api_error().unwrap().message(), Some("pw [redacted]"));
+        assert!(!e.raw().unwrap().to_string().contains("Zq9"));
+        // A public password (the sandbox's) masks nothing.
+        let c = Credentials::public("u@example.com", "sandbox");
+        assert_eq!(c.password_to_mask(), "");
+        assert_eq!(
+            Credentials::new("u", "hunter2").password_to_mask(),
+            "hunter2"
+        );
     }
 
     #[test]

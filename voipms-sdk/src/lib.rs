@@ -24,6 +24,8 @@ pub mod catalog;
 mod client;
 pub mod decode;
 mod error;
+pub mod outfile;
+pub mod redact;
 pub mod request;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;

@@ -255,7 +255,8 @@ impl Recordings {
     }
 
     /// Fetches one recording and writes the MP3 to `path` (a file, or an existing directory in
-    /// which `<id>.mp3` is created). The file appears complete or not at all.
+    /// which `<id>.mp3` is created). A regular file appears complete or not at all; a symbolic
+    /// link's target is replaced; a FIFO or a device is written through (see [`crate::outfile`]).
     pub async fn save(
         &self,
         account: &str,
@@ -272,17 +273,15 @@ impl Recordings {
         } else {
             path.to_owned()
         };
-        let tmp = target.with_extension("mp3.part");
-        let io = |p: &Path| {
-            let p = p.to_owned();
-            move |source| OpError::Io { path: p, source }
-        };
-        tokio::fs::write(&tmp, &file.audio)
+        // Replaced whole when a regular file, written through when a FIFO or a device.
+        let (dest, audio) = (target.clone(), file.audio.clone());
+        tokio::task::spawn_blocking(move || crate::outfile::write_file(&dest, &audio))
             .await
-            .map_err(io(&tmp))?;
-        tokio::fs::rename(&tmp, &target)
-            .await
-            .map_err(io(&target))?;
+            .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())))
+            .map_err(|source| OpError::Io {
+                path: target.clone(),
+                source,
+            })?;
         Ok(SavedRecording {
             bytes: file.audio.len(),
             path: target,

@@ -143,6 +143,7 @@ impl HttpTransport {
 
     async fn run(&self, req: WireRequest<'_>) -> Result<WireResponse, TransportError> {
         let password = req.credentials.expose_password();
+        let masked = req.credentials.password_to_mask();
         let mut url = Url::parse(req.url)
             .map_err(|e| TransportError::Other(format!("the base URL is not a valid URL ({e})")))?;
         let builder = match req.encoding {
@@ -172,7 +173,7 @@ impl HttpTransport {
         let response = builder
             .send()
             .await
-            .map_err(|e| map_reqwest_error(e, password))?;
+            .map_err(|e| map_reqwest_error(e, masked))?;
         let status = response.status();
         if status.is_redirection() {
             let target = response
@@ -191,7 +192,7 @@ impl HttpTransport {
         let body = response
             .bytes()
             .await
-            .map_err(|e| map_reqwest_error(e, password))?;
+            .map_err(|e| map_reqwest_error(e, masked))?;
         Ok(WireResponse {
             http_status: status.as_u16(),
             body,
@@ -253,26 +254,9 @@ fn error_chain(err: &dyn std::error::Error) -> String {
     out
 }
 
-/// Removes `secret` (as is and as it looks percent-encoded in a URL) from `text`.
+/// Removes `secret`, in every form it can take in text (see [`crate::redact`]), from `text`.
 pub(crate) fn redact(text: &str, secret: &str) -> String {
-    if secret.is_empty() {
-        return text.to_owned();
-    }
-    let mut out = text.replace(secret, "[redacted]");
-    let encoded: String = url_form_encode(secret);
-    if encoded != secret {
-        out = out.replace(&encoded, "[redacted]");
-    }
-    out
-}
-
-fn url_form_encode(s: &str) -> String {
-    let mut url = Url::parse("http://x/").expect("static URL parses");
-    url.query_pairs_mut().append_pair("p", s);
-    url.query()
-        .and_then(|q| q.strip_prefix("p="))
-        .unwrap_or(s)
-        .to_owned()
+    crate::redact::mask_secret(text, secret, "[redacted]").into_owned()
 }
 
 #[cfg(test)]

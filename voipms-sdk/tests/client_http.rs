@@ -865,6 +865,61 @@ async fn timeout_on_a_write_is_not_retried() {
     assert_eq!(m.hits().len(), 2);
 }
 
+/// A server that drops the first `drops` connections after reading the request (no answer),
+/// then answers success; returns its URL and the count of connections.
+async fn dropping_server(drops: usize) -> (String, Arc<Mutex<usize>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/api/v1/rest.php", listener.local_addr().unwrap());
+    let count = Arc::new(Mutex::new(0));
+    let seen = count.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let n = {
+                let mut c = seen.lock().unwrap();
+                *c += 1;
+                *c
+            };
+            let mut buf = vec![0; 8192];
+            let _ = sock.read(&mut buf).await;
+            if n > drops {
+                let body = r#"{"status":"success","balance":{"current_balance":"1.00"}}"#;
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = sock.write_all(answer.as_bytes()).await;
+            }
+            // Dropped: the connection closes without an answer.
+        }
+    });
+    (url, count)
+}
+
+#[tokio::test]
+async fn a_dropped_connection_is_retried_for_reads_only() {
+    let _g = Guard::new();
+    let (url, count) = dropping_server(1).await;
+    client(&url)
+        .call("getBalance", Params::new())
+        .await
+        .unwrap();
+    assert_eq!(*count.lock().unwrap(), 2, "the read was sent again");
+
+    let (url, count) = dropping_server(1).await;
+    let err = checked(
+        client(&url)
+            .call("sendSMS", Params::new().with("message", VALUE_SENTINEL))
+            .await
+            .unwrap_err(),
+    );
+    assert!(
+        matches!(err, Error::Transport { .. }),
+        "expected a transport error, got {err:?}"
+    );
+    assert_eq!(*count.lock().unwrap(), 1, "a write is never sent twice");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Spacing
 

@@ -17,7 +17,8 @@ pub fn main() -> ExitCode {
     let args: Vec<String> = std::env::args_os()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    match run(args) {
+    // Output that could not be written fails the run (unless it failed for another reason).
+    match run(args).and_then(|()| output::stdout_failure().map_or(Ok(()), Err)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             if !f.printed {
@@ -106,6 +107,14 @@ fn run(mut args: Vec<String>) -> Result<(), Failure> {
     }
     let matches = match cli::build(methods).try_get_matches_from(&args) {
         Ok(m) => m,
+        // Bare `voipms`: the help, on stdout, and success.
+        Err(e)
+            if args.len() == 1
+                && e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand =>
+        {
+            output::stdout_str(&e.render().ansi().to_string());
+            return Ok(());
+        }
         Err(e) => {
             let ok = e.exit_code() == 0;
             let f = clap_failure(e);

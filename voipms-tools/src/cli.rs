@@ -247,6 +247,15 @@ pub fn method_command(m: &'static Method, complete: bool) -> Command {
             .allow_negative_numbers(true)
             // Repeats are collected: lists join them, other kinds report "given twice".
             .action(ArgAction::Append);
+        match p.kind {
+            // `--advanced` alone means on; `--advanced 0` or `--advanced=no` still work.
+            ParamKind::Flag | ParamKind::YesNo => {
+                arg = arg.num_args(0..=1).default_missing_value("true");
+            }
+            // `--date-from -3d`: a relative date is a value, not an option.
+            ParamKind::Date | ParamKind::DateTime => arg = arg.allow_hyphen_values(true),
+            _ => {}
+        }
         for a in long_aliases(p.name) {
             taken.push(a.clone());
             arg = arg.alias(a);

@@ -323,6 +323,22 @@ impl Ctx {
         )
     }
 
+    /// Asks before a large read (`what` says how large); `--yes` and `--dry-run` skip the
+    /// question, and without a terminal to ask on, the read is refused with how to allow it.
+    pub fn confirm_large(&self, what: &str) -> Result<(), Failure> {
+        if self.globals.yes || self.globals.dry_run {
+            return Ok(());
+        }
+        if !interactive() {
+            return Err(Failure::usage(format!(
+                "{what}; nothing was sent. Add --yes to go ahead without asking, or narrow the \
+                 range with --from/--to."
+            )));
+        }
+        errln!("{YELLOW}{what}.{YELLOW:#}");
+        ask("Go ahead? [y/N] ", "cancelled; nothing was sent")
+    }
+
     fn account_label(&self) -> String {
         self.session
             .as_ref()

@@ -208,7 +208,7 @@ fn credentials(ctx: &mut Ctx, checks: &mut Vec<Check>) -> bool {
         Ok(session) => {
             checks.push(Check::pass(
                 "endpoint",
-                session.client().base_url().to_owned(),
+                crate::core::secrets::mask_userinfo(session.client().base_url()).into_owned(),
             ));
             ctx.set_session(session);
             true

@@ -5,6 +5,7 @@
 //! replaces the registered secrets (the API password, as is and URL-encoded) with `********`.
 
 use std::io::{IsTerminal, Write};
+use std::sync::OnceLock;
 
 use anstyle::{AnsiColor, Style};
 use serde_json::{Map, Value};
@@ -27,31 +28,49 @@ pub const CYAN: Style = AnsiColor::Cyan.on_default();
 
 pub use crate::core::secrets::{MASK, redact};
 
-fn write_to(mut w: impl Write, bytes: &[u8]) {
-    if let Err(e) = w.write_all(bytes).and_then(|()| w.flush())
-        && e.kind() == std::io::ErrorKind::BrokenPipe
-    {
-        // `voipms list | head`: the reader is gone, stop quietly.
-        std::process::exit(0);
+/// The first error writing to stdout (disk full, a device that refuses it); nothing more is
+/// written after it and the run ends with exit code 8.
+static STDOUT_ERROR: OnceLock<std::io::Error> = OnceLock::new();
+
+fn write_to(mut w: impl Write, bytes: &[u8], stdout: bool) {
+    if stdout && STDOUT_ERROR.get().is_some() {
+        return;
     }
+    match w.write_all(bytes).and_then(|()| w.flush()) {
+        Ok(()) => {}
+        // `voipms list | head`: the reader is gone, stop quietly.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) if stdout => {
+            let _ = STDOUT_ERROR.set(e);
+        }
+        // Nowhere left to tell a failure of stderr.
+        Err(_) => {}
+    }
+}
+
+/// The failure of a write to stdout, if one failed: the run must not end in success.
+pub fn stdout_failure() -> Option<Failure> {
+    STDOUT_ERROR
+        .get()
+        .map(|e| Failure::output("to standard output", e))
 }
 
 /// Writes `text` to stdout, redacted, with colors kept only on a terminal without `NO_COLOR`.
 pub fn stdout_str(text: &str) {
-    write_to(anstream::stdout().lock(), redact(text).as_bytes());
+    write_to(anstream::stdout().lock(), redact(text).as_bytes(), true);
 }
 
 /// Writes bytes to stdout as they are (raw answers, completion scripts), redacted when UTF-8.
 pub fn stdout_bytes(bytes: &[u8]) {
     match std::str::from_utf8(bytes) {
-        Ok(text) => write_to(std::io::stdout().lock(), redact(text).as_bytes()),
-        Err(_) => write_to(std::io::stdout().lock(), bytes),
+        Ok(text) => write_to(std::io::stdout().lock(), redact(text).as_bytes(), true),
+        Err(_) => write_to(std::io::stdout().lock(), bytes, true),
     }
 }
 
 /// Writes `text` to stderr, redacted, colors as for stdout.
 pub fn stderr_str(text: &str) {
-    write_to(anstream::stderr().lock(), redact(text).as_bytes());
+    write_to(anstream::stderr().lock(), redact(text).as_bytes(), false);
 }
 
 /// Prints a line on stdout (redacted, pipe-safe).

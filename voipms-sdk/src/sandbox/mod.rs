@@ -540,7 +540,7 @@ impl Sandbox {
     /// a retry policy or spacing before building).
     pub fn client_builder(&self) -> ClientBuilder {
         Client::builder()
-            .credentials(self.username(), self.password())
+            .public_credentials(self.username(), self.password())
             .base_url(IN_PROCESS_URL)
             .transport(self.transport())
     }

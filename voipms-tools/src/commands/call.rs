@@ -47,6 +47,7 @@ fn command() -> Command {
 fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
     let name = m.get_one::<String>("method").expect("required");
     let mut params = Params::new();
+    let mut reserved = Vec::new();
     for a in m.get_many::<String>("params").into_iter().flatten() {
         let (k, v) = a.split_once('=').ok_or_else(|| {
             Failure::usage(format!(
@@ -54,7 +55,19 @@ fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
                  parameters"
             ))
         })?;
+        if crate::core::encode::is_reserved(k) {
+            reserved.push(format!("`{k}`"));
+            continue;
+        }
         params.push(k.to_owned(), v);
+    }
+    if !reserved.is_empty() {
+        return Err(Failure::usage(format!(
+            "{} cannot be given: voipms adds the credentials and the method itself (credentials \
+             come from VOIPMS_API_USERNAME/VOIPMS_API_PASSWORD or the config file; see `voipms \
+             doctor`). Nothing was sent.",
+            reserved.join(", ")
+        )));
     }
     let call = match catalog::find_method(name) {
         Some(spec) => Invocation {

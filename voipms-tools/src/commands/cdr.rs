@@ -8,13 +8,14 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use chrono::Days;
+use chrono::{Datelike, Days};
 use clap::{Arg, ArgMatches, Command};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 use voipms_sdk::api::CdrRecord;
 use voipms_sdk::cdr::CdrQuery;
 use voipms_sdk::ops::PlannedCall;
+use voipms_sdk::outfile::OutputFile;
 use voipms_sdk::{Date, Params, catalog};
 
 use super::Builtin;
@@ -35,6 +36,12 @@ pub const BUILTIN: Builtin = Builtin {
 
 /// The call statuses getCDR filters on, as its flag parameters.
 const STATUSES: [&str; 4] = ["answered", "noanswer", "busy", "failed"];
+
+/// The first year a date range may start in.
+const FIRST_YEAR: i32 = 2000;
+
+/// More getCDR windows than this (six years) are asked about first (`--yes` skips).
+const ASK_ABOVE_WINDOWS: usize = 24;
 
 /// The longest range getCDR accepts in one call.
 const MAX_DAYS: u64 = voipms_sdk::dates::MAX_WINDOW_DAYS as u64;
@@ -109,7 +116,10 @@ fn command() -> Command {
                     .short('o')
                     .value_name("FILE")
                     .value_parser(clap::value_parser!(PathBuf))
-                    .help("Write to FILE (whole, or not at all) instead of stdout"),
+                    .help(
+                        "Write to FILE instead of stdout (a regular file is replaced whole or not at \
+                         all; a FIFO, a device or a symbolic link is written through)",
+                    ),
             ),
         );
     filter_args(cmd)
@@ -185,6 +195,20 @@ impl Options {
             && f > t
         {
             problems.push(format!("--from {f} is after --to {t}"));
+        }
+        let next_year = today.year() + 1;
+        for (flag, d) in [("--from", from), ("--to", to)] {
+            match d {
+                Some(d) if d.year() < FIRST_YEAR => problems.push(format!(
+                    "{flag} {d} is before {FIRST_YEAR}: VoIP.ms has no calls that old; start at \
+                     {FIRST_YEAR}-01-01 or later"
+                )),
+                Some(d) if d.year() > next_year => problems.push(format!(
+                    "{flag} {d} is after next year ({next_year}): no calls there yet; a typo in \
+                     the year?"
+                )),
+                _ => {}
+            }
         }
         let flags = match m.get_one::<String>("status") {
             None => Some([true; 4]),
@@ -276,6 +300,17 @@ fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
     ctx.invoke_and_print(&Invocation::of(getcdr(), params))
 }
 
+/// Asks before a range of more than [`ASK_ABOVE_WINDOWS`] getCDR windows.
+fn confirm_windows(ctx: &Ctx, command: &str, o: &Options, windows: usize) -> Result<(), Failure> {
+    if windows <= ASK_ABOVE_WINDOWS {
+        return Ok(());
+    }
+    ctx.confirm_large(&format!(
+        "`{command}` from {} to {} makes {windows} getCDR calls (one per {MAX_DAYS} days)",
+        o.from, o.to
+    ))
+}
+
 /// Prints the getCDR requests of `q` (`--dry-run`): one per window.
 fn print_requests(ctx: &mut Ctx, q: &CdrQuery) -> Result<(), Failure> {
     let planned: Vec<PlannedCall> = q.requests().iter().map(PlannedCall::of).collect();
@@ -288,6 +323,7 @@ fn list_windows(ctx: &mut Ctx, o: &Options) -> Result<(), Failure> {
     if ctx.globals.dry_run {
         return print_requests(ctx, &q);
     }
+    confirm_windows(ctx, "cdr", o, q.windows().len())?;
     let client = friendly::client(ctx)?;
     let export = friendly::block_on(ctx, q.fetch_all(&client))?.map_err(friendly::failure)?;
     let empty = export.rows.is_empty();
@@ -319,11 +355,12 @@ enum ExportFormat {
     Json,
 }
 
-/// Where an export writes: a file (complete or not at all) or stdout, in chunks.
+/// Where an export writes: a file (a regular one complete or not at all; a FIFO or a device
+/// written through) or stdout, in chunks.
 struct Sink {
     format: ExportFormat,
     columns: Vec<&'static str>,
-    file: Option<(PathBuf, PathBuf, std::io::BufWriter<std::fs::File>)>,
+    file: Option<(PathBuf, OutputFile)>,
     buffer: String,
     rows: usize,
 }
@@ -333,16 +370,13 @@ impl Sink {
         let file = match out {
             None => None,
             Some(path) => {
-                let mut part = path.clone().into_os_string();
-                part.push(".part");
-                let part = PathBuf::from(part);
-                let f = std::fs::File::create(&part).map_err(|e| {
-                    Failure::usage(format!(
-                        "cannot write {}: {e} (--out needs a writable file path)",
-                        path.display()
-                    ))
+                let f = OutputFile::create(path).map_err(|e| {
+                    Failure::output(
+                        &format!("{} (--out needs a writable file path)", path.display()),
+                        &e,
+                    )
                 })?;
-                Some((path.clone(), part, std::io::BufWriter::new(f)))
+                Some((path.clone(), f))
             }
         };
         let mut sink = Sink {
@@ -395,11 +429,17 @@ impl Sink {
     fn flush(&mut self) -> Result<(), Failure> {
         let text = std::mem::take(&mut self.buffer);
         match &mut self.file {
-            // Data as it is (no color stripping), still through the redacting writer.
-            None => output::stdout_bytes(text.as_bytes()),
-            Some((path, _, w)) => w
+            // Data as it is (no color stripping), still through the redacting writer; a failed
+            // write stops the export.
+            None => {
+                output::stdout_bytes(text.as_bytes());
+                if let Some(f) = output::stdout_failure() {
+                    return Err(f);
+                }
+            }
+            Some((path, w)) => w
                 .write_all(output::redact(&text).as_bytes())
-                .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?,
+                .map_err(|e| Failure::output(&path.display().to_string(), &e))?,
         }
         Ok(())
     }
@@ -411,23 +451,16 @@ impl Sink {
                 .push_str(if self.rows > 0 { "\n]\n" } else { "]\n" });
         }
         self.flush()?;
-        if let Some((path, part, w)) = self.file.take() {
-            let f = w
-                .into_inner()
-                .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?;
-            f.sync_all()
-                .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?;
-            std::fs::rename(&part, &path)
-                .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?;
+        if let Some((path, w)) = self.file.take() {
+            w.commit()
+                .map_err(|e| Failure::output(&path.display().to_string(), &e))?;
         }
         Ok(self.rows)
     }
 
-    /// Drops a partly written file.
+    /// Drops a partly written file (a regular file's original stays as it was).
     fn abandon(mut self) {
-        if let Some((_, part, _)) = self.file.take() {
-            let _ = std::fs::remove_file(part);
-        }
+        self.file = None;
     }
 }
 
@@ -472,6 +505,7 @@ fn export(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
         return print_requests(ctx, &q);
     }
     let windows = q.windows().len();
+    confirm_windows(ctx, "cdr export", &o, windows)?;
     let bar = progress_bar(windows);
     if let Some(bar) = bar.clone() {
         q = q.on_progress(move |p| {

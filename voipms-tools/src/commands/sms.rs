@@ -130,9 +130,10 @@ fn mms_command() -> Command {
                 Arg::new("media")
                     .long("media")
                     .value_name("PATH_OR_URL")
-                    .num_args(1..)
+                    // One value per --media, so the message text after it stays the text.
+                    .num_args(1)
                     .action(ArgAction::Append)
-                    .help("Media: a local file or an http(s) URL; up to three"),
+                    .help("Media: a local file or an http(s) URL; repeat --media for up to three"),
             ),
         )
         .subcommand(list_command("MMS"))

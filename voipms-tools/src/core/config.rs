@@ -104,14 +104,34 @@ pub fn data_dir() -> Option<PathBuf> {
 }
 
 /// The endpoint from `--api-url`, `VOIPMS_API_URL` or the profile, in that order.
+/// A password in the URL's user-info is registered as a secret.
 pub fn api_url(flag: Option<&str>, account: Option<&Account>) -> Option<String> {
-    flag.map(str::to_owned)
+    let url = flag
+        .map(str::to_owned)
         .or_else(|| env_var(ENV_URL))
-        .or_else(|| account.and_then(|a| a.api_url.clone()))
+        .or_else(|| account.and_then(|a| a.api_url.clone()));
+    if let Some(u) = &url {
+        output::add_url_secret(u);
+    }
+    url
 }
 
 /// Finds the credentials to use; `Ok(None)` when none are configured anywhere.
 pub fn resolve(lookup: &Lookup) -> Result<Option<Account>, Failure> {
+    for name in [ENV_USERNAME, ENV_PASSWORD, ENV_URL, ENV_PROFILE] {
+        if let Err(std::env::VarError::NotUnicode(_)) = std::env::var(name) {
+            let what = if name == ENV_PASSWORD {
+                "the API password"
+            } else {
+                "its value"
+            };
+            return Err(Failure::config(format!(
+                "{name} is set but is not valid UTF-8 text, so {what} cannot be used (a stray \
+                 byte from a copy-paste or a terminal in another encoding?): set it again, e.g. \
+                 `export {name}='…'`, or unset it"
+            )));
+        }
+    }
     let profile = lookup.profile.clone().or_else(|| env_var(ENV_PROFILE));
     let explicit_file = lookup.config.is_some() || env_var(ENV_CONFIG).is_some();
     if profile.is_none() && !explicit_file {

@@ -168,3 +168,14 @@ pub fn encode_with(p: &Param, raw: &str, today: NaiveDate, hint: Hint) -> Result
         ParamKind::List { .. } => Ok(s.to_owned()),
     }
 }
+
+/// Whether `name` is one no caller may set: it normalizes (case, punctuation and brackets
+/// dropped) to a credential or the method (`api.password`, `method[]`, `API_USERNAME`).
+pub fn is_reserved(name: &str) -> bool {
+    let n: String = name
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    ["apiusername", "apipassword", "method"].contains(&n.as_str())
+}

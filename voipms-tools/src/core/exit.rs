@@ -23,6 +23,8 @@ pub enum Code {
     /// A change whose reply was lost and that no read could confirm: it may or may not have
     /// been applied.
     Unknown = 7,
+    /// The output could not be written (disk full, no permission, a device that refuses it).
+    Output = 8,
 }
 
 /// The exit-code table shown at the end of `voipms --help`.
@@ -38,7 +40,9 @@ Exit codes:
   6  a response did not match its typed shape (decode, doctor --drift)
   7  outcome unknown: a change was sent but its reply was lost (timeout, dropped connection,
      error page) and no read could confirm it; it may have been applied, so check the account
-     before repeating it (never resend a message, an order or a payment blindly)";
+     before repeating it (never resend a message, an order or a payment blindly)
+  8  the output could not be written (stdout or --out: disk full, no permission, a device that
+     refuses it); what was written is incomplete (a closed pipe, as into `head`, is not an error)";
 
 /// Why a command failed: an exit code and a message that says what to do.
 #[derive(Debug)]
@@ -64,6 +68,14 @@ impl Failure {
     /// A usage error (exit 2).
     pub fn usage(message: impl Into<String>) -> Self {
         Failure::new(Code::Usage, message)
+    }
+
+    /// The output could not be written (exit 8).
+    pub fn output(what: &str, e: &std::io::Error) -> Self {
+        Failure::new(
+            Code::Output,
+            format!("cannot write {what}: {e}; what was written is incomplete"),
+        )
     }
 
     /// A configuration error (exit 5).

@@ -12,7 +12,7 @@ use voipms_sdk::transport::{Encoding, Transport, TransportError, WireRequest, Wi
 use voipms_sdk::{Client, Params, RetryPolicy};
 
 use crate::core::exit::Failure;
-use crate::core::secrets::{MASK, form_encode};
+use crate::core::secrets::{MASK, form_encode, mask_userinfo};
 
 type TransportFuture<'a> =
     Pin<Box<dyn Future<Output = Result<WireResponse, TransportError>> + Send + 'a>>;
@@ -100,7 +100,7 @@ impl Transport for Recorder {
         fields.extend(req.params.iter().map(|(k, v)| (k.to_owned(), v.to_owned())));
         if let Ok(mut seen) = self.seen.lock() {
             seen.push(Recorded {
-                url: req.url.to_owned(),
+                url: mask_userinfo(req.url).into_owned(),
                 encoding: req.encoding,
                 fields,
             });

@@ -11,35 +11,62 @@ static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
 /// Registers a secret that must never be printed. Very short values are not registered (masking
 /// every `a` of the output would help no one), but those are never printed by the code either.
+/// It is masked in every form it can take in text: as is, URL-encoded, JSON-escaped, as HTML
+/// entities (see [`voipms_sdk::redact::mask_secret`]).
 pub fn add_secret(secret: &str) {
     if secret.chars().count() < 4 {
         return;
     }
-    let forms = [
-        secret.to_owned(),
-        form_encode(secret),
-        form_encode(secret).replace('+', "%20"),
-    ];
     if let Ok(mut list) = SECRETS.write() {
-        for f in forms {
-            if !list.contains(&f) {
-                list.push(f);
-            }
+        if !list.iter().any(|s| s == secret) {
+            list.push(secret.to_owned());
         }
         // Longest first, so a secret that contains another is masked whole.
         list.sort_by_key(|s| std::cmp::Reverse(s.len()));
     }
 }
 
-/// `text` with every registered secret replaced by `********`.
+/// Registers the password of a URL's user-info (`https://user:pass@host`), as written and
+/// percent-decoded.
+pub fn add_url_secret(url: &str) {
+    if let Some(p) = voipms_sdk::redact::userinfo_password(url) {
+        add_secret(p);
+        let decoded = percent_decode(p);
+        if decoded != p {
+            add_secret(&decoded);
+        }
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && let Some(v) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `text` with every registered secret, in any encoded form, replaced by `********`.
 pub fn redact(text: &str) -> Cow<'_, str> {
     let Ok(list) = SECRETS.read() else {
         return Cow::Borrowed(text);
     };
     let mut out = Cow::Borrowed(text);
     for s in list.iter() {
-        if out.contains(s.as_str()) {
-            out = Cow::Owned(out.replace(s.as_str(), MASK));
+        if let Cow::Owned(masked) = voipms_sdk::redact::mask_secret(&out, s, MASK) {
+            out = Cow::Owned(masked);
         }
     }
     out
@@ -62,12 +89,5 @@ pub fn form_encode(s: &str) -> String {
 
 /// `url` with any user name and password in it (`https://user:pass@host`) masked.
 pub fn mask_userinfo(url: &str) -> Cow<'_, str> {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return Cow::Borrowed(url);
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => Cow::Owned(format!("{scheme}://{MASK}@{}", &rest[at + 1..])),
-        None => Cow::Borrowed(url),
-    }
+    voipms_sdk::redact::mask_userinfo(url, MASK)
 }

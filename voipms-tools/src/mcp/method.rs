@@ -9,24 +9,7 @@ use crate::core::{encode, schema};
 use crate::mcp::curated::value_text;
 use crate::mcp::tools::method_input_schema;
 
-/// Parameter names no caller may set: the credentials and the method travel apart.
-const RESERVED: &[&str] = &[
-    "apiusername",
-    "apipassword",
-    "method",
-    "username",
-    "password",
-];
-
-/// Whether `name` is one of the names only the server sets (`api_password`, `method[]`, …).
-pub fn is_reserved(name: &str) -> bool {
-    let n: String = name
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect::<String>()
-        .to_ascii_lowercase();
-    RESERVED[..3].contains(&n.as_str())
-}
+pub use crate::core::encode::is_reserved;
 
 /// The wire parameters of a call of `m` from JSON arguments (`dry_run` is not one of them).
 /// Every problem is reported in one message naming the fields and what they accept.

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::support::{Env, Mock, Out, example_answer, serve_sandbox};
 
 /// An environment on its own sandbox state file.
-fn sandbox() -> Env {
+pub(crate) fn sandbox() -> Env {
     let env = Env::new();
     let state = env.dir.join("sandbox-state.json").display().to_string();
     env.var("VOIPMS_SANDBOX_STATE", &state)

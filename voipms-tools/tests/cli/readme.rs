@@ -122,3 +122,29 @@ fn the_readme_first_command_runs() {
         out.stderr
     );
 }
+
+#[test]
+fn the_readme_says_where_the_sandbox_keeps_its_state_and_its_sdk_snippet_runs_on_it() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    for needle in [
+        "~/.local/share/voipms/sandbox.json",
+        "VOIPMS_SANDBOX_STATE",
+        "sandbox reset",
+    ] {
+        assert!(
+            readme.contains(needle),
+            "README.md does not mention {needle}"
+        );
+    }
+    // The SDK snippet asks the sandbox for its dates instead of naming a period it may not have.
+    let start = readme
+        .find("```rust")
+        .expect("README.md has a Rust snippet");
+    let snippet = &readme[start..readme[start + 7..].find("```").unwrap() + start + 7];
+    assert!(snippet.contains("sandbox.today()"), "{snippet}");
+    assert!(
+        !snippet.contains("\"20"),
+        "a fixed date in the snippet:\n{snippet}"
+    );
+}

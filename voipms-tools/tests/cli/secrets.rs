@@ -235,3 +235,167 @@ fn never_printed_when_from_the_config_file() {
     let out = env.run(&["doctor"]);
     clean("world-readable", &out);
 }
+
+/// A password that every encoding changes: a quote, a slash, a tag, an ampersand, a space.
+const TRICKY: &str = "Zq9/\"K<b>&x w'Y";
+
+/// The password in every form a server may echo it in.
+fn tricky_forms() -> Vec<String> {
+    let url: String = TRICKY
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => char::from(b).to_string(),
+            b' ' => "+".into(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    let json = serde_json::to_string(TRICKY).unwrap();
+    let json = json[1..json.len() - 1].to_owned();
+    vec![
+        TRICKY.to_owned(),
+        url.clone(),
+        url.replace('+', "%20"),
+        TRICKY
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => char::from(b).to_string(),
+                _ => format!("%{b:02x}"),
+            })
+            .collect(),
+        json.clone(),
+        json.replace('/', "\\/"),
+        TRICKY
+            .chars()
+            .map(|c| format!("\\u{:04x}", c as u32))
+            .collect(),
+        TRICKY
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&#39;"),
+        TRICKY.chars().map(|c| format!("&#{};", c as u32)).collect(),
+        TRICKY
+            .chars()
+            .map(|c| format!("&#x{:x};", c as u32))
+            .collect(),
+    ]
+}
+
+#[track_caller]
+fn tricky_clean(label: &str, out: &Out) {
+    let text = format!("{}\n{}", out.stdout, out.stderr);
+    for f in tricky_forms() {
+        assert!(
+            !text.contains(&f),
+            "{label}: the password ({f}) leaked:\n{text}"
+        );
+    }
+    // Not even a part of it, cut by an excerpt or with its tag stripped.
+    for part in ["Zq9/", "&x w'Y", "x w'Y", "Zq9%2F", "x+w%27Y"] {
+        assert!(
+            !text.contains(part),
+            "{label}: part of the password ({part}) leaked:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn every_encoded_form_is_masked_before_excerpts_are_cut() {
+    let mock = Mock::start(|req: &Request| {
+        let pw = req.get("api_password").unwrap_or("").to_owned();
+        let forms = tricky_forms();
+        let pad = "x".repeat(185);
+        match req.method() {
+            // Every form in a JSON answer printed as received.
+            "getIP" => (
+                200,
+                format!(
+                    "{{\"status\":\"success\",\"ip\":\"203.0.113.9\",\"forms\":\"{}\"}}",
+                    forms[1..].join(" | ")
+                ),
+            ),
+            // An error page whose excerpt is cut in the middle of the entity-escaped password.
+            "getCallTypes" => (500, format!("<html><p>{pad} {}</p></html>", forms[7])),
+            // A proxy page with the numeric entities and the tag-bearing password as is.
+            "getLanguages" => (200, format!("<p>{} and {pw}</p>", forms[8])),
+            // An API error whose message carries the JSON-escaped and URL-encoded forms.
+            "getDIDsInfo" => (
+                200,
+                serde_json::json!({
+                    "status": "invalid_credentials",
+                    "message": format!("bad password {} / {}", forms[1], forms[9]),
+                })
+                .to_string(),
+            ),
+            _ => example_answer(req),
+        }
+    });
+    let env = Env::new().creds(&mock, TRICKY);
+    for args in [
+        vec!["getIP", "--format", "raw"],
+        vec!["getIP", "--format", "json"],
+        vec!["getIP", "--format", "pretty"],
+        vec!["getCallTypes", "--retries", "0"],
+        vec!["getCallTypes", "--retries", "0", "--format", "json"],
+        vec!["getLanguages", "--retries", "0"],
+        vec!["getLanguages", "--retries", "0", "-vv"],
+        vec!["getDIDsInfo", "--did", "5551234567"],
+        vec!["getDIDsInfo", "--did", "5551234567", "--format", "json"],
+        vec!["doctor", "-v"],
+    ] {
+        let out = env.run(&args);
+        tricky_clean(&format!("{args:?}"), &out);
+    }
+    // The excerpt is still there, masked.
+    let out = env.run(&["getCallTypes", "--retries", "0"]);
+    assert!(out.stderr.contains("HTTP 500"), "{}", out.stderr);
+    assert!(
+        mock.requests()
+            .iter()
+            .any(|r| r.get("api_password") == Some(TRICKY))
+    );
+}
+
+#[test]
+fn url_userinfo_is_never_printed() {
+    let mock = Mock::examples();
+    let with_userinfo = mock
+        .url
+        .replacen("http://", "http://proxyuser:Pr0xyS3cret%21@", 1);
+    let env = Env::new()
+        .creds(&mock, SENTINEL)
+        .var("VOIPMS_API_URL", &with_userinfo);
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["getBalance", "-vv"],
+        vec!["getBalance", "--dry-run"],
+        vec!["getBalance", "--dry-run", "--format", "json"],
+        vec!["phonebook", "add", "Spam", "5551112222", "--dry-run"],
+        vec!["doctor"],
+        vec!["doctor", "--format", "json", "-vv"],
+        vec!["getBalance", "--api-url", "ftp://u:Pr0xyS3cret%21@h/x"],
+        vec!["getBalance", "--api-url", "http://u:Pr0xyS3cret%21@h x/"],
+    ];
+    for args in runs {
+        let out = env.run(&args);
+        let text = format!("{}\n{}", out.stdout, out.stderr);
+        for leak in ["Pr0xyS3cret", "proxyuser:"] {
+            assert!(!text.contains(leak), "{args:?}: {leak} leaked:\n{text}");
+        }
+        clean(&format!("{args:?}"), &out);
+    }
+    let out = env.run(&["getBalance", "--dry-run"]);
+    assert!(out.stdout.contains("********@127.0.0.1"), "{}", out.stdout);
+}
+
+#[test]
+fn the_sandbox_password_is_not_masked_in_ordinary_text() {
+    let env = Env::new();
+    let out = env.run(&["--sandbox", "getCallAccounts", "--client", "1"]);
+    let text = format!("{}\n{}", out.stdout, out.stderr);
+    assert!(text.contains("the sandbox has one"), "{text}");
+    assert!(
+        !text.contains("[redacted]") && !text.contains("********"),
+        "{text}"
+    );
+}
