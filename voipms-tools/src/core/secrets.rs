@@ -17,9 +17,21 @@ pub fn add_secret(secret: &str) {
     if secret.chars().count() < 4 {
         return;
     }
+    use base64::Engine;
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    // A server may echo a request base64-encoded too (a token in a JWT-like blob, say).
+    let forms = [
+        secret.to_owned(),
+        STANDARD.encode(secret),
+        STANDARD_NO_PAD.encode(secret),
+        URL_SAFE.encode(secret),
+        URL_SAFE_NO_PAD.encode(secret),
+    ];
     if let Ok(mut list) = SECRETS.write() {
-        if !list.iter().any(|s| s == secret) {
-            list.push(secret.to_owned());
+        for form in forms {
+            if !list.contains(&form) {
+                list.push(form);
+            }
         }
         // Longest first, so a secret that contains another is masked whole.
         list.sort_by_key(|s| std::cmp::Reverse(s.len()));

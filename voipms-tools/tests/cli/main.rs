@@ -7,6 +7,7 @@ mod friendly;
 mod help;
 mod honesty;
 mod layout;
+mod leaks;
 mod mcp;
 mod mcp_http;
 mod oauth;
