@@ -237,7 +237,6 @@ fn no_secret_leaves_the_mcp_server_in_any_encoding() {
         send(id, "tools/call", json!({"name": tool, "arguments": args}));
         calls += 1;
     }
-    drop(send);
     drop(stdin);
     let _ = child.wait();
     let err = err_reader.join().unwrap();
