@@ -14,3 +14,4 @@ mod safety;
 mod sandbox;
 mod secrets;
 mod support;
+mod transcripts;
