@@ -15,6 +15,7 @@ use crate::ctx::Ctx;
 use crate::errln;
 use crate::exit::Failure;
 use crate::mcp::audit::{self, Audit};
+use crate::mcp::curated::TranscriptAccess;
 use crate::mcp::http::oauth::OAuth;
 use crate::mcp::http::{self, Auth, Guard, HttpOptions};
 use crate::mcp::server::{Policy, VoipmsServer};
@@ -120,6 +121,12 @@ fn base_command() -> Command {
                 .action(ArgAction::SetTrue)
                 .requires("allow-writes")
                 .help("Also let them spend money: SMS, orders, payments (needs --allow-writes)"),
+        )
+        .arg(
+            Arg::new("allow-transcription")
+                .long("allow-transcription")
+                .action(ArgAction::SetTrue)
+                .help("Let voipms_get_call_transcript send recordings VoIP.ms has no transcript of to the configured transcription provider"),
         )
         .arg(audit_log_arg())
         .next_help_heading("HTTP")
@@ -257,6 +264,7 @@ fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
         allow_writes: !selection.read_only && (sandbox || m.get_flag("allow-writes")),
         allow_billable: !selection.read_only && (sandbox || m.get_flag("allow-billable")),
     };
+    let transcripts = transcript_access(ctx, m)?;
     let path = audit_path(m)?;
     let log = Audit::open(&path).map_err(|e| {
         Failure::config(format!(
@@ -301,7 +309,8 @@ fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
             guard = guard.with_oauth(std::sync::Arc::new(server));
         }
         tracing::info!(audit = %path.display(), sandbox, addr = %options.addr, "starting the MCP server over HTTP");
-        let server = VoipmsServer::new(session, tools, policy, Some(log));
+        let server =
+            VoipmsServer::new(session, tools, policy, Some(log)).with_transcripts(transcripts);
         // The HTTP server serves many clients at once: a runtime with worker threads.
         let rt = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
@@ -310,8 +319,33 @@ fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
         return rt.block_on(http::run(server, options, guard));
     }
     tracing::info!(audit = %path.display(), sandbox, "starting the MCP server");
-    let server = VoipmsServer::new(session, selected, policy, Some(log));
+    let server =
+        VoipmsServer::new(session, selected, policy, Some(log)).with_transcripts(transcripts);
     ctx.rt()?.block_on(crate::mcp::serve_stdio(server))
+}
+
+/// The transcript store and provider of the transcript tools; `--allow-transcription` needs a
+/// configured provider.
+fn transcript_access(ctx: &Ctx, m: &ArgMatches) -> Result<TranscriptAccess, Failure> {
+    let service = super::transcripts::service(ctx)?;
+    let allow = m.get_flag("allow-transcription");
+    if allow && service.provider.is_none() {
+        return Err(Failure::config(
+            "--allow-transcription needs a transcription provider: set VOIPMS_TRANSCRIPTION_URL \
+             (and VOIPMS_TRANSCRIPTION_KEY, VOIPMS_TRANSCRIPTION_MODEL) or a [transcription] table \
+             with base_url in the profile",
+        ));
+    }
+    if let Some(p) = service.provider.as_ref().filter(|_| allow) {
+        tracing::info!(
+            provider = p.name(),
+            "voipms_get_call_transcript may send recordings to the transcription provider"
+        );
+    }
+    Ok(TranscriptAccess {
+        service: Some(service),
+        allow_provider: allow,
+    })
 }
 
 /// The environment variable holding the bearer token clients must send.

@@ -30,6 +30,7 @@ pub mod recordings;
 pub mod sandbox;
 pub mod sms;
 pub mod spam;
+pub mod transcripts;
 
 /// A hand-written command.
 #[derive(Debug, Clone, Copy)]
@@ -55,6 +56,7 @@ pub const BUILTINS: &[Builtin] = &[
     sms::BUILTIN,
     sms::MMS,
     recordings::BUILTIN,
+    transcripts::BUILTIN,
     filters::BUILTIN,
     call::BUILTIN,
     doctor::BUILTIN,

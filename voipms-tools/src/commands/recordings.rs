@@ -39,7 +39,7 @@ fn id_arg() -> Arg {
 
 fn command() -> Command {
     Command::new("recordings")
-        .about("Call recordings: list them, save one as MP3, e-mail it, delete it")
+        .about("Call recordings: list them, save one as MP3, e-mail it, delete it, transcribe them")
         .long_about(
             "Call recordings (of accounts or DIDs with call recording on). `list` covers any \
              date range and every page; `get` writes the MP3 whole (or not at all); `email` \
@@ -89,6 +89,7 @@ fn command() -> Command {
                 )
                 .arg(account_arg()),
         )
+        .subcommand(super::transcripts::transcribe_command().arg(account_arg()))
         .subcommand(
             Command::new("delete")
                 .about("Delete one recording")
@@ -100,7 +101,7 @@ fn command() -> Command {
 fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
     let Some((name, sub)) = m.subcommand() else {
         return Err(Failure::usage(
-            "use `voipms recordings list|get|email|delete` (voipms help recordings)",
+            "use `voipms recordings list|get|email|delete|transcribe` (voipms help recordings)",
         ));
     };
     let account = sub
@@ -112,6 +113,7 @@ fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
         "get" => get(ctx, sub, &account),
         "email" => email(ctx, sub, &account),
         "delete" => delete(ctx, sub, &account),
+        "transcribe" => super::transcripts::transcribe(ctx, sub, &account),
         other => Err(Failure::usage(format!(
             "unknown recordings command `{other}`"
         ))),

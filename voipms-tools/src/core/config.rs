@@ -257,8 +257,8 @@ impl ConfigFile {
         self.profiles.iter().map(|(n, _)| n.as_str()).collect()
     }
 
-    /// The credentials of `wanted`, or of the default profile.
-    pub fn account(&self, wanted: Option<&str>) -> Result<Account, Failure> {
+    /// The profile `wanted`, or the default one: its name and its table.
+    pub fn profile(&self, wanted: Option<&str>) -> Result<(String, &toml::Table), Failure> {
         let names = self.profile_names().join(", ");
         let name = match wanted.or(self.default_profile.as_deref()) {
             Some(n) => n.to_owned(),
@@ -286,10 +286,20 @@ impl ConfigFile {
                 if names.is_empty() { "none" } else { &names }
             )));
         };
+        Ok((name, table))
+    }
+
+    /// The credentials of `wanted`, or of the default profile.
+    pub fn account(&self, wanted: Option<&str>) -> Result<Account, Failure> {
+        let (name, table) = self.profile(wanted)?;
         let mut username = None;
         let mut password = None;
         let mut api_url = None;
         for (k, v) in table {
+            // The transcription provider's settings (core::transcripts::provider).
+            if k == "transcription" && v.is_table() {
+                continue;
+            }
             let text = match v {
                 toml::Value::String(s) => s.clone(),
                 _ => {
@@ -306,7 +316,7 @@ impl ConfigFile {
                 other => {
                     return Err(Failure::config(format!(
                         "{}: unknown key `{other}` in [profiles.{name}] (known: username, \
-                         password, api_url)",
+                         password, api_url, [transcription])",
                         self.path.display()
                     )));
                 }

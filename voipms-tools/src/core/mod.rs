@@ -12,4 +12,5 @@ pub mod sandbox;
 pub mod schema;
 pub mod secrets;
 pub mod session;
+pub mod transcripts;
 pub mod views;

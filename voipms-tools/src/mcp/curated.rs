@@ -10,6 +10,8 @@ use voipms_sdk::recordings::Recordings;
 use voipms_sdk::spam::{InspectOptions, SuggestOptions, UnmarkOptions};
 use voipms_sdk::{Account, Client, Date, DateRange, Filters, Phonebook, SpamGuard};
 
+use crate::core::transcripts::store::Filter;
+use crate::core::transcripts::{Answered, Outcome, Service};
 use crate::core::{encode, schema, views};
 use crate::mcp::tools::{dry_run_property, object_schema};
 
@@ -27,6 +29,7 @@ pub enum Curated {
     GetCallRecording,
     SendCallRecordingEmail,
     GetCallTranscript,
+    SearchTranscripts,
     GetRecentCdr,
     AddNumberToPhonebookGroup,
     RemoveNumberFromPhonebookGroup,
@@ -292,12 +295,54 @@ pub static SPECS: &[Spec] = &[
         toolset: "core",
         covers: None,
         title: "Call transcript",
-        description: "VoIP.ms's own transcription of a recorded call, phrase by phrase; says so when the call has none.",
+        description: "Transcript of a recorded call, timed segments with speakers: stored before, else VoIP.ms's own, else (if the server allows) the configured provider, which receives the audio. Says which.",
         effect: Effect::Read,
         idempotent: true,
-        args: &[REC_ACCOUNT, REC_ID],
+        args: &[
+            REC_ACCOUNT,
+            REC_ID,
+            arg(
+                "transcribe",
+                ParamKind::Flag,
+                false,
+                "false: never send the audio to the provider (default true)",
+            ),
+        ],
         paged: false,
-        output: || out(&[("found", "boolean")], &["found"]),
+        output: || {
+            out(
+                &[("found", "boolean"), ("answered_by", "string?")],
+                &["found"],
+            )
+        },
+    },
+    Spec {
+        id: Curated::SearchTranscripts,
+        name: "voipms_search_transcripts",
+        toolset: "core",
+        covers: None,
+        title: "Search transcripts",
+        description: "Full-text search of the stored call and voicemail transcripts, best match first, with the matching passage.",
+        effect: Effect::Read,
+        idempotent: true,
+        args: &[
+            arg(
+                "query",
+                ParamKind::String,
+                true,
+                "Words that must all occur; word* for a prefix",
+            ),
+            arg("date_from", ParamKind::Date, false, "First day of the call"),
+            arg("date_to", ParamKind::Date, false, "Last day of the call"),
+            arg(
+                "caller",
+                ParamKind::String,
+                false,
+                "Only calls with this number",
+            ),
+        ],
+        paged: true,
+        output: || out(&[("results", "array"), ("total", "integer")], &["results"]),
     },
     Spec {
         id: Curated::GetRecentCdr,
@@ -675,8 +720,23 @@ fn op(e: voipms_sdk::OpError) -> String {
     e.to_string()
 }
 
+/// What the transcript tools may use: the store (and provider) and whether the server lets the
+/// provider receive audio (`voipms mcp --allow-transcription`).
+#[derive(Debug, Default)]
+pub struct TranscriptAccess {
+    /// The store and the configured provider.
+    pub service: Option<Service>,
+    /// The provider may be sent audio.
+    pub allow_provider: bool,
+}
+
 /// Runs a curated read tool.
-pub async fn read(id: Curated, args: &Args, client: &Client) -> Result<Output, String> {
+pub async fn read(
+    id: Curated,
+    args: &Args,
+    client: &Client,
+    transcripts: &TranscriptAccess,
+) -> Result<Output, String> {
     match id {
         Curated::GetBalance => {
             let b = Account::new(client).balance().await.map_err(op)?;
@@ -818,7 +878,8 @@ pub async fn read(id: Curated, args: &Args, client: &Client) -> Result<Output, S
                 audio: Some((data, file.mime())),
             })
         }
-        Curated::GetCallTranscript => transcript(args, client).await,
+        Curated::GetCallTranscript => transcript(args, client, transcripts).await,
+        Curated::SearchTranscripts => search_transcripts(args, transcripts),
         Curated::GetRecentCdr => {
             let days = args.int("days").unwrap_or(7);
             if !(1..=3660).contains(&days) {
@@ -916,57 +977,94 @@ fn spam_days(args: &Args) -> Result<u32, String> {
         .ok_or_else(|| "`days`: use a whole number from 1 to 3660".to_owned())
 }
 
-/// The transcription VoIP.ms made of a recorded call, found by the recording's time.
-async fn transcript(args: &Args, client: &Client) -> Result<Output, String> {
-    let account = args.required("account");
+fn service(t: &TranscriptAccess) -> Result<&Service, String> {
+    t.service
+        .as_ref()
+        .ok_or_else(|| "the transcript store is not available on this server".to_owned())
+}
+
+/// The transcript of a recorded call: stored → VoIP.ms's own → the provider (when the server
+/// allows it and the caller did not opt out).
+async fn transcript(args: &Args, client: &Client, t: &TranscriptAccess) -> Result<Output, String> {
+    let svc = service(t)?;
     let id = args.required("id");
-    let file = Recordings::new(client)
-        .fetch(account, id)
-        .await
-        .map_err(op)?;
-    let Some(when) = file.info.datetime else {
-        return Err(format!(
-            "recording {id} has no date, so its transcription cannot be looked up"
-        ));
-    };
-    let day = when.date().to_string();
-    let mut params = voipms_sdk::Params::new();
-    params.push("account", account);
-    params.push("date_from", day.as_str());
-    params.push("date_to", day.as_str());
-    let outcome = client
-        .call_with_effect("getCallTranscriptions", Effect::Read, &params)
-        .await
-        .map_err(|e| e.to_string())?;
-    let list = match outcome.body.get("transcriptions") {
-        Some(Value::Array(a)) => a.clone(),
-        Some(v @ Value::Object(_)) => vec![v.clone()],
-        _ => Vec::new(),
-    };
-    let recorded = when.to_string();
-    // The transcription of a call starts when the call does: same minute as the recording.
-    let found = list.into_iter().find(|t| {
-        t.get("date")
-            .and_then(Value::as_str)
-            .is_some_and(|d| d.get(..16) == recorded.get(..16))
-    });
-    match found {
-        Some(t) => {
-            let phrases = t
-                .get("recognized_phrases")
-                .and_then(Value::as_array)
-                .map_or(0, Vec::len);
+    let opted_out = args.text("transcribe") == Some("0");
+    let use_provider = t.allow_provider && !opted_out;
+    match svc
+        .call_transcript(client, args.required("account"), id, use_provider, false)
+        .await?
+    {
+        Outcome::Found {
+            transcript,
+            answered,
+        } => {
+            let n = transcript.segments.len();
+            let mut doc = json!({
+                "found": true,
+                "answered_by": answered.as_str(),
+                "origin": transcript.origin,
+                "transcript": transcript.to_json(),
+            });
+            if let Answered::Provider(p) = &answered {
+                doc["provider"] = json!(p);
+            }
             Ok(Output::new(
-                json!({"found": true, "source": "voipms", "recording": views::recording(&file.info), "transcription": t}),
-                format!("Transcription of recording {id}: {phrases} phrases"),
+                doc,
+                format!(
+                    "Transcript of recording {id} ({}): {}",
+                    answered.words(),
+                    plural(n, "segment", "segments")
+                ),
             ))
         }
-        None => Ok(Output::new(
-            json!({"found": false, "source": "voipms", "recording": views::recording(&file.info),
-                   "reason": format!("VoIP.ms has no transcription of this call (none on {day} starts at {recorded}); transcription must be on for the account or DID when the call happens")}),
-            format!("No transcription exists for recording {id}"),
-        )),
+        Outcome::Missing { reason, recording } => {
+            let why = if svc.provider.is_some() && !t.allow_provider {
+                format!(
+                    "{reason} (a provider is configured, but the server was not started with --allow-transcription)"
+                )
+            } else if opted_out && t.allow_provider {
+                format!("{reason} (transcribe was false)")
+            } else {
+                reason
+            };
+            Ok(Output::new(
+                json!({"found": false, "answered_by": null,
+                       "recording": recording.as_ref().map(views::recording), "reason": why}),
+                format!("No transcript of recording {id}: {why}"),
+            ))
+        }
     }
+}
+
+/// Full-text search of the stored transcripts.
+fn search_transcripts(args: &Args, t: &TranscriptAccess) -> Result<Output, String> {
+    let store = service(t)?.store()?;
+    let filter = Filter {
+        from: args.text("date_from").map(str::to_owned),
+        to: args.text("date_to").map(str::to_owned),
+        caller: args.text("caller").map(str::to_owned),
+        limit: MAX_PAGE * 4,
+    };
+    let query = args.required("query");
+    let hits = store.search(query, &filter)?;
+    let items: Vec<Value> = hits
+        .iter()
+        .map(|h| {
+            let tr = &h.transcript;
+            json!({
+                "id": tr.id, "source": tr.source.as_str(), "voipms_id": tr.voipms_ref,
+                "account": tr.account, "call_date": tr.call_date, "caller": tr.caller,
+                "origin": tr.origin, "snippet": h.snippet,
+            })
+        })
+        .collect();
+    let text = format!(
+        "{} for \"{query}\"",
+        plural(items.len(), "transcript", "transcripts")
+    );
+    let mut doc = Map::new();
+    doc.insert("query".into(), json!(query));
+    Ok(Output::new(paged("results", items, args, doc), text))
 }
 
 /// A change a curated tool makes: its plan, or the change itself.

@@ -76,6 +76,7 @@ struct Inner {
     policy: Policy,
     audit: Option<Audit>,
     saving: tokio::sync::Mutex<()>,
+    transcripts: curated::TranscriptAccess,
 }
 
 /// The `voipms` MCP server.
@@ -136,8 +137,17 @@ impl VoipmsServer {
                 policy,
                 audit,
                 saving: tokio::sync::Mutex::new(()),
+                transcripts: curated::TranscriptAccess::default(),
             }),
         }
+    }
+
+    /// The transcript store and provider the transcript tools use (before the server starts).
+    pub fn with_transcripts(mut self, access: curated::TranscriptAccess) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.transcripts = access;
+        }
+        self
     }
 
     /// The tools offered, as `tools/list` gives them.
@@ -271,7 +281,7 @@ impl VoipmsServer {
         };
         let client = self.session().client();
         if !spec.effect.is_mutating() {
-            return match curated::read(id, &args, client).await {
+            return match curated::read(id, &args, client, &self.inner.transcripts).await {
                 Ok(out) => Answer {
                     json: out.json,
                     text: out.text,

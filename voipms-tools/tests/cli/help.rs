@@ -38,6 +38,7 @@ fn help_of_commands() {
         "sms",
         "mms",
         "recordings",
+        "transcripts",
         "filters",
         "call",
         "doctor",
@@ -65,6 +66,8 @@ fn help_of_commands() {
         ("sms", "send"),
         ("mms", "send"),
         ("recordings", "get"),
+        ("recordings", "transcribe"),
+        ("transcripts", "search"),
         ("filters", "block"),
     ] {
         let out = env.run(&["help", cmd, sub]);

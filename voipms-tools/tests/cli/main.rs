@@ -17,3 +17,4 @@ mod safety;
 mod sandbox;
 mod secrets;
 mod support;
+mod transcripts;

@@ -621,3 +621,125 @@ fn the_sandbox_server_shares_its_state_with_sandbox_commands() {
     expected.push("After Reset".into());
     assert_eq!(cli_names(&env), expected);
 }
+
+#[test]
+fn call_transcripts_stored_then_voipms_then_the_provider_when_allowed() {
+    use crate::transcripts::{KEY, assert_no_key_stored, provider, sandbox};
+    let fake = provider(false);
+    let env = sandbox(Some(&fake));
+    let audit = env.dir.join("audit.jsonl");
+    let audit_arg = audit.display().to_string();
+
+    // Without --allow-transcription: VoIP.ms's own or none, and the provider is never sent audio.
+    let mut s = Server::start(&env, &["--sandbox", "mcp", "--audit-log", &audit_arg]);
+    let r = s.call("voipms_get_call_recordings", json!({"limit": 12}));
+    let recs: Vec<String> = r["structuredContent"]["recordings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["id"].as_str().unwrap().to_owned())
+        .collect();
+    let mut untranscribed = None;
+    let mut native = None;
+    for id in &recs {
+        let r = s.call(
+            "voipms_get_call_transcript",
+            json!({"account": "all", "id": id}),
+        );
+        assert_eq!(r["isError"], false, "{r}");
+        let doc = &r["structuredContent"];
+        if doc["found"] == true {
+            assert_eq!(doc["answered_by"], "voipms", "{r}");
+            native.get_or_insert(id.clone());
+        } else {
+            assert!(
+                doc["reason"]
+                    .as_str()
+                    .unwrap()
+                    .contains("--allow-transcription"),
+                "{r}"
+            );
+            untranscribed.get_or_insert(id.clone());
+        }
+    }
+    let (native, untranscribed) = (native.unwrap(), untranscribed.unwrap());
+    assert_eq!(fake.count(), 0);
+    let r = s.call(
+        "voipms_get_call_transcript",
+        json!({"account": "all", "id": native}),
+    );
+    assert_eq!(r["structuredContent"]["answered_by"], "stored", "{r}");
+    s.finish();
+
+    // With it: the provider answers (unless the caller opts out), then the store.
+    let mut s = Server::start(
+        &env,
+        &[
+            "--sandbox",
+            "mcp",
+            "--allow-transcription",
+            "--audit-log",
+            &audit_arg,
+        ],
+    );
+    let r = s.call(
+        "voipms_get_call_transcript",
+        json!({"account": "all", "id": untranscribed, "transcribe": false}),
+    );
+    assert_eq!(r["structuredContent"]["found"], false, "{r}");
+    assert_eq!(fake.count(), 0);
+    let r = s.call(
+        "voipms_get_call_transcript",
+        json!({"account": "all", "id": untranscribed}),
+    );
+    assert_eq!(r["structuredContent"]["answered_by"], "provider", "{r}");
+    assert!(text_of(&r).contains("transcribed by 127.0.0.1"), "{r}");
+    assert_eq!(fake.count(), 1);
+    let r = s.call(
+        "voipms_get_call_transcript",
+        json!({"account": "all", "id": untranscribed}),
+    );
+    assert_eq!(r["structuredContent"]["answered_by"], "stored", "{r}");
+    assert_eq!(fake.count(), 1);
+
+    let r = s.call(
+        "voipms_search_transcripts",
+        json!({"query": "overdue invoice", "limit": 5}),
+    );
+    assert_eq!(r["isError"], false, "{r}");
+    let results = r["structuredContent"]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1, "{r}");
+    assert!(
+        results[0]["snippet"]
+            .as_str()
+            .unwrap()
+            .contains("[overdue]")
+    );
+    let r = s.call(
+        "voipms_search_transcripts",
+        json!({"query": "appointment", "limit": 1}),
+    );
+    assert_eq!(
+        r["structuredContent"]["results"].as_array().unwrap().len(),
+        1,
+        "{r}"
+    );
+    assert!(
+        r["structuredContent"]["next_cursor"].is_string() || r["structuredContent"]["total"] == 1,
+        "{r}"
+    );
+    let (lines, stderr) = s.finish();
+    assert!(lines.iter().all(|l| !l.contains(KEY)) && !stderr.contains(KEY));
+    // The audit log is under env.dir: checked with the rest.
+    assert_no_key_stored(&env);
+
+    // --allow-transcription with no provider configured is refused at start.
+    let bare = sandbox(None);
+    let out = bare.run(&["--sandbox", "mcp", "--allow-transcription"]);
+    out.code(5);
+    assert!(
+        out.stderr.contains("needs a transcription provider"),
+        "{}",
+        out.stderr
+    );
+}

@@ -21,6 +21,10 @@ pub struct Request {
     pub fields: Vec<(String, String)>,
     /// The raw query string.
     pub query: String,
+    /// The path asked for.
+    pub path: String,
+    /// The Authorization header, if any.
+    pub authorization: String,
 }
 
 impl Request {
@@ -152,6 +156,8 @@ fn serve(mut s: TcpStream, seen: &Mutex<Vec<Request>>, responder: &Responder) {
         content_type,
         fields,
         query,
+        path: target.split('?').next().unwrap_or("").to_owned(),
+        authorization: headers.get("authorization").cloned().unwrap_or_default(),
     };
     let (status, answer) = responder(&req);
     seen.lock().unwrap().push(req);

@@ -1,0 +1,341 @@
+//! Call and voicemail transcripts: where they come from (VoIP.ms's own transcriptions first, a
+//! configured OpenAI-compatible provider second), the local store that keeps them (transcribe
+//! once, reuse after) and full-text search over them. Shared by `voipms transcripts …`,
+//! `voipms recordings transcribe` and the MCP tools.
+//!
+//! **Dates.** `call_date` is VoIP.ms's own wall-clock time of the call, `YYYY-MM-DD HH:MM:SS`, as
+//! the API reports it (the account's server time, no zone); search ranges compare against it.
+//! `created_at` is when the transcript was stored, in UTC (RFC 3339).
+
+pub mod native;
+pub mod provider;
+pub mod store;
+
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+use voipms_sdk::Client;
+use voipms_sdk::recordings::{RecordingInfo, Recordings};
+
+use crate::core::config;
+use provider::{Audio, Transcriber};
+use store::Store;
+
+/// What was transcribed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// A call recording (getCallRecording / getCallTranscriptions).
+    Call,
+    /// A voicemail message (getVoicemailTranscriptions).
+    Voicemail,
+}
+
+impl Source {
+    /// Its name in the store and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Call => "call",
+            Source::Voicemail => "voicemail",
+        }
+    }
+}
+
+/// A timed piece of a transcript.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    /// Seconds from the start of the audio.
+    pub start: f64,
+    /// Seconds from the start of the audio.
+    pub end: f64,
+    /// Who spoke, when the source says (VoIP.ms numbers its speakers `1`, `2`, …).
+    pub speaker: Option<String>,
+    /// What was said.
+    pub text: String,
+}
+
+impl Segment {
+    /// JSON form.
+    pub fn to_json(&self) -> Value {
+        json!({"start": round2(self.start), "end": round2(self.end), "speaker": self.speaker, "text": self.text})
+    }
+
+    /// From the JSON form.
+    pub fn from_json(v: &Value) -> Option<Segment> {
+        Some(Segment {
+            start: v.get("start")?.as_f64()?,
+            end: v.get("end").and_then(Value::as_f64).unwrap_or(0.0),
+            speaker: v.get("speaker").and_then(Value::as_str).map(str::to_owned),
+            text: v.get("text")?.as_str()?.to_owned(),
+        })
+    }
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// One stored transcript.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transcript {
+    /// The store's id (0 before it is stored).
+    pub id: i64,
+    /// Call recording or voicemail.
+    pub source: Source,
+    /// VoIP.ms's id of what was transcribed: the recording id, or `MAILBOX/FOLDER/DATE` for a
+    /// voicemail message, or `call@ACCOUNT@DATE` for a VoIP.ms call transcription no recording
+    /// matched.
+    pub voipms_ref: String,
+    /// The (sub-)account the call belongs to.
+    pub account: String,
+    /// The DID involved, when known.
+    pub did: Option<String>,
+    /// VoIP.ms's wall-clock time of the call, `YYYY-MM-DD HH:MM:SS` (see the module docs).
+    pub call_date: Option<String>,
+    /// The other party's number (or caller ID).
+    pub caller: Option<String>,
+    /// Length of the audio in seconds.
+    pub duration: Option<f64>,
+    /// Who transcribed it: `voipms`, or the provider's name.
+    pub origin: String,
+    /// The provider's model.
+    pub model: Option<String>,
+    /// Language or locale.
+    pub language: Option<String>,
+    /// Overall confidence in percent, when the source gives one.
+    pub confidence: Option<f64>,
+    /// The whole text.
+    pub text: String,
+    /// Timed segments.
+    pub segments: Vec<Segment>,
+    /// When it was stored (UTC, RFC 3339).
+    pub created_at: String,
+}
+
+impl Transcript {
+    /// JSON form (CLI `--format json`, MCP structured content, export).
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "source": self.source.as_str(),
+            "voipms_id": self.voipms_ref,
+            "account": self.account,
+            "did": self.did,
+            "call_date": self.call_date,
+            "caller": self.caller,
+            "duration_seconds": self.duration,
+            "origin": self.origin,
+            "model": self.model,
+            "language": self.language,
+            "confidence": self.confidence,
+            "text": self.text,
+            "segments": self.segments.iter().map(Segment::to_json).collect::<Vec<_>>(),
+            "created_at": self.created_at,
+        })
+    }
+}
+
+/// Now, UTC RFC 3339 to the second.
+pub fn now() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// Seconds of `MM:SS` or `HH:MM:SS`.
+pub fn clock_seconds(text: &str) -> Option<f64> {
+    let mut total = 0.0;
+    for part in text.trim().split(':') {
+        total = total * 60.0 + part.trim().parse::<f64>().ok()?;
+    }
+    Some(total)
+}
+
+/// Which source gave a transcript.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answered {
+    /// The local store (transcribed before).
+    Stored,
+    /// VoIP.ms's own transcription (now stored).
+    Voipms,
+    /// The configured provider (now stored).
+    Provider(String),
+}
+
+impl Answered {
+    /// `stored`, `voipms` or `provider`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Answered::Stored => "stored",
+            Answered::Voipms => "voipms",
+            Answered::Provider(_) => "provider",
+        }
+    }
+
+    /// In words.
+    pub fn words(&self) -> String {
+        match self {
+            Answered::Stored => "from the local store".to_owned(),
+            Answered::Voipms => "VoIP.ms's own transcription".to_owned(),
+            Answered::Provider(p) => format!("transcribed by {p}"),
+        }
+    }
+}
+
+/// What looking for a call's transcript gave.
+#[derive(Debug)]
+pub enum Outcome {
+    /// A transcript, and which source gave it.
+    Found {
+        /// The transcript (stored).
+        transcript: Transcript,
+        /// Its source.
+        answered: Answered,
+    },
+    /// None: why, and the recording when it was read.
+    Missing {
+        /// Why there is none and what would make one.
+        reason: String,
+        /// The recording.
+        recording: Option<RecordingInfo>,
+    },
+}
+
+/// The store and the provider a run works with.
+pub struct Service {
+    /// The store's file.
+    pub path: PathBuf,
+    /// The provider, when configured.
+    pub provider: Option<Box<dyn Transcriber>>,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service")
+            .field("path", &self.path)
+            .field(
+                "provider",
+                &self.provider.as_ref().map(|p| p.name().to_owned()),
+            )
+            .finish()
+    }
+}
+
+/// The store's file: `transcripts.sqlite3` (or `transcripts-sandbox.sqlite3`) in the data dir.
+pub fn store_path(sandbox: bool) -> Result<PathBuf, String> {
+    config::data_dir()
+        .map(|d| {
+            d.join(if sandbox {
+                store::SANDBOX_FILE
+            } else {
+                store::DEFAULT_FILE
+            })
+        })
+        .ok_or_else(|| {
+            "no data directory on this system for the transcript store (set XDG_DATA_HOME or HOME)"
+                .to_owned()
+        })
+}
+
+impl Service {
+    /// The service over the store at `path` with `provider`.
+    pub fn new(path: PathBuf, provider: Option<Box<dyn Transcriber>>) -> Self {
+        Service { path, provider }
+    }
+
+    /// Opens the store (created on first use).
+    pub fn store(&self) -> Result<Store, String> {
+        Store::open(&self.path)
+    }
+
+    /// The transcript of recording `id`: stored → VoIP.ms's own → the provider (when
+    /// `use_provider` and one is configured). `force` skips the store (and VoIP.ms's own when a
+    /// provider will transcribe) and replaces what was stored.
+    pub async fn call_transcript(
+        &self,
+        client: &Client,
+        account: &str,
+        id: &str,
+        use_provider: bool,
+        force: bool,
+    ) -> Result<Outcome, String> {
+        let store = self.store()?;
+        if !force && let Some(t) = store.find(Source::Call, id)? {
+            return Ok(Outcome::Found {
+                transcript: t,
+                answered: Answered::Stored,
+            });
+        }
+        let file = Recordings::new(client)
+            .fetch(account, id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let provider = self.provider.as_deref().filter(|_| use_provider);
+        let mut native_note = String::new();
+        if !(force && provider.is_some()) {
+            match native::for_recording(client, account, &file.info).await {
+                Ok(Some(mut t)) => {
+                    t.id = store.put(&t)?;
+                    return Ok(Outcome::Found {
+                        transcript: t,
+                        answered: Answered::Voipms,
+                    });
+                }
+                Ok(None) => native_note = native::none_reason(&file.info),
+                Err(e) => native_note = format!("VoIP.ms's transcriptions could not be read ({e})"),
+            }
+        }
+        let Some(p) = provider else {
+            let why = if self.provider.is_none() {
+                "no transcription provider is configured ([transcription] in the profile, or VOIPMS_TRANSCRIPTION_URL)"
+            } else {
+                "transcription by the provider was not allowed for this request"
+            };
+            return Ok(Outcome::Missing {
+                reason: format!("{native_note}; {why}"),
+                recording: Some(file.info),
+            });
+        };
+        let seconds = file.info.duration.as_deref().and_then(clock_seconds);
+        let audio = Audio {
+            bytes: &file.audio,
+            file_name: format!("{}.mp3", safe_name(&file.info.id)),
+            mime: "audio/mpeg",
+            seconds,
+        };
+        let got = p.transcribe(&audio).await.map_err(|e| e.to_string())?;
+        let mut t = Transcript {
+            id: 0,
+            source: Source::Call,
+            voipms_ref: file.info.id.clone(),
+            account: file
+                .info
+                .subaccount
+                .clone()
+                .unwrap_or_else(|| account.to_owned()),
+            did: None,
+            call_date: file.info.datetime.map(|d| d.to_string()),
+            caller: file.info.destination.clone(),
+            duration: got.duration.or(seconds),
+            origin: p.name().to_owned(),
+            model: Some(p.model().to_owned()),
+            language: got.language,
+            confidence: None,
+            text: got.text,
+            segments: got.segments,
+            created_at: now(),
+        };
+        t.id = store.put(&t)?;
+        Ok(Outcome::Found {
+            transcript: t,
+            answered: Answered::Provider(p.name().to_owned()),
+        })
+    }
+}
+
+/// A file name made of the id's safe characters.
+fn safe_name(id: &str) -> String {
+    let s: String = id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .take(64)
+        .collect();
+    if s.is_empty() { "audio".to_owned() } else { s }
+}

@@ -1,0 +1,279 @@
+//! Transcripts end to end on the sandbox: VoIP.ms's own transcriptions synced, recordings
+//! transcribed through a fake OpenAI-compatible provider (the upload checked, the answer stored
+//! and reused), search with snippets, delete, export; the provider key never shown or stored.
+
+use serde_json::Value;
+
+use crate::support::{Env, Mock, Request};
+
+pub const KEY: &str = "sk-Sentinel-transcription-KEY-42";
+
+/// A fake provider: verbose_json with segments; `fail` answers 401 instead.
+pub fn provider(fail: bool) -> Mock {
+    Mock::start(move |r: &Request| {
+        if fail {
+            return (
+                401,
+                r#"{"error":{"message":"Incorrect API key provided"}}"#.to_owned(),
+            );
+        }
+        assert_eq!(r.verb, "POST");
+        (
+            200,
+            r#"{"text": "Hello, this is the provider speaking about the overdue invoice.",
+                "language": "english", "duration": 2.0,
+                "segments": [{"start": 0.0, "end": 1.0, "text": " Hello, this is the provider speaking"},
+                             {"start": 1.0, "end": 2.0, "text": " about the overdue invoice."}]}"#
+                .to_owned(),
+        )
+    })
+}
+
+/// The provider's base URL (the mock answers any path).
+pub fn base(mock: &Mock) -> String {
+    mock.url.trim_end_matches("/api/v1/rest.php").to_owned()
+}
+
+pub fn sandbox(provider: Option<&Mock>) -> Env {
+    let env = Env::new();
+    let state = env.dir.join("sandbox-state.json").display().to_string();
+    let env = env.var("VOIPMS_SANDBOX_STATE", &state);
+    match provider {
+        Some(p) => env
+            .var("VOIPMS_TRANSCRIPTION_URL", &base(p))
+            .var("VOIPMS_TRANSCRIPTION_MODEL", "whisper-test")
+            .var("VOIPMS_TRANSCRIPTION_KEY", KEY)
+            .var("VOIPMS_TRANSCRIPTION_BACKOFF_MS", "5"),
+        None => env,
+    }
+}
+
+#[track_caller]
+fn json(env: &Env, args: &[&str]) -> Value {
+    let mut all = vec!["--sandbox"];
+    all.extend(args);
+    all.extend(["--format", "json"]);
+    let out = env.run(&all);
+    assert!(
+        !out.stdout.contains(KEY) && !out.stderr.contains(KEY),
+        "{out:?}"
+    );
+    out.code(0);
+    out.json()
+}
+
+/// Every file under the data directory holds no `KEY`.
+pub fn assert_no_key_stored(env: &Env) {
+    fn walk(dir: &std::path::Path) {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p);
+            } else if let Ok(bytes) = std::fs::read(&p) {
+                assert!(
+                    !String::from_utf8_lossy(&bytes).contains(KEY),
+                    "{} holds the provider key",
+                    p.display()
+                );
+            }
+        }
+    }
+    walk(&env.dir);
+}
+
+#[test]
+fn voipms_transcriptions_sync_search_show_delete_export() {
+    let env = sandbox(None);
+    let done = json(&env, &["transcripts", "sync", "--from", "-90d"]);
+    let added = done["added"].as_u64().unwrap();
+    assert!(added > 0, "{done}");
+    assert_eq!(done["matched_to_recordings"], added, "{done}");
+    // Again: nothing new, everything updated in place.
+    let again = json(&env, &["transcripts", "sync", "--from", "-90d"]);
+    assert_eq!(again["added"], 0, "{again}");
+    assert_eq!(again["updated"], added, "{again}");
+
+    let found = json(
+        &env,
+        &["transcripts", "search", "appointment", "--limit", "3"],
+    );
+    let results = found["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3, "{found}");
+    assert!(
+        results[0]["snippet"]
+            .as_str()
+            .unwrap()
+            .contains("[appointment]"),
+        "{found}"
+    );
+    assert_eq!(results[0]["origin"], "voipms");
+    let caller = results[0]["caller"].as_str().unwrap().to_owned();
+    let by_caller = json(
+        &env,
+        &["transcripts", "search", "appointment", "--caller", &caller],
+    );
+    assert!(
+        by_caller["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["caller"] == caller.as_str())
+    );
+    let none = json(
+        &env,
+        &[
+            "transcripts",
+            "search",
+            "appointment",
+            "--from",
+            "today",
+            "--to",
+            "-1d",
+        ],
+    );
+    assert_eq!(none["results"], serde_json::json!([]));
+
+    let id = results[0]["id"].to_string();
+    let shown = json(&env, &["transcripts", "show", &id]);
+    assert!(shown["segments"].as_array().unwrap().len() >= 3, "{shown}");
+    assert_eq!(shown["segments"][0]["speaker"], "2");
+    let text = env.run(&["--sandbox", "transcripts", "show", &id]);
+    text.code(0);
+    assert!(
+        text.stdout
+            .contains("speaker 1: Hello, I'm calling about my appointment."),
+        "{}",
+        text.stdout
+    );
+
+    let out = env.dir.join("export.json");
+    env.run(&[
+        "--sandbox",
+        "transcripts",
+        "export",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .code(0);
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(doc["transcripts"].as_array().unwrap().len() as u64, added);
+
+    assert_eq!(json(&env, &["transcripts", "delete", &id])["deleted"], 1);
+    env.run(&["--sandbox", "transcripts", "show", &id]).code(2);
+    assert_eq!(
+        json(&env, &["transcripts", "delete", "--all"])["deleted"],
+        added - 1
+    );
+}
+
+#[test]
+fn recordings_transcribed_by_a_fake_provider_once_then_reused() {
+    let fake = provider(false);
+    let env = sandbox(Some(&fake));
+    let list = json(&env, &["recordings", "list", "--from", "-60d"]);
+    let ids: Vec<String> = list["recordings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(8)
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    let mut args = vec!["recordings", "transcribe"];
+    args.extend(ids.iter().map(String::as_str));
+    let done = json(&env, &args);
+    let results = done["results"].as_array().unwrap();
+    assert_eq!(results.len(), ids.len());
+    let by = |who: &str| -> Vec<&Value> {
+        results
+            .iter()
+            .filter(|r| r["transcript"]["answered_by"] == who)
+            .collect()
+    };
+    let from_provider = by("provider");
+    assert!(!from_provider.is_empty(), "{done}");
+    assert_eq!(
+        from_provider.len() + by("voipms").len(),
+        ids.len(),
+        "{done}"
+    );
+    let t = &from_provider[0]["transcript"];
+    assert_eq!(t["model"], "whisper-test");
+    assert_eq!(t["segments"][1]["text"], "about the overdue invoice.");
+    let sent = fake.requests();
+    assert_eq!(sent.len(), from_provider.len());
+    let up = &sent[0];
+    assert_eq!(up.path, "/v1/audio/transcriptions");
+    assert_eq!(up.get("model"), Some("whisper-test"));
+    assert_eq!(up.get("response_format"), Some("verbose_json"));
+    assert!(
+        up.get("file").is_some_and(|f| f.len() > 1000),
+        "the MP3 is uploaded"
+    );
+    assert!(up.content_type.starts_with("multipart/form-data"));
+    assert_eq!(up.authorization, format!("Bearer {KEY}"));
+
+    // Transcribed once, reused after; --force sends it again.
+    let id = from_provider[0]["id"].as_str().unwrap();
+    let again = json(&env, &["recordings", "transcribe", id]);
+    assert_eq!(again["results"][0]["transcript"]["answered_by"], "stored");
+    assert_eq!(fake.count(), sent.len());
+    let forced = json(&env, &["recordings", "transcribe", id, "--force"]);
+    assert_eq!(
+        forced["results"][0]["transcript"]["answered_by"],
+        "provider"
+    );
+    assert_eq!(fake.count(), sent.len() + 1);
+
+    let found = json(&env, &["transcripts", "search", "overdue", "invoice"]);
+    assert_eq!(
+        found["results"].as_array().unwrap().len(),
+        from_provider.len(),
+        "{found}"
+    );
+    assert!(
+        found["results"][0]["snippet"]
+            .as_str()
+            .unwrap()
+            .contains("[overdue] [invoice]")
+    );
+    assert_no_key_stored(&env);
+}
+
+#[test]
+fn provider_failures_are_clear_and_transcription_is_off_until_configured() {
+    // Not configured: VoIP.ms's own or a clear "no provider".
+    let env = sandbox(None);
+    let list = json(&env, &["recordings", "list", "--from", "-60d"]);
+    let ids: Vec<&str> = list["recordings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(8)
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    let mut args = vec!["--sandbox", "recordings", "transcribe"];
+    args.extend(&ids);
+    let out = env.run(&args);
+    out.code(3);
+    assert!(
+        out.stdout
+            .contains("no transcription provider is configured"),
+        "{}",
+        out.stdout
+    );
+
+    // A refused key: said plainly, the key never shown.
+    let fake = provider(true);
+    let env = sandbox(Some(&fake));
+    let mut args = vec!["--sandbox", "recordings", "transcribe"];
+    args.extend(&ids);
+    let out = env.run(&args);
+    out.code(3);
+    assert!(
+        out.stdout.contains("refused the API key (HTTP 401)"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains(KEY) && !out.stderr.contains(KEY));
+    assert_no_key_stored(&env);
+}
