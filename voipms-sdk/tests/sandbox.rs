@@ -2022,7 +2022,6 @@ async fn every_write_is_real_or_declares_its_effect() {
         "deleteSMS",
         "e911ProvisionManually",
         "orderDIDInternationalTollFree",
-        "orderFaxNumber",
         "orderVanity",
         "removeDIDvPRI",
         "sendCallRecordingEmail",
