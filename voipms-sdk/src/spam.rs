@@ -597,17 +597,19 @@ fn score(number: &PhoneNumber, s: &CallerStats, ctx: &ScoreContext) -> Vec<SpamR
             ),
         ));
     }
+    // A number that calls again and again outweighs any one call: the points grow with the calls
+    // (15 at three, +5 a call, at most 60) and the days (10 at three, +2 a day, at most 30).
     if s.calls >= 3 && ratio >= 0.8 {
         r.push(reason(
             SpamSignal::Repeated,
-            15,
+            (15 + 5 * (s.calls as i32 - 3)).min(60),
             format!("called {} times without a real conversation", s.calls),
         ));
     }
     if s.days >= 3 && ratio >= 0.5 {
         r.push(reason(
             SpamSignal::ManyDays,
-            10,
+            (10 + 2 * (s.days as i32 - 3)).min(30),
             format!("called on {} different days", s.days),
         ));
     }
@@ -1380,12 +1382,19 @@ mod tests {
             assert!(pos(spam) < pos("3055550001"), "{order:?}");
             assert!(pos(spam) < pos("7865550101"), "{order:?}");
         }
-        // A neighbour spoof with a SPAM? name tops the list.
+        // The robocaller calling on six days tops the list, above the single neighbour spoof
+        // with a SPAM? name.
         assert_eq!(
             ranked[0].number.as_str(),
-            "5551230042",
+            "8445550142",
             "{}",
             ranked[0].explain()
+        );
+        assert_eq!(
+            ranked[1].number.as_str(),
+            "5551230042",
+            "{}",
+            ranked[1].explain()
         );
         let robo = ranked
             .iter()

@@ -1002,8 +1002,11 @@ async fn seeded_spam_ranks_on_top_and_family_does_not() {
     assert_eq!(spam_group.len(), 3);
     assert_eq!(family.len(), 4);
     let did = PhoneNumber::parse("5551234567").unwrap();
-    let is_seeded_spam = |n: &PhoneNumber| {
-        spam_group.contains(n.as_str()) || (n.same_area_and_exchange(&did) && *n != did)
+    // Seeded spam: the Spam group's robocallers, and callers you never talked to for a minute
+    // nor called back (repeat callers not yet blocked, one-off spoofs from many prefixes).
+    let is_seeded_spam = |c: &voipms_sdk::spam::SpamCandidate| {
+        spam_group.contains(c.number.as_str())
+            || (c.number != did && c.stats.long == 0 && c.stats.called_back == 0)
     };
 
     let range = DateRange::new(t.today() - Days::days(399), t.today()).unwrap();
@@ -1016,7 +1019,7 @@ async fn seeded_spam_ranks_on_top_and_family_does_not() {
     assert!(found.candidates.len() > 50, "{}", found.candidates.len());
     for (i, c) in found.candidates.iter().enumerate() {
         assert!(
-            is_seeded_spam(&c.number),
+            is_seeded_spam(c),
             "#{i} {} (score {}) is not seeded spam: {}",
             c.number,
             c.score,
@@ -1061,7 +1064,7 @@ async fn seeded_spam_ranks_on_top_and_family_does_not() {
     let last_spam = ranked
         .candidates
         .iter()
-        .rposition(|c| is_seeded_spam(&c.number))
+        .rposition(|c| is_seeded_spam(c) && c.score >= 40)
         .unwrap();
     assert!(last_spam < first_family, "{last_spam} vs {first_family}");
     for c in ranked
@@ -1078,6 +1081,28 @@ async fn seeded_spam_ranks_on_top_and_family_does_not() {
         .await
         .unwrap();
     assert!(fresh.candidates.iter().all(|c| !c.already_marked));
+    // A number that called again and again ranks above every single call.
+    let top = &fresh.candidates[0];
+    assert!(top.stats.calls >= 10, "{} {}", top.number, top.explain());
+    let first_single = fresh
+        .candidates
+        .iter()
+        .position(|c| c.stats.calls == 1)
+        .expect("one-off spam calls");
+    assert!(
+        fresh.candidates[..first_single]
+            .iter()
+            .any(|c| c.stats.calls >= 10),
+        "{}",
+        top.explain()
+    );
+    // Spam comes from more than the DID's own exchange.
+    assert!(
+        fresh
+            .candidates
+            .iter()
+            .any(|c| !c.number.same_area_and_exchange(&did) && c.stats.calls == 1)
+    );
     assert!(!fresh.candidates.is_empty());
 
     // Inspecting: a blocked robocaller, a family member, a spoofer.

@@ -2022,7 +2022,6 @@ async fn every_write_is_real_or_declares_its_effect() {
         "deleteSMS",
         "e911ProvisionManually",
         "orderDIDInternationalTollFree",
-        "orderFaxNumber",
         "orderVanity",
         "removeDIDvPRI",
         "sendCallRecordingEmail",
@@ -2117,4 +2116,64 @@ async fn every_write_is_real_or_declares_its_effect() {
         "writes with neither a family nor a sandbox model: {missing:?}"
     );
     assert!(checked >= 50, "{checked}");
+}
+
+#[tokio::test]
+async fn invoice_depends_on_its_period() {
+    let sb = Sandbox::new(config());
+    let client = sb.client();
+    let url = |v: serde_json::Value| v["url"].as_str().unwrap().to_owned();
+    let invoice = |params: Params| {
+        let client = client.clone();
+        async move { url(client.call("getInvoice", params).await.unwrap()) }
+    };
+    let may = invoice(p([("from", "2025-05-01"), ("to", "2025-05-31")])).await;
+    let june = invoice(p([("from", "2025-06-01"), ("to", "2025-06-30")])).await;
+    assert_ne!(may, june);
+    assert!(may.contains("from=2025-05-01&to=2025-05-31"), "{may}");
+    // The same period is the same invoice; another format is another one.
+    assert_eq!(
+        invoice(p([("from", "2025-05-01"), ("to", "2025-05-31")])).await,
+        may
+    );
+    let canada = invoice(p([
+        ("from", "2025-05-01"),
+        ("to", "2025-05-31"),
+        ("type", "1"),
+    ]))
+    .await;
+    assert_ne!(canada, may);
+    // Presets count back from the sandbox's today (2025-07-15); no period is the last month.
+    let last_month = invoice(p([("range", "1")])).await;
+    assert!(
+        last_month.contains("from=2025-06-01&to=2025-06-30"),
+        "{last_month}"
+    );
+    assert_eq!(invoice(Params::new()).await, last_month);
+    let this_week = invoice(p([("range", "6")])).await;
+    assert!(
+        this_week.contains("from=2025-07-14&to=2025-07-15"),
+        "{this_week}"
+    );
+    // A future, reversed, malformed or half-given period fails with its status.
+    for (params, status) in [
+        (
+            p([("from", "2025-08-01"), ("to", "2025-08-31")]),
+            "invalid_date",
+        ),
+        (
+            p([("from", "2025-06-30"), ("to", "2025-06-01")]),
+            "invalid_date_from",
+        ),
+        (
+            p([("from", "2025-13-01"), ("to", "2025-06-01")]),
+            "invalid_date",
+        ),
+        (p([("from", "2025-06-01")]), "missing_to_date"),
+        (p([("to", "2025-06-01")]), "missing_from_date"),
+        (p([("range", "1"), ("type", "7")]), "invalid_invoice_type"),
+    ] {
+        let e = client.call("getInvoice", params).await.unwrap_err();
+        assert_eq!(status_of(&e), status, "{e}");
+    }
 }

@@ -192,6 +192,10 @@ pub(crate) struct Robocaller {
     pub(crate) to_days_ago: i64,
     /// Usual hour of the call.
     pub(crate) hour: u32,
+    /// Chance per weekday of a call (a second one, hours later, on a fifth of those days).
+    pub(crate) daily: f64,
+    /// Already in the seeded Spam group (blocked).
+    pub(crate) marked: bool,
 }
 
 /// The cast and the lines of a history.
@@ -247,18 +251,36 @@ pub(crate) fn generate(
                 day.outgoing(p.line, &p.number, t, Disposition::Answered, p.kind);
             }
         }
-        // Neighbour-spoofed robocalls: same area code and exchange as the first DID.
+        // One-off spoofed robocalls: most from the first DID's own area code and exchange
+        // (neighbour spoofing), others from its area code only, from elsewhere or toll-free.
         let spoofs = if day.rng.chance(0.7) {
             1 + usize::from(day.rng.chance(0.15)) + usize::from(day.rng.chance(0.05))
         } else {
             0
         };
         for _ in 0..spoofs {
-            let mut line4 = day.rng.below(10_000);
-            if format!("{area}{exchange}{line4:04}") == first {
-                line4 = (line4 + 1) % 10_000;
-            }
-            let number = format!("{area}{exchange}{line4:04}");
+            let roll = day.rng.unit();
+            let line4 = day.rng.below(10_000);
+            let number = if roll < 0.55 {
+                let n = format!("{area}{exchange}{line4:04}");
+                if n == first {
+                    format!("{area}{exchange}{:04}", (line4 + 1) % 10_000)
+                } else {
+                    n
+                }
+            } else {
+                let prefix = if roll < 0.75 {
+                    area
+                } else {
+                    *day.rng
+                        .pick(&["202", "312", "469", "702", "713", "888", "877", "866"])
+                };
+                let mut exch = day.rng.range(200, 999);
+                if prefix == area && exch.to_string() == exchange {
+                    exch += if exch < 999 { 1 } else { -1 };
+                }
+                format!("{prefix}{exch}{line4:04}")
+            };
             let cnam = *day.rng.pick(&[
                 "SPAM?",
                 "V",
@@ -273,10 +295,14 @@ pub(crate) fn generate(
             if back > r.from_days_ago || back < r.to_days_ago || weekend {
                 continue;
             }
-            if day.rng.chance(0.45) {
+            if day.rng.chance(r.daily) {
                 let jitter = day.rng.range(-40 * 60, 40 * 60);
                 let t = start + i64::from(r.hour) * 3600 + jitter;
                 day.spam_at(0, &r.number, &r.cnam, t);
+                if day.rng.chance(0.2) {
+                    let later = t + day.rng.range(2 * 3600, 5 * 3600);
+                    day.spam_at(0, &r.number, &r.cnam, later);
+                }
             }
         }
         if day.rng.chance(0.12) {
@@ -545,6 +571,8 @@ mod tests {
             from_days_ago: 200,
             to_days_ago: 30,
             hour: 11,
+            daily: 0.45,
+            marked: false,
         }];
         (lines, people, robos)
     }
@@ -572,6 +600,12 @@ mod tests {
         );
         assert!(a.iter().any(|r| r.callerid.contains("<anonymous>")));
         assert!(a.iter().any(|r| r.callerid.contains("<5559876543>")));
+        // Spoofs come from more than the DID's exchange, and some are short calls.
+        assert!(a.iter().any(|r| r.incoming
+            && r.callerid.contains("<555")
+            && !r.callerid.contains("<555123")
+            && !r.callerid.contains("<5559876543>")));
+        assert!(a.iter().any(|r| r.incoming && (1..10).contains(&r.seconds)));
         assert!(a.iter().any(|r| !r.incoming));
         assert!(a.iter().all(|r| r.uniqueid.contains('x')));
         let answered = a

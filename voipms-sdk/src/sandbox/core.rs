@@ -74,6 +74,7 @@ pub(crate) fn stateful(index: usize, args: &Args<'_>, cx: &mut Ctx<'_>) -> Res {
         // Account and sub-accounts.
         "getBalance" => account::balance(cx, args),
         "getTransactionHistory" => account::transactions(cx, args),
+        "getInvoice" => account::invoice(cx, args),
         "getSubAccounts" => account::subaccounts(cx, args),
         "createSubAccount" => account::create_subaccount(cx, args),
         "setSubAccount" => account::set_subaccount(cx, args),

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::catalog::{self, Method};
 
 use super::core::{Answer, Ctx, Res, ok, ok1};
-use super::records::{id_of, seed, seed_rows};
+use super::records::{self, id_of, seed, seed_rows};
 use super::state::{Record, Records};
 use super::time;
 use super::validate::{Args, Fail};
@@ -27,21 +27,24 @@ fn dry(args: &Args<'_>) -> bool {
     args.flag("test") == Some(true)
 }
 
-/// Lists `rows` under `key`, filtered on `field` when `wanted` is set; the method's empty
-/// status when nothing matches.
+/// Lists `rows` under `key`, filtered on `field` when `wanted` is set.
 fn list(method: &Method, key: &str, rows: &[Record], field: &str, wanted: Option<&str>) -> Res {
-    let rows: Vec<Value> = rows
-        .iter()
-        .filter(|r| wanted.is_none_or(|w| id_of(r, field) == w))
-        .cloned()
-        .map(Value::Object)
-        .collect();
-    if rows.is_empty()
-        && let Some(empty) = method.empty_statuses.first()
-    {
-        return Err(Fail::new(empty));
-    }
-    ok1(key, Value::Array(rows))
+    records::list_rows(method, key, rows, field, wanted)
+}
+
+/// Removes the row whose `field` is `key`; `status` and `missing` when there is none.
+fn remove_row(
+    rows: &mut Vec<Record>,
+    field: &str,
+    key: &str,
+    status: &'static str,
+    missing: String,
+) -> Res {
+    let Some(at) = rows.iter().position(|r| id_of(r, field) == key) else {
+        return Err(Fail::msg(status, missing));
+    };
+    rows.remove(at);
+    ok()
 }
 
 /// Copies the call's parameters into `row`, through `map` (parameter → field) where named.
@@ -107,15 +110,14 @@ pub(crate) fn set_moh(cx: &mut Ctx<'_>, args: &Args<'_>) -> Res {
 
 pub(crate) fn del_moh(cx: &mut Ctx<'_>, args: &Args<'_>) -> Res {
     let name = args.get("music_on_hold").unwrap_or_default();
-    let rows = &mut moh(cx).rows;
-    let Some(at) = rows.iter().position(|r| id_of(r, "value") == name) else {
-        return Err(Fail::msg(
-            "invalid_musiconhold",
-            format!("no music on hold is named {name}"),
-        ));
-    };
-    rows.remove(at);
-    ok()
+    let missing = format!("no music on hold is named {name}");
+    remove_row(
+        &mut moh(cx).rows,
+        "value",
+        name,
+        "invalid_musiconhold",
+        missing,
+    )
 }
 
 // ---- Locations: plain names. ----
@@ -406,15 +408,8 @@ pub(crate) fn e911_write(cx: &mut Ctx<'_>, args: &Args<'_>, update: bool) -> Res
 
 pub(crate) fn e911_cancel(cx: &mut Ctx<'_>, args: &Args<'_>) -> Res {
     let did = digits(args.get("did").unwrap_or_default());
-    let rows = &mut e911(cx).rows;
-    let Some(at) = rows.iter().position(|r| id_of(r, "did") == did) else {
-        return Err(Fail::msg(
-            "invalid_did",
-            format!("{did} has no e911 address"),
-        ));
-    };
-    rows.remove(at);
-    ok()
+    let missing = format!("{did} has no e911 address");
+    remove_row(&mut e911(cx).rows, "did", &did, "invalid_did", missing)
 }
 
 // ---- Fax numbers and fax messages. ----

@@ -101,8 +101,8 @@ pub struct SandboxConfig {
     pub username: String,
     /// The API password the sandbox accepts. Default `sandbox`.
     pub password: String,
-    /// The account's "today". `None` takes the system's current date (UTC) when the account is
-    /// created; either way it is fixed then and saved with the state. Dates outside the years
+    /// The account's "today". `None` takes the current date of the server's wall clock (US
+    /// Eastern standard time) when the account is created; either way it is fixed then and saved with the state. Dates outside the years
     /// 2000–2999 are clamped into them.
     pub today: Option<Date>,
     /// SMS (and, separately, MMS) the API sends per day before `limit_reached`. Default 100.
@@ -373,14 +373,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Today's date (UTC) from the system clock.
+/// Today's date on the server's wall clock (see [`time::server_now`]).
 fn system_today() -> Date {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    chrono::DateTime::from_timestamp(secs, 0)
-        .unwrap_or_default()
-        .date_naive()
+    time::date_of(time::server_now())
 }
 
 impl Sandbox {

@@ -78,10 +78,27 @@ pub(crate) fn seed_rows(get: &str, list_key: &str, id_field: &str) -> Records {
 
 fn list(family: &Family, method: &Method, args: &Args<'_>, records: &Records) -> Res {
     let wanted = args.get(family.get_id);
-    let rows: Vec<Value> = records
-        .rows
+    list_rows(
+        method,
+        family.list_key,
+        &records.rows,
+        family.id_field,
+        wanted,
+    )
+}
+
+/// Lists `rows` under `key`, filtered on `field` when `wanted` is set; the method's empty
+/// status when nothing matches.
+pub(crate) fn list_rows(
+    method: &Method,
+    key: &str,
+    rows: &[Record],
+    field: &str,
+    wanted: Option<&str>,
+) -> Res {
+    let rows: Vec<Value> = rows
         .iter()
-        .filter(|r| wanted.is_none_or(|id| id_of(r, family.id_field) == id))
+        .filter(|r| wanted.is_none_or(|w| id_of(r, field) == w))
         .cloned()
         .map(Value::Object)
         .collect();
@@ -90,7 +107,7 @@ fn list(family: &Family, method: &Method, args: &Args<'_>, records: &Records) ->
     {
         return Err(Fail::new(empty));
     }
-    ok1(family.list_key, Value::Array(rows))
+    ok1(key, Value::Array(rows))
 }
 
 fn set(family: &'static Family, args: &Args<'_>, records: &mut Records) -> Res {

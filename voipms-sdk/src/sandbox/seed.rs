@@ -92,33 +92,31 @@ pub(crate) fn inbound_rate(billing_type: &str) -> i64 {
     }
 }
 
-/// Builds the seeded account.
+/// Builds the seeded account. Its clock is noon of `today`, or the real clock when that is
+/// earlier: nothing is dated in the future of the real clock.
 pub(crate) fn account(seed: u64, today: NaiveDate) -> State {
-    let clock = time::at(today, 12, 0, 0);
+    let clock = time::at(today, 12, 0, 0).min(time::server_now());
     let mut rng = Rng::new(seed, 0xACC0);
     let people = people(&mut rng);
+    // Repeat callers: three already blocked through the Spam group, three not yet (what
+    // `spam suggest` should find first), each calling on weekdays, some days twice.
+    let robo =
+        |number: &str, cnam: &str, from: i64, to: i64, hour: u32, daily: f64, marked| Robocaller {
+            number: number.into(),
+            cnam: cnam.into(),
+            from_days_ago: from,
+            to_days_ago: to,
+            hour,
+            daily,
+            marked,
+        };
     let robocallers = vec![
-        Robocaller {
-            number: "8445550142".into(),
-            cnam: "SPAM? TELEMKTG".into(),
-            from_days_ago: 300,
-            to_days_ago: 120,
-            hour: 10,
-        },
-        Robocaller {
-            number: "3055550190".into(),
-            cnam: "HEALTH PLAN".into(),
-            from_days_ago: 150,
-            to_days_ago: 0,
-            hour: 14,
-        },
-        Robocaller {
-            number: "5559876543".into(),
-            cnam: "V".into(),
-            from_days_ago: 95,
-            to_days_ago: 31,
-            hour: 11,
-        },
+        robo("8445550142", "SPAM? TELEMKTG", 300, 120, 10, 0.45, true),
+        robo("3055550190", "HEALTH PLAN", 150, 0, 14, 0.45, true),
+        robo("5559876543", "V", 95, 31, 11, 0.45, true),
+        robo("4695550187", "AUTO WARRANTY", 80, 1, 13, 0.5, false),
+        robo("8885550166", "", 60, 0, 10, 0.35, false),
+        robo("5553217788", "WIRELESS CALLER", 45, 2, 16, 0.3, false),
     ];
     let lines: Vec<Line> = DIDS
         .iter()
@@ -172,7 +170,7 @@ pub(crate) fn account(seed: u64, today: NaiveDate) -> State {
         records: Default::default(),
     };
     phonebook(&mut state, &people, &robocallers);
-    state.vm_messages = voicemail(&mut Rng::new(seed, 0x7011), &history, today);
+    state.vm_messages = voicemail(&mut Rng::new(seed, 0x7011), &history, today, clock);
     state.recordings = recordings(&mut Rng::new(seed, 0x2EC0), &history, today);
     let (sms, mms) = messages(&mut Rng::new(seed, 0x5A5), &people, today, clock);
     state.next.sms = sms.last().map_or(1801, |m| m.id + 1);
@@ -636,7 +634,7 @@ fn phonebook(state: &mut State, people: &[Person], robocallers: &[Robocaller]) {
         id += 1;
     }
     let mut spam = Vec::new();
-    for r in robocallers {
+    for r in robocallers.iter().filter(|r| r.marked) {
         pb.insert(
             id,
             entry(
@@ -693,7 +691,7 @@ const VM_SPAM: &[&str] = &[
     "",
 ];
 
-fn voicemail(rng: &mut Rng, history: &[CdrRow], today: NaiveDate) -> Vec<VmMessage> {
+fn voicemail(rng: &mut Rng, history: &[CdrRow], today: NaiveDate, clock: i64) -> Vec<VmMessage> {
     let since = time::day_start(today) - 90 * DAY;
     let recent = time::day_start(today) - 21 * DAY;
     let mut out: Vec<VmMessage> = Vec::new();
@@ -758,6 +756,8 @@ fn voicemail(rng: &mut Rng, history: &[CdrRow], today: NaiveDate) -> Vec<VmMessa
             text: (*rng.pick(VM_OTHER)).to_owned(),
         });
     }
+    // A message is left after its call: none after the clock.
+    out.retain(|m| m.t <= clock);
     out.sort_by_key(|m| m.t);
     // Message numbers count up per box and folder, oldest first.
     let mut counters: BTreeMap<(String, String), u32> = BTreeMap::new();
@@ -767,6 +767,10 @@ fn voicemail(rng: &mut Rng, history: &[CdrRow], today: NaiveDate) -> Vec<VmMessa
             .or_insert(0);
         *n += 1;
         m.num = *n;
+        // The documented examples mark message 1 of box 1001's INBOX as heard: it is new.
+        if m.mailbox == "1001" && m.folder == "INBOX" && m.num == 1 {
+            m.listened = false;
+        }
     }
     out
 }
@@ -870,8 +874,10 @@ fn messages(
         let start = time::at(date, 9, 0, 0) + rng.range(0, 10 * 3600);
         conversation(rng, start, &mut sms);
     }
-    // This morning's conversation, so a plain getSMS (today by default) lists something.
-    conversation(rng, time::at(today, 9, 12, 0), &mut sms);
+    // This morning's conversation (earlier when the clock is not yet past nine), so a plain
+    // getSMS (today by default) lists something on most of the day.
+    let morning = time::at(today, 9, 12, 0).min(clock - (2 * 3600 + 48 * 60));
+    conversation(rng, morning, &mut sms);
     sms.retain(|m| m.0 < clock);
     sms.sort_by_key(|m| m.0);
     let sms = sms
@@ -981,10 +987,14 @@ fn ledger(state: &mut State, rng: &mut Rng) {
         let end = start + DAY;
         for d in DIDS {
             let ordered = today - chrono::Duration::days(d.ordered_days_ago);
-            if date.day() == ordered.day().min(last_day(date.year(), date.month())) {
+            let due = time::at(date, 0, 3, 46);
+            // Today's fees are charged at 00:03, not before the clock gets there.
+            if date.day() == ordered.day().min(last_day(date.year(), date.month()))
+                && due <= state.clock
+            {
                 let fee = monthly_fee(d.billing_type);
                 push(
-                    time::at(date, 0, 3, 46),
+                    due,
                     &format!("DID{}", d.did),
                     format!("DID Monthly Fee: {}", d.did),
                     -fee,
@@ -1073,6 +1083,69 @@ mod tests {
         let again = account(1, today);
         assert_eq!(again.cdr, s.cdr);
         assert_eq!(again.balance, s.balance);
+    }
+
+    #[test]
+    fn nothing_is_dated_after_the_real_clock() {
+        let today = time::date_of(time::server_now());
+        let mut s = account(7, today);
+        let now = time::server_now();
+        assert!(s.clock <= now);
+        let dated = s
+            .cdr
+            .iter()
+            .map(|r| r.t)
+            .chain(s.sms.iter().map(|m| m.t))
+            .chain(s.mms.iter().map(|m| m.t))
+            .chain(s.vm_messages.iter().map(|m| m.t))
+            .chain(s.recordings.iter().map(|r| r.t))
+            .chain(s.transactions.iter().map(|t| t.t));
+        for t in dated {
+            assert!(
+                t <= now,
+                "{} is after {}",
+                time::datetime(t),
+                time::datetime(now)
+            );
+        }
+        // Events move the clock on, never past the real one.
+        for _ in 0..2000 {
+            s.tick();
+        }
+        assert!(s.clock <= time::server_now());
+    }
+
+    #[test]
+    fn spam_has_repeat_callers_and_varied_prefixes() {
+        let s = account(1, NaiveDate::from_ymd_opt(2025, 7, 15).unwrap());
+        let mut calls: BTreeMap<&str, Vec<&CdrRow>> = BTreeMap::new();
+        for r in s.cdr.iter().filter(|r| r.incoming) {
+            if let Some(n) = r.other_number() {
+                calls.entry(n).or_default().push(r);
+            }
+        }
+        // An unblocked caller calls again and again, on many days, in short or missed calls.
+        let repeat = &calls["4695550187"];
+        let days: std::collections::BTreeSet<_> =
+            repeat.iter().map(|r| time::date_of(r.t)).collect();
+        assert!(repeat.len() >= 10 && days.len() >= 8, "{}", repeat.len());
+        assert!(repeat.iter().all(|r| r.seconds < 10));
+        assert!(
+            repeat
+                .iter()
+                .any(|r| r.disposition == Disposition::Answered)
+        );
+        // One-off spam comes from many prefixes, not only the DID's exchange.
+        let prefixes: std::collections::BTreeSet<&str> = calls
+            .iter()
+            .filter(|(_, rows)| rows.len() == 1 && rows[0].seconds < 10)
+            .map(|(n, _)| &n[..3.min(n.len())])
+            .collect();
+        assert!(prefixes.len() >= 5, "{prefixes:?}");
+        // Only the blocked ones are in the Spam group.
+        let numbers: Vec<&str> = s.phonebook.values().map(|e| e.number.as_str()).collect();
+        assert!(numbers.contains(&"3055550190"));
+        assert!(!numbers.contains(&"4695550187"));
     }
 
     #[test]

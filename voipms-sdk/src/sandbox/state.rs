@@ -181,11 +181,12 @@ pub(crate) struct Transaction {
 }
 
 impl State {
-    /// Advances the sandbox clock by a deterministic 15–90 s and returns the new time.
+    /// Advances the sandbox clock by a deterministic 15–90 s, never past the real clock (where
+    /// it stays put), and returns the new time.
     pub(crate) fn tick(&mut self) -> i64 {
         self.ticks += 1;
         let step = 15 + (mix(self.seed ^ self.ticks.wrapping_mul(0x9E37)) % 76) as i64;
-        self.clock += step;
+        self.clock = (self.clock + step).min(time::server_now()).max(self.clock);
         self.clock
     }
 

@@ -12,6 +12,19 @@ pub(crate) const DAY: i64 = 86_400;
 /// One dollar in storage units.
 pub(crate) const DOLLAR: i64 = 100_000_000;
 
+/// Hours the sandbox's wall clock runs behind UTC: VoIP.ms server time is US Eastern; standard
+/// time (UTC−5) is never ahead of it, summer or winter, so nothing the sandbox stamps with the
+/// real clock lies in the future of the server's.
+const SERVER_UTC_OFFSET: i64 = -5 * 3600;
+
+/// The real clock now, as server time.
+pub(crate) fn server_now() -> i64 {
+    let utc = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    utc + SERVER_UTC_OFFSET
+}
+
 /// Seconds of `date` at `h:m:s`.
 pub(crate) fn at(date: NaiveDate, h: u32, m: u32, s: u32) -> i64 {
     date.and_hms_opt(h, m, s)
