@@ -68,6 +68,7 @@ fn scalar_tokens(s: Scalar) -> TokenStream {
         Scalar::Flag => quote!(Scalar::Flag),
         Scalar::Date => quote!(Scalar::Date),
         Scalar::DateTime => quote!(Scalar::DateTime),
+        Scalar::DateOrPeriod => quote!(Scalar::DateOrPeriod),
         Scalar::Limit => quote!(Scalar::Limit),
         Scalar::Json => quote!(Scalar::Json),
     }
@@ -220,11 +221,63 @@ pub fn statuses(spec: &Spec) -> String {
         };
         quote!(StatusInfo { code: #code, class: StatusClass::#class, retryable: #retryable, meaning: #meaning, hint: #hint })
     });
+    let variants: Vec<Ident> = spec
+        .statuses
+        .iter()
+        .map(|s| ident(&status_variant(&s.code)))
+        .collect();
+    let codes: Vec<Literal> = spec.statuses.iter().map(|s| lit(&s.code)).collect();
+    let idx = 0..spec.statuses.len();
+    let decls = spec.statuses.iter().zip(&variants).map(|(s, v)| {
+        let d = docs(&[&format!("`{}`: {}", s.code, s.meaning)]);
+        quote!(#d #v)
+    });
     format_file(quote! {
         use crate::status::{StatusClass, StatusInfo};
         /// Every known status code, sorted by code.
         pub static STATUSES: &[StatusInfo] = &[#(#rows),*];
+
+        /// A VoIP.ms status code: every code of the status table as a variant (so a `match` is
+        /// checked by the compiler), and [`Status::Other`] for a code the table does not know.
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum Status {
+            #(#decls,)*
+            /// A code the status table does not know, as sent.
+            Other(String),
+        }
+
+        impl Status {
+            /// The status for a wire code (exact spelling).
+            pub fn from_wire(code: &str) -> Status {
+                match code {
+                    #(#codes => Status::#variants,)*
+                    other => Status::Other(other.to_owned()),
+                }
+            }
+
+            /// The wire spelling.
+            pub fn as_wire(&self) -> &str {
+                match self {
+                    #(Status::#variants => #codes,)*
+                    Status::Other(code) => code,
+                }
+            }
+
+            /// What the status table says about it; `None` for [`Status::Other`].
+            pub fn info(&self) -> Option<&'static StatusInfo> {
+                match self {
+                    #(Status::#variants => Some(&STATUSES[#idx]),)*
+                    Status::Other(_) => None,
+                }
+            }
+        }
     })
+}
+
+/// The Rust variant of a status code (`no_cdr` → `NoCdr`, `Invalid_threshold` → `InvalidThreshold`).
+pub fn status_variant(code: &str) -> String {
+    heck::ToUpperCamelCase::to_upper_camel_case(code)
 }
 
 /// `generated/api/mod.rs`: category modules behind features, re-exports, decode by name.
@@ -248,20 +301,18 @@ pub fn api_mod(spec: &Spec) -> String {
         let resp = ident(&m.response_type);
         quote! {
             #[cfg(feature = #feature)]
-            #name => Some(decode_boxed::<#cat::#resp>(body)),
+            #name => Some(crate::decode::decode_boxed::<#cat::#resp>(body)),
         }
     });
     format_file(quote! {
         #(#mods)*
 
-        /// A decoded response of any method, for tools that pick the method at run time.
-        pub type AnyResponse = Box<dyn std::fmt::Debug + Send + Sync>;
-
         /// Decodes a raw response body with the typed response of `method` (wire name).
         ///
         /// Returns `None` when the method is unknown or its category's feature is off; otherwise
-        /// the typed value, or an error naming the JSON path that did not match.
-        pub fn decode_by_name(method: &str, body: &serde_json::Value) -> Option<Result<AnyResponse, crate::decode::DecodeError>> {
+        /// the typed value and its drift (keys not read, values not readable), or an error naming
+        /// the JSON path whose shape did not match.
+        pub fn decode_by_name(method: &str, body: &serde_json::Value) -> Option<Result<crate::decode::Decoded, crate::decode::DecodeError>> {
             match method {
                 #(#arms)*
                 _ => {
@@ -269,11 +320,6 @@ pub fn api_mod(spec: &Spec) -> String {
                     None
                 }
             }
-        }
-
-        #[allow(dead_code)]
-        fn decode_boxed<T: crate::decode::Decode + Default + std::fmt::Debug + Send + Sync + 'static>(body: &serde_json::Value) -> Result<AnyResponse, crate::decode::DecodeError> {
-            crate::decode::decode_response::<T>(body).map(|v| Box::new(v) as AnyResponse)
         }
     })
 }
@@ -332,7 +378,8 @@ fn encode_expr(p: &Param) -> TokenStream {
         | ParamKind::Url
         | ParamKind::Timezone => quote!(v.as_str()),
         ParamKind::Integer | ParamKind::TzOffset => quote!(v.to_string()),
-        ParamKind::Decimal | ParamKind::Base64 => quote!(v.as_str()),
+        ParamKind::Decimal => quote!(v.to_string()),
+        ParamKind::Base64 => quote!(v.as_str()),
         ParamKind::Enum => quote!(v.as_str()),
         ParamKind::Flag => quote!(crate::wire::flag(*v)),
         ParamKind::YesNo => quote!(crate::wire::yes_no(*v)),
@@ -361,19 +408,27 @@ fn scalar_ty(s: Scalar) -> TokenStream {
         Scalar::Flag => quote!(bool),
         Scalar::Date => quote!(crate::Date),
         Scalar::DateTime => quote!(crate::DateTime),
+        Scalar::DateOrPeriod => quote!(crate::DateOrPeriod),
         Scalar::Limit => quote!(crate::Limit),
         Scalar::Json => quote!(serde_json::Value),
     }
 }
 
-fn emit_struct(name: &str, doc: &str, fields: &[Field], out: &mut TokenStream) {
+fn emit_struct(name: &str, doc: &str, fields: &[Field], top: bool, out: &mut TokenStream) {
     let sname = ident(name);
     let mut decls = Vec::new();
     let mut inits = Vec::new();
+    let mut to_json = Vec::new();
+    // Every key a field reads (aliases included); the top-level object also carries `status`.
+    let mut declared: Vec<String> = Vec::new();
+    if top {
+        declared.push("status".to_owned());
+    }
     for f in fields {
         let fname = ident(&f.rust);
         let mut keys = vec![f.name.clone()];
         keys.extend(f.aliases.iter().cloned());
+        declared.extend(keys.iter().cloned());
         let keys = str_slice(&keys);
         let elem = |i: Item| match i {
             Item::Scalar(s) => scalar_ty(s),
@@ -386,26 +441,26 @@ fn emit_struct(name: &str, doc: &str, fields: &[Field], out: &mut TokenStream) {
             FieldType::Scalar(s) => {
                 let t = scalar_ty(s);
                 let init = if f.none_if.is_empty() {
-                    quote!(crate::decode::field(o, #keys)?)
+                    quote!(r.field(#keys)?)
                 } else {
                     let n = str_slice(&f.none_if);
-                    quote!(crate::decode::field_none_if(o, #keys, #n)?)
+                    quote!(r.field_none_if(#keys, #n)?)
                 };
                 (quote!(Option<#t>), init)
             }
             FieldType::Object => {
                 let s = ident(f.struct_name.as_deref().expect("struct"));
-                (quote!(Option<#s>), quote!(crate::decode::field(o, #keys)?))
+                (quote!(Option<#s>), quote!(r.field(#keys)?))
             }
             FieldType::List(i) => {
                 let t = elem(i);
-                (quote!(Vec<#t>), quote!(crate::decode::list(o, #keys)?))
+                (quote!(Vec<#t>), quote!(r.list(#keys)?))
             }
             FieldType::Map(i) => {
                 let t = elem(i);
                 (
                     quote!(std::collections::BTreeMap<String, #t>),
-                    quote!(crate::decode::map(o, #keys)?),
+                    quote!(r.map(#keys)?),
                 )
             }
         };
@@ -424,25 +479,55 @@ fn emit_struct(name: &str, doc: &str, fields: &[Field], out: &mut TokenStream) {
                     .join(", ")
             ));
         }
+        if matches!(f.ty, FieldType::Map(_)) {
+            d.push_str(" A JSON array is read as the map keyed `0`, `1`, ….");
+        }
         let fdoc = docs(&[&d]);
         decls.push(quote!(#fdoc pub #fname: #ty));
         inits.push(quote!(#fname: #init));
+        let wire = lit(&f.name);
+        to_json.push(quote!(m.insert(#wire.into(), crate::decode::ToJson::to_json(&self.#fname));));
         if f.ty.has_fields() {
             let sub = f.struct_name.as_deref().expect("struct");
-            emit_struct(sub, &format!("An item of `{}`.", f.name), &f.fields, out);
+            emit_struct(
+                sub,
+                &format!("An item of `{}`.", f.name),
+                &f.fields,
+                false,
+                out,
+            );
         }
     }
+    declared.sort();
+    declared.dedup();
+    let declared = str_slice(&declared);
     let sdoc = docs(&[doc]);
     out.extend(quote! {
         #sdoc
         #[derive(Debug, Clone, Default, PartialEq)]
         #[non_exhaustive]
-        pub struct #sname { #(#decls,)* }
+        pub struct #sname {
+            #(#decls,)*
+            /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+            /// field is `None`. Empty unless the answer held something odd.
+            pub unreadable: crate::decode::Unreadable,
+        }
 
         impl crate::decode::Decode for #sname {
-            fn decode(value: &serde_json::Value) -> Result<Option<Self>, crate::decode::DecodeError> {
-                let Some(o) = crate::decode::object(value)? else { return Ok(None) };
-                Ok(Some(Self { #(#inits,)* }))
+            fn decode<'v>(value: &'v serde_json::Value, cx: &mut crate::decode::Cx<'v>) -> Result<Option<Self>, crate::decode::DecodeError> {
+                let Some(mut r) = crate::decode::Reader::new(value, cx)? else { return Ok(None) };
+                Ok(Some(Self { #(#inits,)* unreadable: r.finish(#declared) }))
+            }
+        }
+
+        impl crate::decode::ToJson for #sname {
+            fn to_json(&self) -> serde_json::Value {
+                let mut m = serde_json::Map::new();
+                #(#to_json)*
+                if !self.unreadable.is_empty() {
+                    m.insert("unreadable".into(), crate::decode::ToJson::to_json(&self.unreadable));
+                }
+                serde_json::Value::Object(m)
             }
         }
     });
@@ -642,6 +727,7 @@ fn emit_method(m: &Method, index: usize, out: &mut TokenStream) {
             &m.response_type,
             &format!("The payload of a successful `{}` response.", m.name),
             &m.response,
+            true,
             out,
         );
     }

@@ -148,6 +148,7 @@ pub enum Scalar {
     Flag,
     Date,
     DateTime,
+    DateOrPeriod,
     Limit,
     Json,
 }
@@ -161,6 +162,7 @@ impl Scalar {
             "flag" => Self::Flag,
             "date" => Self::Date,
             "datetime" => Self::DateTime,
+            "date_or_period" => Self::DateOrPeriod,
             "limit" => Self::Limit,
             "json" => Self::Json,
             _ => return None,
@@ -471,11 +473,27 @@ fn parse_statuses(cx: &mut Ctx, f: &SourceFile) -> Vec<Status> {
         }
     };
     let mut seen = BTreeSet::new();
+    let mut variants = BTreeMap::new();
     let mut out = Vec::new();
     for s in raw.status {
         let item = Some(format!("status `{}`", s.code));
+        let variant = crate::emit::status_variant(&s.code);
         if !seen.insert(s.code.clone()) {
             cx.err(&f.name, None, item.clone(), "duplicate code".into());
+        } else if !names::is_upper_camel_ident(&variant) || variant == "Other" {
+            cx.err(
+                &f.name,
+                None,
+                item.clone(),
+                format!("the code gives the Rust variant `{variant}`, which is not usable"),
+            );
+        } else if let Some(prev) = variants.insert(variant.clone(), s.code.clone()) {
+            cx.err(
+                &f.name,
+                None,
+                item.clone(),
+                format!("the code gives the Rust variant `{variant}`, as `{prev}` does"),
+            );
         }
         if !STATUS_CLASSES.contains(&s.class.as_str()) {
             cx.err(
@@ -993,6 +1011,14 @@ fn parse_fields(
                 item.clone(),
                 format!("Rust name `{rust}` is not a snake_case identifier; set `rust`"),
             );
+        } else if rust == "unreadable" {
+            cx.err(
+                file,
+                mn,
+                item.clone(),
+                "`unreadable` is the generated set of values that did not read; set `rust`"
+                    .to_owned(),
+            );
         }
         if !rust_names.insert(rust.clone()) {
             cx.err(file, mn, item.clone(), format!("Rust name `{rust}` clashes with another field after case conversion; set `rust`"));
@@ -1175,8 +1201,16 @@ fn check_scalar(s: Scalar, v: &Json, path: &str, problems: &mut Vec<String>) {
             let t = t.trim();
             t.is_empty() || t.starts_with("0000-00-00") || is_datetime(t)
         }
-        (Scalar::Date | Scalar::DateTime, Json::Bool(b)) => !b,
-        (Scalar::Date | Scalar::DateTime, Json::Number(_)) => false,
+        (Scalar::DateOrPeriod, Json::String(t)) => {
+            let t = t.trim();
+            t.is_empty()
+                || t.starts_with("0000-00-00")
+                || is_datetime(t)
+                || t.split_once(" to ")
+                    .is_some_and(|(a, b)| is_date(a.trim()) && is_date(b.trim()))
+        }
+        (Scalar::Date | Scalar::DateTime | Scalar::DateOrPeriod, Json::Bool(b)) => !b,
+        (Scalar::Date | Scalar::DateTime | Scalar::DateOrPeriod, Json::Number(_)) => false,
         (Scalar::Limit, Json::String(t)) => {
             t.trim().eq_ignore_ascii_case("unlimited")
                 || t.trim().is_empty()
@@ -1201,6 +1235,7 @@ fn scalar_name(s: Scalar) -> &'static str {
         Scalar::Flag => "flag",
         Scalar::Date => "date",
         Scalar::DateTime => "datetime",
+        Scalar::DateOrPeriod => "date_or_period",
         Scalar::Limit => "limit",
         Scalar::Json => "json",
     }

@@ -1342,6 +1342,73 @@ fn duplicate_status_code_is_refused() {
 }
 
 #[test]
+fn status_codes_must_give_distinct_rust_variants() {
+    let other = ONE_STATUS.replace("\"dup\"", "\"Dup\"");
+    let errs = status_errors(&format!("{ONE_STATUS}\n{other}"));
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    check(
+        &errs[0],
+        STATUS_FILE,
+        None,
+        Some("status `Dup`"),
+        &["the Rust variant `Dup`", "as `dup` does"],
+    );
+    let errs = status_errors(&ONE_STATUS.replace("\"dup\"", "\"other\""));
+    check(
+        &errs[0],
+        STATUS_FILE,
+        None,
+        Some("status `other`"),
+        &["`Other`", "not usable"],
+    );
+    let errs = status_errors(&ONE_STATUS.replace("\"dup\"", "\"1st\""));
+    check(
+        &errs[0],
+        STATUS_FILE,
+        None,
+        Some("status `1st`"),
+        &["not usable"],
+    );
+}
+
+#[test]
+fn unreadable_is_a_reserved_field_name() {
+    let text = demo(&with_example(
+        "getThing",
+        "{\"status\": \"success\", \"unreadable\": \"a\"}",
+        "[method.response]\nunreadable = \"text\"",
+    ));
+    only_error(
+        &text,
+        Some("getThing"),
+        Some("response.unreadable"),
+        &["`unreadable` is the generated set", "set `rust`"],
+    );
+}
+
+#[test]
+fn date_or_period_fields_check_their_example() {
+    let ok = demo(&with_example(
+        "getThing",
+        "{\"status\": \"success\", \"when\": \"2026-08-01 to 2026-08-31\"}",
+        "[method.response]\nwhen = \"date_or_period\"",
+    ));
+    parse_demo(&ok).unwrap_or_else(|e| panic!("{e}"));
+    let bad = demo(&with_example(
+        "getThing",
+        "{\"status\": \"success\", \"when\": \"last month\"}",
+        "[method.response]\nwhen = \"date_or_period\"",
+    ));
+    let errs = errors_of(&[src(STATUS_FILE, STATUSES), src(DEMO, &bad)]);
+    assert!(
+        errs.iter().any(|e| e
+            .to_string()
+            .contains("does not decode as `date_or_period`")),
+        "{errs:#?}"
+    );
+}
+
+#[test]
 fn unknown_status_class_lists_the_classes() {
     let errs = status_errors(&ONE_STATUS.replace("\"server\"", "\"oops\""));
     assert_eq!(errs.len(), 1, "{errs:#?}");

@@ -856,12 +856,12 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
     tally
         .record(
             "getResellerMMS",
-            client.send(&api::GetResellerMms::new()).await.map(|_| ()),
+            client.send(&api::GetResellerMms::new(561115i64)).await.map(|_| ()),
         );
     tally
         .record(
             "getResellerSMS",
-            client.send(&api::GetResellerSms::new()).await.map(|_| ()),
+            client.send(&api::GetResellerSms::new(561115i64)).await.map(|_| ()),
         );
     tally
         .record(

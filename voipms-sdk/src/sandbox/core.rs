@@ -174,7 +174,7 @@ const PRICES: &[(&str, i64, &str)] = &[
 fn from_example(index: usize, args: &Args<'_>, cx: &mut Ctx<'_>) -> Res {
     let m = &METHODS[index];
     if m.effect == Effect::Billable
-        && args.flag("test") != Some(true)
+        && !args.dry_run()
         && let Some((_, unit, what)) = PRICES.iter().find(|(n, ..)| *n == m.name)
     {
         let quantity = args.int("quantity").unwrap_or(1).clamp(1, 1000);

@@ -304,6 +304,8 @@ pub fn cdr_row(r: &CdrRecord) -> Map<String, Value> {
     m.insert("uniqueid".into(), text(&r.uniqueid));
     m.insert("destination_type".into(), text(&r.destination_type));
     m.insert("call_logs".into(), text(&r.call_logs));
+    m.insert("ip".into(), text(&r.ip));
+    m.insert("useragent".into(), text(&r.user_agent));
     m
 }
 

@@ -571,15 +571,15 @@ impl crate::request::Request for ConnectDid {
         }
         {
             let v = &self.monthly;
-            params.push("monthly", v.as_str());
+            params.push("monthly", v.to_string());
         }
         {
             let v = &self.setup;
-            params.push("setup", v.as_str());
+            params.push("setup", v.to_string());
         }
         {
             let v = &self.minute;
-            params.push("minute", v.as_str());
+            params.push("minute", v.to_string());
         }
         if let Some(v) = &self.next_billing {
             params.push("next_billing", v.format("%Y-%m-%d").to_string());
@@ -677,31 +677,90 @@ pub struct DidBackOrder {
     pub billing_type: Option<String>,
     /// `order_date`: When the back-order was placed (server time).
     pub order_date: Option<crate::DateTime>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for DidBackOrder {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                id: crate::decode::field(o, &["id"])?,
-                description: crate::decode::field(o, &["description"])?,
-                routing: crate::decode::field(o, &["routing"])?,
-                failover_busy: crate::decode::field(o, &["failover_busy"])?,
-                failover_unreachable: crate::decode::field(
-                    o,
-                    &["failover_unreachable"],
-                )?,
-                failover_noanswer: crate::decode::field(o, &["failover_noanswer"])?,
-                voicemail: crate::decode::field(o, &["voicemail"])?,
-                pop: crate::decode::field(o, &["pop"])?,
-                dialtime: crate::decode::field(o, &["dialtime"])?,
-                cnam: crate::decode::field(o, &["cnam"])?,
-                billing_type: crate::decode::field(o, &["billing_type"])?,
-                order_date: crate::decode::field(o, &["order_date"])?,
+                id: r.field(&["id"])?,
+                description: r.field(&["description"])?,
+                routing: r.field(&["routing"])?,
+                failover_busy: r.field(&["failover_busy"])?,
+                failover_unreachable: r.field(&["failover_unreachable"])?,
+                failover_noanswer: r.field(&["failover_noanswer"])?,
+                voicemail: r.field(&["voicemail"])?,
+                pop: r.field(&["pop"])?,
+                dialtime: r.field(&["dialtime"])?,
+                cnam: r.field(&["cnam"])?,
+                billing_type: r.field(&["billing_type"])?,
+                order_date: r.field(&["order_date"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "billing_type",
+                            "cnam",
+                            "description",
+                            "dialtime",
+                            "failover_busy",
+                            "failover_noanswer",
+                            "failover_unreachable",
+                            "id",
+                            "order_date",
+                            "pop",
+                            "routing",
+                            "voicemail",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for DidBackOrder {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("id".into(), crate::decode::ToJson::to_json(&self.id));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        m.insert("routing".into(), crate::decode::ToJson::to_json(&self.routing));
+        m.insert(
+            "failover_busy".into(),
+            crate::decode::ToJson::to_json(&self.failover_busy),
+        );
+        m.insert(
+            "failover_unreachable".into(),
+            crate::decode::ToJson::to_json(&self.failover_unreachable),
+        );
+        m.insert(
+            "failover_noanswer".into(),
+            crate::decode::ToJson::to_json(&self.failover_noanswer),
+        );
+        m.insert("voicemail".into(), crate::decode::ToJson::to_json(&self.voicemail));
+        m.insert("pop".into(), crate::decode::ToJson::to_json(&self.pop));
+        m.insert("dialtime".into(), crate::decode::ToJson::to_json(&self.dialtime));
+        m.insert("cnam".into(), crate::decode::ToJson::to_json(&self.cnam));
+        m.insert(
+            "billing_type".into(),
+            crate::decode::ToJson::to_json(&self.billing_type),
+        );
+        m.insert("order_date".into(), crate::decode::ToJson::to_json(&self.order_date));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getBackOrders` response.
@@ -712,18 +771,42 @@ pub struct GetBackOrdersResponse {
     pub quantity: Option<i64>,
     /// `back_orders`: The pending back-orders.
     pub back_orders: Vec<DidBackOrder>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetBackOrdersResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                quantity: crate::decode::field(o, &["quantity"])?,
-                back_orders: crate::decode::list(o, &["back_orders"])?,
+                quantity: r.field(&["quantity"])?,
+                back_orders: r.list(&["back_orders"])?,
+                unreadable: r.finish(&["back_orders", "quantity", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetBackOrdersResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("quantity".into(), crate::decode::ToJson::to_json(&self.quantity));
+        m.insert(
+            "back_orders".into(),
+            crate::decode::ToJson::to_json(&self.back_orders),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Get the carrier choices for vanity toll-free numbers, with their caller coverage.
@@ -774,18 +857,42 @@ pub struct DidCarrier {
     pub value: Option<String>,
     /// `description`: Human-readable carrier name and caller coverage.
     pub description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for DidCarrier {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                value: crate::decode::field(o, &["value"])?,
-                description: crate::decode::field(o, &["description"])?,
+                value: r.field(&["value"])?,
+                description: r.field(&["description"])?,
+                unreadable: r.finish(&["description", "value"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for DidCarrier {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("value".into(), crate::decode::ToJson::to_json(&self.value));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getCarriers` response.
@@ -794,17 +901,37 @@ impl crate::decode::Decode for DidCarrier {
 pub struct GetCarriersResponse {
     /// `carriers`: The carriers.
     pub carriers: Vec<DidCarrier>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetCarriersResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                carriers: crate::decode::list(o, &["carriers"])?,
+                carriers: r.list(&["carriers"])?,
+                unreadable: r.finish(&["carriers", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetCarriersResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("carriers".into(), crate::decode::ToJson::to_json(&self.carriers));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Show the countries where a given kind of international number can be bought.
@@ -867,18 +994,42 @@ pub struct DidCountry {
     pub value: Option<String>,
     /// `description`: Country name with its dialling code.
     pub description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for DidCountry {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                value: crate::decode::field(o, &["value"])?,
-                description: crate::decode::field(o, &["description"])?,
+                value: r.field(&["value"])?,
+                description: r.field(&["description"])?,
+                unreadable: r.finish(&["description", "value"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for DidCountry {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("value".into(), crate::decode::ToJson::to_json(&self.value));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getDIDCountries` response.
@@ -887,17 +1038,37 @@ impl crate::decode::Decode for DidCountry {
 pub struct GetDidCountriesResponse {
     /// `countries`: The countries.
     pub countries: Vec<DidCountry>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetDidCountriesResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                countries: crate::decode::list(o, &["countries"])?,
+                countries: r.list(&["countries"])?,
+                unreadable: r.finish(&["countries", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetDidCountriesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("countries".into(), crate::decode::ToJson::to_json(&self.countries));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Show Canadian numbers in stock for a province, with per-minute and flat-rate prices.
@@ -978,30 +1149,90 @@ pub struct DidAvailableCan {
     pub flat_setup: Option<crate::Decimal>,
     /// `sms`: Whether the number can be SMS-enabled.
     pub sms: Option<bool>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for DidAvailableCan {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                did: crate::decode::field(o, &["did"])?,
-                ratecenter: crate::decode::field(o, &["ratecenter"])?,
-                province: crate::decode::field(o, &["province"])?,
-                province_description: crate::decode::field(
-                    o,
-                    &["province_description"],
-                )?,
-                perminute_monthly: crate::decode::field(o, &["perminute_monthly"])?,
-                perminute_minute: crate::decode::field(o, &["perminute_minute"])?,
-                perminute_setup: crate::decode::field(o, &["perminute_setup"])?,
-                flat_monthly: crate::decode::field(o, &["flat_monthly"])?,
-                flat_minute: crate::decode::field(o, &["flat_minute"])?,
-                flat_setup: crate::decode::field(o, &["flat_setup"])?,
-                sms: crate::decode::field(o, &["sms"])?,
+                did: r.field(&["did"])?,
+                ratecenter: r.field(&["ratecenter"])?,
+                province: r.field(&["province"])?,
+                province_description: r.field(&["province_description"])?,
+                perminute_monthly: r.field(&["perminute_monthly"])?,
+                perminute_minute: r.field(&["perminute_minute"])?,
+                perminute_setup: r.field(&["perminute_setup"])?,
+                flat_monthly: r.field(&["flat_monthly"])?,
+                flat_minute: r.field(&["flat_minute"])?,
+                flat_setup: r.field(&["flat_setup"])?,
+                sms: r.field(&["sms"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "did",
+                            "flat_minute",
+                            "flat_monthly",
+                            "flat_setup",
+                            "perminute_minute",
+                            "perminute_monthly",
+                            "perminute_setup",
+                            "province",
+                            "province_description",
+                            "ratecenter",
+                            "sms",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for DidAvailableCan {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("did".into(), crate::decode::ToJson::to_json(&self.did));
+        m.insert("ratecenter".into(), crate::decode::ToJson::to_json(&self.ratecenter));
+        m.insert("province".into(), crate::decode::ToJson::to_json(&self.province));
+        m.insert(
+            "province_description".into(),
+            crate::decode::ToJson::to_json(&self.province_description),
+        );
+        m.insert(
+            "perminute_monthly".into(),
+            crate::decode::ToJson::to_json(&self.perminute_monthly),
+        );
+        m.insert(
+            "perminute_minute".into(),
+            crate::decode::ToJson::to_json(&self.perminute_minute),
+        );
+        m.insert(
+            "perminute_setup".into(),
+            crate::decode::ToJson::to_json(&self.perminute_setup),
+        );
+        m.insert(
+            "flat_monthly".into(),
+            crate::decode::ToJson::to_json(&self.flat_monthly),
+        );
+        m.insert(
+            "flat_minute".into(),
+            crate::decode::ToJson::to_json(&self.flat_minute),
+        );
+        m.insert("flat_setup".into(), crate::decode::ToJson::to_json(&self.flat_setup));
+        m.insert("sms".into(), crate::decode::ToJson::to_json(&self.sms));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getDIDsCAN` response.
@@ -1010,17 +1241,37 @@ impl crate::decode::Decode for DidAvailableCan {
 pub struct GetDidsCanResponse {
     /// `dids`: Numbers that can be ordered.
     pub dids: Vec<DidAvailableCan>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetDidsCanResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                dids: crate::decode::list(o, &["dids"])?,
+                dids: r.list(&["dids"])?,
+                unreadable: r.finish(&["dids", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetDidsCanResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("dids".into(), crate::decode::ToJson::to_json(&self.dids));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Show the settings of the account's DIDs, optionally for one client, sub-account or number.
@@ -1178,124 +1429,297 @@ pub struct DidInfo {
     pub transcription_start_delay: Option<i64>,
     /// `voicemail_threshold`: Undocumented integer setting, echoed by setDIDInfo.
     pub voicemail_threshold: Option<i64>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for DidInfo {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                did: crate::decode::field(o, &["did"])?,
-                description: crate::decode::field(o, &["description"])?,
-                routing: crate::decode::field(o, &["routing"])?,
-                failover_busy: crate::decode::field(o, &["failover_busy"])?,
-                failover_unreachable: crate::decode::field(
-                    o,
-                    &["failover_unreachable"],
-                )?,
-                failover_noanswer: crate::decode::field(o, &["failover_noanswer"])?,
-                voicemail: crate::decode::field(o, &["voicemail"])?,
-                pop: crate::decode::field(o, &["pop"])?,
-                dialtime: crate::decode::field(o, &["dialtime"])?,
-                cnam: crate::decode::field(o, &["cnam"])?,
-                e911: crate::decode::field(o, &["e911"])?,
-                callerid_prefix: crate::decode::field_none_if(
-                    o,
-                    &["callerid_prefix"],
-                    &[""],
-                )?,
-                note: crate::decode::field(o, &["note"])?,
-                port_out_pin: crate::decode::field(o, &["port_out_pin"])?,
-                billing_type: crate::decode::field(o, &["billing_type"])?,
-                next_billing: crate::decode::field(o, &["next_billing"])?,
-                order_date: crate::decode::field(o, &["order_date"])?,
-                reseller_account: crate::decode::field_none_if(
-                    o,
-                    &["reseller_account"],
-                    &[""],
-                )?,
-                reseller_next_billing: crate::decode::field(
-                    o,
-                    &["reseller_next_billing"],
-                )?,
-                reseller_monthly: crate::decode::field(o, &["reseller_monthly"])?,
-                reseller_minute: crate::decode::field(o, &["reseller_minute"])?,
-                reseller_setup: crate::decode::field(o, &["reseller_setup"])?,
-                sms_available: crate::decode::field(o, &["sms_available"])?,
-                sms_enabled: crate::decode::field(o, &["sms_enabled"])?,
-                mms_available: crate::decode::field(o, &["mms_available"])?,
-                sms_email: crate::decode::field_none_if(o, &["sms_email"], &[""])?,
-                sms_email_enabled: crate::decode::field(o, &["sms_email_enabled"])?,
-                sms_forward: crate::decode::field_none_if(
-                    o,
-                    &["sms_forward"],
-                    &["-1", ""],
-                )?,
-                sms_forward_enabled: crate::decode::field(o, &["sms_forward_enabled"])?,
-                sms_url_callback: crate::decode::field_none_if(
-                    o,
-                    &["sms_url_callback"],
-                    &[""],
-                )?,
-                sms_url_callback_enabled: crate::decode::field(
-                    o,
-                    &["sms_url_callback_enabled"],
-                )?,
-                sms_url_callback_retry: crate::decode::field(
-                    o,
-                    &["sms_url_callback_retry"],
-                )?,
-                smpp_enabled: crate::decode::field(o, &["smpp_enabled"])?,
-                smpp_url: crate::decode::field_none_if(o, &["smpp_url"], &[""])?,
-                smpp_user: crate::decode::field_none_if(o, &["smpp_user"], &[""])?,
-                smpp_pass: crate::decode::field_none_if(o, &["smpp_pass"], &[""])?,
-                sms_sipaccount: crate::decode::field_none_if(
-                    o,
-                    &["sms_sipaccount"],
-                    &[""],
-                )?,
-                sms_sipaccount_enabled: crate::decode::field(
-                    o,
-                    &["sms_sipaccount_enabled"],
-                )?,
-                webhook: crate::decode::field_none_if(o, &["webhook"], &[""])?,
-                webhook_enabled: crate::decode::field(o, &["webhook_enabled"])?,
-                dialmode: crate::decode::field(o, &["dialmode"])?,
-                inbound_dialing_mode: crate::decode::field(
-                    o,
-                    &["inbound_dialing_mode"],
-                )?,
-                record_calls: crate::decode::field(o, &["record_calls"])?,
-                transcribe: crate::decode::field(o, &["transcribe"])?,
-                transcription_locale: crate::decode::field(
-                    o,
-                    &["transcription_locale"],
-                )?,
-                transcription_redaction: crate::decode::field(
-                    o,
-                    &["transcription_redaction"],
-                )?,
-                transcription_summary: crate::decode::field(
-                    o,
-                    &["transcription_summary"],
-                )?,
-                transcription_sentiment: crate::decode::field(
-                    o,
-                    &["transcription_sentiment"],
-                )?,
-                transcription_email: crate::decode::field_none_if(
-                    o,
-                    &["transcription_email"],
-                    &[""],
-                )?,
-                transcription_start_delay: crate::decode::field(
-                    o,
-                    &["transcription_start_delay"],
-                )?,
-                voicemail_threshold: crate::decode::field(o, &["voicemail_threshold"])?,
+                did: r.field(&["did"])?,
+                description: r.field(&["description"])?,
+                routing: r.field(&["routing"])?,
+                failover_busy: r.field(&["failover_busy"])?,
+                failover_unreachable: r.field(&["failover_unreachable"])?,
+                failover_noanswer: r.field(&["failover_noanswer"])?,
+                voicemail: r.field(&["voicemail"])?,
+                pop: r.field(&["pop"])?,
+                dialtime: r.field(&["dialtime"])?,
+                cnam: r.field(&["cnam"])?,
+                e911: r.field(&["e911"])?,
+                callerid_prefix: r.field_none_if(&["callerid_prefix"], &[""])?,
+                note: r.field(&["note"])?,
+                port_out_pin: r.field(&["port_out_pin"])?,
+                billing_type: r.field(&["billing_type"])?,
+                next_billing: r.field(&["next_billing"])?,
+                order_date: r.field(&["order_date"])?,
+                reseller_account: r.field_none_if(&["reseller_account"], &[""])?,
+                reseller_next_billing: r.field(&["reseller_next_billing"])?,
+                reseller_monthly: r.field(&["reseller_monthly"])?,
+                reseller_minute: r.field(&["reseller_minute"])?,
+                reseller_setup: r.field(&["reseller_setup"])?,
+                sms_available: r.field(&["sms_available"])?,
+                sms_enabled: r.field(&["sms_enabled"])?,
+                mms_available: r.field(&["mms_available"])?,
+                sms_email: r.field_none_if(&["sms_email"], &[""])?,
+                sms_email_enabled: r.field(&["sms_email_enabled"])?,
+                sms_forward: r.field_none_if(&["sms_forward"], &["-1", ""])?,
+                sms_forward_enabled: r.field(&["sms_forward_enabled"])?,
+                sms_url_callback: r.field_none_if(&["sms_url_callback"], &[""])?,
+                sms_url_callback_enabled: r.field(&["sms_url_callback_enabled"])?,
+                sms_url_callback_retry: r.field(&["sms_url_callback_retry"])?,
+                smpp_enabled: r.field(&["smpp_enabled"])?,
+                smpp_url: r.field_none_if(&["smpp_url"], &[""])?,
+                smpp_user: r.field_none_if(&["smpp_user"], &[""])?,
+                smpp_pass: r.field_none_if(&["smpp_pass"], &[""])?,
+                sms_sipaccount: r.field_none_if(&["sms_sipaccount"], &[""])?,
+                sms_sipaccount_enabled: r.field(&["sms_sipaccount_enabled"])?,
+                webhook: r.field_none_if(&["webhook"], &[""])?,
+                webhook_enabled: r.field(&["webhook_enabled"])?,
+                dialmode: r.field(&["dialmode"])?,
+                inbound_dialing_mode: r.field(&["inbound_dialing_mode"])?,
+                record_calls: r.field(&["record_calls"])?,
+                transcribe: r.field(&["transcribe"])?,
+                transcription_locale: r.field(&["transcription_locale"])?,
+                transcription_redaction: r.field(&["transcription_redaction"])?,
+                transcription_summary: r.field(&["transcription_summary"])?,
+                transcription_sentiment: r.field(&["transcription_sentiment"])?,
+                transcription_email: r.field_none_if(&["transcription_email"], &[""])?,
+                transcription_start_delay: r.field(&["transcription_start_delay"])?,
+                voicemail_threshold: r.field(&["voicemail_threshold"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "billing_type",
+                            "callerid_prefix",
+                            "cnam",
+                            "description",
+                            "dialmode",
+                            "dialtime",
+                            "did",
+                            "e911",
+                            "failover_busy",
+                            "failover_noanswer",
+                            "failover_unreachable",
+                            "inbound_dialing_mode",
+                            "mms_available",
+                            "next_billing",
+                            "note",
+                            "order_date",
+                            "pop",
+                            "port_out_pin",
+                            "record_calls",
+                            "reseller_account",
+                            "reseller_minute",
+                            "reseller_monthly",
+                            "reseller_next_billing",
+                            "reseller_setup",
+                            "routing",
+                            "smpp_enabled",
+                            "smpp_pass",
+                            "smpp_url",
+                            "smpp_user",
+                            "sms_available",
+                            "sms_email",
+                            "sms_email_enabled",
+                            "sms_enabled",
+                            "sms_forward",
+                            "sms_forward_enabled",
+                            "sms_sipaccount",
+                            "sms_sipaccount_enabled",
+                            "sms_url_callback",
+                            "sms_url_callback_enabled",
+                            "sms_url_callback_retry",
+                            "transcribe",
+                            "transcription_email",
+                            "transcription_locale",
+                            "transcription_redaction",
+                            "transcription_sentiment",
+                            "transcription_start_delay",
+                            "transcription_summary",
+                            "voicemail",
+                            "voicemail_threshold",
+                            "webhook",
+                            "webhook_enabled",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for DidInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("did".into(), crate::decode::ToJson::to_json(&self.did));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        m.insert("routing".into(), crate::decode::ToJson::to_json(&self.routing));
+        m.insert(
+            "failover_busy".into(),
+            crate::decode::ToJson::to_json(&self.failover_busy),
+        );
+        m.insert(
+            "failover_unreachable".into(),
+            crate::decode::ToJson::to_json(&self.failover_unreachable),
+        );
+        m.insert(
+            "failover_noanswer".into(),
+            crate::decode::ToJson::to_json(&self.failover_noanswer),
+        );
+        m.insert("voicemail".into(), crate::decode::ToJson::to_json(&self.voicemail));
+        m.insert("pop".into(), crate::decode::ToJson::to_json(&self.pop));
+        m.insert("dialtime".into(), crate::decode::ToJson::to_json(&self.dialtime));
+        m.insert("cnam".into(), crate::decode::ToJson::to_json(&self.cnam));
+        m.insert("e911".into(), crate::decode::ToJson::to_json(&self.e911));
+        m.insert(
+            "callerid_prefix".into(),
+            crate::decode::ToJson::to_json(&self.callerid_prefix),
+        );
+        m.insert("note".into(), crate::decode::ToJson::to_json(&self.note));
+        m.insert(
+            "port_out_pin".into(),
+            crate::decode::ToJson::to_json(&self.port_out_pin),
+        );
+        m.insert(
+            "billing_type".into(),
+            crate::decode::ToJson::to_json(&self.billing_type),
+        );
+        m.insert(
+            "next_billing".into(),
+            crate::decode::ToJson::to_json(&self.next_billing),
+        );
+        m.insert("order_date".into(), crate::decode::ToJson::to_json(&self.order_date));
+        m.insert(
+            "reseller_account".into(),
+            crate::decode::ToJson::to_json(&self.reseller_account),
+        );
+        m.insert(
+            "reseller_next_billing".into(),
+            crate::decode::ToJson::to_json(&self.reseller_next_billing),
+        );
+        m.insert(
+            "reseller_monthly".into(),
+            crate::decode::ToJson::to_json(&self.reseller_monthly),
+        );
+        m.insert(
+            "reseller_minute".into(),
+            crate::decode::ToJson::to_json(&self.reseller_minute),
+        );
+        m.insert(
+            "reseller_setup".into(),
+            crate::decode::ToJson::to_json(&self.reseller_setup),
+        );
+        m.insert(
+            "sms_available".into(),
+            crate::decode::ToJson::to_json(&self.sms_available),
+        );
+        m.insert(
+            "sms_enabled".into(),
+            crate::decode::ToJson::to_json(&self.sms_enabled),
+        );
+        m.insert(
+            "mms_available".into(),
+            crate::decode::ToJson::to_json(&self.mms_available),
+        );
+        m.insert("sms_email".into(), crate::decode::ToJson::to_json(&self.sms_email));
+        m.insert(
+            "sms_email_enabled".into(),
+            crate::decode::ToJson::to_json(&self.sms_email_enabled),
+        );
+        m.insert(
+            "sms_forward".into(),
+            crate::decode::ToJson::to_json(&self.sms_forward),
+        );
+        m.insert(
+            "sms_forward_enabled".into(),
+            crate::decode::ToJson::to_json(&self.sms_forward_enabled),
+        );
+        m.insert(
+            "sms_url_callback".into(),
+            crate::decode::ToJson::to_json(&self.sms_url_callback),
+        );
+        m.insert(
+            "sms_url_callback_enabled".into(),
+            crate::decode::ToJson::to_json(&self.sms_url_callback_enabled),
+        );
+        m.insert(
+            "sms_url_callback_retry".into(),
+            crate::decode::ToJson::to_json(&self.sms_url_callback_retry),
+        );
+        m.insert(
+            "smpp_enabled".into(),
+            crate::decode::ToJson::to_json(&self.smpp_enabled),
+        );
+        m.insert("smpp_url".into(), crate::decode::ToJson::to_json(&self.smpp_url));
+        m.insert("smpp_user".into(), crate::decode::ToJson::to_json(&self.smpp_user));
+        m.insert("smpp_pass".into(), crate::decode::ToJson::to_json(&self.smpp_pass));
+        m.insert(
+            "sms_sipaccount".into(),
+            crate::decode::ToJson::to_json(&self.sms_sipaccount),
+        );
+        m.insert(
+            "sms_sipaccount_enabled".into(),
+            crate::decode::ToJson::to_json(&self.sms_sipaccount_enabled),
+        );
+        m.insert("webhook".into(), crate::decode::ToJson::to_json(&self.webhook));
+        m.insert(
+            "webhook_enabled".into(),
+            crate::decode::ToJson::to_json(&self.webhook_enabled),
+        );
+        m.insert("dialmode".into(), crate::decode::ToJson::to_json(&self.dialmode));
+        m.insert(
+            "inbound_dialing_mode".into(),
+            crate::decode::ToJson::to_json(&self.inbound_dialing_mode),
+        );
+        m.insert(
+            "record_calls".into(),
+            crate::decode::ToJson::to_json(&self.record_calls),
+        );
+        m.insert("transcribe".into(), crate::decode::ToJson::to_json(&self.transcribe));
+        m.insert(
+            "transcription_locale".into(),
+            crate::decode::ToJson::to_json(&self.transcription_locale),
+        );
+        m.insert(
+            "transcription_redaction".into(),
+            crate::decode::ToJson::to_json(&self.transcription_redaction),
+        );
+        m.insert(
+            "transcription_summary".into(),
+            crate::decode::ToJson::to_json(&self.transcription_summary),
+        );
+        m.insert(
+            "transcription_sentiment".into(),
+            crate::decode::ToJson::to_json(&self.transcription_sentiment),
+        );
+        m.insert(
+            "transcription_email".into(),
+            crate::decode::ToJson::to_json(&self.transcription_email),
+        );
+        m.insert(
+            "transcription_start_delay".into(),
+            crate::decode::ToJson::to_json(&self.transcription_start_delay),
+        );
+        m.insert(
+            "voicemail_threshold".into(),
+            crate::decode::ToJson::to_json(&self.voicemail_threshold),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getDIDsInfo` response.
@@ -1304,17 +1728,37 @@ impl crate::decode::Decode for DidInfo {
 pub struct GetDidsInfoResponse {
     /// `dids`: One row per DID.
     pub dids: Vec<DidInfo>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetDidsInfoResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                dids: crate::decode::list(o, &["dids"])?,
+                dids: r.list(&["dids"])?,
+                unreadable: r.finish(&["dids", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetDidsInfoResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("dids".into(), crate::decode::ToJson::to_json(&self.dids));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Show where in a country city-based international numbers are on sale, with stock and prices.
@@ -1383,27 +1827,84 @@ pub struct DidIntlGeographicLocation {
     pub setup_per_minute: Option<String>,
     /// `channels`: Simultaneous call channels included.
     pub channels: Option<i64>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for DidIntlGeographicLocation {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                location_id: crate::decode::field(o, &["location_id"])?,
-                location_name: crate::decode::field(o, &["location_name"])?,
-                country: crate::decode::field(o, &["country"])?,
-                area_code: crate::decode::field(o, &["area_code"])?,
-                stock: crate::decode::field(o, &["stock"])?,
-                monthly: crate::decode::field(o, &["monthly"])?,
-                setup: crate::decode::field(o, &["setup"])?,
-                minute: crate::decode::field(o, &["minute"])?,
-                monthly_per_minute: crate::decode::field(o, &["monthly_per_minute"])?,
-                setup_per_minute: crate::decode::field(o, &["setup_per_minute"])?,
-                channels: crate::decode::field(o, &["channels"])?,
+                location_id: r.field(&["location_id"])?,
+                location_name: r.field(&["location_name"])?,
+                country: r.field(&["country"])?,
+                area_code: r.field(&["area_code"])?,
+                stock: r.field(&["stock"])?,
+                monthly: r.field(&["monthly"])?,
+                setup: r.field(&["setup"])?,
+                minute: r.field(&["minute"])?,
+                monthly_per_minute: r.field(&["monthly_per_minute"])?,
+                setup_per_minute: r.field(&["setup_per_minute"])?,
+                channels: r.field(&["channels"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "area_code",
+                            "channels",
+                            "country",
+                            "location_id",
+                            "location_name",
+                            "minute",
+                            "monthly",
+                            "monthly_per_minute",
+                            "setup",
+                            "setup_per_minute",
+                            "stock",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for DidIntlGeographicLocation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "location_id".into(),
+            crate::decode::ToJson::to_json(&self.location_id),
+        );
+        m.insert(
+            "location_name".into(),
+            crate::decode::ToJson::to_json(&self.location_name),
+        );
+        m.insert("country".into(), crate::decode::ToJson::to_json(&self.country));
+        m.insert("area_code".into(), crate::decode::ToJson::to_json(&self.area_code));
+        m.insert("stock".into(), crate::decode::ToJson::to_json(&self.stock));
+        m.insert("monthly".into(), crate::decode::ToJson::to_json(&self.monthly));
+        m.insert("setup".into(), crate::decode::ToJson::to_json(&self.setup));
+        m.insert("minute".into(), crate::decode::ToJson::to_json(&self.minute));
+        m.insert(
+            "monthly_per_minute".into(),
+            crate::decode::ToJson::to_json(&self.monthly_per_minute),
+        );
+        m.insert(
+            "setup_per_minute".into(),
+            crate::decode::ToJson::to_json(&self.setup_per_minute),
+        );
+        m.insert("channels".into(), crate::decode::ToJson::to_json(&self.channels));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getDIDsInternationalGeographic` response.
@@ -1412,17 +1913,37 @@ impl crate::decode::Decode for DidIntlGeographicLocation {
 pub struct GetDidsInternationalGeographicResponse {
     /// `locations`: Locations that sell numbers.
     pub locations: Vec<DidIntlGeographicLocation>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetDidsInternationalGeographicResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                locations: crate::decode::list(o, &["locations"])?,
+                locations: r.list(&["locations"])?,
+                unreadable: r.finish(&["locations", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetDidsInternationalGeographicResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("locations".into(), crate::decode::ToJson::to_json(&self.locations));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Show the nationwide (non-geographic) number ranges on sale in a country, with stock and prices.
@@ -1489,26 +2010,81 @@ pub struct DidIntlNationalLocation {
     pub monthly_per_minute: Option<String>,
     /// `setup_per_minute`: Second setup price in the listing, undocumented; kept as text for the same reason.
     pub setup_per_minute: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for DidIntlNationalLocation {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                location_id: crate::decode::field(o, &["location_id"])?,
-                location_name: crate::decode::field(o, &["location_name"])?,
-                country: crate::decode::field(o, &["country"])?,
-                area_code: crate::decode::field(o, &["area_code"])?,
-                stock: crate::decode::field(o, &["stock"])?,
-                monthly: crate::decode::field(o, &["monthly"])?,
-                setup: crate::decode::field(o, &["setup"])?,
-                minute: crate::decode::field(o, &["minute"])?,
-                monthly_per_minute: crate::decode::field(o, &["monthly_per_minute"])?,
-                setup_per_minute: crate::decode::field(o, &["setup_per_minute"])?,
+                location_id: r.field(&["location_id"])?,
+                location_name: r.field(&["location_name"])?,
+                country: r.field(&["country"])?,
+                area_code: r.field(&["area_code"])?,
+                stock: r.field(&["stock"])?,
+                monthly: r.field(&["monthly"])?,
+                setup: r.field(&["setup"])?,
+                minute: r.field(&["minute"])?,
+                monthly_per_minute: r.field(&["monthly_per_minute"])?,
+                setup_per_minute: r.field(&["setup_per_minute"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "area_code",
+                            "country",
+                            "location_id",
+                            "location_name",
+                            "minute",
+                            "monthly",
+                            "monthly_per_minute",
+                            "setup",
+                            "setup_per_minute",
+                            "stock",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for DidIntlNationalLocation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "location_id".into(),
+            crate::decode::ToJson::to_json(&self.location_id),
+        );
+        m.insert(
+            "location_name".into(),
+            crate::decode::ToJson::to_json(&self.location_name),
+        );
+        m.insert("country".into(), crate::decode::ToJson::to_json(&self.country));
+        m.insert("area_code".into(), crate::decode::ToJson::to_json(&self.area_code));
+        m.insert("stock".into(), crate::decode::ToJson::to_json(&self.stock));
+        m.insert("monthly".into(), crate::decode::ToJson::to_json(&self.monthly));
+        m.insert("setup".into(), crate::decode::ToJson::to_json(&self.setup));
+        m.insert("minute".into(), crate::decode::ToJson::to_json(&self.minute));
+        m.insert(
+            "monthly_per_minute".into(),
+            crate::decode::ToJson::to_json(&self.monthly_per_minute),
+        );
+        m.insert(
+            "setup_per_minute".into(),
+            crate::decode::ToJson::to_json(&self.setup_per_minute),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getDIDsInternationalNational` response.
@@ -1517,17 +2093,37 @@ impl crate::decode::Decode for DidIntlNationalLocation {
 pub struct GetDidsInternationalNationalResponse {
     /// `locations`: Locations that sell numbers.
     pub locations: Vec<DidIntlNationalLocation>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetDidsInternationalNationalResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                locations: crate::decode::list(o, &["locations"])?,
+                locations: r.list(&["locations"])?,
+                unreadable: r.finish(&["locations", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetDidsInternationalNationalResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("locations".into(), crate::decode::ToJson::to_json(&self.locations));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Show the toll-free number ranges on sale in a country, with stock and prices.
@@ -1590,24 +2186,69 @@ pub struct DidIntlTollFreeLocation {
     pub setup: Option<crate::Decimal>,
     /// `minute`: Per-minute rate.
     pub minute: Option<crate::Decimal>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for DidIntlTollFreeLocation {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                location_id: crate::decode::field(o, &["location_id"])?,
-                location_name: crate::decode::field(o, &["location_name"])?,
-                country: crate::decode::field(o, &["country"])?,
-                area_code: crate::decode::field(o, &["area_code"])?,
-                stock: crate::decode::field(o, &["stock"])?,
-                monthly: crate::decode::field(o, &["monthly"])?,
-                setup: crate::decode::field(o, &["setup"])?,
-                minute: crate::decode::field(o, &["minute"])?,
+                location_id: r.field(&["location_id"])?,
+                location_name: r.field(&["location_name"])?,
+                country: r.field(&["country"])?,
+                area_code: r.field(&["area_code"])?,
+                stock: r.field(&["stock"])?,
+                monthly: r.field(&["monthly"])?,
+                setup: r.field(&["setup"])?,
+                minute: r.field(&["minute"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "area_code",
+                            "country",
+                            "location_id",
+                            "location_name",
+                            "minute",
+                            "monthly",
+                            "setup",
+                            "stock",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for DidIntlTollFreeLocation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "location_id".into(),
+            crate::decode::ToJson::to_json(&self.location_id),
+        );
+        m.insert(
+            "location_name".into(),
+            crate::decode::ToJson::to_json(&self.location_name),
+        );
+        m.insert("country".into(), crate::decode::ToJson::to_json(&self.country));
+        m.insert("area_code".into(), crate::decode::ToJson::to_json(&self.area_code));
+        m.insert("stock".into(), crate::decode::ToJson::to_json(&self.stock));
+        m.insert("monthly".into(), crate::decode::ToJson::to_json(&self.monthly));
+        m.insert("setup".into(), crate::decode::ToJson::to_json(&self.setup));
+        m.insert("minute".into(), crate::decode::ToJson::to_json(&self.minute));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getDIDsInternationalTollFree` response.
@@ -1616,17 +2257,37 @@ impl crate::decode::Decode for DidIntlTollFreeLocation {
 pub struct GetDidsInternationalTollFreeResponse {
     /// `locations`: Locations that sell numbers.
     pub locations: Vec<DidIntlTollFreeLocation>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetDidsInternationalTollFreeResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                locations: crate::decode::list(o, &["locations"])?,
+                locations: r.list(&["locations"])?,
+                unreadable: r.finish(&["locations", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetDidsInternationalTollFreeResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("locations".into(), crate::decode::ToJson::to_json(&self.locations));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Show US numbers in stock for a state, with per-minute and flat-rate prices.
@@ -1706,28 +2367,96 @@ pub struct DidAvailableUsa {
     pub has_port_out_pin: Option<bool>,
     /// `sms`: Whether the number can be SMS-enabled.
     pub sms: Option<bool>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for DidAvailableUsa {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                did: crate::decode::field(o, &["did"])?,
-                ratecenter: crate::decode::field(o, &["ratecenter"])?,
-                state: crate::decode::field(o, &["state"])?,
-                state_description: crate::decode::field(o, &["state_description"])?,
-                perminute_monthly: crate::decode::field(o, &["perminute_monthly"])?,
-                perminute_minute: crate::decode::field(o, &["perminute_minute"])?,
-                perminute_setup: crate::decode::field(o, &["perminute_setup"])?,
-                flat_monthly: crate::decode::field(o, &["flat_monthly"])?,
-                flat_minute: crate::decode::field(o, &["flat_minute"])?,
-                flat_setup: crate::decode::field(o, &["flat_setup"])?,
-                has_port_out_pin: crate::decode::field(o, &["has_port_out_pin"])?,
-                sms: crate::decode::field(o, &["sms"])?,
+                did: r.field(&["did"])?,
+                ratecenter: r.field(&["ratecenter"])?,
+                state: r.field(&["state"])?,
+                state_description: r.field(&["state_description"])?,
+                perminute_monthly: r.field(&["perminute_monthly"])?,
+                perminute_minute: r.field(&["perminute_minute"])?,
+                perminute_setup: r.field(&["perminute_setup"])?,
+                flat_monthly: r.field(&["flat_monthly"])?,
+                flat_minute: r.field(&["flat_minute"])?,
+                flat_setup: r.field(&["flat_setup"])?,
+                has_port_out_pin: r.field(&["has_port_out_pin"])?,
+                sms: r.field(&["sms"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "did",
+                            "flat_minute",
+                            "flat_monthly",
+                            "flat_setup",
+                            "has_port_out_pin",
+                            "perminute_minute",
+                            "perminute_monthly",
+                            "perminute_setup",
+                            "ratecenter",
+                            "sms",
+                            "state",
+                            "state_description",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for DidAvailableUsa {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("did".into(), crate::decode::ToJson::to_json(&self.did));
+        m.insert("ratecenter".into(), crate::decode::ToJson::to_json(&self.ratecenter));
+        m.insert("state".into(), crate::decode::ToJson::to_json(&self.state));
+        m.insert(
+            "state_description".into(),
+            crate::decode::ToJson::to_json(&self.state_description),
+        );
+        m.insert(
+            "perminute_monthly".into(),
+            crate::decode::ToJson::to_json(&self.perminute_monthly),
+        );
+        m.insert(
+            "perminute_minute".into(),
+            crate::decode::ToJson::to_json(&self.perminute_minute),
+        );
+        m.insert(
+            "perminute_setup".into(),
+            crate::decode::ToJson::to_json(&self.perminute_setup),
+        );
+        m.insert(
+            "flat_monthly".into(),
+            crate::decode::ToJson::to_json(&self.flat_monthly),
+        );
+        m.insert(
+            "flat_minute".into(),
+            crate::decode::ToJson::to_json(&self.flat_minute),
+        );
+        m.insert("flat_setup".into(), crate::decode::ToJson::to_json(&self.flat_setup));
+        m.insert(
+            "has_port_out_pin".into(),
+            crate::decode::ToJson::to_json(&self.has_port_out_pin),
+        );
+        m.insert("sms".into(), crate::decode::ToJson::to_json(&self.sms));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getDIDsUSA` response.
@@ -1736,17 +2465,37 @@ impl crate::decode::Decode for DidAvailableUsa {
 pub struct GetDidsUsaResponse {
     /// `dids`: Numbers that can be ordered.
     pub dids: Vec<DidAvailableUsa>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetDidsUsaResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                dids: crate::decode::list(o, &["dids"])?,
+                dids: r.list(&["dids"])?,
+                unreadable: r.finish(&["dids", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetDidsUsaResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("dids".into(), crate::decode::ToJson::to_json(&self.dids));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Show the type codes that classify international numbers.
@@ -1797,18 +2546,42 @@ pub struct DidIntlType {
     pub value: Option<String>,
     /// `description`: Human-readable name of the type.
     pub description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for DidIntlType {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                value: crate::decode::field(o, &["value"])?,
-                description: crate::decode::field(o, &["description"])?,
+                value: r.field(&["value"])?,
+                description: r.field(&["description"])?,
+                unreadable: r.finish(&["description", "value"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for DidIntlType {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("value".into(), crate::decode::ToJson::to_json(&self.value));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getInternationalTypes` response.
@@ -1817,17 +2590,37 @@ impl crate::decode::Decode for DidIntlType {
 pub struct GetInternationalTypesResponse {
     /// `types`: The international number types.
     pub types: Vec<DidIntlType>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetInternationalTypesResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                types: crate::decode::list(o, &["types"])?,
+                types: r.list(&["types"])?,
+                unreadable: r.finish(&["status", "types"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetInternationalTypesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("types".into(), crate::decode::ToJson::to_json(&self.types));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Find out if an outside number can move to VoIP.ms, and at what price.
@@ -1880,19 +2673,47 @@ pub struct DidPortabilityPlan {
     pub price_per_month: Option<crate::Decimal>,
     /// `pricePerMin`: Per-minute rate.
     pub price_per_min: Option<crate::Decimal>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for DidPortabilityPlan {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                title: crate::decode::field(o, &["title"])?,
-                price_per_month: crate::decode::field(o, &["pricePerMonth"])?,
-                price_per_min: crate::decode::field(o, &["pricePerMin"])?,
+                title: r.field(&["title"])?,
+                price_per_month: r.field(&["pricePerMonth"])?,
+                price_per_min: r.field(&["pricePerMin"])?,
+                unreadable: r.finish(&["pricePerMin", "pricePerMonth", "title"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for DidPortabilityPlan {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("title".into(), crate::decode::ToJson::to_json(&self.title));
+        m.insert(
+            "pricePerMonth".into(),
+            crate::decode::ToJson::to_json(&self.price_per_month),
+        );
+        m.insert(
+            "pricePerMin".into(),
+            crate::decode::ToJson::to_json(&self.price_per_min),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getPortability` response.
@@ -1905,19 +2726,41 @@ pub struct GetPortabilityResponse {
     pub sms: Option<bool>,
     /// `plans`: Plans available for the ported number.
     pub plans: Vec<DidPortabilityPlan>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetPortabilityResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                portable: crate::decode::field(o, &["portable"])?,
-                sms: crate::decode::field(o, &["sms"])?,
-                plans: crate::decode::list(o, &["plans"])?,
+                portable: r.field(&["portable"])?,
+                sms: r.field(&["sms"])?,
+                plans: r.list(&["plans"])?,
+                unreadable: r.finish(&["plans", "portable", "sms", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetPortabilityResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("portable".into(), crate::decode::ToJson::to_json(&self.portable));
+        m.insert("sms".into(), crate::decode::ToJson::to_json(&self.sms));
+        m.insert("plans".into(), crate::decode::ToJson::to_json(&self.plans));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Get the two-letter codes of Canada's provinces for the DID calls.
@@ -1955,18 +2798,42 @@ pub struct DidProvince {
     pub province: Option<String>,
     /// `description`: Province name.
     pub description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for DidProvince {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                province: crate::decode::field(o, &["province"])?,
-                description: crate::decode::field(o, &["description"])?,
+                province: r.field(&["province"])?,
+                description: r.field(&["description"])?,
+                unreadable: r.finish(&["description", "province"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for DidProvince {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("province".into(), crate::decode::ToJson::to_json(&self.province));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getProvinces` response.
@@ -1975,17 +2842,37 @@ impl crate::decode::Decode for DidProvince {
 pub struct GetProvincesResponse {
     /// `provinces`: The provinces.
     pub provinces: Vec<DidProvince>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetProvincesResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                provinces: crate::decode::list(o, &["provinces"])?,
+                provinces: r.list(&["provinces"])?,
+                unreadable: r.finish(&["provinces", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetProvincesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("provinces".into(), crate::decode::ToJson::to_json(&self.provinces));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Show the rate centers of a Canadian province, each marked in or out of stock.
@@ -2036,18 +2923,39 @@ pub struct DidRateCenterCan {
     pub ratecenter: Option<String>,
     /// `available`: Whether numbers are in stock.
     pub available: Option<bool>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for DidRateCenterCan {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                ratecenter: crate::decode::field(o, &["ratecenter"])?,
-                available: crate::decode::field(o, &["available"])?,
+                ratecenter: r.field(&["ratecenter"])?,
+                available: r.field(&["available"])?,
+                unreadable: r.finish(&["available", "ratecenter"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for DidRateCenterCan {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("ratecenter".into(), crate::decode::ToJson::to_json(&self.ratecenter));
+        m.insert("available".into(), crate::decode::ToJson::to_json(&self.available));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getRateCentersCAN` response.
@@ -2056,17 +2964,40 @@ impl crate::decode::Decode for DidRateCenterCan {
 pub struct GetRateCentersCanResponse {
     /// `ratecenters`: The rate centers.
     pub ratecenters: Vec<DidRateCenterCan>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetRateCentersCanResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                ratecenters: crate::decode::list(o, &["ratecenters"])?,
+                ratecenters: r.list(&["ratecenters"])?,
+                unreadable: r.finish(&["ratecenters", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetRateCentersCanResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "ratecenters".into(),
+            crate::decode::ToJson::to_json(&self.ratecenters),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Show the rate centers of a US state, each marked in or out of stock.
@@ -2117,18 +3048,39 @@ pub struct DidRateCenterUsa {
     pub ratecenter: Option<String>,
     /// `available`: Whether numbers are in stock.
     pub available: Option<bool>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for DidRateCenterUsa {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                ratecenter: crate::decode::field(o, &["ratecenter"])?,
-                available: crate::decode::field(o, &["available"])?,
+                ratecenter: r.field(&["ratecenter"])?,
+                available: r.field(&["available"])?,
+                unreadable: r.finish(&["available", "ratecenter"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for DidRateCenterUsa {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("ratecenter".into(), crate::decode::ToJson::to_json(&self.ratecenter));
+        m.insert("available".into(), crate::decode::ToJson::to_json(&self.available));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getRateCentersUSA` response.
@@ -2137,17 +3089,40 @@ impl crate::decode::Decode for DidRateCenterUsa {
 pub struct GetRateCentersUsaResponse {
     /// `ratecenters`: The rate centers.
     pub ratecenters: Vec<DidRateCenterUsa>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetRateCentersUsaResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                ratecenters: crate::decode::list(o, &["ratecenters"])?,
+                ratecenters: r.list(&["ratecenters"])?,
+                unreadable: r.finish(&["ratecenters", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetRateCentersUsaResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "ratecenters".into(),
+            crate::decode::ToJson::to_json(&self.ratecenters),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Get the US state codes accepted by the DID search and order calls.
@@ -2185,18 +3160,42 @@ pub struct DidState {
     pub state: Option<String>,
     /// `description`: State name.
     pub description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for DidState {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                state: crate::decode::field(o, &["state"])?,
-                description: crate::decode::field(o, &["description"])?,
+                state: r.field(&["state"])?,
+                description: r.field(&["description"])?,
+                unreadable: r.finish(&["description", "state"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for DidState {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("state".into(), crate::decode::ToJson::to_json(&self.state));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getStates` response.
@@ -2205,17 +3204,37 @@ impl crate::decode::Decode for DidState {
 pub struct GetStatesResponse {
     /// `states`: The states.
     pub states: Vec<DidState>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetStatesResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                states: crate::decode::list(o, &["states"])?,
+                states: r.list(&["states"])?,
+                unreadable: r.finish(&["states", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetStatesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("states".into(), crate::decode::ToJson::to_json(&self.states));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Allowed values of `billing_type` for `orderDID`.
@@ -2408,13 +3427,13 @@ impl crate::request::Request for OrderDid {
             params.push("account", v.as_str());
         }
         if let Some(v) = &self.monthly {
-            params.push("monthly", v.as_str());
+            params.push("monthly", v.to_string());
         }
         if let Some(v) = &self.setup {
-            params.push("setup", v.as_str());
+            params.push("setup", v.to_string());
         }
         if let Some(v) = &self.minute {
-            params.push("minute", v.as_str());
+            params.push("minute", v.to_string());
         }
         if let Some(v) = &self.test {
             params.push("test", crate::wire::flag(*v));
@@ -2640,13 +3659,13 @@ impl crate::request::Request for OrderDidInternationalGeographic {
             params.push("account", v.as_str());
         }
         if let Some(v) = &self.monthly {
-            params.push("monthly", v.as_str());
+            params.push("monthly", v.to_string());
         }
         if let Some(v) = &self.setup {
-            params.push("setup", v.as_str());
+            params.push("setup", v.to_string());
         }
         if let Some(v) = &self.minute {
-            params.push("minute", v.as_str());
+            params.push("minute", v.to_string());
         }
         if let Some(v) = &self.test {
             params.push("test", crate::wire::flag(*v));
@@ -2882,13 +3901,13 @@ impl crate::request::Request for OrderDidInternationalNational {
             params.push("account", v.as_str());
         }
         if let Some(v) = &self.monthly {
-            params.push("monthly", v.as_str());
+            params.push("monthly", v.to_string());
         }
         if let Some(v) = &self.setup {
-            params.push("setup", v.as_str());
+            params.push("setup", v.to_string());
         }
         if let Some(v) = &self.minute {
-            params.push("minute", v.as_str());
+            params.push("minute", v.to_string());
         }
         if let Some(v) = &self.test {
             params.push("test", crate::wire::flag(*v));
@@ -3099,13 +4118,13 @@ impl crate::request::Request for OrderDidInternationalTollFree {
             params.push("account", v.as_str());
         }
         if let Some(v) = &self.monthly {
-            params.push("monthly", v.as_str());
+            params.push("monthly", v.to_string());
         }
         if let Some(v) = &self.setup {
-            params.push("setup", v.as_str());
+            params.push("setup", v.to_string());
         }
         if let Some(v) = &self.minute {
-            params.push("minute", v.as_str());
+            params.push("minute", v.to_string());
         }
         if let Some(v) = &self.test {
             params.push("test", crate::wire::flag(*v));
@@ -3305,13 +4324,13 @@ impl crate::request::Request for OrderDidVirtual {
             params.push("account", v.as_str());
         }
         if let Some(v) = &self.monthly {
-            params.push("monthly", v.as_str());
+            params.push("monthly", v.to_string());
         }
         if let Some(v) = &self.setup {
-            params.push("setup", v.as_str());
+            params.push("setup", v.to_string());
         }
         if let Some(v) = &self.minute {
-            params.push("minute", v.as_str());
+            params.push("minute", v.to_string());
         }
         if let Some(v) = &self.test {
             params.push("test", crate::wire::flag(*v));
@@ -3503,13 +4522,13 @@ impl crate::request::Request for OrderTollFree {
             params.push("account", v.as_str());
         }
         if let Some(v) = &self.monthly {
-            params.push("monthly", v.as_str());
+            params.push("monthly", v.to_string());
         }
         if let Some(v) = &self.setup {
-            params.push("setup", v.as_str());
+            params.push("setup", v.to_string());
         }
         if let Some(v) = &self.minute {
-            params.push("minute", v.as_str());
+            params.push("minute", v.to_string());
         }
         if let Some(v) = &self.test {
             params.push("test", crate::wire::flag(*v));
@@ -3706,13 +4725,13 @@ impl crate::request::Request for OrderVanity {
             params.push("account", v.as_str());
         }
         if let Some(v) = &self.monthly {
-            params.push("monthly", v.as_str());
+            params.push("monthly", v.to_string());
         }
         if let Some(v) = &self.setup {
-            params.push("setup", v.as_str());
+            params.push("setup", v.to_string());
         }
         if let Some(v) = &self.minute {
-            params.push("minute", v.as_str());
+            params.push("minute", v.to_string());
         }
         if let Some(v) = &self.test {
             params.push("test", crate::wire::flag(*v));
@@ -3844,29 +4863,87 @@ pub struct DidSearchResultCan {
     pub flat_minute: Option<crate::Decimal>,
     /// `flat_setup`: Setup fee on the flat-rate plan.
     pub flat_setup: Option<crate::Decimal>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for DidSearchResultCan {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                did: crate::decode::field(o, &["did"])?,
-                ratecenter: crate::decode::field(o, &["ratecenter"])?,
-                province: crate::decode::field(o, &["province"])?,
-                province_description: crate::decode::field(
-                    o,
-                    &["province_description"],
-                )?,
-                perminute_monthly: crate::decode::field(o, &["perminute_monthly"])?,
-                perminute_minute: crate::decode::field(o, &["perminute_minute"])?,
-                perminute_setup: crate::decode::field(o, &["perminute_setup"])?,
-                flat_monthly: crate::decode::field(o, &["flat_monthly"])?,
-                flat_minute: crate::decode::field(o, &["flat_minute"])?,
-                flat_setup: crate::decode::field(o, &["flat_setup"])?,
+                did: r.field(&["did"])?,
+                ratecenter: r.field(&["ratecenter"])?,
+                province: r.field(&["province"])?,
+                province_description: r.field(&["province_description"])?,
+                perminute_monthly: r.field(&["perminute_monthly"])?,
+                perminute_minute: r.field(&["perminute_minute"])?,
+                perminute_setup: r.field(&["perminute_setup"])?,
+                flat_monthly: r.field(&["flat_monthly"])?,
+                flat_minute: r.field(&["flat_minute"])?,
+                flat_setup: r.field(&["flat_setup"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "did",
+                            "flat_minute",
+                            "flat_monthly",
+                            "flat_setup",
+                            "perminute_minute",
+                            "perminute_monthly",
+                            "perminute_setup",
+                            "province",
+                            "province_description",
+                            "ratecenter",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for DidSearchResultCan {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("did".into(), crate::decode::ToJson::to_json(&self.did));
+        m.insert("ratecenter".into(), crate::decode::ToJson::to_json(&self.ratecenter));
+        m.insert("province".into(), crate::decode::ToJson::to_json(&self.province));
+        m.insert(
+            "province_description".into(),
+            crate::decode::ToJson::to_json(&self.province_description),
+        );
+        m.insert(
+            "perminute_monthly".into(),
+            crate::decode::ToJson::to_json(&self.perminute_monthly),
+        );
+        m.insert(
+            "perminute_minute".into(),
+            crate::decode::ToJson::to_json(&self.perminute_minute),
+        );
+        m.insert(
+            "perminute_setup".into(),
+            crate::decode::ToJson::to_json(&self.perminute_setup),
+        );
+        m.insert(
+            "flat_monthly".into(),
+            crate::decode::ToJson::to_json(&self.flat_monthly),
+        );
+        m.insert(
+            "flat_minute".into(),
+            crate::decode::ToJson::to_json(&self.flat_minute),
+        );
+        m.insert("flat_setup".into(), crate::decode::ToJson::to_json(&self.flat_setup));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `searchDIDsCAN` response.
@@ -3875,17 +4952,37 @@ impl crate::decode::Decode for DidSearchResultCan {
 pub struct SearchDidsCanResponse {
     /// `dids`: Matching numbers.
     pub dids: Vec<DidSearchResultCan>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SearchDidsCanResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                dids: crate::decode::list(o, &["dids"])?,
+                dids: r.list(&["dids"])?,
+                unreadable: r.finish(&["dids", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SearchDidsCanResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("dids".into(), crate::decode::ToJson::to_json(&self.dids));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Allowed values of `type` for `searchDIDsUSA`.
@@ -3992,26 +5089,87 @@ pub struct DidSearchResultUsa {
     pub flat_minute: Option<crate::Decimal>,
     /// `flat_setup`: Setup fee on the flat-rate plan.
     pub flat_setup: Option<crate::Decimal>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for DidSearchResultUsa {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                did: crate::decode::field(o, &["did"])?,
-                ratecenter: crate::decode::field(o, &["ratecenter"])?,
-                state: crate::decode::field(o, &["state"])?,
-                state_description: crate::decode::field(o, &["state_description"])?,
-                perminute_monthly: crate::decode::field(o, &["perminute_monthly"])?,
-                perminute_minute: crate::decode::field(o, &["perminute_minute"])?,
-                perminute_setup: crate::decode::field(o, &["perminute_setup"])?,
-                flat_monthly: crate::decode::field(o, &["flat_monthly"])?,
-                flat_minute: crate::decode::field(o, &["flat_minute"])?,
-                flat_setup: crate::decode::field(o, &["flat_setup"])?,
+                did: r.field(&["did"])?,
+                ratecenter: r.field(&["ratecenter"])?,
+                state: r.field(&["state"])?,
+                state_description: r.field(&["state_description"])?,
+                perminute_monthly: r.field(&["perminute_monthly"])?,
+                perminute_minute: r.field(&["perminute_minute"])?,
+                perminute_setup: r.field(&["perminute_setup"])?,
+                flat_monthly: r.field(&["flat_monthly"])?,
+                flat_minute: r.field(&["flat_minute"])?,
+                flat_setup: r.field(&["flat_setup"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "did",
+                            "flat_minute",
+                            "flat_monthly",
+                            "flat_setup",
+                            "perminute_minute",
+                            "perminute_monthly",
+                            "perminute_setup",
+                            "ratecenter",
+                            "state",
+                            "state_description",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for DidSearchResultUsa {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("did".into(), crate::decode::ToJson::to_json(&self.did));
+        m.insert("ratecenter".into(), crate::decode::ToJson::to_json(&self.ratecenter));
+        m.insert("state".into(), crate::decode::ToJson::to_json(&self.state));
+        m.insert(
+            "state_description".into(),
+            crate::decode::ToJson::to_json(&self.state_description),
+        );
+        m.insert(
+            "perminute_monthly".into(),
+            crate::decode::ToJson::to_json(&self.perminute_monthly),
+        );
+        m.insert(
+            "perminute_minute".into(),
+            crate::decode::ToJson::to_json(&self.perminute_minute),
+        );
+        m.insert(
+            "perminute_setup".into(),
+            crate::decode::ToJson::to_json(&self.perminute_setup),
+        );
+        m.insert(
+            "flat_monthly".into(),
+            crate::decode::ToJson::to_json(&self.flat_monthly),
+        );
+        m.insert(
+            "flat_minute".into(),
+            crate::decode::ToJson::to_json(&self.flat_minute),
+        );
+        m.insert("flat_setup".into(), crate::decode::ToJson::to_json(&self.flat_setup));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `searchDIDsUSA` response.
@@ -4020,17 +5178,37 @@ impl crate::decode::Decode for DidSearchResultUsa {
 pub struct SearchDidsUsaResponse {
     /// `dids`: Matching numbers.
     pub dids: Vec<DidSearchResultUsa>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SearchDidsUsaResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                dids: crate::decode::list(o, &["dids"])?,
+                dids: r.list(&["dids"])?,
+                unreadable: r.finish(&["dids", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SearchDidsUsaResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("dids".into(), crate::decode::ToJson::to_json(&self.dids));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Allowed values of `type` for `searchTollFreeCanUS`.
@@ -4117,20 +5295,43 @@ pub struct DidTollFreeCanUs {
     pub minute: Option<crate::Decimal>,
     /// `setup`: Setup fee.
     pub setup: Option<crate::Decimal>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for DidTollFreeCanUs {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                did: crate::decode::field(o, &["did"])?,
-                monthly: crate::decode::field(o, &["monthly"])?,
-                minute: crate::decode::field(o, &["minute"])?,
-                setup: crate::decode::field(o, &["setup"])?,
+                did: r.field(&["did"])?,
+                monthly: r.field(&["monthly"])?,
+                minute: r.field(&["minute"])?,
+                setup: r.field(&["setup"])?,
+                unreadable: r.finish(&["did", "minute", "monthly", "setup"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for DidTollFreeCanUs {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("did".into(), crate::decode::ToJson::to_json(&self.did));
+        m.insert("monthly".into(), crate::decode::ToJson::to_json(&self.monthly));
+        m.insert("minute".into(), crate::decode::ToJson::to_json(&self.minute));
+        m.insert("setup".into(), crate::decode::ToJson::to_json(&self.setup));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `searchTollFreeCanUS` response.
@@ -4139,17 +5340,37 @@ impl crate::decode::Decode for DidTollFreeCanUs {
 pub struct SearchTollFreeCanUsResponse {
     /// `dids`: Matching toll-free numbers.
     pub dids: Vec<DidTollFreeCanUs>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SearchTollFreeCanUsResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                dids: crate::decode::list(o, &["dids"])?,
+                dids: r.list(&["dids"])?,
+                unreadable: r.finish(&["dids", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SearchTollFreeCanUsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("dids".into(), crate::decode::ToJson::to_json(&self.dids));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Allowed values of `type` for `searchTollFreeUSA`.
@@ -4242,23 +5463,74 @@ pub struct DidTollFreeUsa {
     pub minute_alaska: Option<crate::Decimal>,
     /// `setup`: Setup fee.
     pub setup: Option<crate::Decimal>,
+    /// `sms`: Whether the number can carry SMS (undocumented; its values are not documented either, so kept as text).
+    pub sms: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for DidTollFreeUsa {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                did: crate::decode::field(o, &["did"])?,
-                monthly: crate::decode::field(o, &["monthly"])?,
-                minute_usa: crate::decode::field(o, &["minute_usa"])?,
-                minute_canada: crate::decode::field(o, &["minute_canada"])?,
-                minute_puertorico: crate::decode::field(o, &["minute_puertorico"])?,
-                minute_alaska: crate::decode::field(o, &["minute_alaska"])?,
-                setup: crate::decode::field(o, &["setup"])?,
+                did: r.field(&["did"])?,
+                monthly: r.field(&["monthly"])?,
+                minute_usa: r.field(&["minute_usa"])?,
+                minute_canada: r.field(&["minute_canada"])?,
+                minute_puertorico: r.field(&["minute_puertorico"])?,
+                minute_alaska: r.field(&["minute_alaska"])?,
+                setup: r.field(&["setup"])?,
+                sms: r.field(&["sms"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "did",
+                            "minute_alaska",
+                            "minute_canada",
+                            "minute_puertorico",
+                            "minute_usa",
+                            "monthly",
+                            "setup",
+                            "sms",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for DidTollFreeUsa {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("did".into(), crate::decode::ToJson::to_json(&self.did));
+        m.insert("monthly".into(), crate::decode::ToJson::to_json(&self.monthly));
+        m.insert("minute_usa".into(), crate::decode::ToJson::to_json(&self.minute_usa));
+        m.insert(
+            "minute_canada".into(),
+            crate::decode::ToJson::to_json(&self.minute_canada),
+        );
+        m.insert(
+            "minute_puertorico".into(),
+            crate::decode::ToJson::to_json(&self.minute_puertorico),
+        );
+        m.insert(
+            "minute_alaska".into(),
+            crate::decode::ToJson::to_json(&self.minute_alaska),
+        );
+        m.insert("setup".into(), crate::decode::ToJson::to_json(&self.setup));
+        m.insert("sms".into(), crate::decode::ToJson::to_json(&self.sms));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `searchTollFreeUSA` response.
@@ -4267,17 +5539,37 @@ impl crate::decode::Decode for DidTollFreeUsa {
 pub struct SearchTollFreeUsaResponse {
     /// `dids`: Matching toll-free numbers.
     pub dids: Vec<DidTollFreeUsa>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SearchTollFreeUsaResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                dids: crate::decode::list(o, &["dids"])?,
+                dids: r.list(&["dids"])?,
+                unreadable: r.finish(&["dids", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SearchTollFreeUsaResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("dids".into(), crate::decode::ToJson::to_json(&self.dids));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Allowed values of `type` for `searchVanity`.
@@ -4385,27 +5677,84 @@ pub struct DidVanityResult {
     pub setup_american: Option<crate::Decimal>,
     /// `setup_canadian`: Setup fee with the Canadian carrier.
     pub setup_canadian: Option<crate::Decimal>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for DidVanityResult {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                did: crate::decode::field(o, &["did"])?,
-                monthly_american: crate::decode::field(o, &["monthly_american"])?,
-                monthly_canadian: crate::decode::field(o, &["monthly_canadian"])?,
-                minute_american_usa: crate::decode::field(o, &["minute_american_usa"])?,
-                minute_american_canada: crate::decode::field(
-                    o,
-                    &["minute_american_canada"],
-                )?,
-                minute_canadian: crate::decode::field(o, &["minute_canadian"])?,
-                setup_american: crate::decode::field(o, &["setup_american"])?,
-                setup_canadian: crate::decode::field(o, &["setup_canadian"])?,
+                did: r.field(&["did"])?,
+                monthly_american: r.field(&["monthly_american"])?,
+                monthly_canadian: r.field(&["monthly_canadian"])?,
+                minute_american_usa: r.field(&["minute_american_usa"])?,
+                minute_american_canada: r.field(&["minute_american_canada"])?,
+                minute_canadian: r.field(&["minute_canadian"])?,
+                setup_american: r.field(&["setup_american"])?,
+                setup_canadian: r.field(&["setup_canadian"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "did",
+                            "minute_american_canada",
+                            "minute_american_usa",
+                            "minute_canadian",
+                            "monthly_american",
+                            "monthly_canadian",
+                            "setup_american",
+                            "setup_canadian",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for DidVanityResult {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("did".into(), crate::decode::ToJson::to_json(&self.did));
+        m.insert(
+            "monthly_american".into(),
+            crate::decode::ToJson::to_json(&self.monthly_american),
+        );
+        m.insert(
+            "monthly_canadian".into(),
+            crate::decode::ToJson::to_json(&self.monthly_canadian),
+        );
+        m.insert(
+            "minute_american_usa".into(),
+            crate::decode::ToJson::to_json(&self.minute_american_usa),
+        );
+        m.insert(
+            "minute_american_canada".into(),
+            crate::decode::ToJson::to_json(&self.minute_american_canada),
+        );
+        m.insert(
+            "minute_canadian".into(),
+            crate::decode::ToJson::to_json(&self.minute_canadian),
+        );
+        m.insert(
+            "setup_american".into(),
+            crate::decode::ToJson::to_json(&self.setup_american),
+        );
+        m.insert(
+            "setup_canadian".into(),
+            crate::decode::ToJson::to_json(&self.setup_canadian),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `searchVanity` response.
@@ -4414,17 +5763,37 @@ impl crate::decode::Decode for DidVanityResult {
 pub struct SearchVanityResponse {
     /// `dids`: Matching vanity numbers.
     pub dids: Vec<DidVanityResult>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SearchVanityResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                dids: crate::decode::list(o, &["dids"])?,
+                dids: r.list(&["dids"])?,
+                unreadable: r.finish(&["dids", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SearchVanityResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("dids".into(), crate::decode::ToJson::to_json(&self.dids));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Allowed values of `billing_type` for `setDIDBillingType`.

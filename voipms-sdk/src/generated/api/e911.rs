@@ -48,18 +48,42 @@ pub struct E911AddressType {
     pub value: Option<String>,
     /// `description`: Human-readable label.
     pub description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for E911AddressType {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                value: crate::decode::field(o, &["value"])?,
-                description: crate::decode::field(o, &["description"])?,
+                value: r.field(&["value"])?,
+                description: r.field(&["description"])?,
+                unreadable: r.finish(&["description", "value"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for E911AddressType {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("value".into(), crate::decode::ToJson::to_json(&self.value));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `e911AddressTypes` response.
@@ -68,17 +92,37 @@ impl crate::decode::Decode for E911AddressType {
 pub struct E911AddressTypesResponse {
     /// `types`: The unit types, as value/description pairs.
     pub types: Vec<E911AddressType>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for E911AddressTypesResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                types: crate::decode::list(o, &["types"])?,
+                types: r.list(&["types"])?,
+                unreadable: r.finish(&["status", "types"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for E911AddressTypesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("types".into(), crate::decode::ToJson::to_json(&self.types));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Remove the e911 registration from a DID.
@@ -189,30 +233,93 @@ pub struct E911Registration {
     pub email: Option<String>,
     /// `other_info`: Extra location details (Canadian addresses).
     pub other_info: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for E911Registration {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                did: crate::decode::field(o, &["did"])?,
-                status: crate::decode::field(o, &["status"])?,
-                full_name: crate::decode::field(o, &["full_name"])?,
-                street_number: crate::decode::field(o, &["street_number"])?,
-                street_name: crate::decode::field(o, &["street_name"])?,
-                address_type: crate::decode::field(o, &["address_type"])?,
-                address_number: crate::decode::field(o, &["address_number"])?,
-                city: crate::decode::field(o, &["city"])?,
-                state: crate::decode::field(o, &["state"])?,
-                zip_code: crate::decode::field(o, &["zip_code"])?,
-                country: crate::decode::field(o, &["country"])?,
-                language: crate::decode::field(o, &["language"])?,
-                email: crate::decode::field(o, &["email"])?,
-                other_info: crate::decode::field(o, &["other_info"])?,
+                did: r.field(&["did"])?,
+                status: r.field(&["status"])?,
+                full_name: r.field(&["full_name"])?,
+                street_number: r.field(&["street_number"])?,
+                street_name: r.field(&["street_name"])?,
+                address_type: r.field(&["address_type"])?,
+                address_number: r.field(&["address_number"])?,
+                city: r.field(&["city"])?,
+                state: r.field(&["state"])?,
+                zip_code: r.field(&["zip_code"])?,
+                country: r.field(&["country"])?,
+                language: r.field(&["language"])?,
+                email: r.field(&["email"])?,
+                other_info: r.field(&["other_info"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "address_number",
+                            "address_type",
+                            "city",
+                            "country",
+                            "did",
+                            "email",
+                            "full_name",
+                            "language",
+                            "other_info",
+                            "state",
+                            "status",
+                            "street_name",
+                            "street_number",
+                            "zip_code",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for E911Registration {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("did".into(), crate::decode::ToJson::to_json(&self.did));
+        m.insert("status".into(), crate::decode::ToJson::to_json(&self.status));
+        m.insert("full_name".into(), crate::decode::ToJson::to_json(&self.full_name));
+        m.insert(
+            "street_number".into(),
+            crate::decode::ToJson::to_json(&self.street_number),
+        );
+        m.insert(
+            "street_name".into(),
+            crate::decode::ToJson::to_json(&self.street_name),
+        );
+        m.insert(
+            "address_type".into(),
+            crate::decode::ToJson::to_json(&self.address_type),
+        );
+        m.insert(
+            "address_number".into(),
+            crate::decode::ToJson::to_json(&self.address_number),
+        );
+        m.insert("city".into(), crate::decode::ToJson::to_json(&self.city));
+        m.insert("state".into(), crate::decode::ToJson::to_json(&self.state));
+        m.insert("zip_code".into(), crate::decode::ToJson::to_json(&self.zip_code));
+        m.insert("country".into(), crate::decode::ToJson::to_json(&self.country));
+        m.insert("language".into(), crate::decode::ToJson::to_json(&self.language));
+        m.insert("email".into(), crate::decode::ToJson::to_json(&self.email));
+        m.insert("other_info".into(), crate::decode::ToJson::to_json(&self.other_info));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `e911Info` response.
@@ -221,17 +328,37 @@ impl crate::decode::Decode for E911Registration {
 pub struct E911InfoResponse {
     /// `info`: The emergency address on file for the DID.
     pub info: Option<E911Registration>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for E911InfoResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                info: crate::decode::field(o, &["info"])?,
+                info: r.field(&["info"])?,
+                unreadable: r.finish(&["info", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for E911InfoResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("info".into(), crate::decode::ToJson::to_json(&self.info));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Allowed values of `country` for `e911Provision`.

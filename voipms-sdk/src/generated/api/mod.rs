@@ -209,636 +209,1101 @@ pub use voicemail::*;
 pub mod vpri;
 #[cfg(feature = "vpri")]
 pub use vpri::*;
-/// A decoded response of any method, for tools that pick the method at run time.
-pub type AnyResponse = Box<dyn std::fmt::Debug + Send + Sync>;
 /// Decodes a raw response body with the typed response of `method` (wire name).
 ///
 /// Returns `None` when the method is unknown or its category's feature is off; otherwise
-/// the typed value, or an error naming the JSON path that did not match.
+/// the typed value and its drift (keys not read, values not readable), or an error naming
+/// the JSON path whose shape did not match.
 pub fn decode_by_name(
     method: &str,
     body: &serde_json::Value,
-) -> Option<Result<AnyResponse, crate::decode::DecodeError>> {
+) -> Option<Result<crate::decode::Decoded, crate::decode::DecodeError>> {
     match method {
         #[cfg(feature = "reseller")]
-        "addCharge" => Some(decode_boxed::<reseller::AddChargeResponse>(body)),
+        "addCharge" => {
+            Some(crate::decode::decode_boxed::<reseller::AddChargeResponse>(body))
+        }
         #[cfg(feature = "lnp")]
-        "addLNPFile" => Some(decode_boxed::<lnp::AddLnpFileResponse>(body)),
+        "addLNPFile" => {
+            Some(crate::decode::decode_boxed::<lnp::AddLnpFileResponse>(body))
+        }
         #[cfg(feature = "lnp")]
-        "addLNPPort" => Some(decode_boxed::<lnp::AddLnpPortResponse>(body)),
+        "addLNPPort" => {
+            Some(crate::decode::decode_boxed::<lnp::AddLnpPortResponse>(body))
+        }
         #[cfg(feature = "conferences")]
         "addMemberToConference" => {
-            Some(decode_boxed::<conferences::AddMemberToConferenceResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    conferences::AddMemberToConferenceResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "reseller")]
-        "addPayment" => Some(decode_boxed::<reseller::AddPaymentResponse>(body)),
+        "addPayment" => {
+            Some(crate::decode::decode_boxed::<reseller::AddPaymentResponse>(body))
+        }
         #[cfg(feature = "vpri")]
-        "assignDIDvPRI" => Some(decode_boxed::<vpri::AssignDidVpriResponse>(body)),
+        "assignDIDvPRI" => {
+            Some(crate::decode::decode_boxed::<vpri::AssignDidVpriResponse>(body))
+        }
         #[cfg(feature = "dids")]
-        "backOrderDIDCAN" => Some(decode_boxed::<dids::BackOrderDidCanResponse>(body)),
+        "backOrderDIDCAN" => {
+            Some(crate::decode::decode_boxed::<dids::BackOrderDidCanResponse>(body))
+        }
         #[cfg(feature = "dids")]
-        "backOrderDIDUSA" => Some(decode_boxed::<dids::BackOrderDidUsaResponse>(body)),
+        "backOrderDIDUSA" => {
+            Some(crate::decode::decode_boxed::<dids::BackOrderDidUsaResponse>(body))
+        }
         #[cfg(feature = "dids")]
-        "cancelDID" => Some(decode_boxed::<dids::CancelDidResponse>(body)),
+        "cancelDID" => Some(crate::decode::decode_boxed::<dids::CancelDidResponse>(body)),
         #[cfg(feature = "fax")]
-        "cancelFaxNumber" => Some(decode_boxed::<fax::CancelFaxNumberResponse>(body)),
+        "cancelFaxNumber" => {
+            Some(crate::decode::decode_boxed::<fax::CancelFaxNumberResponse>(body))
+        }
         #[cfg(feature = "dids")]
-        "connectDID" => Some(decode_boxed::<dids::ConnectDidResponse>(body)),
+        "connectDID" => {
+            Some(crate::decode::decode_boxed::<dids::ConnectDidResponse>(body))
+        }
         #[cfg(feature = "fax")]
-        "connectFAX" => Some(decode_boxed::<fax::ConnectFaxResponse>(body)),
+        "connectFAX" => {
+            Some(crate::decode::decode_boxed::<fax::ConnectFaxResponse>(body))
+        }
         #[cfg(feature = "subaccounts")]
         "createSubAccount" => {
-            Some(decode_boxed::<subaccounts::CreateSubAccountResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    subaccounts::CreateSubAccountResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "voicemail")]
         "createVoicemail" => {
-            Some(decode_boxed::<voicemail::CreateVoicemailResponse>(body))
+            Some(crate::decode::decode_boxed::<voicemail::CreateVoicemailResponse>(body))
         }
         #[cfg(feature = "call_hunting")]
         "delCallHunting" => {
-            Some(decode_boxed::<call_hunting::DelCallHuntingResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<call_hunting::DelCallHuntingResponse>(body),
+            )
         }
         #[cfg(feature = "call_parking")]
         "delCallParking" => {
-            Some(decode_boxed::<call_parking::DelCallParkingResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<call_parking::DelCallParkingResponse>(body),
+            )
         }
         #[cfg(feature = "call_recordings")]
         "delCallRecording" => {
-            Some(decode_boxed::<call_recordings::DelCallRecordingResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    call_recordings::DelCallRecordingResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "callbacks")]
-        "delCallback" => Some(decode_boxed::<callbacks::DelCallbackResponse>(body)),
+        "delCallback" => {
+            Some(crate::decode::decode_boxed::<callbacks::DelCallbackResponse>(body))
+        }
         #[cfg(feature = "callerid_filtering")]
         "delCallerIDFiltering" => {
-            Some(decode_boxed::<callerid_filtering::DelCallerIdFilteringResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    callerid_filtering::DelCallerIdFilteringResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "reseller")]
-        "delClient" => Some(decode_boxed::<reseller::DelClientResponse>(body)),
+        "delClient" => {
+            Some(crate::decode::decode_boxed::<reseller::DelClientResponse>(body))
+        }
         #[cfg(feature = "conferences")]
-        "delConference" => Some(decode_boxed::<conferences::DelConferenceResponse>(body)),
+        "delConference" => {
+            Some(crate::decode::decode_boxed::<conferences::DelConferenceResponse>(body))
+        }
         #[cfg(feature = "conferences")]
         "delConferenceMember" => {
-            Some(decode_boxed::<conferences::DelConferenceMemberResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    conferences::DelConferenceMemberResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "disa")]
-        "delDISA" => Some(decode_boxed::<disa::DelDisaResponse>(body)),
+        "delDISA" => Some(crate::decode::decode_boxed::<disa::DelDisaResponse>(body)),
         #[cfg(feature = "fax")]
-        "delEmailToFax" => Some(decode_boxed::<fax::DelEmailToFaxResponse>(body)),
+        "delEmailToFax" => {
+            Some(crate::decode::decode_boxed::<fax::DelEmailToFaxResponse>(body))
+        }
         #[cfg(feature = "fax")]
-        "delFaxFolder" => Some(decode_boxed::<fax::DelFaxFolderResponse>(body)),
+        "delFaxFolder" => {
+            Some(crate::decode::decode_boxed::<fax::DelFaxFolderResponse>(body))
+        }
         #[cfg(feature = "forwarding")]
-        "delForwarding" => Some(decode_boxed::<forwarding::DelForwardingResponse>(body)),
+        "delForwarding" => {
+            Some(crate::decode::decode_boxed::<forwarding::DelForwardingResponse>(body))
+        }
         #[cfg(feature = "ivr")]
-        "delIVR" => Some(decode_boxed::<ivr::DelIvrResponse>(body)),
+        "delIVR" => Some(crate::decode::decode_boxed::<ivr::DelIvrResponse>(body)),
         #[cfg(feature = "subaccounts")]
-        "delLocation" => Some(decode_boxed::<subaccounts::DelLocationResponse>(body)),
+        "delLocation" => {
+            Some(crate::decode::decode_boxed::<subaccounts::DelLocationResponse>(body))
+        }
         #[cfg(feature = "conferences")]
         "delMemberFromConference" => {
-            Some(decode_boxed::<conferences::DelMemberFromConferenceResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    conferences::DelMemberFromConferenceResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "voicemail")]
-        "delMessages" => Some(decode_boxed::<voicemail::DelMessagesResponse>(body)),
+        "delMessages" => {
+            Some(crate::decode::decode_boxed::<voicemail::DelMessagesResponse>(body))
+        }
         #[cfg(feature = "music_on_hold")]
         "delMusicOnHold" => {
-            Some(decode_boxed::<music_on_hold::DelMusicOnHoldResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    music_on_hold::DelMusicOnHoldResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "phonebook")]
-        "delPhonebook" => Some(decode_boxed::<phonebook::DelPhonebookResponse>(body)),
+        "delPhonebook" => {
+            Some(crate::decode::decode_boxed::<phonebook::DelPhonebookResponse>(body))
+        }
         #[cfg(feature = "phonebook")]
         "delPhonebookGroup" => {
-            Some(decode_boxed::<phonebook::DelPhonebookGroupResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<phonebook::DelPhonebookGroupResponse>(body),
+            )
         }
         #[cfg(feature = "queues")]
-        "delQueue" => Some(decode_boxed::<queues::DelQueueResponse>(body)),
+        "delQueue" => Some(crate::decode::decode_boxed::<queues::DelQueueResponse>(body)),
         #[cfg(feature = "recordings")]
-        "delRecording" => Some(decode_boxed::<recordings::DelRecordingResponse>(body)),
+        "delRecording" => {
+            Some(crate::decode::decode_boxed::<recordings::DelRecordingResponse>(body))
+        }
         #[cfg(feature = "ring_groups")]
-        "delRingGroup" => Some(decode_boxed::<ring_groups::DelRingGroupResponse>(body)),
+        "delRingGroup" => {
+            Some(crate::decode::decode_boxed::<ring_groups::DelRingGroupResponse>(body))
+        }
         #[cfg(feature = "sip_uris")]
-        "delSIPURI" => Some(decode_boxed::<sip_uris::DelSipUriResponse>(body)),
+        "delSIPURI" => {
+            Some(crate::decode::decode_boxed::<sip_uris::DelSipUriResponse>(body))
+        }
         #[cfg(feature = "sequences")]
-        "delSequences" => Some(decode_boxed::<sequences::DelSequencesResponse>(body)),
+        "delSequences" => {
+            Some(crate::decode::decode_boxed::<sequences::DelSequencesResponse>(body))
+        }
         #[cfg(feature = "queues")]
-        "delStaticMember" => Some(decode_boxed::<queues::DelStaticMemberResponse>(body)),
+        "delStaticMember" => {
+            Some(crate::decode::decode_boxed::<queues::DelStaticMemberResponse>(body))
+        }
         #[cfg(feature = "subaccounts")]
-        "delSubAccount" => Some(decode_boxed::<subaccounts::DelSubAccountResponse>(body)),
+        "delSubAccount" => {
+            Some(crate::decode::decode_boxed::<subaccounts::DelSubAccountResponse>(body))
+        }
         #[cfg(feature = "time_conditions")]
         "delTimeCondition" => {
-            Some(decode_boxed::<time_conditions::DelTimeConditionResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    time_conditions::DelTimeConditionResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "voicemail")]
-        "delVoicemail" => Some(decode_boxed::<voicemail::DelVoicemailResponse>(body)),
+        "delVoicemail" => {
+            Some(crate::decode::decode_boxed::<voicemail::DelVoicemailResponse>(body))
+        }
         #[cfg(feature = "fax")]
-        "deleteFaxMessage" => Some(decode_boxed::<fax::DeleteFaxMessageResponse>(body)),
+        "deleteFaxMessage" => {
+            Some(crate::decode::decode_boxed::<fax::DeleteFaxMessageResponse>(body))
+        }
         #[cfg(feature = "mms")]
-        "deleteMMS" => Some(decode_boxed::<mms::DeleteMmsResponse>(body)),
+        "deleteMMS" => Some(crate::decode::decode_boxed::<mms::DeleteMmsResponse>(body)),
         #[cfg(feature = "sms")]
-        "deleteSMS" => Some(decode_boxed::<sms::DeleteSmsResponse>(body)),
+        "deleteSMS" => Some(crate::decode::decode_boxed::<sms::DeleteSmsResponse>(body)),
         #[cfg(feature = "e911")]
-        "e911AddressTypes" => Some(decode_boxed::<e911::E911AddressTypesResponse>(body)),
+        "e911AddressTypes" => {
+            Some(crate::decode::decode_boxed::<e911::E911AddressTypesResponse>(body))
+        }
         #[cfg(feature = "e911")]
-        "e911Cancel" => Some(decode_boxed::<e911::E911CancelResponse>(body)),
+        "e911Cancel" => {
+            Some(crate::decode::decode_boxed::<e911::E911CancelResponse>(body))
+        }
         #[cfg(feature = "e911")]
-        "e911Info" => Some(decode_boxed::<e911::E911InfoResponse>(body)),
+        "e911Info" => Some(crate::decode::decode_boxed::<e911::E911InfoResponse>(body)),
         #[cfg(feature = "e911")]
-        "e911Provision" => Some(decode_boxed::<e911::E911ProvisionResponse>(body)),
+        "e911Provision" => {
+            Some(crate::decode::decode_boxed::<e911::E911ProvisionResponse>(body))
+        }
         #[cfg(feature = "e911")]
         "e911ProvisionManually" => {
-            Some(decode_boxed::<e911::E911ProvisionManuallyResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<e911::E911ProvisionManuallyResponse>(body),
+            )
         }
         #[cfg(feature = "e911")]
-        "e911Update" => Some(decode_boxed::<e911::E911UpdateResponse>(body)),
+        "e911Update" => {
+            Some(crate::decode::decode_boxed::<e911::E911UpdateResponse>(body))
+        }
         #[cfg(feature = "e911")]
-        "e911Validate" => Some(decode_boxed::<e911::E911ValidateResponse>(body)),
+        "e911Validate" => {
+            Some(crate::decode::decode_boxed::<e911::E911ValidateResponse>(body))
+        }
         #[cfg(feature = "reference")]
         "getAllowedCodecs" => {
-            Some(decode_boxed::<reference::GetAllowedCodecsResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<reference::GetAllowedCodecsResponse>(body),
+            )
         }
         #[cfg(feature = "reference")]
-        "getAuthTypes" => Some(decode_boxed::<reference::GetAuthTypesResponse>(body)),
+        "getAuthTypes" => {
+            Some(crate::decode::decode_boxed::<reference::GetAuthTypesResponse>(body))
+        }
         #[cfg(feature = "dids")]
-        "getBackOrders" => Some(decode_boxed::<dids::GetBackOrdersResponse>(body)),
+        "getBackOrders" => {
+            Some(crate::decode::decode_boxed::<dids::GetBackOrdersResponse>(body))
+        }
         #[cfg(feature = "account")]
-        "getBalance" => Some(decode_boxed::<account::GetBalanceResponse>(body)),
+        "getBalance" => {
+            Some(crate::decode::decode_boxed::<account::GetBalanceResponse>(body))
+        }
         #[cfg(feature = "reseller")]
         "getBalanceManagement" => {
-            Some(decode_boxed::<reseller::GetBalanceManagementResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    reseller::GetBalanceManagementResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "cdr")]
-        "getCDR" => Some(decode_boxed::<cdr::GetCdrResponse>(body)),
+        "getCDR" => Some(crate::decode::decode_boxed::<cdr::GetCdrResponse>(body)),
         #[cfg(feature = "cdr")]
-        "getCallAccounts" => Some(decode_boxed::<cdr::GetCallAccountsResponse>(body)),
+        "getCallAccounts" => {
+            Some(crate::decode::decode_boxed::<cdr::GetCallAccountsResponse>(body))
+        }
         #[cfg(feature = "cdr")]
-        "getCallBilling" => Some(decode_boxed::<cdr::GetCallBillingResponse>(body)),
+        "getCallBilling" => {
+            Some(crate::decode::decode_boxed::<cdr::GetCallBillingResponse>(body))
+        }
         #[cfg(feature = "call_hunting")]
         "getCallHuntings" => {
-            Some(decode_boxed::<call_hunting::GetCallHuntingsResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    call_hunting::GetCallHuntingsResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "call_parking")]
         "getCallParking" => {
-            Some(decode_boxed::<call_parking::GetCallParkingResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<call_parking::GetCallParkingResponse>(body),
+            )
         }
         #[cfg(feature = "call_recordings")]
         "getCallRecording" => {
-            Some(decode_boxed::<call_recordings::GetCallRecordingResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    call_recordings::GetCallRecordingResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "call_recordings")]
         "getCallRecordings" => {
-            Some(decode_boxed::<call_recordings::GetCallRecordingsResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    call_recordings::GetCallRecordingsResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "call_recordings")]
         "getCallTranscriptions" => {
-            Some(decode_boxed::<call_recordings::GetCallTranscriptionsResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    call_recordings::GetCallTranscriptionsResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "cdr")]
-        "getCallTypes" => Some(decode_boxed::<cdr::GetCallTypesResponse>(body)),
+        "getCallTypes" => {
+            Some(crate::decode::decode_boxed::<cdr::GetCallTypesResponse>(body))
+        }
         #[cfg(feature = "callbacks")]
-        "getCallbacks" => Some(decode_boxed::<callbacks::GetCallbacksResponse>(body)),
+        "getCallbacks" => {
+            Some(crate::decode::decode_boxed::<callbacks::GetCallbacksResponse>(body))
+        }
         #[cfg(feature = "callerid_filtering")]
         "getCallerIDFiltering" => {
-            Some(decode_boxed::<callerid_filtering::GetCallerIdFilteringResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    callerid_filtering::GetCallerIdFilteringResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "dids")]
-        "getCarriers" => Some(decode_boxed::<dids::GetCarriersResponse>(body)),
+        "getCarriers" => {
+            Some(crate::decode::decode_boxed::<dids::GetCarriersResponse>(body))
+        }
         #[cfg(feature = "reseller")]
-        "getCharges" => Some(decode_boxed::<reseller::GetChargesResponse>(body)),
+        "getCharges" => {
+            Some(crate::decode::decode_boxed::<reseller::GetChargesResponse>(body))
+        }
         #[cfg(feature = "reseller")]
         "getClientPackages" => {
-            Some(decode_boxed::<reseller::GetClientPackagesResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<reseller::GetClientPackagesResponse>(body),
+            )
         }
         #[cfg(feature = "reseller")]
         "getClientThreshold" => {
-            Some(decode_boxed::<reseller::GetClientThresholdResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<reseller::GetClientThresholdResponse>(body),
+            )
         }
         #[cfg(feature = "reseller")]
-        "getClients" => Some(decode_boxed::<reseller::GetClientsResponse>(body)),
+        "getClients" => {
+            Some(crate::decode::decode_boxed::<reseller::GetClientsResponse>(body))
+        }
         #[cfg(feature = "conferences")]
-        "getConference" => Some(decode_boxed::<conferences::GetConferenceResponse>(body)),
+        "getConference" => {
+            Some(crate::decode::decode_boxed::<conferences::GetConferenceResponse>(body))
+        }
         #[cfg(feature = "conferences")]
         "getConferenceMembers" => {
-            Some(decode_boxed::<conferences::GetConferenceMembersResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    conferences::GetConferenceMembersResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "conferences")]
         "getConferenceRecordingFile" => {
-            Some(decode_boxed::<conferences::GetConferenceRecordingFileResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    conferences::GetConferenceRecordingFileResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "conferences")]
         "getConferenceRecordings" => {
-            Some(decode_boxed::<conferences::GetConferenceRecordingsResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    conferences::GetConferenceRecordingsResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "reference")]
-        "getCountries" => Some(decode_boxed::<reference::GetCountriesResponse>(body)),
+        "getCountries" => {
+            Some(crate::decode::decode_boxed::<reference::GetCountriesResponse>(body))
+        }
         #[cfg(feature = "dids")]
-        "getDIDCountries" => Some(decode_boxed::<dids::GetDidCountriesResponse>(body)),
+        "getDIDCountries" => {
+            Some(crate::decode::decode_boxed::<dids::GetDidCountriesResponse>(body))
+        }
         #[cfg(feature = "dids")]
-        "getDIDsCAN" => Some(decode_boxed::<dids::GetDidsCanResponse>(body)),
+        "getDIDsCAN" => {
+            Some(crate::decode::decode_boxed::<dids::GetDidsCanResponse>(body))
+        }
         #[cfg(feature = "dids")]
-        "getDIDsInfo" => Some(decode_boxed::<dids::GetDidsInfoResponse>(body)),
+        "getDIDsInfo" => {
+            Some(crate::decode::decode_boxed::<dids::GetDidsInfoResponse>(body))
+        }
         #[cfg(feature = "dids")]
         "getDIDsInternationalGeographic" => {
-            Some(decode_boxed::<dids::GetDidsInternationalGeographicResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    dids::GetDidsInternationalGeographicResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "dids")]
         "getDIDsInternationalNational" => {
-            Some(decode_boxed::<dids::GetDidsInternationalNationalResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    dids::GetDidsInternationalNationalResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "dids")]
         "getDIDsInternationalTollFree" => {
-            Some(decode_boxed::<dids::GetDidsInternationalTollFreeResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    dids::GetDidsInternationalTollFreeResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "dids")]
-        "getDIDsUSA" => Some(decode_boxed::<dids::GetDidsUsaResponse>(body)),
+        "getDIDsUSA" => {
+            Some(crate::decode::decode_boxed::<dids::GetDidsUsaResponse>(body))
+        }
         #[cfg(feature = "vpri")]
-        "getDIDvPRI" => Some(decode_boxed::<vpri::GetDidVpriResponse>(body)),
+        "getDIDvPRI" => {
+            Some(crate::decode::decode_boxed::<vpri::GetDidVpriResponse>(body))
+        }
         #[cfg(feature = "disa")]
-        "getDISAs" => Some(decode_boxed::<disa::GetDisasResponse>(body)),
+        "getDISAs" => Some(crate::decode::decode_boxed::<disa::GetDisasResponse>(body)),
         #[cfg(feature = "reference")]
-        "getDTMFModes" => Some(decode_boxed::<reference::GetDtmfModesResponse>(body)),
+        "getDTMFModes" => {
+            Some(crate::decode::decode_boxed::<reference::GetDtmfModesResponse>(body))
+        }
         #[cfg(feature = "reseller")]
-        "getDeposits" => Some(decode_boxed::<reseller::GetDepositsResponse>(body)),
+        "getDeposits" => {
+            Some(crate::decode::decode_boxed::<reseller::GetDepositsResponse>(body))
+        }
         #[cfg(feature = "reference")]
-        "getDeviceTypes" => Some(decode_boxed::<reference::GetDeviceTypesResponse>(body)),
-        #[cfg(feature = "fax")]
-        "getEmailToFax" => Some(decode_boxed::<fax::GetEmailToFaxResponse>(body)),
-        #[cfg(feature = "fax")]
-        "getFaxFolders" => Some(decode_boxed::<fax::GetFaxFoldersResponse>(body)),
-        #[cfg(feature = "fax")]
-        "getFaxMessagePDF" => Some(decode_boxed::<fax::GetFaxMessagePdfResponse>(body)),
-        #[cfg(feature = "fax")]
-        "getFaxMessages" => Some(decode_boxed::<fax::GetFaxMessagesResponse>(body)),
-        #[cfg(feature = "fax")]
-        "getFaxNumbersInfo" => Some(decode_boxed::<fax::GetFaxNumbersInfoResponse>(body)),
-        #[cfg(feature = "fax")]
-        "getFaxNumbersPortability" => {
-            Some(decode_boxed::<fax::GetFaxNumbersPortabilityResponse>(body))
+        "getDeviceTypes" => {
+            Some(crate::decode::decode_boxed::<reference::GetDeviceTypesResponse>(body))
         }
         #[cfg(feature = "fax")]
-        "getFaxProvinces" => Some(decode_boxed::<fax::GetFaxProvincesResponse>(body)),
+        "getEmailToFax" => {
+            Some(crate::decode::decode_boxed::<fax::GetEmailToFaxResponse>(body))
+        }
+        #[cfg(feature = "fax")]
+        "getFaxFolders" => {
+            Some(crate::decode::decode_boxed::<fax::GetFaxFoldersResponse>(body))
+        }
+        #[cfg(feature = "fax")]
+        "getFaxMessagePDF" => {
+            Some(crate::decode::decode_boxed::<fax::GetFaxMessagePdfResponse>(body))
+        }
+        #[cfg(feature = "fax")]
+        "getFaxMessages" => {
+            Some(crate::decode::decode_boxed::<fax::GetFaxMessagesResponse>(body))
+        }
+        #[cfg(feature = "fax")]
+        "getFaxNumbersInfo" => {
+            Some(crate::decode::decode_boxed::<fax::GetFaxNumbersInfoResponse>(body))
+        }
+        #[cfg(feature = "fax")]
+        "getFaxNumbersPortability" => {
+            Some(
+                crate::decode::decode_boxed::<
+                    fax::GetFaxNumbersPortabilityResponse,
+                >(body),
+            )
+        }
+        #[cfg(feature = "fax")]
+        "getFaxProvinces" => {
+            Some(crate::decode::decode_boxed::<fax::GetFaxProvincesResponse>(body))
+        }
         #[cfg(feature = "fax")]
         "getFaxRateCentersCAN" => {
-            Some(decode_boxed::<fax::GetFaxRateCentersCanResponse>(body))
+            Some(crate::decode::decode_boxed::<fax::GetFaxRateCentersCanResponse>(body))
         }
         #[cfg(feature = "fax")]
         "getFaxRateCentersUSA" => {
-            Some(decode_boxed::<fax::GetFaxRateCentersUsaResponse>(body))
+            Some(crate::decode::decode_boxed::<fax::GetFaxRateCentersUsaResponse>(body))
         }
         #[cfg(feature = "fax")]
-        "getFaxStates" => Some(decode_boxed::<fax::GetFaxStatesResponse>(body)),
+        "getFaxStates" => {
+            Some(crate::decode::decode_boxed::<fax::GetFaxStatesResponse>(body))
+        }
         #[cfg(feature = "forwarding")]
         "getForwardings" => {
-            Some(decode_boxed::<forwarding::GetForwardingsResponse>(body))
+            Some(crate::decode::decode_boxed::<forwarding::GetForwardingsResponse>(body))
         }
         #[cfg(feature = "account")]
-        "getIP" => Some(decode_boxed::<account::GetIpResponse>(body)),
+        "getIP" => Some(crate::decode::decode_boxed::<account::GetIpResponse>(body)),
         #[cfg(feature = "ivr")]
-        "getIVRs" => Some(decode_boxed::<ivr::GetIvrsResponse>(body)),
+        "getIVRs" => Some(crate::decode::decode_boxed::<ivr::GetIvrsResponse>(body)),
         #[cfg(feature = "dids")]
         "getInternationalTypes" => {
-            Some(decode_boxed::<dids::GetInternationalTypesResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<dids::GetInternationalTypesResponse>(body),
+            )
         }
         #[cfg(feature = "account")]
-        "getInvoice" => Some(decode_boxed::<account::GetInvoiceResponse>(body)),
+        "getInvoice" => {
+            Some(crate::decode::decode_boxed::<account::GetInvoiceResponse>(body))
+        }
         #[cfg(feature = "reference")]
         "getJoinWhenEmptyTypes" => {
-            Some(decode_boxed::<reference::GetJoinWhenEmptyTypesResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    reference::GetJoinWhenEmptyTypesResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "lnp")]
-        "getLNPAttach" => Some(decode_boxed::<lnp::GetLnpAttachResponse>(body)),
+        "getLNPAttach" => {
+            Some(crate::decode::decode_boxed::<lnp::GetLnpAttachResponse>(body))
+        }
         #[cfg(feature = "lnp")]
-        "getLNPAttachList" => Some(decode_boxed::<lnp::GetLnpAttachListResponse>(body)),
+        "getLNPAttachList" => {
+            Some(crate::decode::decode_boxed::<lnp::GetLnpAttachListResponse>(body))
+        }
         #[cfg(feature = "lnp")]
-        "getLNPDetails" => Some(decode_boxed::<lnp::GetLnpDetailsResponse>(body)),
+        "getLNPDetails" => {
+            Some(crate::decode::decode_boxed::<lnp::GetLnpDetailsResponse>(body))
+        }
         #[cfg(feature = "lnp")]
-        "getLNPList" => Some(decode_boxed::<lnp::GetLnpListResponse>(body)),
+        "getLNPList" => {
+            Some(crate::decode::decode_boxed::<lnp::GetLnpListResponse>(body))
+        }
         #[cfg(feature = "lnp")]
-        "getLNPListStatus" => Some(decode_boxed::<lnp::GetLnpListStatusResponse>(body)),
+        "getLNPListStatus" => {
+            Some(crate::decode::decode_boxed::<lnp::GetLnpListStatusResponse>(body))
+        }
         #[cfg(feature = "lnp")]
-        "getLNPNotes" => Some(decode_boxed::<lnp::GetLnpNotesResponse>(body)),
+        "getLNPNotes" => {
+            Some(crate::decode::decode_boxed::<lnp::GetLnpNotesResponse>(body))
+        }
         #[cfg(feature = "lnp")]
-        "getLNPStatus" => Some(decode_boxed::<lnp::GetLnpStatusResponse>(body)),
+        "getLNPStatus" => {
+            Some(crate::decode::decode_boxed::<lnp::GetLnpStatusResponse>(body))
+        }
         #[cfg(feature = "reference")]
-        "getLanguages" => Some(decode_boxed::<reference::GetLanguagesResponse>(body)),
+        "getLanguages" => {
+            Some(crate::decode::decode_boxed::<reference::GetLanguagesResponse>(body))
+        }
         #[cfg(feature = "reference")]
-        "getLocales" => Some(decode_boxed::<reference::GetLocalesResponse>(body)),
+        "getLocales" => {
+            Some(crate::decode::decode_boxed::<reference::GetLocalesResponse>(body))
+        }
         #[cfg(feature = "subaccounts")]
-        "getLocations" => Some(decode_boxed::<subaccounts::GetLocationsResponse>(body)),
+        "getLocations" => {
+            Some(crate::decode::decode_boxed::<subaccounts::GetLocationsResponse>(body))
+        }
         #[cfg(feature = "reference")]
         "getLockInternational" => {
-            Some(decode_boxed::<reference::GetLockInternationalResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    reference::GetLockInternationalResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "mms")]
-        "getMMS" => Some(decode_boxed::<mms::GetMmsResponse>(body)),
+        "getMMS" => Some(crate::decode::decode_boxed::<mms::GetMmsResponse>(body)),
         #[cfg(feature = "mms")]
-        "getMediaMMS" => Some(decode_boxed::<mms::GetMediaMmsResponse>(body)),
+        "getMediaMMS" => {
+            Some(crate::decode::decode_boxed::<mms::GetMediaMmsResponse>(body))
+        }
         #[cfg(feature = "music_on_hold")]
         "getMusicOnHold" => {
-            Some(decode_boxed::<music_on_hold::GetMusicOnHoldResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    music_on_hold::GetMusicOnHoldResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "reference")]
-        "getNAT" => Some(decode_boxed::<reference::GetNatResponse>(body)),
+        "getNAT" => Some(crate::decode::decode_boxed::<reference::GetNatResponse>(body)),
         #[cfg(feature = "reseller")]
-        "getPackages" => Some(decode_boxed::<reseller::GetPackagesResponse>(body)),
+        "getPackages" => {
+            Some(crate::decode::decode_boxed::<reseller::GetPackagesResponse>(body))
+        }
         #[cfg(feature = "phonebook")]
-        "getPhonebook" => Some(decode_boxed::<phonebook::GetPhonebookResponse>(body)),
+        "getPhonebook" => {
+            Some(crate::decode::decode_boxed::<phonebook::GetPhonebookResponse>(body))
+        }
         #[cfg(feature = "phonebook")]
         "getPhonebookGroups" => {
-            Some(decode_boxed::<phonebook::GetPhonebookGroupsResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    phonebook::GetPhonebookGroupsResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "reference")]
         "getPlayInstructions" => {
-            Some(decode_boxed::<reference::GetPlayInstructionsResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    reference::GetPlayInstructionsResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "dids")]
-        "getPortability" => Some(decode_boxed::<dids::GetPortabilityResponse>(body)),
+        "getPortability" => {
+            Some(crate::decode::decode_boxed::<dids::GetPortabilityResponse>(body))
+        }
         #[cfg(feature = "reference")]
-        "getProtocols" => Some(decode_boxed::<reference::GetProtocolsResponse>(body)),
+        "getProtocols" => {
+            Some(crate::decode::decode_boxed::<reference::GetProtocolsResponse>(body))
+        }
         #[cfg(feature = "dids")]
-        "getProvinces" => Some(decode_boxed::<dids::GetProvincesResponse>(body)),
+        "getProvinces" => {
+            Some(crate::decode::decode_boxed::<dids::GetProvincesResponse>(body))
+        }
         #[cfg(feature = "queues")]
-        "getQueues" => Some(decode_boxed::<queues::GetQueuesResponse>(body)),
+        "getQueues" => {
+            Some(crate::decode::decode_boxed::<queues::GetQueuesResponse>(body))
+        }
         #[cfg(feature = "dids")]
         "getRateCentersCAN" => {
-            Some(decode_boxed::<dids::GetRateCentersCanResponse>(body))
+            Some(crate::decode::decode_boxed::<dids::GetRateCentersCanResponse>(body))
         }
         #[cfg(feature = "dids")]
         "getRateCentersUSA" => {
-            Some(decode_boxed::<dids::GetRateCentersUsaResponse>(body))
+            Some(crate::decode::decode_boxed::<dids::GetRateCentersUsaResponse>(body))
         }
         #[cfg(feature = "cdr")]
-        "getRates" => Some(decode_boxed::<cdr::GetRatesResponse>(body)),
+        "getRates" => Some(crate::decode::decode_boxed::<cdr::GetRatesResponse>(body)),
         #[cfg(feature = "recordings")]
         "getRecordingFile" => {
-            Some(decode_boxed::<recordings::GetRecordingFileResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<recordings::GetRecordingFileResponse>(body),
+            )
         }
         #[cfg(feature = "recordings")]
-        "getRecordings" => Some(decode_boxed::<recordings::GetRecordingsResponse>(body)),
+        "getRecordings" => {
+            Some(crate::decode::decode_boxed::<recordings::GetRecordingsResponse>(body))
+        }
         #[cfg(feature = "subaccounts")]
         "getRegistrationStatus" => {
-            Some(decode_boxed::<subaccounts::GetRegistrationStatusResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    subaccounts::GetRegistrationStatusResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "reference")]
         "getReportEstimatedHoldTime" => {
-            Some(decode_boxed::<reference::GetReportEstimatedHoldTimeResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    reference::GetReportEstimatedHoldTimeResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "reseller")]
         "getResellerBalance" => {
-            Some(decode_boxed::<reseller::GetResellerBalanceResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<reseller::GetResellerBalanceResponse>(body),
+            )
         }
         #[cfg(feature = "cdr")]
-        "getResellerCDR" => Some(decode_boxed::<cdr::GetResellerCdrResponse>(body)),
+        "getResellerCDR" => {
+            Some(crate::decode::decode_boxed::<cdr::GetResellerCdrResponse>(body))
+        }
         #[cfg(feature = "mms")]
-        "getResellerMMS" => Some(decode_boxed::<mms::GetResellerMmsResponse>(body)),
+        "getResellerMMS" => {
+            Some(crate::decode::decode_boxed::<mms::GetResellerMmsResponse>(body))
+        }
         #[cfg(feature = "sms")]
-        "getResellerSMS" => Some(decode_boxed::<sms::GetResellerSmsResponse>(body)),
+        "getResellerSMS" => {
+            Some(crate::decode::decode_boxed::<sms::GetResellerSmsResponse>(body))
+        }
         #[cfg(feature = "ring_groups")]
-        "getRingGroups" => Some(decode_boxed::<ring_groups::GetRingGroupsResponse>(body)),
-        #[cfg(feature = "reference")]
-        "getRingStrategies" => {
-            Some(decode_boxed::<reference::GetRingStrategiesResponse>(body))
+        "getRingGroups" => {
+            Some(crate::decode::decode_boxed::<ring_groups::GetRingGroupsResponse>(body))
         }
         #[cfg(feature = "reference")]
-        "getRoutes" => Some(decode_boxed::<reference::GetRoutesResponse>(body)),
-        #[cfg(feature = "sip_uris")]
-        "getSIPURIs" => Some(decode_boxed::<sip_uris::GetSipUrisResponse>(body)),
-        #[cfg(feature = "sms")]
-        "getSMS" => Some(decode_boxed::<sms::GetSmsResponse>(body)),
-        #[cfg(feature = "sequences")]
-        "getSequences" => Some(decode_boxed::<sequences::GetSequencesResponse>(body)),
+        "getRingStrategies" => {
+            Some(
+                crate::decode::decode_boxed::<reference::GetRingStrategiesResponse>(body),
+            )
+        }
         #[cfg(feature = "reference")]
-        "getServersInfo" => Some(decode_boxed::<reference::GetServersInfoResponse>(body)),
+        "getRoutes" => {
+            Some(crate::decode::decode_boxed::<reference::GetRoutesResponse>(body))
+        }
+        #[cfg(feature = "sip_uris")]
+        "getSIPURIs" => {
+            Some(crate::decode::decode_boxed::<sip_uris::GetSipUrisResponse>(body))
+        }
+        #[cfg(feature = "sms")]
+        "getSMS" => Some(crate::decode::decode_boxed::<sms::GetSmsResponse>(body)),
+        #[cfg(feature = "sequences")]
+        "getSequences" => {
+            Some(crate::decode::decode_boxed::<sequences::GetSequencesResponse>(body))
+        }
+        #[cfg(feature = "reference")]
+        "getServersInfo" => {
+            Some(crate::decode::decode_boxed::<reference::GetServersInfoResponse>(body))
+        }
         #[cfg(feature = "dids")]
-        "getStates" => Some(decode_boxed::<dids::GetStatesResponse>(body)),
+        "getStates" => Some(crate::decode::decode_boxed::<dids::GetStatesResponse>(body)),
         #[cfg(feature = "queues")]
         "getStaticMembers" => {
-            Some(decode_boxed::<queues::GetStaticMembersResponse>(body))
+            Some(crate::decode::decode_boxed::<queues::GetStaticMembersResponse>(body))
         }
         #[cfg(feature = "subaccounts")]
         "getSubAccounts" => {
-            Some(decode_boxed::<subaccounts::GetSubAccountsResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<subaccounts::GetSubAccountsResponse>(body),
+            )
         }
         #[cfg(feature = "cdr")]
         "getTerminationRates" => {
-            Some(decode_boxed::<cdr::GetTerminationRatesResponse>(body))
+            Some(crate::decode::decode_boxed::<cdr::GetTerminationRatesResponse>(body))
         }
         #[cfg(feature = "time_conditions")]
         "getTimeConditions" => {
-            Some(decode_boxed::<time_conditions::GetTimeConditionsResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    time_conditions::GetTimeConditionsResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "reference")]
-        "getTimezones" => Some(decode_boxed::<reference::GetTimezonesResponse>(body)),
+        "getTimezones" => {
+            Some(crate::decode::decode_boxed::<reference::GetTimezonesResponse>(body))
+        }
         #[cfg(feature = "account")]
         "getTransactionHistory" => {
-            Some(decode_boxed::<account::GetTransactionHistoryResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    account::GetTransactionHistoryResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "vpri")]
-        "getVPRIs" => Some(decode_boxed::<vpri::GetVprisResponse>(body)),
+        "getVPRIs" => Some(crate::decode::decode_boxed::<vpri::GetVprisResponse>(body)),
         #[cfg(feature = "reference")]
         "getVoicemailAttachmentFormats" => {
-            Some(decode_boxed::<reference::GetVoicemailAttachmentFormatsResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    reference::GetVoicemailAttachmentFormatsResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "voicemail")]
         "getVoicemailFolders" => {
-            Some(decode_boxed::<voicemail::GetVoicemailFoldersResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    voicemail::GetVoicemailFoldersResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "voicemail")]
         "getVoicemailMessageFile" => {
-            Some(decode_boxed::<voicemail::GetVoicemailMessageFileResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    voicemail::GetVoicemailMessageFileResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "voicemail")]
         "getVoicemailMessages" => {
-            Some(decode_boxed::<voicemail::GetVoicemailMessagesResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    voicemail::GetVoicemailMessagesResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "reference")]
         "getVoicemailSetups" => {
-            Some(decode_boxed::<reference::GetVoicemailSetupsResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    reference::GetVoicemailSetupsResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "voicemail")]
         "getVoicemailTranscriptions" => {
-            Some(decode_boxed::<voicemail::GetVoicemailTranscriptionsResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    voicemail::GetVoicemailTranscriptionsResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "voicemail")]
-        "getVoicemails" => Some(decode_boxed::<voicemail::GetVoicemailsResponse>(body)),
+        "getVoicemails" => {
+            Some(crate::decode::decode_boxed::<voicemail::GetVoicemailsResponse>(body))
+        }
         #[cfg(feature = "fax")]
-        "mailFaxMessagePDF" => Some(decode_boxed::<fax::MailFaxMessagePdfResponse>(body)),
+        "mailFaxMessagePDF" => {
+            Some(crate::decode::decode_boxed::<fax::MailFaxMessagePdfResponse>(body))
+        }
         #[cfg(feature = "voicemail")]
         "markListenedVoicemailMessage" => {
-            Some(decode_boxed::<voicemail::MarkListenedVoicemailMessageResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    voicemail::MarkListenedVoicemailMessageResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "voicemail")]
         "markUrgentVoicemailMessage" => {
-            Some(decode_boxed::<voicemail::MarkUrgentVoicemailMessageResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    voicemail::MarkUrgentVoicemailMessageResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "fax")]
-        "moveFaxMessage" => Some(decode_boxed::<fax::MoveFaxMessageResponse>(body)),
+        "moveFaxMessage" => {
+            Some(crate::decode::decode_boxed::<fax::MoveFaxMessageResponse>(body))
+        }
         #[cfg(feature = "voicemail")]
         "moveFolderVoicemailMessage" => {
-            Some(decode_boxed::<voicemail::MoveFolderVoicemailMessageResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    voicemail::MoveFolderVoicemailMessageResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "dids")]
-        "orderDID" => Some(decode_boxed::<dids::OrderDidResponse>(body)),
+        "orderDID" => Some(crate::decode::decode_boxed::<dids::OrderDidResponse>(body)),
         #[cfg(feature = "dids")]
         "orderDIDInternationalGeographic" => {
-            Some(decode_boxed::<dids::OrderDidInternationalGeographicResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    dids::OrderDidInternationalGeographicResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "dids")]
         "orderDIDInternationalNational" => {
-            Some(decode_boxed::<dids::OrderDidInternationalNationalResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    dids::OrderDidInternationalNationalResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "dids")]
         "orderDIDInternationalTollFree" => {
-            Some(decode_boxed::<dids::OrderDidInternationalTollFreeResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    dids::OrderDidInternationalTollFreeResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "dids")]
-        "orderDIDVirtual" => Some(decode_boxed::<dids::OrderDidVirtualResponse>(body)),
+        "orderDIDVirtual" => {
+            Some(crate::decode::decode_boxed::<dids::OrderDidVirtualResponse>(body))
+        }
         #[cfg(feature = "fax")]
-        "orderFaxNumber" => Some(decode_boxed::<fax::OrderFaxNumberResponse>(body)),
+        "orderFaxNumber" => {
+            Some(crate::decode::decode_boxed::<fax::OrderFaxNumberResponse>(body))
+        }
         #[cfg(feature = "dids")]
-        "orderTollFree" => Some(decode_boxed::<dids::OrderTollFreeResponse>(body)),
+        "orderTollFree" => {
+            Some(crate::decode::decode_boxed::<dids::OrderTollFreeResponse>(body))
+        }
         #[cfg(feature = "dids")]
-        "orderVanity" => Some(decode_boxed::<dids::OrderVanityResponse>(body)),
+        "orderVanity" => {
+            Some(crate::decode::decode_boxed::<dids::OrderVanityResponse>(body))
+        }
         #[cfg(feature = "vpri")]
-        "removeDIDvPRI" => Some(decode_boxed::<vpri::RemoveDidVpriResponse>(body)),
+        "removeDIDvPRI" => {
+            Some(crate::decode::decode_boxed::<vpri::RemoveDidVpriResponse>(body))
+        }
         #[cfg(feature = "dids")]
-        "searchDIDsCAN" => Some(decode_boxed::<dids::SearchDidsCanResponse>(body)),
+        "searchDIDsCAN" => {
+            Some(crate::decode::decode_boxed::<dids::SearchDidsCanResponse>(body))
+        }
         #[cfg(feature = "dids")]
-        "searchDIDsUSA" => Some(decode_boxed::<dids::SearchDidsUsaResponse>(body)),
+        "searchDIDsUSA" => {
+            Some(crate::decode::decode_boxed::<dids::SearchDidsUsaResponse>(body))
+        }
         #[cfg(feature = "fax")]
         "searchFaxAreaCodeCAN" => {
-            Some(decode_boxed::<fax::SearchFaxAreaCodeCanResponse>(body))
+            Some(crate::decode::decode_boxed::<fax::SearchFaxAreaCodeCanResponse>(body))
         }
         #[cfg(feature = "fax")]
         "searchFaxAreaCodeUSA" => {
-            Some(decode_boxed::<fax::SearchFaxAreaCodeUsaResponse>(body))
+            Some(crate::decode::decode_boxed::<fax::SearchFaxAreaCodeUsaResponse>(body))
         }
         #[cfg(feature = "dids")]
         "searchTollFreeCanUS" => {
-            Some(decode_boxed::<dids::SearchTollFreeCanUsResponse>(body))
+            Some(crate::decode::decode_boxed::<dids::SearchTollFreeCanUsResponse>(body))
         }
         #[cfg(feature = "dids")]
         "searchTollFreeUSA" => {
-            Some(decode_boxed::<dids::SearchTollFreeUsaResponse>(body))
+            Some(crate::decode::decode_boxed::<dids::SearchTollFreeUsaResponse>(body))
         }
         #[cfg(feature = "dids")]
-        "searchVanity" => Some(decode_boxed::<dids::SearchVanityResponse>(body)),
+        "searchVanity" => {
+            Some(crate::decode::decode_boxed::<dids::SearchVanityResponse>(body))
+        }
         #[cfg(feature = "call_recordings")]
         "sendCallRecordingEmail" => {
-            Some(decode_boxed::<call_recordings::SendCallRecordingEmailResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    call_recordings::SendCallRecordingEmailResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "fax")]
-        "sendFaxMessage" => Some(decode_boxed::<fax::SendFaxMessageResponse>(body)),
+        "sendFaxMessage" => {
+            Some(crate::decode::decode_boxed::<fax::SendFaxMessageResponse>(body))
+        }
         #[cfg(feature = "mms")]
-        "sendMMS" => Some(decode_boxed::<mms::SendMmsResponse>(body)),
+        "sendMMS" => Some(crate::decode::decode_boxed::<mms::SendMmsResponse>(body)),
         #[cfg(feature = "sms")]
-        "sendSMS" => Some(decode_boxed::<sms::SendSmsResponse>(body)),
+        "sendSMS" => Some(crate::decode::decode_boxed::<sms::SendSmsResponse>(body)),
         #[cfg(feature = "voicemail")]
         "sendVoicemailEmail" => {
-            Some(decode_boxed::<voicemail::SendVoicemailEmailResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    voicemail::SendVoicemailEmailResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "call_hunting")]
         "setCallHunting" => {
-            Some(decode_boxed::<call_hunting::SetCallHuntingResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<call_hunting::SetCallHuntingResponse>(body),
+            )
         }
         #[cfg(feature = "call_parking")]
         "setCallParking" => {
-            Some(decode_boxed::<call_parking::SetCallParkingResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<call_parking::SetCallParkingResponse>(body),
+            )
         }
         #[cfg(feature = "callbacks")]
-        "setCallback" => Some(decode_boxed::<callbacks::SetCallbackResponse>(body)),
+        "setCallback" => {
+            Some(crate::decode::decode_boxed::<callbacks::SetCallbackResponse>(body))
+        }
         #[cfg(feature = "callerid_filtering")]
         "setCallerIDFiltering" => {
-            Some(decode_boxed::<callerid_filtering::SetCallerIdFilteringResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    callerid_filtering::SetCallerIdFilteringResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "reseller")]
-        "setClient" => Some(decode_boxed::<reseller::SetClientResponse>(body)),
+        "setClient" => {
+            Some(crate::decode::decode_boxed::<reseller::SetClientResponse>(body))
+        }
         #[cfg(feature = "reseller")]
         "setClientThreshold" => {
-            Some(decode_boxed::<reseller::SetClientThresholdResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<reseller::SetClientThresholdResponse>(body),
+            )
         }
         #[cfg(feature = "conferences")]
-        "setConference" => Some(decode_boxed::<conferences::SetConferenceResponse>(body)),
+        "setConference" => {
+            Some(crate::decode::decode_boxed::<conferences::SetConferenceResponse>(body))
+        }
         #[cfg(feature = "conferences")]
         "setConferenceMember" => {
-            Some(decode_boxed::<conferences::SetConferenceMemberResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    conferences::SetConferenceMemberResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "dids")]
         "setDIDBillingType" => {
-            Some(decode_boxed::<dids::SetDidBillingTypeResponse>(body))
+            Some(crate::decode::decode_boxed::<dids::SetDidBillingTypeResponse>(body))
         }
         #[cfg(feature = "dids")]
-        "setDIDInfo" => Some(decode_boxed::<dids::SetDidInfoResponse>(body)),
+        "setDIDInfo" => {
+            Some(crate::decode::decode_boxed::<dids::SetDidInfoResponse>(body))
+        }
         #[cfg(feature = "dids")]
-        "setDIDPOP" => Some(decode_boxed::<dids::SetDidPopResponse>(body)),
+        "setDIDPOP" => Some(crate::decode::decode_boxed::<dids::SetDidPopResponse>(body)),
         #[cfg(feature = "dids")]
-        "setDIDRouting" => Some(decode_boxed::<dids::SetDidRoutingResponse>(body)),
+        "setDIDRouting" => {
+            Some(crate::decode::decode_boxed::<dids::SetDidRoutingResponse>(body))
+        }
         #[cfg(feature = "dids")]
-        "setDIDVoicemail" => Some(decode_boxed::<dids::SetDidVoicemailResponse>(body)),
+        "setDIDVoicemail" => {
+            Some(crate::decode::decode_boxed::<dids::SetDidVoicemailResponse>(body))
+        }
         #[cfg(feature = "disa")]
-        "setDISA" => Some(decode_boxed::<disa::SetDisaResponse>(body)),
+        "setDISA" => Some(crate::decode::decode_boxed::<disa::SetDisaResponse>(body)),
         #[cfg(feature = "fax")]
-        "setEmailToFax" => Some(decode_boxed::<fax::SetEmailToFaxResponse>(body)),
+        "setEmailToFax" => {
+            Some(crate::decode::decode_boxed::<fax::SetEmailToFaxResponse>(body))
+        }
         #[cfg(feature = "fax")]
-        "setFaxFolder" => Some(decode_boxed::<fax::SetFaxFolderResponse>(body)),
+        "setFaxFolder" => {
+            Some(crate::decode::decode_boxed::<fax::SetFaxFolderResponse>(body))
+        }
         #[cfg(feature = "fax")]
-        "setFaxNumberEmail" => Some(decode_boxed::<fax::SetFaxNumberEmailResponse>(body)),
+        "setFaxNumberEmail" => {
+            Some(crate::decode::decode_boxed::<fax::SetFaxNumberEmailResponse>(body))
+        }
         #[cfg(feature = "fax")]
-        "setFaxNumberInfo" => Some(decode_boxed::<fax::SetFaxNumberInfoResponse>(body)),
+        "setFaxNumberInfo" => {
+            Some(crate::decode::decode_boxed::<fax::SetFaxNumberInfoResponse>(body))
+        }
         #[cfg(feature = "fax")]
         "setFaxNumberURLCallback" => {
-            Some(decode_boxed::<fax::SetFaxNumberUrlCallbackResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<fax::SetFaxNumberUrlCallbackResponse>(body),
+            )
         }
         #[cfg(feature = "forwarding")]
-        "setForwarding" => Some(decode_boxed::<forwarding::SetForwardingResponse>(body)),
+        "setForwarding" => {
+            Some(crate::decode::decode_boxed::<forwarding::SetForwardingResponse>(body))
+        }
         #[cfg(feature = "ivr")]
-        "setIVR" => Some(decode_boxed::<ivr::SetIvrResponse>(body)),
+        "setIVR" => Some(crate::decode::decode_boxed::<ivr::SetIvrResponse>(body)),
         #[cfg(feature = "subaccounts")]
-        "setLocation" => Some(decode_boxed::<subaccounts::SetLocationResponse>(body)),
+        "setLocation" => {
+            Some(crate::decode::decode_boxed::<subaccounts::SetLocationResponse>(body))
+        }
         #[cfg(feature = "music_on_hold")]
         "setMusicOnHold" => {
-            Some(decode_boxed::<music_on_hold::SetMusicOnHoldResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    music_on_hold::SetMusicOnHoldResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "phonebook")]
-        "setPhonebook" => Some(decode_boxed::<phonebook::SetPhonebookResponse>(body)),
+        "setPhonebook" => {
+            Some(crate::decode::decode_boxed::<phonebook::SetPhonebookResponse>(body))
+        }
         #[cfg(feature = "phonebook")]
         "setPhonebookGroup" => {
-            Some(decode_boxed::<phonebook::SetPhonebookGroupResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<phonebook::SetPhonebookGroupResponse>(body),
+            )
         }
         #[cfg(feature = "queues")]
-        "setQueue" => Some(decode_boxed::<queues::SetQueueResponse>(body)),
+        "setQueue" => Some(crate::decode::decode_boxed::<queues::SetQueueResponse>(body)),
         #[cfg(feature = "recordings")]
-        "setRecording" => Some(decode_boxed::<recordings::SetRecordingResponse>(body)),
+        "setRecording" => {
+            Some(crate::decode::decode_boxed::<recordings::SetRecordingResponse>(body))
+        }
         #[cfg(feature = "ring_groups")]
-        "setRingGroup" => Some(decode_boxed::<ring_groups::SetRingGroupResponse>(body)),
+        "setRingGroup" => {
+            Some(crate::decode::decode_boxed::<ring_groups::SetRingGroupResponse>(body))
+        }
         #[cfg(feature = "sip_uris")]
-        "setSIPURI" => Some(decode_boxed::<sip_uris::SetSipUriResponse>(body)),
+        "setSIPURI" => {
+            Some(crate::decode::decode_boxed::<sip_uris::SetSipUriResponse>(body))
+        }
         #[cfg(feature = "sms")]
-        "setSMS" => Some(decode_boxed::<sms::SetSmsResponse>(body)),
+        "setSMS" => Some(crate::decode::decode_boxed::<sms::SetSmsResponse>(body)),
         #[cfg(feature = "sequences")]
-        "setSequences" => Some(decode_boxed::<sequences::SetSequencesResponse>(body)),
+        "setSequences" => {
+            Some(crate::decode::decode_boxed::<sequences::SetSequencesResponse>(body))
+        }
         #[cfg(feature = "queues")]
-        "setStaticMember" => Some(decode_boxed::<queues::SetStaticMemberResponse>(body)),
+        "setStaticMember" => {
+            Some(crate::decode::decode_boxed::<queues::SetStaticMemberResponse>(body))
+        }
         #[cfg(feature = "subaccounts")]
-        "setSubAccount" => Some(decode_boxed::<subaccounts::SetSubAccountResponse>(body)),
+        "setSubAccount" => {
+            Some(crate::decode::decode_boxed::<subaccounts::SetSubAccountResponse>(body))
+        }
         #[cfg(feature = "time_conditions")]
         "setTimeCondition" => {
-            Some(decode_boxed::<time_conditions::SetTimeConditionResponse>(body))
+            Some(
+                crate::decode::decode_boxed::<
+                    time_conditions::SetTimeConditionResponse,
+                >(body),
+            )
         }
         #[cfg(feature = "voicemail")]
-        "setVoicemail" => Some(decode_boxed::<voicemail::SetVoicemailResponse>(body)),
+        "setVoicemail" => {
+            Some(crate::decode::decode_boxed::<voicemail::SetVoicemailResponse>(body))
+        }
         #[cfg(feature = "reseller")]
-        "signupClient" => Some(decode_boxed::<reseller::SignupClientResponse>(body)),
+        "signupClient" => {
+            Some(crate::decode::decode_boxed::<reseller::SignupClientResponse>(body))
+        }
         #[cfg(feature = "dids")]
-        "unconnectDID" => Some(decode_boxed::<dids::UnconnectDidResponse>(body)),
+        "unconnectDID" => {
+            Some(crate::decode::decode_boxed::<dids::UnconnectDidResponse>(body))
+        }
         #[cfg(feature = "fax")]
-        "unconnectFAX" => Some(decode_boxed::<fax::UnconnectFaxResponse>(body)),
+        "unconnectFAX" => {
+            Some(crate::decode::decode_boxed::<fax::UnconnectFaxResponse>(body))
+        }
         _ => {
             let _ = body;
             None
         }
     }
-}
-#[allow(dead_code)]
-fn decode_boxed<
-    T: crate::decode::Decode + Default + std::fmt::Debug + Send + Sync + 'static,
->(body: &serde_json::Value) -> Result<AnyResponse, crate::decode::DecodeError> {
-    crate::decode::decode_response::<T>(body).map(|v| Box::new(v) as AnyResponse)
 }

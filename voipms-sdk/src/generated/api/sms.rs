@@ -61,7 +61,7 @@ impl GetResellerSmsDirection {
 /// The reseller counterpart of getSMS, with the same filters and limits: the range from `from` to `to` may span at most 92 days (both default to today), at most `limit` rows (default 50) are returned, and returned dates are naive server wall-clock times. An empty result comes back as the status `no_sms`.
 ///
 /// Wire method `getResellerSMS`; effect: read; an empty result (`no_sms`) decodes as an empty response.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct GetResellerSms {
     sms: Option<i64>,
     from: Option<crate::Date>,
@@ -72,11 +72,12 @@ pub struct GetResellerSms {
     limit: Option<i64>,
     timezone: Option<i32>,
     all_messages: Option<bool>,
-    client: Option<i64>,
+    client: i64,
 }
 impl GetResellerSms {
-    /// A request with no parameters set; add optional ones with the setters.
-    pub fn new() -> Self {
+    /// Builds the request from its required parameters:
+    /// - `client`: Id of the reseller client whose messages are listed (see getClients). Required: VoIP.ms answers `invalid_client` without it (the documentation's required marker is lost where its table runs this row into `to`). Example: `561115`.
+    pub fn new(client: i64) -> Self {
         Self {
             sms: None,
             from: None,
@@ -87,7 +88,7 @@ impl GetResellerSms {
             limit: None,
             timezone: None,
             all_messages: None,
-            client: None,
+            client,
         }
     }
     /// Return only the message with this id. Example: `5853`.
@@ -135,11 +136,6 @@ impl GetResellerSms {
         self.all_messages = Some(all_messages);
         self
     }
-    /// Id of the reseller client whose messages are listed (see getClients). The call is meaningless without it. Example: `561115`.
-    pub fn client(mut self, client: i64) -> Self {
-        self.client = Some(client);
-        self
-    }
 }
 impl crate::request::Request for GetResellerSms {
     type Response = GetResellerSmsResponse;
@@ -175,7 +171,8 @@ impl crate::request::Request for GetResellerSms {
         if let Some(v) = &self.all_messages {
             params.push("all_messages", crate::wire::flag(*v));
         }
-        if let Some(v) = &self.client {
+        {
+            let v = &self.client;
             params.push("client", v.to_string());
         }
     }
@@ -184,8 +181,8 @@ impl crate::Client {
     /// List the SMS history of one reseller client.
     ///
     /// Shortcut for `client.send(&GetResellerSms::new(..))`; optional parameters: `.with(|r| r.param(..))`.
-    pub fn get_reseller_sms(&self) -> crate::Call<'_, GetResellerSms> {
-        crate::Call::new(self, GetResellerSms::new())
+    pub fn get_reseller_sms(&self, client: i64) -> crate::Call<'_, GetResellerSms> {
+        crate::Call::new(self, GetResellerSms::new(client))
     }
 }
 /// An item of `sms`.
@@ -204,22 +201,48 @@ pub struct SmsResellerMessage {
     pub contact: Option<String>,
     /// `message`: Message body. Quotes may come back backslash-escaped.
     pub message: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SmsResellerMessage {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                id: crate::decode::field(o, &["id"])?,
-                date: crate::decode::field(o, &["date"])?,
-                direction: crate::decode::field(o, &["type"])?,
-                did: crate::decode::field(o, &["did"])?,
-                contact: crate::decode::field(o, &["contact"])?,
-                message: crate::decode::field(o, &["message"])?,
+                id: r.field(&["id"])?,
+                date: r.field(&["date"])?,
+                direction: r.field(&["type"])?,
+                did: r.field(&["did"])?,
+                contact: r.field(&["contact"])?,
+                message: r.field(&["message"])?,
+                unreadable: r
+                    .finish(&["contact", "date", "did", "id", "message", "type"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SmsResellerMessage {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("id".into(), crate::decode::ToJson::to_json(&self.id));
+        m.insert("date".into(), crate::decode::ToJson::to_json(&self.date));
+        m.insert("type".into(), crate::decode::ToJson::to_json(&self.direction));
+        m.insert("did".into(), crate::decode::ToJson::to_json(&self.did));
+        m.insert("contact".into(), crate::decode::ToJson::to_json(&self.contact));
+        m.insert("message".into(), crate::decode::ToJson::to_json(&self.message));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getResellerSMS` response.
@@ -228,17 +251,37 @@ impl crate::decode::Decode for SmsResellerMessage {
 pub struct GetResellerSmsResponse {
     /// `sms`: The client's matching messages.
     pub sms: Vec<SmsResellerMessage>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetResellerSmsResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                sms: crate::decode::list(o, &["sms"])?,
+                sms: r.list(&["sms"])?,
+                unreadable: r.finish(&["sms", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetResellerSmsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("sms".into(), crate::decode::ToJson::to_json(&self.sms));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Allowed values of `type` for `getSMS`.
@@ -398,23 +441,63 @@ pub struct SmsMessage {
     pub message: Option<String>,
     /// `carrier_status`: Delivery status reported by the carrier, when known.
     pub carrier_status: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SmsMessage {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                id: crate::decode::field(o, &["id"])?,
-                date: crate::decode::field(o, &["date"])?,
-                direction: crate::decode::field(o, &["type"])?,
-                did: crate::decode::field(o, &["did"])?,
-                contact: crate::decode::field(o, &["contact"])?,
-                message: crate::decode::field(o, &["message"])?,
-                carrier_status: crate::decode::field(o, &["carrier_status"])?,
+                id: r.field(&["id"])?,
+                date: r.field(&["date"])?,
+                direction: r.field(&["type"])?,
+                did: r.field(&["did"])?,
+                contact: r.field(&["contact"])?,
+                message: r.field(&["message"])?,
+                carrier_status: r.field(&["carrier_status"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "carrier_status",
+                            "contact",
+                            "date",
+                            "did",
+                            "id",
+                            "message",
+                            "type",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SmsMessage {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("id".into(), crate::decode::ToJson::to_json(&self.id));
+        m.insert("date".into(), crate::decode::ToJson::to_json(&self.date));
+        m.insert("type".into(), crate::decode::ToJson::to_json(&self.direction));
+        m.insert("did".into(), crate::decode::ToJson::to_json(&self.did));
+        m.insert("contact".into(), crate::decode::ToJson::to_json(&self.contact));
+        m.insert("message".into(), crate::decode::ToJson::to_json(&self.message));
+        m.insert(
+            "carrier_status".into(),
+            crate::decode::ToJson::to_json(&self.carrier_status),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getSMS` response.
@@ -423,17 +506,37 @@ impl crate::decode::Decode for SmsMessage {
 pub struct GetSmsResponse {
     /// `sms`: The matching messages.
     pub sms: Vec<SmsMessage>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetSmsResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                sms: crate::decode::list(o, &["sms"])?,
+                sms: r.list(&["sms"])?,
+                unreadable: r.finish(&["sms", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetSmsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("sms".into(), crate::decode::ToJson::to_json(&self.sms));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Send a text message from one of your SMS-enabled DIDs.
@@ -504,22 +607,44 @@ impl crate::Client {
 pub struct SendSmsResponse {
     /// `sms`: Id of the new message, sent as a JSON number.
     pub sms: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SendSmsResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                sms: crate::decode::field(o, &["sms"])?,
+                sms: r.field(&["sms"])?,
+                unreadable: r.finish(&["sms", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SendSmsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("sms".into(), crate::decode::ToJson::to_json(&self.sms));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Allowed values of `dialmode` for `setSMS`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SetSmsDialmode {
+    /// `0`: No mode chosen: what a DID reports until one is set; accepted by setSMS.
+    Unset,
     /// `1`: Ten-digit North American numbers, without the `+1` prefix.
     Nanpa,
     /// `2`: Numbers with their country code, such as `+15551234567`.
@@ -529,6 +654,7 @@ impl SetSmsDialmode {
     /// The wire text.
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Unset => "0",
             Self::Nanpa => "1",
             Self::E164 => "2",
         }
@@ -631,7 +757,7 @@ impl SetSms {
         self.webhook = Some(webhook.into());
         self
     }
-    /// Number format used for this DID's messages through the API; it also changes how numbers appear in getSMS and getMMS results. Example: `1`.
+    /// Number format used for this DID's messages through the API; it also changes how numbers appear in getSMS and getMMS results. Another value is refused with `invalid_dialmode`. Example: `1`.
     pub fn dialmode(mut self, dialmode: SetSmsDialmode) -> Self {
         self.dialmode = Some(dialmode);
         self

@@ -672,18 +672,39 @@ pub struct CreateSubAccountResponse {
     pub id: Option<String>,
     /// `account`: Its full login, such as `100001_VoIP`.
     pub account: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for CreateSubAccountResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                id: crate::decode::field(o, &["id"])?,
-                account: crate::decode::field(o, &["account"])?,
+                id: r.field(&["id"])?,
+                account: r.field(&["account"])?,
+                unreadable: r.finish(&["account", "id", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for CreateSubAccountResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("id".into(), crate::decode::ToJson::to_json(&self.id));
+        m.insert("account".into(), crate::decode::ToJson::to_json(&self.account));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Delete an internal-extension location group.
@@ -810,19 +831,39 @@ impl crate::Client {
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct GetLocationsResponse {
-    /// `locations`: Location names.
-    pub locations: Vec<String>,
+    /// `locations`: Location id (for `internal_extension_location` and delLocation) to name. VoIP.ms sends a plain list while the built-in location `0` is the only one, and an object keyed by id once another exists; both read as this map. A JSON array is read as the map keyed `0`, `1`, ….
+    pub locations: std::collections::BTreeMap<String, String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetLocationsResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                locations: crate::decode::list(o, &["locations"])?,
+                locations: r.map(&["locations"])?,
+                unreadable: r.finish(&["locations", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetLocationsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("locations".into(), crate::decode::ToJson::to_json(&self.locations));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Show whether a device is registered on an account, and where.
@@ -891,27 +932,99 @@ pub struct SubAccountRegistration {
     pub register_protocol: Option<String>,
     /// `register_transport`: `UDP`, `TCP` or `TLS`.
     pub register_transport: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SubAccountRegistration {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                server_name: crate::decode::field(o, &["server_name"])?,
-                server_shortname: crate::decode::field(o, &["server_shortname"])?,
-                server_hostname: crate::decode::field(o, &["server_hostname"])?,
-                server_ip: crate::decode::field(o, &["server_ip"])?,
-                server_country: crate::decode::field(o, &["server_country"])?,
-                server_pop: crate::decode::field(o, &["server_pop"])?,
-                register_ip: crate::decode::field(o, &["register_ip"])?,
-                register_port: crate::decode::field(o, &["register_port"])?,
-                register_next: crate::decode::field(o, &["register_next"])?,
-                register_protocol: crate::decode::field(o, &["register_protocol"])?,
-                register_transport: crate::decode::field(o, &["register_transport"])?,
+                server_name: r.field(&["server_name"])?,
+                server_shortname: r.field(&["server_shortname"])?,
+                server_hostname: r.field(&["server_hostname"])?,
+                server_ip: r.field(&["server_ip"])?,
+                server_country: r.field(&["server_country"])?,
+                server_pop: r.field(&["server_pop"])?,
+                register_ip: r.field(&["register_ip"])?,
+                register_port: r.field(&["register_port"])?,
+                register_next: r.field(&["register_next"])?,
+                register_protocol: r.field(&["register_protocol"])?,
+                register_transport: r.field(&["register_transport"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "register_ip",
+                            "register_next",
+                            "register_port",
+                            "register_protocol",
+                            "register_transport",
+                            "server_country",
+                            "server_hostname",
+                            "server_ip",
+                            "server_name",
+                            "server_pop",
+                            "server_shortname",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SubAccountRegistration {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "server_name".into(),
+            crate::decode::ToJson::to_json(&self.server_name),
+        );
+        m.insert(
+            "server_shortname".into(),
+            crate::decode::ToJson::to_json(&self.server_shortname),
+        );
+        m.insert(
+            "server_hostname".into(),
+            crate::decode::ToJson::to_json(&self.server_hostname),
+        );
+        m.insert("server_ip".into(), crate::decode::ToJson::to_json(&self.server_ip));
+        m.insert(
+            "server_country".into(),
+            crate::decode::ToJson::to_json(&self.server_country),
+        );
+        m.insert("server_pop".into(), crate::decode::ToJson::to_json(&self.server_pop));
+        m.insert(
+            "register_ip".into(),
+            crate::decode::ToJson::to_json(&self.register_ip),
+        );
+        m.insert(
+            "register_port".into(),
+            crate::decode::ToJson::to_json(&self.register_port),
+        );
+        m.insert(
+            "register_next".into(),
+            crate::decode::ToJson::to_json(&self.register_next),
+        );
+        m.insert(
+            "register_protocol".into(),
+            crate::decode::ToJson::to_json(&self.register_protocol),
+        );
+        m.insert(
+            "register_transport".into(),
+            crate::decode::ToJson::to_json(&self.register_transport),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getRegistrationStatus` response.
@@ -926,20 +1039,58 @@ pub struct GetRegistrationStatusResponse {
     pub from_server_pop: Option<String>,
     /// `registrations`: One entry per active registration.
     pub registrations: Vec<SubAccountRegistration>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetRegistrationStatusResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                registered: crate::decode::field(o, &["registered"])?,
-                rerouted: crate::decode::field(o, &["rerouted"])?,
-                from_server_pop: crate::decode::field(o, &["from_server_pop"])?,
-                registrations: crate::decode::list(o, &["registrations"])?,
+                registered: r.field(&["registered"])?,
+                rerouted: r.field(&["rerouted"])?,
+                from_server_pop: r.field(&["from_server_pop"])?,
+                registrations: r.list(&["registrations"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "from_server_pop",
+                            "registered",
+                            "registrations",
+                            "rerouted",
+                            "status",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetRegistrationStatusResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("registered".into(), crate::decode::ToJson::to_json(&self.registered));
+        m.insert("rerouted".into(), crate::decode::ToJson::to_json(&self.rerouted));
+        m.insert(
+            "from_server_pop".into(),
+            crate::decode::ToJson::to_json(&self.from_server_pop),
+        );
+        m.insert(
+            "registrations".into(),
+            crate::decode::ToJson::to_json(&self.registrations),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the sub-accounts, those of one reseller client, or a single sub-account.
@@ -1084,103 +1235,296 @@ pub struct SubAccount {
     pub dialing_mode: Option<String>,
     /// `internal_extension_location`: Location group id of the internal extension.
     pub internal_extension_location: Option<String>,
+    /// `transcription_start_delay`: Seconds before call transcription starts (undocumented in the output; the value set with createSubAccount/setSubAccount).
+    pub transcription_start_delay: Option<i64>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SubAccount {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                id: crate::decode::field(o, &["id"])?,
-                account: crate::decode::field(o, &["account"])?,
-                username: crate::decode::field(o, &["username"])?,
-                description: crate::decode::field(o, &["description"])?,
-                protocol: crate::decode::field(o, &["protocol"])?,
-                auth_type: crate::decode::field(o, &["auth_type"])?,
-                password: crate::decode::field(o, &["password"])?,
-                ip: crate::decode::field(o, &["ip"])?,
-                device_type: crate::decode::field(o, &["device_type"])?,
-                callerid_number: crate::decode::field_none_if(
-                    o,
-                    &["callerid_number"],
-                    &["-1", ""],
-                )?,
-                canada_routing: crate::decode::field(o, &["canada_routing"])?,
-                lock_international: crate::decode::field(o, &["lock_international"])?,
-                international_route: crate::decode::field(o, &["international_route"])?,
-                music_on_hold: crate::decode::field(o, &["music_on_hold"])?,
-                language: crate::decode::field(o, &["language"])?,
-                allowed_codecs: crate::decode::field(o, &["allowed_codecs"])?,
-                dtmf_mode: crate::decode::field(o, &["dtmf_mode"])?,
-                nat: crate::decode::field(o, &["nat"])?,
-                sip_traffic: crate::decode::field(o, &["sip_traffic"])?,
-                max_expiry: crate::decode::field(o, &["max_expiry"])?,
-                rtp_timeout: crate::decode::field(o, &["rtp_timeout"])?,
-                rtp_hold_timeout: crate::decode::field(o, &["rtp_hold_timeout"])?,
-                ip_restriction: crate::decode::field(o, &["ip_restriction"])?,
-                enable_ip_restriction: crate::decode::field(
-                    o,
-                    &["enable_ip_restriction"],
-                )?,
-                pop_restriction: crate::decode::field(o, &["pop_restriction"])?,
-                enable_pop_restriction: crate::decode::field(
-                    o,
-                    &["enable_pop_restriction"],
-                )?,
-                send_bye: crate::decode::field(o, &["send_bye"])?,
-                record_calls: crate::decode::field(o, &["record_calls"])?,
-                internal_extension: crate::decode::field(o, &["internal_extension"])?,
-                internal_voicemail: crate::decode::field(o, &["internal_voicemail"])?,
-                internal_dialtime: crate::decode::field(o, &["internal_dialtime"])?,
-                reseller_client: crate::decode::field(o, &["reseller_client"])?,
-                reseller_package: crate::decode::field(o, &["reseller_package"])?,
-                reseller_nextbilling: crate::decode::field(
-                    o,
-                    &["reseller_nextbilling"],
-                )?,
-                transcribe: crate::decode::field(o, &["transcribe"])?,
-                transcription_locale: crate::decode::field(
-                    o,
-                    &["transcription_locale"],
-                )?,
-                transcription_redaction: crate::decode::field(
-                    o,
-                    &["transcription_redaction"],
-                )?,
-                transcription_summary: crate::decode::field(
-                    o,
-                    &["transcription_summary"],
-                )?,
-                transcription_sentiment: crate::decode::field(
-                    o,
-                    &["transcription_sentiment"],
-                )?,
-                transcription_email: crate::decode::field(o, &["transcription_email"])?,
-                parking_lot: crate::decode::field(o, &["parking_lot"])?,
-                enable_internal_cnam: crate::decode::field(
-                    o,
-                    &["enable_internal_cnam"],
-                )?,
-                internal_cnam: crate::decode::field(o, &["internal_cnam"])?,
-                tfcarrier: crate::decode::field(o, &["tfcarrier"])?,
-                default_e911: crate::decode::field_none_if(
-                    o,
-                    &["default_e911"],
-                    &["-1", ""],
-                )?,
-                call_pickup_behavior: crate::decode::field(
-                    o,
-                    &["call_pickup_behavior"],
-                )?,
-                allow225: crate::decode::field(o, &["allow225"])?,
-                dialing_mode: crate::decode::field(o, &["dialing_mode"])?,
-                internal_extension_location: crate::decode::field(
-                    o,
-                    &["internal_extension_location"],
-                )?,
+                id: r.field(&["id"])?,
+                account: r.field(&["account"])?,
+                username: r.field(&["username"])?,
+                description: r.field(&["description"])?,
+                protocol: r.field(&["protocol"])?,
+                auth_type: r.field(&["auth_type"])?,
+                password: r.field(&["password"])?,
+                ip: r.field(&["ip"])?,
+                device_type: r.field(&["device_type"])?,
+                callerid_number: r.field_none_if(&["callerid_number"], &["-1", ""])?,
+                canada_routing: r.field(&["canada_routing"])?,
+                lock_international: r.field(&["lock_international"])?,
+                international_route: r.field(&["international_route"])?,
+                music_on_hold: r.field(&["music_on_hold"])?,
+                language: r.field(&["language"])?,
+                allowed_codecs: r.field(&["allowed_codecs"])?,
+                dtmf_mode: r.field(&["dtmf_mode"])?,
+                nat: r.field(&["nat"])?,
+                sip_traffic: r.field(&["sip_traffic"])?,
+                max_expiry: r.field(&["max_expiry"])?,
+                rtp_timeout: r.field(&["rtp_timeout"])?,
+                rtp_hold_timeout: r.field(&["rtp_hold_timeout"])?,
+                ip_restriction: r.field(&["ip_restriction"])?,
+                enable_ip_restriction: r.field(&["enable_ip_restriction"])?,
+                pop_restriction: r.field(&["pop_restriction"])?,
+                enable_pop_restriction: r.field(&["enable_pop_restriction"])?,
+                send_bye: r.field(&["send_bye"])?,
+                record_calls: r.field(&["record_calls"])?,
+                internal_extension: r.field(&["internal_extension"])?,
+                internal_voicemail: r.field(&["internal_voicemail"])?,
+                internal_dialtime: r.field(&["internal_dialtime"])?,
+                reseller_client: r.field(&["reseller_client"])?,
+                reseller_package: r.field(&["reseller_package"])?,
+                reseller_nextbilling: r.field(&["reseller_nextbilling"])?,
+                transcribe: r.field(&["transcribe"])?,
+                transcription_locale: r.field(&["transcription_locale"])?,
+                transcription_redaction: r.field(&["transcription_redaction"])?,
+                transcription_summary: r.field(&["transcription_summary"])?,
+                transcription_sentiment: r.field(&["transcription_sentiment"])?,
+                transcription_email: r.field(&["transcription_email"])?,
+                parking_lot: r.field(&["parking_lot"])?,
+                enable_internal_cnam: r.field(&["enable_internal_cnam"])?,
+                internal_cnam: r.field(&["internal_cnam"])?,
+                tfcarrier: r.field(&["tfcarrier"])?,
+                default_e911: r.field_none_if(&["default_e911"], &["-1", ""])?,
+                call_pickup_behavior: r.field(&["call_pickup_behavior"])?,
+                allow225: r.field(&["allow225"])?,
+                dialing_mode: r.field(&["dialing_mode"])?,
+                internal_extension_location: r.field(&["internal_extension_location"])?,
+                transcription_start_delay: r.field(&["transcription_start_delay"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "account",
+                            "allow225",
+                            "allowed_codecs",
+                            "auth_type",
+                            "call_pickup_behavior",
+                            "callerid_number",
+                            "canada_routing",
+                            "default_e911",
+                            "description",
+                            "device_type",
+                            "dialing_mode",
+                            "dtmf_mode",
+                            "enable_internal_cnam",
+                            "enable_ip_restriction",
+                            "enable_pop_restriction",
+                            "id",
+                            "internal_cnam",
+                            "internal_dialtime",
+                            "internal_extension",
+                            "internal_extension_location",
+                            "internal_voicemail",
+                            "international_route",
+                            "ip",
+                            "ip_restriction",
+                            "language",
+                            "lock_international",
+                            "max_expiry",
+                            "music_on_hold",
+                            "nat",
+                            "parking_lot",
+                            "password",
+                            "pop_restriction",
+                            "protocol",
+                            "record_calls",
+                            "reseller_client",
+                            "reseller_nextbilling",
+                            "reseller_package",
+                            "rtp_hold_timeout",
+                            "rtp_timeout",
+                            "send_bye",
+                            "sip_traffic",
+                            "tfcarrier",
+                            "transcribe",
+                            "transcription_email",
+                            "transcription_locale",
+                            "transcription_redaction",
+                            "transcription_sentiment",
+                            "transcription_start_delay",
+                            "transcription_summary",
+                            "username",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SubAccount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("id".into(), crate::decode::ToJson::to_json(&self.id));
+        m.insert("account".into(), crate::decode::ToJson::to_json(&self.account));
+        m.insert("username".into(), crate::decode::ToJson::to_json(&self.username));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        m.insert("protocol".into(), crate::decode::ToJson::to_json(&self.protocol));
+        m.insert("auth_type".into(), crate::decode::ToJson::to_json(&self.auth_type));
+        m.insert("password".into(), crate::decode::ToJson::to_json(&self.password));
+        m.insert("ip".into(), crate::decode::ToJson::to_json(&self.ip));
+        m.insert(
+            "device_type".into(),
+            crate::decode::ToJson::to_json(&self.device_type),
+        );
+        m.insert(
+            "callerid_number".into(),
+            crate::decode::ToJson::to_json(&self.callerid_number),
+        );
+        m.insert(
+            "canada_routing".into(),
+            crate::decode::ToJson::to_json(&self.canada_routing),
+        );
+        m.insert(
+            "lock_international".into(),
+            crate::decode::ToJson::to_json(&self.lock_international),
+        );
+        m.insert(
+            "international_route".into(),
+            crate::decode::ToJson::to_json(&self.international_route),
+        );
+        m.insert(
+            "music_on_hold".into(),
+            crate::decode::ToJson::to_json(&self.music_on_hold),
+        );
+        m.insert("language".into(), crate::decode::ToJson::to_json(&self.language));
+        m.insert(
+            "allowed_codecs".into(),
+            crate::decode::ToJson::to_json(&self.allowed_codecs),
+        );
+        m.insert("dtmf_mode".into(), crate::decode::ToJson::to_json(&self.dtmf_mode));
+        m.insert("nat".into(), crate::decode::ToJson::to_json(&self.nat));
+        m.insert(
+            "sip_traffic".into(),
+            crate::decode::ToJson::to_json(&self.sip_traffic),
+        );
+        m.insert("max_expiry".into(), crate::decode::ToJson::to_json(&self.max_expiry));
+        m.insert(
+            "rtp_timeout".into(),
+            crate::decode::ToJson::to_json(&self.rtp_timeout),
+        );
+        m.insert(
+            "rtp_hold_timeout".into(),
+            crate::decode::ToJson::to_json(&self.rtp_hold_timeout),
+        );
+        m.insert(
+            "ip_restriction".into(),
+            crate::decode::ToJson::to_json(&self.ip_restriction),
+        );
+        m.insert(
+            "enable_ip_restriction".into(),
+            crate::decode::ToJson::to_json(&self.enable_ip_restriction),
+        );
+        m.insert(
+            "pop_restriction".into(),
+            crate::decode::ToJson::to_json(&self.pop_restriction),
+        );
+        m.insert(
+            "enable_pop_restriction".into(),
+            crate::decode::ToJson::to_json(&self.enable_pop_restriction),
+        );
+        m.insert("send_bye".into(), crate::decode::ToJson::to_json(&self.send_bye));
+        m.insert(
+            "record_calls".into(),
+            crate::decode::ToJson::to_json(&self.record_calls),
+        );
+        m.insert(
+            "internal_extension".into(),
+            crate::decode::ToJson::to_json(&self.internal_extension),
+        );
+        m.insert(
+            "internal_voicemail".into(),
+            crate::decode::ToJson::to_json(&self.internal_voicemail),
+        );
+        m.insert(
+            "internal_dialtime".into(),
+            crate::decode::ToJson::to_json(&self.internal_dialtime),
+        );
+        m.insert(
+            "reseller_client".into(),
+            crate::decode::ToJson::to_json(&self.reseller_client),
+        );
+        m.insert(
+            "reseller_package".into(),
+            crate::decode::ToJson::to_json(&self.reseller_package),
+        );
+        m.insert(
+            "reseller_nextbilling".into(),
+            crate::decode::ToJson::to_json(&self.reseller_nextbilling),
+        );
+        m.insert("transcribe".into(), crate::decode::ToJson::to_json(&self.transcribe));
+        m.insert(
+            "transcription_locale".into(),
+            crate::decode::ToJson::to_json(&self.transcription_locale),
+        );
+        m.insert(
+            "transcription_redaction".into(),
+            crate::decode::ToJson::to_json(&self.transcription_redaction),
+        );
+        m.insert(
+            "transcription_summary".into(),
+            crate::decode::ToJson::to_json(&self.transcription_summary),
+        );
+        m.insert(
+            "transcription_sentiment".into(),
+            crate::decode::ToJson::to_json(&self.transcription_sentiment),
+        );
+        m.insert(
+            "transcription_email".into(),
+            crate::decode::ToJson::to_json(&self.transcription_email),
+        );
+        m.insert(
+            "parking_lot".into(),
+            crate::decode::ToJson::to_json(&self.parking_lot),
+        );
+        m.insert(
+            "enable_internal_cnam".into(),
+            crate::decode::ToJson::to_json(&self.enable_internal_cnam),
+        );
+        m.insert(
+            "internal_cnam".into(),
+            crate::decode::ToJson::to_json(&self.internal_cnam),
+        );
+        m.insert("tfcarrier".into(), crate::decode::ToJson::to_json(&self.tfcarrier));
+        m.insert(
+            "default_e911".into(),
+            crate::decode::ToJson::to_json(&self.default_e911),
+        );
+        m.insert(
+            "call_pickup_behavior".into(),
+            crate::decode::ToJson::to_json(&self.call_pickup_behavior),
+        );
+        m.insert("allow225".into(), crate::decode::ToJson::to_json(&self.allow225));
+        m.insert(
+            "dialing_mode".into(),
+            crate::decode::ToJson::to_json(&self.dialing_mode),
+        );
+        m.insert(
+            "internal_extension_location".into(),
+            crate::decode::ToJson::to_json(&self.internal_extension_location),
+        );
+        m.insert(
+            "transcription_start_delay".into(),
+            crate::decode::ToJson::to_json(&self.transcription_start_delay),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getSubAccounts` response.
@@ -1189,17 +1533,37 @@ impl crate::decode::Decode for SubAccount {
 pub struct GetSubAccountsResponse {
     /// `accounts`: The matching sub-accounts, one row each.
     pub accounts: Vec<SubAccount>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetSubAccountsResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                accounts: crate::decode::list(o, &["accounts"])?,
+                accounts: r.list(&["accounts"])?,
+                unreadable: r.finish(&["accounts", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetSubAccountsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("accounts".into(), crate::decode::ToJson::to_json(&self.accounts));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Create an internal-extension location group.

@@ -498,18 +498,42 @@ pub struct VoicemailFolder {
     pub value: Option<String>,
     /// `description`: Label of the folder.
     pub description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for VoicemailFolder {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                value: crate::decode::field(o, &["value"])?,
-                description: crate::decode::field(o, &["description"])?,
+                value: r.field(&["value"])?,
+                description: r.field(&["description"])?,
+                unreadable: r.finish(&["description", "value"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for VoicemailFolder {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("value".into(), crate::decode::ToJson::to_json(&self.value));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getVoicemailFolders` response.
@@ -518,17 +542,37 @@ impl crate::decode::Decode for VoicemailFolder {
 pub struct GetVoicemailFoldersResponse {
     /// `folders`: The folders.
     pub folders: Vec<VoicemailFolder>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetVoicemailFoldersResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                folders: crate::decode::list(o, &["folders"])?,
+                folders: r.list(&["folders"])?,
+                unreadable: r.finish(&["folders", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetVoicemailFoldersResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("folders".into(), crate::decode::ToJson::to_json(&self.folders));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Allowed values of `format` for `getVoicemailMessageFile`.
@@ -641,20 +685,46 @@ pub struct VoicemailMessageFile {
     pub message_num: Option<String>,
     /// `data`: The audio file, base64-encoded, in the requested format.
     pub data: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for VoicemailMessageFile {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                mailbox: crate::decode::field(o, &["mailbox"])?,
-                folder: crate::decode::field(o, &["folder"])?,
-                message_num: crate::decode::field(o, &["message_num"])?,
-                data: crate::decode::field(o, &["data"])?,
+                mailbox: r.field(&["mailbox"])?,
+                folder: r.field(&["folder"])?,
+                message_num: r.field(&["message_num"])?,
+                data: r.field(&["data"])?,
+                unreadable: r.finish(&["data", "folder", "mailbox", "message_num"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for VoicemailMessageFile {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("mailbox".into(), crate::decode::ToJson::to_json(&self.mailbox));
+        m.insert("folder".into(), crate::decode::ToJson::to_json(&self.folder));
+        m.insert(
+            "message_num".into(),
+            crate::decode::ToJson::to_json(&self.message_num),
+        );
+        m.insert("data".into(), crate::decode::ToJson::to_json(&self.data));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getVoicemailMessageFile` response.
@@ -663,17 +733,37 @@ impl crate::decode::Decode for VoicemailMessageFile {
 pub struct GetVoicemailMessageFileResponse {
     /// `message`: The requested message; may arrive as a single object instead of an array.
     pub message: Vec<VoicemailMessageFile>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetVoicemailMessageFileResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                message: crate::decode::list(o, &["message"])?,
+                message: r.list(&["message"])?,
+                unreadable: r.finish(&["message", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetVoicemailMessageFileResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("message".into(), crate::decode::ToJson::to_json(&self.message));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the messages of a voicemail box, optionally one folder or a date range.
@@ -768,24 +858,66 @@ pub struct VoicemailMessage {
     pub urgent: Option<bool>,
     /// `listened`: Whether the message has been listened to (yes/no on the wire).
     pub listened: Option<bool>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for VoicemailMessage {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                mailbox: crate::decode::field(o, &["mailbox"])?,
-                folder: crate::decode::field(o, &["folder"])?,
-                message_num: crate::decode::field(o, &["message_num"])?,
-                date: crate::decode::field(o, &["date"])?,
-                callerid: crate::decode::field(o, &["callerid"])?,
-                duration: crate::decode::field(o, &["duration"])?,
-                urgent: crate::decode::field(o, &["urgent"])?,
-                listened: crate::decode::field(o, &["listened"])?,
+                mailbox: r.field(&["mailbox"])?,
+                folder: r.field(&["folder"])?,
+                message_num: r.field(&["message_num"])?,
+                date: r.field(&["date"])?,
+                callerid: r.field(&["callerid"])?,
+                duration: r.field(&["duration"])?,
+                urgent: r.field(&["urgent"])?,
+                listened: r.field(&["listened"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "callerid",
+                            "date",
+                            "duration",
+                            "folder",
+                            "listened",
+                            "mailbox",
+                            "message_num",
+                            "urgent",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for VoicemailMessage {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("mailbox".into(), crate::decode::ToJson::to_json(&self.mailbox));
+        m.insert("folder".into(), crate::decode::ToJson::to_json(&self.folder));
+        m.insert(
+            "message_num".into(),
+            crate::decode::ToJson::to_json(&self.message_num),
+        );
+        m.insert("date".into(), crate::decode::ToJson::to_json(&self.date));
+        m.insert("callerid".into(), crate::decode::ToJson::to_json(&self.callerid));
+        m.insert("duration".into(), crate::decode::ToJson::to_json(&self.duration));
+        m.insert("urgent".into(), crate::decode::ToJson::to_json(&self.urgent));
+        m.insert("listened".into(), crate::decode::ToJson::to_json(&self.listened));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getVoicemailMessages` response.
@@ -794,17 +926,37 @@ impl crate::decode::Decode for VoicemailMessage {
 pub struct GetVoicemailMessagesResponse {
     /// `messages`: The messages.
     pub messages: Vec<VoicemailMessage>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetVoicemailMessagesResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                messages: crate::decode::list(o, &["messages"])?,
+                messages: r.list(&["messages"])?,
+                unreadable: r.finish(&["messages", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetVoicemailMessagesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("messages".into(), crate::decode::ToJson::to_json(&self.messages));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the transcripts of a voicemail box's messages in one folder over a date range.
@@ -905,21 +1057,46 @@ pub struct VoicemailTranscription {
     pub folder: Option<String>,
     /// `result`: The transcribed text.
     pub result: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for VoicemailTranscription {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                date: crate::decode::field(o, &["date"])?,
-                callerid: crate::decode::field(o, &["callerid"])?,
-                duration: crate::decode::field(o, &["duration"])?,
-                folder: crate::decode::field(o, &["folder"])?,
-                result: crate::decode::field(o, &["result"])?,
+                date: r.field(&["date"])?,
+                callerid: r.field(&["callerid"])?,
+                duration: r.field(&["duration"])?,
+                folder: r.field(&["folder"])?,
+                result: r.field(&["result"])?,
+                unreadable: r
+                    .finish(&["callerid", "date", "duration", "folder", "result"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for VoicemailTranscription {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("date".into(), crate::decode::ToJson::to_json(&self.date));
+        m.insert("callerid".into(), crate::decode::ToJson::to_json(&self.callerid));
+        m.insert("duration".into(), crate::decode::ToJson::to_json(&self.duration));
+        m.insert("folder".into(), crate::decode::ToJson::to_json(&self.folder));
+        m.insert("result".into(), crate::decode::ToJson::to_json(&self.result));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getVoicemailTranscriptions` response.
@@ -928,17 +1105,37 @@ impl crate::decode::Decode for VoicemailTranscription {
 pub struct GetVoicemailTranscriptionsResponse {
     /// `messages`: One row per transcribed message.
     pub messages: Vec<VoicemailTranscription>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetVoicemailTranscriptionsResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                messages: crate::decode::list(o, &["messages"])?,
+                messages: r.list(&["messages"])?,
+                unreadable: r.finish(&["messages", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetVoicemailTranscriptionsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("messages".into(), crate::decode::ToJson::to_json(&self.messages));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the voicemail boxes with their settings, or one box by number.
@@ -1043,60 +1240,156 @@ pub struct VoicemailBox {
     pub transcription_format: Option<String>,
     /// `transcription_delay`: Seconds before transcription starts.
     pub transcription_delay: Option<i64>,
+    /// `client`: Reseller client the mailbox belongs to; `0` for your own (undocumented).
+    pub client: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for VoicemailBox {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                mailbox: crate::decode::field(o, &["mailbox"])?,
-                name: crate::decode::field(o, &["name"])?,
-                password: crate::decode::field(o, &["password"])?,
-                skip_password: crate::decode::field(o, &["skip_password"])?,
-                email: crate::decode::field(o, &["email"])?,
-                attach_message: crate::decode::field(o, &["attach_message"])?,
-                delete_message: crate::decode::field(o, &["delete_message"])?,
-                say_time: crate::decode::field(o, &["say_time"])?,
-                timezone: crate::decode::field(o, &["timezone"])?,
-                say_callerid: crate::decode::field(o, &["say_callerid"])?,
-                play_instructions: crate::decode::field(o, &["play_instructions"])?,
-                language: crate::decode::field(o, &["language"])?,
-                email_attachment_format: crate::decode::field(
-                    o,
-                    &["email_attachment_format"],
-                )?,
-                unavailable_message_recording: crate::decode::field(
-                    o,
-                    &["unavailable_message_recording"],
-                )?,
-                new_count: crate::decode::field(o, &["new"])?,
-                urgent_count: crate::decode::field(o, &["urgent"])?,
-                transcription: crate::decode::field(o, &["transcription"])?,
-                transcription_locale: crate::decode::field(
-                    o,
-                    &["transcription_locale"],
-                )?,
-                transcription_redaction: crate::decode::field(
-                    o,
-                    &["transcription_redaction"],
-                )?,
-                transcription_sentiment: crate::decode::field(
-                    o,
-                    &["transcription_sentiment"],
-                )?,
-                transcription_summary: crate::decode::field(
-                    o,
-                    &["transcription_summary"],
-                )?,
-                transcription_format: crate::decode::field(
-                    o,
-                    &["transcription_format"],
-                )?,
-                transcription_delay: crate::decode::field(o, &["transcription_delay"])?,
+                mailbox: r.field(&["mailbox"])?,
+                name: r.field(&["name"])?,
+                password: r.field(&["password"])?,
+                skip_password: r.field(&["skip_password"])?,
+                email: r.field(&["email"])?,
+                attach_message: r.field(&["attach_message"])?,
+                delete_message: r.field(&["delete_message"])?,
+                say_time: r.field(&["say_time"])?,
+                timezone: r.field(&["timezone"])?,
+                say_callerid: r.field(&["say_callerid"])?,
+                play_instructions: r.field(&["play_instructions"])?,
+                language: r.field(&["language"])?,
+                email_attachment_format: r.field(&["email_attachment_format"])?,
+                unavailable_message_recording: r
+                    .field(&["unavailable_message_recording"])?,
+                new_count: r.field(&["new"])?,
+                urgent_count: r.field(&["urgent"])?,
+                transcription: r.field(&["transcription"])?,
+                transcription_locale: r.field(&["transcription_locale"])?,
+                transcription_redaction: r.field(&["transcription_redaction"])?,
+                transcription_sentiment: r.field(&["transcription_sentiment"])?,
+                transcription_summary: r.field(&["transcription_summary"])?,
+                transcription_format: r.field(&["transcription_format"])?,
+                transcription_delay: r.field(&["transcription_delay"])?,
+                client: r.field(&["client"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "attach_message",
+                            "client",
+                            "delete_message",
+                            "email",
+                            "email_attachment_format",
+                            "language",
+                            "mailbox",
+                            "name",
+                            "new",
+                            "password",
+                            "play_instructions",
+                            "say_callerid",
+                            "say_time",
+                            "skip_password",
+                            "timezone",
+                            "transcription",
+                            "transcription_delay",
+                            "transcription_format",
+                            "transcription_locale",
+                            "transcription_redaction",
+                            "transcription_sentiment",
+                            "transcription_summary",
+                            "unavailable_message_recording",
+                            "urgent",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for VoicemailBox {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("mailbox".into(), crate::decode::ToJson::to_json(&self.mailbox));
+        m.insert("name".into(), crate::decode::ToJson::to_json(&self.name));
+        m.insert("password".into(), crate::decode::ToJson::to_json(&self.password));
+        m.insert(
+            "skip_password".into(),
+            crate::decode::ToJson::to_json(&self.skip_password),
+        );
+        m.insert("email".into(), crate::decode::ToJson::to_json(&self.email));
+        m.insert(
+            "attach_message".into(),
+            crate::decode::ToJson::to_json(&self.attach_message),
+        );
+        m.insert(
+            "delete_message".into(),
+            crate::decode::ToJson::to_json(&self.delete_message),
+        );
+        m.insert("say_time".into(), crate::decode::ToJson::to_json(&self.say_time));
+        m.insert("timezone".into(), crate::decode::ToJson::to_json(&self.timezone));
+        m.insert(
+            "say_callerid".into(),
+            crate::decode::ToJson::to_json(&self.say_callerid),
+        );
+        m.insert(
+            "play_instructions".into(),
+            crate::decode::ToJson::to_json(&self.play_instructions),
+        );
+        m.insert("language".into(), crate::decode::ToJson::to_json(&self.language));
+        m.insert(
+            "email_attachment_format".into(),
+            crate::decode::ToJson::to_json(&self.email_attachment_format),
+        );
+        m.insert(
+            "unavailable_message_recording".into(),
+            crate::decode::ToJson::to_json(&self.unavailable_message_recording),
+        );
+        m.insert("new".into(), crate::decode::ToJson::to_json(&self.new_count));
+        m.insert("urgent".into(), crate::decode::ToJson::to_json(&self.urgent_count));
+        m.insert(
+            "transcription".into(),
+            crate::decode::ToJson::to_json(&self.transcription),
+        );
+        m.insert(
+            "transcription_locale".into(),
+            crate::decode::ToJson::to_json(&self.transcription_locale),
+        );
+        m.insert(
+            "transcription_redaction".into(),
+            crate::decode::ToJson::to_json(&self.transcription_redaction),
+        );
+        m.insert(
+            "transcription_sentiment".into(),
+            crate::decode::ToJson::to_json(&self.transcription_sentiment),
+        );
+        m.insert(
+            "transcription_summary".into(),
+            crate::decode::ToJson::to_json(&self.transcription_summary),
+        );
+        m.insert(
+            "transcription_format".into(),
+            crate::decode::ToJson::to_json(&self.transcription_format),
+        );
+        m.insert(
+            "transcription_delay".into(),
+            crate::decode::ToJson::to_json(&self.transcription_delay),
+        );
+        m.insert("client".into(), crate::decode::ToJson::to_json(&self.client));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getVoicemails` response.
@@ -1105,17 +1398,37 @@ impl crate::decode::Decode for VoicemailBox {
 pub struct GetVoicemailsResponse {
     /// `voicemails`: The voicemail boxes.
     pub voicemails: Vec<VoicemailBox>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetVoicemailsResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                voicemails: crate::decode::list(o, &["voicemails"])?,
+                voicemails: r.list(&["voicemails"])?,
+                unreadable: r.finish(&["status", "voicemails"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetVoicemailsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("voicemails".into(), crate::decode::ToJson::to_json(&self.voicemails));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Mark a voicemail message as listened or not listened.
