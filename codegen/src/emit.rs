@@ -275,6 +275,90 @@ pub fn statuses(spec: &Spec) -> String {
     })
 }
 
+/// One documented enum variant: `` `wire`: doc `` then the name.
+fn variant_decl(v: &crate::spec::EnumValue) -> TokenStream {
+    let vn = ident(&v.name);
+    let d = if v.doc.is_empty() {
+        format!("`{}`", v.value)
+    } else {
+        format!("`{}`: {}", v.value, v.doc)
+    };
+    let d = docs(&[&d]);
+    quote!(#d #vn)
+}
+
+/// `generated/api/enums.rs`: the enums shared across methods (`enums.toml`), each with `Other` for
+/// a wire value the spec does not list.
+pub fn enums(spec: &Spec) -> String {
+    let items = spec.enums.iter().map(|e| {
+        let name = ident(&e.name);
+        let doc = docs(&[&e.doc]);
+        let variants: Vec<Ident> = e.values.iter().map(|v| ident(&v.name)).collect();
+        let wires: Vec<Literal> = e.values.iter().map(|v| lit(&v.value)).collect();
+        let decls = e.values.iter().map(variant_decl);
+        quote! {
+            #doc
+            #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+            pub enum #name {
+                #(#decls,)*
+                /// A wire value this SDK does not list, as sent (or to send).
+                Other(String),
+            }
+            impl #name {
+                /// The wire text.
+                pub fn as_str(&self) -> &str {
+                    match self {
+                        #(Self::#variants => #wires,)*
+                        Self::Other(v) => v,
+                    }
+                }
+                /// The value for a wire text; `Other` when it is not listed.
+                pub fn from_wire(text: &str) -> Self {
+                    match text {
+                        #(#wires => Self::#variants,)*
+                        other => Self::Other(other.to_owned()),
+                    }
+                }
+            }
+            impl std::fmt::Display for #name {
+                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str(self.as_str())
+                }
+            }
+            impl From<&str> for #name {
+                fn from(text: &str) -> Self {
+                    Self::from_wire(text)
+                }
+            }
+            impl std::str::FromStr for #name {
+                type Err = std::convert::Infallible;
+                fn from_str(text: &str) -> Result<Self, Self::Err> {
+                    Ok(Self::from_wire(text))
+                }
+            }
+            impl crate::decode::Decode for #name {
+                const SCALAR: bool = true;
+                fn decode<'v>(value: &'v serde_json::Value, _cx: &mut crate::decode::Cx<'v>) -> Result<Option<Self>, crate::decode::DecodeError> {
+                    Ok(crate::decode::wire_text(value)?.map(|t| Self::from_wire(&t)))
+                }
+                fn is_other(&self) -> bool {
+                    matches!(self, Self::Other(_))
+                }
+            }
+            impl crate::decode::ToJson for #name {
+                fn to_json(&self) -> serde_json::Value {
+                    serde_json::Value::String(self.as_str().to_owned())
+                }
+            }
+        }
+    });
+    format_file(quote! {
+        //! Enums shared across methods: one concept, one type, for the params that send it and the
+        //! response fields that report it.
+        #(#items)*
+    })
+}
+
 /// The Rust variant of a status code (`no_cdr` → `NoCdr`, `Invalid_threshold` → `InvalidThreshold`).
 pub fn status_variant(code: &str) -> String {
     heck::ToUpperCamelCase::to_upper_camel_case(code)
@@ -305,6 +389,9 @@ pub fn api_mod(spec: &Spec) -> String {
         }
     });
     format_file(quote! {
+        /// Enums shared across methods (one concept, one type).
+        pub mod enums;
+        pub use enums::*;
         #(#mods)*
 
         /// Decodes a raw response body with the typed response of `method` (wire name).
@@ -358,7 +445,11 @@ fn param_code(p: &Param) -> ParamCode {
         ParamKind::Base64 => into(quote!(crate::Base64)),
         ParamKind::Enum => {
             let e = ident(p.enum_type.as_deref().expect("enum type"));
-            plain(quote!(#e))
+            if p.shared {
+                plain(quote!(crate::api::#e))
+            } else {
+                plain(quote!(#e))
+            }
         }
         ParamKind::List => ParamCode {
             field_ty: quote!(Vec<String>),
@@ -439,7 +530,13 @@ fn emit_struct(name: &str, doc: &str, fields: &[Field], top: bool, out: &mut Tok
         };
         let (ty, init) = match f.ty {
             FieldType::Scalar(s) => {
-                let t = scalar_ty(s);
+                let t = match &f.enum_type {
+                    Some(e) => {
+                        let e = ident(e);
+                        quote!(crate::api::#e)
+                    }
+                    None => scalar_ty(s),
+                };
                 let init = if f.none_if.is_empty() {
                     quote!(r.field(#keys)?)
                 } else {
@@ -477,6 +574,11 @@ fn emit_struct(name: &str, doc: &str, fields: &[Field], top: bool, out: &mut Tok
                     .map(|a| format!("`{a}`"))
                     .collect::<Vec<_>>()
                     .join(", ")
+            ));
+        }
+        if let Some(e) = &f.enum_type {
+            d.push_str(&format!(
+                " Read as [`{e}`](crate::api::{e}); a value it does not list is kept as `{e}::Other` (and reported as drift)."
             ));
         }
         if matches!(f.ty, FieldType::Map(_)) {
@@ -570,19 +672,14 @@ fn emit_method(m: &Method, index: usize, out: &mut TokenStream) {
     );
     let sdoc = docs(&[&m.summary, &m.description, &tail]);
 
-    // Enums for enum params.
-    for p in m.params.iter().filter(|p| p.kind == ParamKind::Enum) {
+    // Enums for enum params (shared ones are emitted once, in enums.rs).
+    for p in m
+        .params
+        .iter()
+        .filter(|p| p.kind == ParamKind::Enum && !p.shared)
+    {
         let ename = ident(p.enum_type.as_deref().expect("enum"));
-        let variants = p.values.iter().map(|v| {
-            let vn = ident(&v.name);
-            let d = if v.doc.is_empty() {
-                format!("`{}`", v.value)
-            } else {
-                format!("`{}`: {}", v.value, v.doc)
-            };
-            let d = docs(&[&d]);
-            quote!(#d #vn)
-        });
+        let variants = p.values.iter().map(variant_decl);
         let arms = p.values.iter().map(|v| {
             let vn = ident(&v.name);
             let w = lit(&v.value);

@@ -213,7 +213,8 @@ impl Drift {
         &self.unread
     }
 
-    /// Values that did not read as their declared type; each field decoded as `None`.
+    /// Values that did not read as their declared type (each such field decoded as `None`), and
+    /// values outside a closed set (each such field holds the enum's `Other(text)`).
     pub fn unreadable(&self) -> &[UnreadableValue] {
         &self.unreadable
     }
@@ -270,6 +271,23 @@ pub trait Decode: Sized {
     const SCALAR: bool = false;
     /// Decodes `value`; `null` and the type's own "not set" forms give `Ok(None)`.
     fn decode<'v>(value: &'v Value, cx: &mut Cx<'v>) -> Result<Option<Self>, DecodeError>;
+
+    /// A closed set's catch-all (`Other(text)`): the value is kept, and reported as drift.
+    fn is_other(&self) -> bool {
+        false
+    }
+}
+
+/// The wire text of a scalar for a closed set of values: a string (trimmed) or a number's text;
+/// `""` and `null` give `None`.
+pub fn wire_text(value: &Value) -> Result<Option<String>, DecodeError> {
+    match value {
+        Value::String(s) if s.trim().is_empty() => Ok(None),
+        Value::String(s) => Ok(Some(s.trim().to_owned())),
+        Value::Number(n) => Ok(Some(n.to_string())),
+        Value::Null => Ok(None),
+        other => Err(DecodeError::new("text", other)),
+    }
 }
 
 /// Decodes a whole response body (the object with `status`) into `T`, dropping the drift.
@@ -342,6 +360,11 @@ impl<'a, 'v> Reader<'a, 'v> {
         seg: Option<&str>,
     ) -> Result<Option<T>, DecodeError> {
         match T::decode(v, self.cx) {
+            Ok(Some(x)) if x.is_other() => {
+                self.cx
+                    .unreadable(seg, "one of the values the spec lists (kept as `Other`)", v);
+                Ok(Some(x))
+            }
             Ok(x) => Ok(x),
             Err(e) if T::SCALAR && is_scalar(v) => {
                 self.cx.unreadable(seg, e.expected(), v);
@@ -405,14 +428,7 @@ impl<'a, 'v> Reader<'a, 'v> {
         match v {
             Value::Array(items) => {
                 let mut out = Vec::with_capacity(items.len());
-                for (i, item) in items.iter().enumerate() {
-                    self.cx.path.push(Seg::Index(i));
-                    let r = self.item(item, || format!("{k}[{i}]"), None);
-                    self.cx.path.pop();
-                    if let Some(x) = r.map_err(|e| e.at_index(i))? {
-                        out.push(x);
-                    }
-                }
+                self.array_items(items, k, |_, x| out.push(x))?;
                 Ok(out)
             }
             Value::Null | Value::Bool(false) => Ok(Vec::new()),
@@ -422,6 +438,24 @@ impl<'a, 'v> Reader<'a, 'v> {
                 .into_iter()
                 .collect()),
         }
+    }
+
+    /// Decodes each item of an array (path `k[i]`), handing the readable ones to `put`.
+    fn array_items<T: Decode>(
+        &mut self,
+        items: &'v [Value],
+        k: &str,
+        mut put: impl FnMut(usize, T),
+    ) -> Result<(), DecodeError> {
+        for (i, item) in items.iter().enumerate() {
+            self.cx.path.push(Seg::Index(i));
+            let r = self.item(item, || format!("{k}[{i}]"), None);
+            self.cx.path.pop();
+            if let Some(x) = r.map_err(|e| e.at_index(i))? {
+                put(i, x);
+            }
+        }
+        Ok(())
     }
 
     /// A map field whose keys are data (`{"1": "https://…"}`). An array is read as the map keyed
@@ -454,14 +488,9 @@ impl<'a, 'v> Reader<'a, 'v> {
                 }
             }
             Value::Array(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    self.cx.path.push(Seg::Index(i));
-                    let r = self.item(item, || format!("{k}[{i}]"), None);
-                    self.cx.path.pop();
-                    if let Some(x) = r.map_err(|e| e.at_index(i))? {
-                        out.insert(i.to_string(), x);
-                    }
-                }
+                self.array_items(items, k, |i, x| {
+                    out.insert(i.to_string(), x);
+                })?;
             }
             Value::Null | Value::Bool(false) => {}
             Value::String(s) if s.is_empty() => {}
@@ -589,9 +618,10 @@ scalar!(Date, value => {
                 return Ok(None);
             }
             let day = t.get(..10).unwrap_or(t);
-            Date::parse_from_str(day, "%Y-%m-%d")
+            fast_date(day.as_bytes())
+                .or_else(|| Date::parse_from_str(day, "%Y-%m-%d").ok())
                 .map(Some)
-                .map_err(|_| DecodeError::new(expected, value))
+                .ok_or_else(|| DecodeError::new(expected, value))
         }
         Value::Null | Value::Bool(false) => Ok(None),
         other => Err(DecodeError::new(expected, other)),
@@ -614,10 +644,35 @@ scalar!(DateTime, value => {
 });
 
 fn parse_datetime(t: &str) -> Option<DateTime> {
+    // The wire's own layout, read without a format string (10,000-row CDR answers are common).
+    let b = t.as_bytes();
+    if b.len() == 19 && b[10] == b' ' && b[13] == b':' && b[16] == b':' {
+        let (h, mi, sec) = (
+            digits(&b[11..13])?,
+            digits(&b[14..16])?,
+            digits(&b[17..19])?,
+        );
+        return fast_date(&b[..10])?.and_hms_opt(h, mi, sec);
+    }
     DateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S")
         .or_else(|_| DateTime::parse_from_str(t, "%Y-%m-%d %H:%M"))
         .or_else(|_| Date::parse_from_str(t, "%Y-%m-%d").map(|d| d.and_time(Default::default())))
         .ok()
+}
+
+/// `YYYY-MM-DD` from its bytes; `None` unless it is exactly that and a real day.
+fn fast_date(b: &[u8]) -> Option<Date> {
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let y = i32::try_from(digits(&b[..4])?).ok()?;
+    Date::from_ymd_opt(y, digits(&b[5..7])?, digits(&b[8..10])?)
+}
+
+fn digits(b: &[u8]) -> Option<u32> {
+    b.iter().try_fold(0u32, |n, &c| {
+        c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+    })
 }
 
 scalar!(DateOrPeriod, value => {

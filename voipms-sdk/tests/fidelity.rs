@@ -395,3 +395,68 @@ fn money_compares_and_adds_by_value() {
     totals.sort();
     assert_eq!(totals.last(), Some(&d("2")));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Shared enums and closed response fields.
+
+#[test]
+fn one_concept_is_one_type_for_params_and_fields() {
+    // The SMS direction filter and the direction of each row are the same type.
+    let r = GetSms::new().direction(MessageType::Received);
+    assert!(params(&r).contains(&("type".into(), "1".into())));
+    let rows: GetMmsResponse = decode(json!({"status": "success", "sms": [
+        {"id": "1", "type": "0"}, {"id": "2", "type": 1}
+    ]}));
+    assert_eq!(rows.sms[0].direction, Some(MessageType::Sent));
+    assert_eq!(rows.sms[1].direction, Some(MessageType::Received));
+    // The four e911 methods share one country type.
+    let update = |country: E911Country| {
+        E911Update::new(
+            "5551234567",
+            "Jane Doe",
+            "1",
+            "Main St",
+            "Montreal",
+            "QC",
+            country,
+            "H0H 0H0",
+            E911Language::French,
+            "jane@example.com",
+        )
+    };
+    let sent = params(&update(E911Country::Canada));
+    assert!(sent.contains(&("country".into(), "CA".into())));
+    assert!(sent.contains(&("language".into(), "FR".into())));
+    let spec = voipms_sdk::catalog::method("e911Update").unwrap();
+    assert_eq!(spec.param("country").unwrap().values.len(), 2);
+    // A sub-account's settings read back as the types they are written with.
+    let r: GetSubAccountsResponse = decode(json!({"status": "success", "accounts": [
+        {"dtmf_mode": "rfc2833", "nat": "route", "dialing_mode": "2", "tfcarrier": "-1"}
+    ]}));
+    let a = &r.accounts[0];
+    assert_eq!(a.dtmf_mode, Some(DtmfMode::Rfc2833));
+    assert_eq!(a.nat, Some(Nat::Route));
+    assert_eq!(a.dialing_mode, Some(DialingMode::Nanpa));
+    assert_eq!(a.tfcarrier, Some(TollFreeCarrier::MainAccount));
+}
+
+#[test]
+fn a_closed_field_keeps_an_unknown_value_as_other_and_reports_it() {
+    let (r, drift) = decode_with_drift::<GetCdrResponse>(&json!({"status": "success", "cdr": [
+        {"disposition": "ANSWERED"}, {"disposition": "NO ANSWER"}, {"disposition": "CONGESTION"}
+    ]}))
+    .unwrap();
+    assert_eq!(r.cdr[0].disposition, Some(Disposition::Answered));
+    assert_eq!(r.cdr[1].disposition, Some(Disposition::NoAnswer));
+    assert_eq!(
+        r.cdr[2].disposition,
+        Some(Disposition::Other("CONGESTION".into()))
+    );
+    assert_eq!(drift.unreadable().len(), 1);
+    assert_eq!(drift.unreadable()[0].path, "$.cdr[2].disposition");
+    assert_eq!(Disposition::from_wire("BUSY").to_string(), "BUSY");
+    assert_eq!(
+        "FAILED".parse::<Disposition>().unwrap(),
+        Disposition::Failed
+    );
+}

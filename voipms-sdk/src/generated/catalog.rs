@@ -1835,13 +1835,13 @@ pub static METHODS: &[Method] = &[
                 values: &[
                     EnumValue {
                         value: "u",
-                        name: "Full",
-                        doc: "Play the full instructions.",
+                        name: "Unread",
+                        doc: "Play the full instructions before unread messages.",
                     },
                     EnumValue {
                         value: "su",
                         name: "SkipUnread",
-                        doc: "Skip the instructions when going through unread messages.",
+                        doc: "Skip the instructions.",
                     },
                 ],
             },
@@ -1948,7 +1948,7 @@ pub static METHODS: &[Method] = &[
                     EnumValue {
                         value: "wav49",
                         name: "Wav49",
-                        doc: "GSM-compressed WAV, small files.",
+                        doc: "GSM-compressed WAV, the smaller file.",
                     },
                     EnumValue {
                         value: "wav",
@@ -1958,12 +1958,12 @@ pub static METHODS: &[Method] = &[
                     EnumValue {
                         value: "wavmp3",
                         name: "Mp3",
-                        doc: "MP3 (the wire spelling is `wavmp3`).",
+                        doc: "MP3.",
                     },
                     EnumValue {
                         value: "no",
-                        name: "None",
-                        doc: "Send the notification without audio.",
+                        name: "NoAttachment",
+                        doc: "No audio attached to the e-mail.",
                     },
                 ],
             },
@@ -12278,12 +12278,12 @@ pub static METHODS: &[Method] = &[
                     EnumValue {
                         value: "1",
                         name: "Received",
-                        doc: "Messages that arrived on the client's DIDs.",
+                        doc: "Messages that arrived on your DIDs.",
                     },
                     EnumValue {
                         value: "0",
                         name: "Sent",
-                        doc: "Messages sent from the client's DIDs.",
+                        doc: "Messages you sent.",
                     },
                 ],
             },
@@ -12464,12 +12464,12 @@ pub static METHODS: &[Method] = &[
                     EnumValue {
                         value: "1",
                         name: "Received",
-                        doc: "Messages that arrived on the client's DIDs.",
+                        doc: "Messages that arrived on your DIDs.",
                     },
                     EnumValue {
                         value: "0",
                         name: "Sent",
-                        doc: "Messages sent from the client's DIDs.",
+                        doc: "Messages you sent.",
                     },
                 ],
             },
@@ -21941,13 +21941,13 @@ pub static METHODS: &[Method] = &[
                 values: &[
                     EnumValue {
                         value: "u",
-                        name: "Full",
-                        doc: "Play the full instructions.",
+                        name: "Unread",
+                        doc: "Play the full instructions before unread messages.",
                     },
                     EnumValue {
                         value: "su",
                         name: "SkipUnread",
-                        doc: "Skip the instructions when going through unread messages.",
+                        doc: "Skip the instructions.",
                     },
                 ],
             },
@@ -22054,7 +22054,7 @@ pub static METHODS: &[Method] = &[
                     EnumValue {
                         value: "wav49",
                         name: "Wav49",
-                        doc: "GSM-compressed WAV, small files.",
+                        doc: "GSM-compressed WAV, the smaller file.",
                     },
                     EnumValue {
                         value: "wav",
@@ -22064,12 +22064,12 @@ pub static METHODS: &[Method] = &[
                     EnumValue {
                         value: "wavmp3",
                         name: "Mp3",
-                        doc: "MP3 (the wire spelling is `wavmp3`).",
+                        doc: "MP3.",
                     },
                     EnumValue {
                         value: "no",
-                        name: "None",
-                        doc: "Send the notification without audio.",
+                        name: "NoAttachment",
+                        doc: "No audio attached to the e-mail.",
                     },
                 ],
             },

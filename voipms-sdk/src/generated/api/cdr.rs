@@ -146,8 +146,8 @@ pub struct CdrRecord {
     pub description: Option<String>,
     /// `account`: Account or sub-account login that carried the call.
     pub account: Option<String>,
-    /// `disposition`: Outcome, such as `ANSWERED`, `NO ANSWER`, `BUSY` or `FAILED`.
-    pub disposition: Option<String>,
+    /// `disposition`: Outcome, such as `ANSWERED`, `NO ANSWER`, `BUSY` or `FAILED`. Read as [`Disposition`](crate::api::Disposition); a value it does not list is kept as `Disposition::Other` (and reported as drift).
+    pub disposition: Option<crate::api::Disposition>,
     /// `duration`: Length of the call as `HH:MM:SS`.
     pub duration: Option<String>,
     /// `seconds`: Length of the call in seconds.
@@ -989,8 +989,8 @@ pub struct ResellerCdrRecord {
     pub description: Option<String>,
     /// `account`: Account or sub-account login that carried the call.
     pub account: Option<String>,
-    /// `disposition`: Outcome, such as `ANSWERED`, `NO ANSWER`, `BUSY` or `FAILED`.
-    pub disposition: Option<String>,
+    /// `disposition`: Outcome, such as `ANSWERED`, `NO ANSWER`, `BUSY` or `FAILED`. Read as [`Disposition`](crate::api::Disposition); a value it does not list is kept as `Disposition::Other` (and reported as drift).
+    pub disposition: Option<crate::api::Disposition>,
     /// `duration`: Length of the call as `HH:MM:SS`.
     pub duration: Option<String>,
     /// `seconds`: Length of the call in seconds.

@@ -361,40 +361,6 @@ impl crate::decode::ToJson for E911InfoResponse {
         serde_json::Value::Object(m)
     }
 }
-/// Allowed values of `country` for `e911Provision`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum E911ProvisionCountry {
-    /// `US`: United States.
-    UnitedStates,
-    /// `CA`: Canada.
-    Canada,
-}
-impl E911ProvisionCountry {
-    /// The wire text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::UnitedStates => "US",
-            Self::Canada => "CA",
-        }
-    }
-}
-/// Allowed values of `language` for `e911Provision`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum E911ProvisionLanguage {
-    /// `EN`: English.
-    English,
-    /// `FR`: French.
-    French,
-}
-impl E911ProvisionLanguage {
-    /// The wire text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::English => "EN",
-            Self::French => "FR",
-        }
-    }
-}
 /// Subscribe a DID to e911 with a civic address.
 ///
 /// This starts a paid e911 service on the number. Check the address with e911Validate first; a refused address answers `no_provision` with a `message` that explains why. For an address the automatic check cannot match, use e911ProvisionManually. The postal code goes in `zip_code` per the documentation, while the WSDL names the same input `zip`; both parameters are offered, and sending the same value in both is safe.
@@ -410,9 +376,9 @@ pub struct E911Provision {
     address_number: Option<String>,
     city: String,
     state: String,
-    country: E911ProvisionCountry,
+    country: crate::api::E911Country,
     zip_code: String,
-    language: E911ProvisionLanguage,
+    language: crate::api::E911Language,
     email: String,
     other_info: Option<String>,
     zip: Option<String>,
@@ -437,9 +403,9 @@ impl E911Provision {
         street_name: impl Into<String>,
         city: impl Into<String>,
         state: impl Into<String>,
-        country: E911ProvisionCountry,
+        country: crate::api::E911Country,
         zip_code: impl Into<String>,
-        language: E911ProvisionLanguage,
+        language: crate::api::E911Language,
         email: impl Into<String>,
     ) -> Self {
         Self {
@@ -554,9 +520,9 @@ impl crate::Client {
         street_name: impl Into<String>,
         city: impl Into<String>,
         state: impl Into<String>,
-        country: E911ProvisionCountry,
+        country: crate::api::E911Country,
         zip_code: impl Into<String>,
-        language: E911ProvisionLanguage,
+        language: crate::api::E911Language,
         email: impl Into<String>,
     ) -> crate::Call<'_, E911Provision> {
         crate::Call::new(
@@ -578,40 +544,6 @@ impl crate::Client {
 }
 /// `e911Provision` answers with its status only.
 pub type E911ProvisionResponse = crate::request::Ack;
-/// Allowed values of `country` for `e911ProvisionManually`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum E911ProvisionManuallyCountry {
-    /// `US`: United States.
-    UnitedStates,
-    /// `CA`: Canada.
-    Canada,
-}
-impl E911ProvisionManuallyCountry {
-    /// The wire text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::UnitedStates => "US",
-            Self::Canada => "CA",
-        }
-    }
-}
-/// Allowed values of `language` for `e911ProvisionManually`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum E911ProvisionManuallyLanguage {
-    /// `EN`: English.
-    English,
-    /// `FR`: French.
-    French,
-}
-impl E911ProvisionManuallyLanguage {
-    /// The wire text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::English => "EN",
-            Self::French => "FR",
-        }
-    }
-}
 /// Subscribe a DID to e911 with an address that VoIP.ms staff check by hand.
 ///
 /// Use this when e911Validate cannot match an address that is nevertheless correct. The subscription is paid like e911Provision, and staff review the address before it takes effect. The postal code goes in `zip_code` per the documentation, while the WSDL names the same input `zip`; both parameters are offered, and sending the same value in both is safe.
@@ -627,9 +559,9 @@ pub struct E911ProvisionManually {
     address_number: Option<String>,
     city: String,
     state: String,
-    country: E911ProvisionManuallyCountry,
+    country: crate::api::E911Country,
     zip_code: String,
-    language: E911ProvisionManuallyLanguage,
+    language: crate::api::E911Language,
     email: String,
     other_info: Option<String>,
     zip: Option<String>,
@@ -654,9 +586,9 @@ impl E911ProvisionManually {
         street_name: impl Into<String>,
         city: impl Into<String>,
         state: impl Into<String>,
-        country: E911ProvisionManuallyCountry,
+        country: crate::api::E911Country,
         zip_code: impl Into<String>,
-        language: E911ProvisionManuallyLanguage,
+        language: crate::api::E911Language,
         email: impl Into<String>,
     ) -> Self {
         Self {
@@ -771,9 +703,9 @@ impl crate::Client {
         street_name: impl Into<String>,
         city: impl Into<String>,
         state: impl Into<String>,
-        country: E911ProvisionManuallyCountry,
+        country: crate::api::E911Country,
         zip_code: impl Into<String>,
-        language: E911ProvisionManuallyLanguage,
+        language: crate::api::E911Language,
         email: impl Into<String>,
     ) -> crate::Call<'_, E911ProvisionManually> {
         crate::Call::new(
@@ -795,40 +727,6 @@ impl crate::Client {
 }
 /// `e911ProvisionManually` answers with its status only.
 pub type E911ProvisionManuallyResponse = crate::request::Ack;
-/// Allowed values of `country` for `e911Update`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum E911UpdateCountry {
-    /// `US`: United States.
-    UnitedStates,
-    /// `CA`: Canada.
-    Canada,
-}
-impl E911UpdateCountry {
-    /// The wire text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::UnitedStates => "US",
-            Self::Canada => "CA",
-        }
-    }
-}
-/// Allowed values of `language` for `e911Update`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum E911UpdateLanguage {
-    /// `EN`: English.
-    English,
-    /// `FR`: French.
-    French,
-}
-impl E911UpdateLanguage {
-    /// The wire text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::English => "EN",
-            Self::French => "FR",
-        }
-    }
-}
 /// Change the emergency address of a DID that already has e911.
 ///
 /// Every address field is sent again, so pass the complete new address, not just the parts that change (read the current one with e911Info). A refused update answers `no_provision_update` with a `message` that explains why. The postal code goes in `zip_code` per the documentation, while the WSDL names the same input `zip`; both parameters are offered, and sending the same value in both is safe.
@@ -844,9 +742,9 @@ pub struct E911Update {
     address_number: Option<String>,
     city: String,
     state: String,
-    country: E911UpdateCountry,
+    country: crate::api::E911Country,
     zip_code: String,
-    language: E911UpdateLanguage,
+    language: crate::api::E911Language,
     email: String,
     other_info: Option<String>,
     zip: Option<String>,
@@ -871,9 +769,9 @@ impl E911Update {
         street_name: impl Into<String>,
         city: impl Into<String>,
         state: impl Into<String>,
-        country: E911UpdateCountry,
+        country: crate::api::E911Country,
         zip_code: impl Into<String>,
-        language: E911UpdateLanguage,
+        language: crate::api::E911Language,
         email: impl Into<String>,
     ) -> Self {
         Self {
@@ -988,9 +886,9 @@ impl crate::Client {
         street_name: impl Into<String>,
         city: impl Into<String>,
         state: impl Into<String>,
-        country: E911UpdateCountry,
+        country: crate::api::E911Country,
         zip_code: impl Into<String>,
-        language: E911UpdateLanguage,
+        language: crate::api::E911Language,
         email: impl Into<String>,
     ) -> crate::Call<'_, E911Update> {
         crate::Call::new(
@@ -1012,40 +910,6 @@ impl crate::Client {
 }
 /// `e911Update` answers with its status only.
 pub type E911UpdateResponse = crate::request::Ack;
-/// Allowed values of `country` for `e911Validate`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum E911ValidateCountry {
-    /// `US`: United States.
-    UnitedStates,
-    /// `CA`: Canada.
-    Canada,
-}
-impl E911ValidateCountry {
-    /// The wire text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::UnitedStates => "US",
-            Self::Canada => "CA",
-        }
-    }
-}
-/// Allowed values of `language` for `e911Validate`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum E911ValidateLanguage {
-    /// `EN`: English.
-    English,
-    /// `FR`: French.
-    French,
-}
-impl E911ValidateLanguage {
-    /// The wire text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::English => "EN",
-            Self::French => "FR",
-        }
-    }
-}
 /// Check an e911 address without subscribing the DID.
 ///
 /// Nothing is registered or charged; a `success` means e911Provision should accept the same address. The postal code goes in `zip_code` per the documentation, while the WSDL names the same input `zip`; both parameters are offered, and sending the same value in both is safe.
@@ -1061,9 +925,9 @@ pub struct E911Validate {
     address_number: Option<String>,
     city: String,
     state: String,
-    country: E911ValidateCountry,
+    country: crate::api::E911Country,
     zip_code: String,
-    language: Option<E911ValidateLanguage>,
+    language: Option<crate::api::E911Language>,
     email: String,
     other_info: Option<String>,
     zip: Option<String>,
@@ -1087,7 +951,7 @@ impl E911Validate {
         street_name: impl Into<String>,
         city: impl Into<String>,
         state: impl Into<String>,
-        country: E911ValidateCountry,
+        country: crate::api::E911Country,
         zip_code: impl Into<String>,
         email: impl Into<String>,
     ) -> Self {
@@ -1119,7 +983,7 @@ impl E911Validate {
         self
     }
     /// Language of the record. Only Canadian addresses use it; leave it out for a US address.
-    pub fn language(mut self, language: E911ValidateLanguage) -> Self {
+    pub fn language(mut self, language: crate::api::E911Language) -> Self {
         self.language = Some(language);
         self
     }
@@ -1207,7 +1071,7 @@ impl crate::Client {
         street_name: impl Into<String>,
         city: impl Into<String>,
         state: impl Into<String>,
-        country: E911ValidateCountry,
+        country: crate::api::E911Country,
         zip_code: impl Into<String>,
         email: impl Into<String>,
     ) -> crate::Call<'_, E911Validate> {

@@ -39,23 +39,6 @@ impl crate::Client {
 }
 /// `deleteMMS` answers with its status only.
 pub type DeleteMmsResponse = crate::request::Ack;
-/// Allowed values of `type` for `getMMS`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum GetMmsDirection {
-    /// `1`: Messages that arrived on your DIDs.
-    Received,
-    /// `0`: Messages you sent.
-    Sent,
-}
-impl GetMmsDirection {
-    /// The wire text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Received => "1",
-            Self::Sent => "0",
-        }
-    }
-}
 /// List MMS messages with their media links, filtered by date range, direction, DID or contact, or fetch one by id.
 ///
 /// Rows come back under the key `sms`, as in getSMS, and add the attachment links. `from` and `to` default to today and may span at most 92 days (`invalid_daterange`); only `limit` rows are returned (50 by default). Dates are naive server wall-clock times. Media links may be absolute or relative (`media/…`) and can answer 404 for a short while after sending. With `all_messages=1` SMS rows are mixed in without a kind marker and with overlapping ids, so read each kind separately when syncing. An empty result comes back as the status `no_sms`.
@@ -66,7 +49,7 @@ pub struct GetMms {
     mms: Option<i64>,
     from: Option<crate::Date>,
     to: Option<crate::Date>,
-    direction: Option<GetMmsDirection>,
+    direction: Option<crate::api::MessageType>,
     did: Option<String>,
     contact: Option<String>,
     limit: Option<i64>,
@@ -104,7 +87,7 @@ impl GetMms {
         self
     }
     /// Keep only received (`1`) or only sent (`0`) messages; both when omitted. Example: `1`.
-    pub fn direction(mut self, direction: GetMmsDirection) -> Self {
+    pub fn direction(mut self, direction: crate::api::MessageType) -> Self {
         self.direction = Some(direction);
         self
     }
@@ -186,8 +169,8 @@ pub struct MmsMessage {
     pub id: Option<String>,
     /// `date`: When the message was sent or received, server wall-clock time (shifted by `timezone` if given).
     pub date: Option<crate::DateTime>,
-    /// `type`: `1` received, `0` sent.
-    pub direction: Option<String>,
+    /// `type`: `1` received, `0` sent. Read as [`MessageType`](crate::api::MessageType); a value it does not list is kept as `MessageType::Other` (and reported as drift).
+    pub direction: Option<crate::api::MessageType>,
     /// `did`: Your DID that sent or received the message; E.164 (`+1…`) when the DID's SMS dial mode is E.164.
     pub did: Option<String>,
     /// `contact`: The other party's number.
@@ -407,23 +390,6 @@ impl crate::decode::ToJson for GetMediaMmsResponse {
         serde_json::Value::Object(m)
     }
 }
-/// Allowed values of `type` for `getResellerMMS`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum GetResellerMmsDirection {
-    /// `1`: Messages that arrived on the client's DIDs.
-    Received,
-    /// `0`: Messages sent from the client's DIDs.
-    Sent,
-}
-impl GetResellerMmsDirection {
-    /// The wire text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Received => "1",
-            Self::Sent => "0",
-        }
-    }
-}
 /// List the MMS history of one reseller client.
 ///
 /// The reseller counterpart of getMMS, with the same filters and limits: rows come back under the key `sms`, the range from `from` to `to` may span at most 92 days (both default to today), and at most `limit` rows (default 50) are returned. The id filter is called `sms` in the documentation and `mms` in the WSDL; send one of them. An empty result comes back as the status `no_sms`.
@@ -434,7 +400,7 @@ pub struct GetResellerMms {
     sms: Option<i64>,
     from: Option<crate::Date>,
     to: Option<crate::Date>,
-    direction: Option<GetResellerMmsDirection>,
+    direction: Option<crate::api::MessageType>,
     did: Option<String>,
     contact: Option<String>,
     limit: Option<i64>,
@@ -477,7 +443,7 @@ impl GetResellerMms {
         self
     }
     /// Keep only received (`1`) or only sent (`0`) messages; both when omitted. Example: `1`.
-    pub fn direction(mut self, direction: GetResellerMmsDirection) -> Self {
+    pub fn direction(mut self, direction: crate::api::MessageType) -> Self {
         self.direction = Some(direction);
         self
     }
@@ -571,8 +537,8 @@ pub struct MmsResellerMessage {
     pub id: Option<String>,
     /// `date`: When the message was sent or received, server wall-clock time (shifted by `timezone` if given).
     pub date: Option<crate::DateTime>,
-    /// `type`: `1` received, `0` sent.
-    pub direction: Option<String>,
+    /// `type`: `1` received, `0` sent. Read as [`MessageType`](crate::api::MessageType); a value it does not list is kept as `MessageType::Other` (and reported as drift).
+    pub direction: Option<crate::api::MessageType>,
     /// `did`: The client's DID that sent or received the message.
     pub did: Option<String>,
     /// `contact`: The other party's number.

@@ -376,29 +376,6 @@ impl crate::decode::ToJson for GetCountriesResponse {
         serde_json::Value::Object(m)
     }
 }
-/// Allowed values of `dtmf_mode` for `getDTMFModes`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum GetDtmfModesDtmfMode {
-    /// `auto`
-    Auto,
-    /// `rfc2833`
-    Rfc2833,
-    /// `inband`
-    Inband,
-    /// `info`
-    Info,
-}
-impl GetDtmfModesDtmfMode {
-    /// The wire text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Auto => "auto",
-            Self::Rfc2833 => "rfc2833",
-            Self::Inband => "inband",
-            Self::Info => "info",
-        }
-    }
-}
 /// List the DTMF signalling modes a sub-account can use, or look up one.
 ///
 /// The codes are what the `dtmf_mode` setting of a sub-account takes.
@@ -406,7 +383,7 @@ impl GetDtmfModesDtmfMode {
 /// Wire method `getDTMFModes`; effect: read.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetDtmfModes {
-    dtmf_mode: Option<GetDtmfModesDtmfMode>,
+    dtmf_mode: Option<crate::api::DtmfMode>,
 }
 impl GetDtmfModes {
     /// A request with no parameters set; add optional ones with the setters.
@@ -414,7 +391,7 @@ impl GetDtmfModes {
         Self { dtmf_mode: None }
     }
     /// Return only this DTMF mode. Example: `inband`.
-    pub fn dtmf_mode(mut self, dtmf_mode: GetDtmfModesDtmfMode) -> Self {
+    pub fn dtmf_mode(mut self, dtmf_mode: crate::api::DtmfMode) -> Self {
         self.dtmf_mode = Some(dtmf_mode);
         self
     }
@@ -1173,29 +1150,6 @@ impl crate::decode::ToJson for GetLockInternationalResponse {
         serde_json::Value::Object(m)
     }
 }
-/// Allowed values of `nat` for `getNAT`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum GetNatNat {
-    /// `yes`
-    Yes,
-    /// `no`
-    No,
-    /// `route`
-    Route,
-    /// `never`
-    Never,
-}
-impl GetNatNat {
-    /// The wire text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Yes => "yes",
-            Self::No => "no",
-            Self::Route => "route",
-            Self::Never => "never",
-        }
-    }
-}
 /// List the NAT handling options for a sub-account, or look up one.
 ///
 /// The codes are what the `nat` setting of a sub-account takes.
@@ -1203,7 +1157,7 @@ impl GetNatNat {
 /// Wire method `getNAT`; effect: read.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetNat {
-    nat: Option<GetNatNat>,
+    nat: Option<crate::api::Nat>,
 }
 impl GetNat {
     /// A request with no parameters set; add optional ones with the setters.
@@ -1211,7 +1165,7 @@ impl GetNat {
         Self { nat: None }
     }
     /// Return only this NAT option. Example: `route`.
-    pub fn nat(mut self, nat: GetNatNat) -> Self {
+    pub fn nat(mut self, nat: crate::api::Nat) -> Self {
         self.nat = Some(nat);
         self
     }
@@ -1321,23 +1275,6 @@ impl crate::decode::ToJson for GetNatResponse {
         serde_json::Value::Object(m)
     }
 }
-/// Allowed values of `play_instructions` for `getPlayInstructions`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum GetPlayInstructionsPlayInstructions {
-    /// `u`: Play the full instructions before unread messages.
-    Unread,
-    /// `su`: Skip the instructions.
-    SkipUnread,
-}
-impl GetPlayInstructionsPlayInstructions {
-    /// The wire text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Unread => "u",
-            Self::SkipUnread => "su",
-        }
-    }
-}
 /// List the instruction-playback modes of a voicemail box, or look up one.
 ///
 /// The codes are what the `play_instructions` setting of a voicemail box takes; the labels are just Yes and No.
@@ -1345,7 +1282,7 @@ impl GetPlayInstructionsPlayInstructions {
 /// Wire method `getPlayInstructions`; effect: read.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetPlayInstructions {
-    play_instructions: Option<GetPlayInstructionsPlayInstructions>,
+    play_instructions: Option<crate::api::PlayInstructions>,
 }
 impl GetPlayInstructions {
     /// A request with no parameters set; add optional ones with the setters.
@@ -1355,7 +1292,7 @@ impl GetPlayInstructions {
     /// Return only this mode. Example: `u`.
     pub fn play_instructions(
         mut self,
-        play_instructions: GetPlayInstructionsPlayInstructions,
+        play_instructions: crate::api::PlayInstructions,
     ) -> Self {
         self.play_instructions = Some(play_instructions);
         self
@@ -2287,29 +2224,6 @@ impl crate::decode::ToJson for GetTimezonesResponse {
         serde_json::Value::Object(m)
     }
 }
-/// Allowed values of `email_attachment_format` for `getVoicemailAttachmentFormats`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum GetVoicemailAttachmentFormatsEmailAttachmentFormat {
-    /// `wav49`: GSM-compressed WAV, the smaller file.
-    Wav49,
-    /// `wav`: Uncompressed WAV.
-    Wav,
-    /// `wavmp3`: MP3.
-    Mp3,
-    /// `no`: No audio attached to the e-mail.
-    NoAttachment,
-}
-impl GetVoicemailAttachmentFormatsEmailAttachmentFormat {
-    /// The wire text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Wav49 => "wav49",
-            Self::Wav => "wav",
-            Self::Mp3 => "wavmp3",
-            Self::NoAttachment => "no",
-        }
-    }
-}
 /// List the audio formats for voicemail sent by e-mail, or look up one.
 ///
 /// The codes are what the `email_attachment_format` setting of a voicemail box takes. MP3 is spelled `wavmp3`.
@@ -2317,7 +2231,7 @@ impl GetVoicemailAttachmentFormatsEmailAttachmentFormat {
 /// Wire method `getVoicemailAttachmentFormats`; effect: read.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetVoicemailAttachmentFormats {
-    email_attachment_format: Option<GetVoicemailAttachmentFormatsEmailAttachmentFormat>,
+    email_attachment_format: Option<crate::api::VoicemailAttachmentFormat>,
 }
 impl GetVoicemailAttachmentFormats {
     /// A request with no parameters set; add optional ones with the setters.
@@ -2329,7 +2243,7 @@ impl GetVoicemailAttachmentFormats {
     /// Return only this format. Example: `wav49`.
     pub fn email_attachment_format(
         mut self,
-        email_attachment_format: GetVoicemailAttachmentFormatsEmailAttachmentFormat,
+        email_attachment_format: crate::api::VoicemailAttachmentFormat,
     ) -> Self {
         self.email_attachment_format = Some(email_attachment_format);
         self

@@ -39,23 +39,6 @@ impl crate::Client {
 }
 /// `deleteSMS` answers with its status only.
 pub type DeleteSmsResponse = crate::request::Ack;
-/// Allowed values of `type` for `getResellerSMS`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum GetResellerSmsDirection {
-    /// `1`: Messages that arrived on the client's DIDs.
-    Received,
-    /// `0`: Messages sent from the client's DIDs.
-    Sent,
-}
-impl GetResellerSmsDirection {
-    /// The wire text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Received => "1",
-            Self::Sent => "0",
-        }
-    }
-}
 /// List the SMS history of one reseller client.
 ///
 /// The reseller counterpart of getSMS, with the same filters and limits: the range from `from` to `to` may span at most 92 days (both default to today), at most `limit` rows (default 50) are returned, and returned dates are naive server wall-clock times. An empty result comes back as the status `no_sms`.
@@ -66,7 +49,7 @@ pub struct GetResellerSms {
     sms: Option<i64>,
     from: Option<crate::Date>,
     to: Option<crate::Date>,
-    direction: Option<GetResellerSmsDirection>,
+    direction: Option<crate::api::MessageType>,
     did: Option<String>,
     contact: Option<String>,
     limit: Option<i64>,
@@ -107,7 +90,7 @@ impl GetResellerSms {
         self
     }
     /// Keep only received (`1`) or only sent (`0`) messages; both when omitted. Example: `1`.
-    pub fn direction(mut self, direction: GetResellerSmsDirection) -> Self {
+    pub fn direction(mut self, direction: crate::api::MessageType) -> Self {
         self.direction = Some(direction);
         self
     }
@@ -193,8 +176,8 @@ pub struct SmsResellerMessage {
     pub id: Option<String>,
     /// `date`: When the message was sent or received, server wall-clock time (shifted by `timezone` if given).
     pub date: Option<crate::DateTime>,
-    /// `type`: `1` received, `0` sent.
-    pub direction: Option<String>,
+    /// `type`: `1` received, `0` sent. Read as [`MessageType`](crate::api::MessageType); a value it does not list is kept as `MessageType::Other` (and reported as drift).
+    pub direction: Option<crate::api::MessageType>,
     /// `did`: The client's DID that sent or received the message; E.164 (`+1…`) when the DID's SMS dial mode is E.164.
     pub did: Option<String>,
     /// `contact`: The other party's number.
@@ -284,23 +267,6 @@ impl crate::decode::ToJson for GetResellerSmsResponse {
         serde_json::Value::Object(m)
     }
 }
-/// Allowed values of `type` for `getSMS`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum GetSmsDirection {
-    /// `1`: Messages that arrived on your DIDs.
-    Received,
-    /// `0`: Messages you sent.
-    Sent,
-}
-impl GetSmsDirection {
-    /// The wire text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Received => "1",
-            Self::Sent => "0",
-        }
-    }
-}
 /// List SMS messages, filtered by date range, direction, DID or contact, or fetch one by id.
 ///
 /// `from` and `to` default to today and may span at most 92 days (`invalid_daterange`). Only `limit` rows are returned (50 by default), so raise it or walk the history in smaller date windows. Dates are naive server wall-clock times. With `all_messages=1` MMS rows are mixed in without a kind marker and with overlapping ids; to sync reliably, read SMS here and MMS with getMMS separately. An empty result comes back as the status `no_sms`.
@@ -311,7 +277,7 @@ pub struct GetSms {
     sms: Option<i64>,
     from: Option<crate::Date>,
     to: Option<crate::Date>,
-    direction: Option<GetSmsDirection>,
+    direction: Option<crate::api::MessageType>,
     did: Option<String>,
     contact: Option<String>,
     limit: Option<i64>,
@@ -349,7 +315,7 @@ impl GetSms {
         self
     }
     /// Keep only received (`1`) or only sent (`0`) messages; both when omitted. Example: `1`.
-    pub fn direction(mut self, direction: GetSmsDirection) -> Self {
+    pub fn direction(mut self, direction: crate::api::MessageType) -> Self {
         self.direction = Some(direction);
         self
     }
@@ -431,8 +397,8 @@ pub struct SmsMessage {
     pub id: Option<String>,
     /// `date`: When the message was sent or received, server wall-clock time (shifted by `timezone` if given).
     pub date: Option<crate::DateTime>,
-    /// `type`: `1` received, `0` sent.
-    pub direction: Option<String>,
+    /// `type`: `1` received, `0` sent. Read as [`MessageType`](crate::api::MessageType); a value it does not list is kept as `MessageType::Other` (and reported as drift).
+    pub direction: Option<crate::api::MessageType>,
     /// `did`: Your DID that sent or received the message; E.164 (`+1…`) when the DID's SMS dial mode is E.164.
     pub did: Option<String>,
     /// `contact`: The other party's number.
@@ -640,26 +606,6 @@ impl crate::decode::ToJson for SendSmsResponse {
         serde_json::Value::Object(m)
     }
 }
-/// Allowed values of `dialmode` for `setSMS`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SetSmsDialmode {
-    /// `0`: No mode chosen: what a DID reports until one is set; accepted by setSMS.
-    Unset,
-    /// `1`: Ten-digit North American numbers, without the `+1` prefix.
-    Nanpa,
-    /// `2`: Numbers with their country code, such as `+15551234567`.
-    E164,
-}
-impl SetSmsDialmode {
-    /// The wire text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Unset => "0",
-            Self::Nanpa => "1",
-            Self::E164 => "2",
-        }
-    }
-}
 /// Enable or disable SMS on a DID and choose how its incoming messages are delivered.
 ///
 /// Incoming messages can be sent by e-mail, forwarded to another phone, pushed to a URL (a GET request), posted to a PBX webhook, relayed over SMPP, or delivered to a SIP account, in any combination. The URL callback fills the placeholders `{FROM}`, `{TO}` and `{MESSAGE}`; `{ID}` and `{TIMESTAMP}` are also substituted, although undocumented. This is a full write of the DID's SMS settings: options left out may be switched off, so start from the current values in getDIDsInfo. Changes are refused with `sms_wait_message` if the DID's SMS setting changed less than a minute ago, and with `sms_apply_regulations` when messaging regulations (10DLC or toll-free verification) block the DID. The reply is status-only (a `sipuri` key shown in the documentation's sample does not belong to this method).
@@ -678,7 +624,7 @@ pub struct SetSms {
     url_callback_retry: Option<bool>,
     webhook_enable: Option<bool>,
     webhook: Option<String>,
-    dialmode: Option<SetSmsDialmode>,
+    dialmode: Option<crate::api::SmsDialingMode>,
     smpp_enabled: Option<bool>,
     smpp_url: Option<String>,
     smpp_user: Option<String>,
@@ -758,7 +704,7 @@ impl SetSms {
         self
     }
     /// Number format used for this DID's messages through the API; it also changes how numbers appear in getSMS and getMMS results. Another value is refused with `invalid_dialmode`. Example: `1`.
-    pub fn dialmode(mut self, dialmode: SetSmsDialmode) -> Self {
+    pub fn dialmode(mut self, dialmode: crate::api::SmsDialingMode) -> Self {
         self.dialmode = Some(dialmode);
         self
     }
