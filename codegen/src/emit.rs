@@ -339,7 +339,7 @@ pub fn enums(spec: &Spec) -> String {
             impl crate::decode::Decode for #name {
                 const SCALAR: bool = true;
                 fn decode<'v>(value: &'v serde_json::Value, _cx: &mut crate::decode::Cx<'v>) -> Result<Option<Self>, crate::decode::DecodeError> {
-                    Ok(crate::decode::wire_text(value)?.map(|t| Self::from_wire(&t)))
+                    crate::decode::closed(value, Self::from_wire)
                 }
                 fn is_other(&self) -> bool {
                     matches!(self, Self::Other(_))

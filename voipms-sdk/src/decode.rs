@@ -278,13 +278,16 @@ pub trait Decode: Sized {
     }
 }
 
-/// The wire text of a scalar for a closed set of values: a string (trimmed) or a number's text;
-/// `""` and `null` give `None`.
-pub fn wire_text(value: &Value) -> Result<Option<String>, DecodeError> {
+/// Reads a scalar of a closed set of values through `from_wire`: a string (trimmed) or a number's
+/// text; `""` and `null` give `None`. Used by the generated shared enums.
+pub fn closed<T>(
+    value: &Value,
+    from_wire: impl FnOnce(&str) -> T,
+) -> Result<Option<T>, DecodeError> {
     match value {
         Value::String(s) if s.trim().is_empty() => Ok(None),
-        Value::String(s) => Ok(Some(s.trim().to_owned())),
-        Value::Number(n) => Ok(Some(n.to_string())),
+        Value::String(s) => Ok(Some(from_wire(s.trim()))),
+        Value::Number(n) => Ok(Some(from_wire(&n.to_string()))),
         Value::Null => Ok(None),
         other => Err(DecodeError::new("text", other)),
     }

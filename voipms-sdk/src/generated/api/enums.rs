@@ -59,7 +59,7 @@ impl crate::decode::Decode for CallPickupBehavior {
         value: &'v serde_json::Value,
         _cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        Ok(crate::decode::wire_text(value)?.map(|t| Self::from_wire(&t)))
+        crate::decode::closed(value, Self::from_wire)
     }
     fn is_other(&self) -> bool {
         matches!(self, Self::Other(_))
@@ -124,7 +124,7 @@ impl crate::decode::Decode for DialingMode {
         value: &'v serde_json::Value,
         _cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        Ok(crate::decode::wire_text(value)?.map(|t| Self::from_wire(&t)))
+        crate::decode::closed(value, Self::from_wire)
     }
     fn is_other(&self) -> bool {
         matches!(self, Self::Other(_))
@@ -185,7 +185,7 @@ impl crate::decode::Decode for DidBillingType {
         value: &'v serde_json::Value,
         _cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        Ok(crate::decode::wire_text(value)?.map(|t| Self::from_wire(&t)))
+        crate::decode::closed(value, Self::from_wire)
     }
     fn is_other(&self) -> bool {
         matches!(self, Self::Other(_))
@@ -254,7 +254,7 @@ impl crate::decode::Decode for Disposition {
         value: &'v serde_json::Value,
         _cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        Ok(crate::decode::wire_text(value)?.map(|t| Self::from_wire(&t)))
+        crate::decode::closed(value, Self::from_wire)
     }
     fn is_other(&self) -> bool {
         matches!(self, Self::Other(_))
@@ -323,7 +323,7 @@ impl crate::decode::Decode for DtmfMode {
         value: &'v serde_json::Value,
         _cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        Ok(crate::decode::wire_text(value)?.map(|t| Self::from_wire(&t)))
+        crate::decode::closed(value, Self::from_wire)
     }
     fn is_other(&self) -> bool {
         matches!(self, Self::Other(_))
@@ -384,7 +384,7 @@ impl crate::decode::Decode for E911Country {
         value: &'v serde_json::Value,
         _cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        Ok(crate::decode::wire_text(value)?.map(|t| Self::from_wire(&t)))
+        crate::decode::closed(value, Self::from_wire)
     }
     fn is_other(&self) -> bool {
         matches!(self, Self::Other(_))
@@ -445,7 +445,7 @@ impl crate::decode::Decode for E911Language {
         value: &'v serde_json::Value,
         _cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        Ok(crate::decode::wire_text(value)?.map(|t| Self::from_wire(&t)))
+        crate::decode::closed(value, Self::from_wire)
     }
     fn is_other(&self) -> bool {
         matches!(self, Self::Other(_))
@@ -506,7 +506,7 @@ impl crate::decode::Decode for InboundDialingMode {
         value: &'v serde_json::Value,
         _cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        Ok(crate::decode::wire_text(value)?.map(|t| Self::from_wire(&t)))
+        crate::decode::closed(value, Self::from_wire)
     }
     fn is_other(&self) -> bool {
         matches!(self, Self::Other(_))
@@ -567,7 +567,7 @@ impl crate::decode::Decode for MessageType {
         value: &'v serde_json::Value,
         _cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        Ok(crate::decode::wire_text(value)?.map(|t| Self::from_wire(&t)))
+        crate::decode::closed(value, Self::from_wire)
     }
     fn is_other(&self) -> bool {
         matches!(self, Self::Other(_))
@@ -636,7 +636,7 @@ impl crate::decode::Decode for Nat {
         value: &'v serde_json::Value,
         _cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        Ok(crate::decode::wire_text(value)?.map(|t| Self::from_wire(&t)))
+        crate::decode::closed(value, Self::from_wire)
     }
     fn is_other(&self) -> bool {
         matches!(self, Self::Other(_))
@@ -697,7 +697,7 @@ impl crate::decode::Decode for PlayInstructions {
         value: &'v serde_json::Value,
         _cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        Ok(crate::decode::wire_text(value)?.map(|t| Self::from_wire(&t)))
+        crate::decode::closed(value, Self::from_wire)
     }
     fn is_other(&self) -> bool {
         matches!(self, Self::Other(_))
@@ -762,7 +762,7 @@ impl crate::decode::Decode for SearchType {
         value: &'v serde_json::Value,
         _cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        Ok(crate::decode::wire_text(value)?.map(|t| Self::from_wire(&t)))
+        crate::decode::closed(value, Self::from_wire)
     }
     fn is_other(&self) -> bool {
         matches!(self, Self::Other(_))
@@ -827,7 +827,7 @@ impl crate::decode::Decode for SmsDialingMode {
         value: &'v serde_json::Value,
         _cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        Ok(crate::decode::wire_text(value)?.map(|t| Self::from_wire(&t)))
+        crate::decode::closed(value, Self::from_wire)
     }
     fn is_other(&self) -> bool {
         matches!(self, Self::Other(_))
@@ -896,7 +896,7 @@ impl crate::decode::Decode for TollFreeCarrier {
         value: &'v serde_json::Value,
         _cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        Ok(crate::decode::wire_text(value)?.map(|t| Self::from_wire(&t)))
+        crate::decode::closed(value, Self::from_wire)
     }
     fn is_other(&self) -> bool {
         matches!(self, Self::Other(_))
@@ -957,7 +957,7 @@ impl crate::decode::Decode for TranscriptionFormat {
         value: &'v serde_json::Value,
         _cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        Ok(crate::decode::wire_text(value)?.map(|t| Self::from_wire(&t)))
+        crate::decode::closed(value, Self::from_wire)
     }
     fn is_other(&self) -> bool {
         matches!(self, Self::Other(_))
@@ -1026,7 +1026,7 @@ impl crate::decode::Decode for VoicemailAttachmentFormat {
         value: &'v serde_json::Value,
         _cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        Ok(crate::decode::wire_text(value)?.map(|t| Self::from_wire(&t)))
+        crate::decode::closed(value, Self::from_wire)
     }
     fn is_other(&self) -> bool {
         matches!(self, Self::Other(_))
