@@ -68,6 +68,7 @@ fn scalar_tokens(s: Scalar) -> TokenStream {
         Scalar::Flag => quote!(Scalar::Flag),
         Scalar::Date => quote!(Scalar::Date),
         Scalar::DateTime => quote!(Scalar::DateTime),
+        Scalar::DateOrPeriod => quote!(Scalar::DateOrPeriod),
         Scalar::Limit => quote!(Scalar::Limit),
         Scalar::Json => quote!(Scalar::Json),
     }
@@ -275,11 +276,147 @@ pub fn statuses(spec: &Spec) -> String {
         };
         quote!(StatusInfo { code: #code, class: StatusClass::#class, retryable: #retryable, meaning: #meaning, hint: #hint })
     });
+    let variants: Vec<Ident> = spec
+        .statuses
+        .iter()
+        .map(|s| ident(&status_variant(&s.code)))
+        .collect();
+    let codes: Vec<Literal> = spec.statuses.iter().map(|s| lit(&s.code)).collect();
+    let idx = 0..spec.statuses.len();
+    let decls = spec.statuses.iter().zip(&variants).map(|(s, v)| {
+        let d = docs(&[&format!("`{}`: {}", s.code, s.meaning)]);
+        quote!(#d #v)
+    });
     format_file(quote! {
         use crate::status::{StatusClass, StatusInfo};
         /// Every known status code, sorted by code.
         pub static STATUSES: &[StatusInfo] = &[#(#rows),*];
+
+        /// A VoIP.ms status code: every code of the status table as a variant (so a `match` is
+        /// checked by the compiler), and [`Status::Other`] for a code the table does not know.
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum Status {
+            #(#decls,)*
+            /// A code the status table does not know, as sent.
+            Other(String),
+        }
+
+        impl Status {
+            /// The status for a wire code (exact spelling).
+            pub fn from_wire(code: &str) -> Status {
+                match code {
+                    #(#codes => Status::#variants,)*
+                    other => Status::Other(other.to_owned()),
+                }
+            }
+
+            /// The wire spelling.
+            pub fn as_wire(&self) -> &str {
+                match self {
+                    #(Status::#variants => #codes,)*
+                    Status::Other(code) => code,
+                }
+            }
+
+            /// What the status table says about it; `None` for [`Status::Other`].
+            pub fn info(&self) -> Option<&'static StatusInfo> {
+                match self {
+                    #(Status::#variants => Some(&STATUSES[#idx]),)*
+                    Status::Other(_) => None,
+                }
+            }
+        }
     })
+}
+
+/// One documented enum variant: `` `wire`: doc `` then the name.
+fn variant_decl(v: &crate::spec::EnumValue) -> TokenStream {
+    let vn = ident(&v.name);
+    let d = if v.doc.is_empty() {
+        format!("`{}`", v.value)
+    } else {
+        format!("`{}`: {}", v.value, v.doc)
+    };
+    let d = docs(&[&d]);
+    quote!(#d #vn)
+}
+
+/// `generated/api/enums.rs`: the enums shared across methods (`enums.toml`), each with `Other` for
+/// a wire value the spec does not list.
+pub fn enums(spec: &Spec) -> String {
+    let items = spec.enums.iter().map(|e| {
+        let name = ident(&e.name);
+        let doc = docs(&[&e.doc]);
+        let variants: Vec<Ident> = e.values.iter().map(|v| ident(&v.name)).collect();
+        let wires: Vec<Literal> = e.values.iter().map(|v| lit(&v.value)).collect();
+        let decls = e.values.iter().map(variant_decl);
+        quote! {
+            #doc
+            #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+            pub enum #name {
+                #(#decls,)*
+                /// A wire value this SDK does not list, as sent (or to send).
+                Other(String),
+            }
+            impl #name {
+                /// The wire text.
+                pub fn as_str(&self) -> &str {
+                    match self {
+                        #(Self::#variants => #wires,)*
+                        Self::Other(v) => v,
+                    }
+                }
+                /// The value for a wire text; `Other` when it is not listed.
+                pub fn from_wire(text: &str) -> Self {
+                    match text {
+                        #(#wires => Self::#variants,)*
+                        other => Self::Other(other.to_owned()),
+                    }
+                }
+            }
+            impl std::fmt::Display for #name {
+                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str(self.as_str())
+                }
+            }
+            impl From<&str> for #name {
+                fn from(text: &str) -> Self {
+                    Self::from_wire(text)
+                }
+            }
+            impl std::str::FromStr for #name {
+                type Err = std::convert::Infallible;
+                fn from_str(text: &str) -> Result<Self, Self::Err> {
+                    Ok(Self::from_wire(text))
+                }
+            }
+            impl crate::decode::Decode for #name {
+                const SCALAR: bool = true;
+                fn decode<'v>(value: &'v serde_json::Value, _cx: &mut crate::decode::Cx<'v>) -> Result<Option<Self>, crate::decode::DecodeError> {
+                    crate::decode::closed(value, Self::from_wire)
+                }
+                fn is_other(&self) -> bool {
+                    matches!(self, Self::Other(_))
+                }
+            }
+            impl crate::decode::ToJson for #name {
+                fn to_json(&self) -> serde_json::Value {
+                    serde_json::Value::String(self.as_str().to_owned())
+                }
+            }
+        }
+    });
+    format_file(quote! {
+        //! Enums shared across methods: one concept, one type, for the params that send it and the
+        //! response fields that report it.
+        #(#items)*
+    })
+}
+
+/// The Rust variant of a status code (`no_cdr` → `NoCdr`, `Invalid_threshold` → `InvalidThreshold`).
+pub fn status_variant(code: &str) -> String {
+    heck::ToUpperCamelCase::to_upper_camel_case(code)
 }
 
 /// `generated/api/mod.rs`: category modules behind features, re-exports, decode by name.
@@ -303,20 +440,21 @@ pub fn api_mod(spec: &Spec) -> String {
         let resp = ident(&m.response_type);
         quote! {
             #[cfg(feature = #feature)]
-            #name => Some(decode_boxed::<#cat::#resp>(body)),
+            #name => Some(crate::decode::decode_boxed::<#cat::#resp>(body)),
         }
     });
     format_file(quote! {
+        /// Enums shared across methods (one concept, one type).
+        pub mod enums;
+        pub use enums::*;
         #(#mods)*
-
-        /// A decoded response of any method, for tools that pick the method at run time.
-        pub type AnyResponse = Box<dyn std::fmt::Debug + Send + Sync>;
 
         /// Decodes a raw response body with the typed response of `method` (wire name).
         ///
         /// Returns `None` when the method is unknown or its category's feature is off; otherwise
-        /// the typed value, or an error naming the JSON path that did not match.
-        pub fn decode_by_name(method: &str, body: &serde_json::Value) -> Option<Result<AnyResponse, crate::decode::DecodeError>> {
+        /// the typed value and its drift (keys not read, values not readable), or an error naming
+        /// the JSON path whose shape did not match.
+        pub fn decode_by_name(method: &str, body: &serde_json::Value) -> Option<Result<crate::decode::Decoded, crate::decode::DecodeError>> {
             match method {
                 #(#arms)*
                 _ => {
@@ -324,11 +462,6 @@ pub fn api_mod(spec: &Spec) -> String {
                     None
                 }
             }
-        }
-
-        #[allow(dead_code)]
-        fn decode_boxed<T: crate::decode::Decode + Default + std::fmt::Debug + Send + Sync + 'static>(body: &serde_json::Value) -> Result<AnyResponse, crate::decode::DecodeError> {
-            crate::decode::decode_response::<T>(body).map(|v| Box::new(v) as AnyResponse)
         }
     })
 }
@@ -367,7 +500,11 @@ fn param_code(p: &Param) -> ParamCode {
         ParamKind::Base64 => into(quote!(crate::Base64)),
         ParamKind::Enum => {
             let e = ident(p.enum_type.as_deref().expect("enum type"));
-            plain(quote!(#e))
+            if p.shared {
+                plain(quote!(crate::api::#e))
+            } else {
+                plain(quote!(#e))
+            }
         }
         ParamKind::List => ParamCode {
             field_ty: quote!(Vec<String>),
@@ -387,7 +524,8 @@ fn encode_expr(p: &Param) -> TokenStream {
         | ParamKind::Url
         | ParamKind::Timezone => quote!(v.as_str()),
         ParamKind::Integer | ParamKind::TzOffset => quote!(v.to_string()),
-        ParamKind::Decimal | ParamKind::Base64 => quote!(v.as_str()),
+        ParamKind::Decimal => quote!(v.to_string()),
+        ParamKind::Base64 => quote!(v.as_str()),
         ParamKind::Enum => quote!(v.as_str()),
         ParamKind::Flag => quote!(crate::wire::flag(*v)),
         ParamKind::YesNo => quote!(crate::wire::yes_no(*v)),
@@ -416,19 +554,27 @@ fn scalar_ty(s: Scalar) -> TokenStream {
         Scalar::Flag => quote!(bool),
         Scalar::Date => quote!(crate::Date),
         Scalar::DateTime => quote!(crate::DateTime),
+        Scalar::DateOrPeriod => quote!(crate::DateOrPeriod),
         Scalar::Limit => quote!(crate::Limit),
         Scalar::Json => quote!(serde_json::Value),
     }
 }
 
-fn emit_struct(name: &str, doc: &str, fields: &[Field], out: &mut TokenStream) {
+fn emit_struct(name: &str, doc: &str, fields: &[Field], top: bool, out: &mut TokenStream) {
     let sname = ident(name);
     let mut decls = Vec::new();
     let mut inits = Vec::new();
+    let mut to_json = Vec::new();
+    // Every key a field reads (aliases included); the top-level object also carries `status`.
+    let mut declared: Vec<String> = Vec::new();
+    if top {
+        declared.push("status".to_owned());
+    }
     for f in fields {
         let fname = ident(&f.rust);
         let mut keys = vec![f.name.clone()];
         keys.extend(f.aliases.iter().cloned());
+        declared.extend(keys.iter().cloned());
         let keys = str_slice(&keys);
         let elem = |i: Item| match i {
             Item::Scalar(s) => scalar_ty(s),
@@ -439,28 +585,34 @@ fn emit_struct(name: &str, doc: &str, fields: &[Field], out: &mut TokenStream) {
         };
         let (ty, init) = match f.ty {
             FieldType::Scalar(s) => {
-                let t = scalar_ty(s);
+                let t = match &f.enum_type {
+                    Some(e) => {
+                        let e = ident(e);
+                        quote!(crate::api::#e)
+                    }
+                    None => scalar_ty(s),
+                };
                 let init = if f.none_if.is_empty() {
-                    quote!(crate::decode::field(o, #keys)?)
+                    quote!(r.field(#keys)?)
                 } else {
                     let n = str_slice(&f.none_if);
-                    quote!(crate::decode::field_none_if(o, #keys, #n)?)
+                    quote!(r.field_none_if(#keys, #n)?)
                 };
                 (quote!(Option<#t>), init)
             }
             FieldType::Object => {
                 let s = ident(f.struct_name.as_deref().expect("struct"));
-                (quote!(Option<#s>), quote!(crate::decode::field(o, #keys)?))
+                (quote!(Option<#s>), quote!(r.field(#keys)?))
             }
             FieldType::List(i) => {
                 let t = elem(i);
-                (quote!(Vec<#t>), quote!(crate::decode::list(o, #keys)?))
+                (quote!(Vec<#t>), quote!(r.list(#keys)?))
             }
             FieldType::Map(i) => {
                 let t = elem(i);
                 (
                     quote!(std::collections::BTreeMap<String, #t>),
-                    quote!(crate::decode::map(o, #keys)?),
+                    quote!(r.map(#keys)?),
                 )
             }
         };
@@ -479,25 +631,60 @@ fn emit_struct(name: &str, doc: &str, fields: &[Field], out: &mut TokenStream) {
                     .join(", ")
             ));
         }
+        if let Some(e) = &f.enum_type {
+            d.push_str(&format!(
+                " Read as [`{e}`](crate::api::{e}); a value it does not list is kept as `{e}::Other` (and reported as drift)."
+            ));
+        }
+        if matches!(f.ty, FieldType::Map(_)) {
+            d.push_str(" A JSON array is read as the map keyed `0`, `1`, ….");
+        }
         let fdoc = docs(&[&d]);
         decls.push(quote!(#fdoc pub #fname: #ty));
         inits.push(quote!(#fname: #init));
+        let wire = lit(&f.name);
+        to_json.push(quote!(m.insert(#wire.into(), crate::decode::ToJson::to_json(&self.#fname));));
         if f.ty.has_fields() {
             let sub = f.struct_name.as_deref().expect("struct");
-            emit_struct(sub, &format!("An item of `{}`.", f.name), &f.fields, out);
+            emit_struct(
+                sub,
+                &format!("An item of `{}`.", f.name),
+                &f.fields,
+                false,
+                out,
+            );
         }
     }
+    declared.sort();
+    declared.dedup();
+    let declared = str_slice(&declared);
     let sdoc = docs(&[doc]);
     out.extend(quote! {
         #sdoc
         #[derive(Debug, Clone, Default, PartialEq)]
         #[non_exhaustive]
-        pub struct #sname { #(#decls,)* }
+        pub struct #sname {
+            #(#decls,)*
+            /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+            /// field is `None`. Empty unless the answer held something odd.
+            pub unreadable: crate::decode::Unreadable,
+        }
 
         impl crate::decode::Decode for #sname {
-            fn decode(value: &serde_json::Value) -> Result<Option<Self>, crate::decode::DecodeError> {
-                let Some(o) = crate::decode::object(value)? else { return Ok(None) };
-                Ok(Some(Self { #(#inits,)* }))
+            fn decode<'v>(value: &'v serde_json::Value, cx: &mut crate::decode::Cx<'v>) -> Result<Option<Self>, crate::decode::DecodeError> {
+                let Some(mut r) = crate::decode::Reader::new(value, cx)? else { return Ok(None) };
+                Ok(Some(Self { #(#inits,)* unreadable: r.finish(#declared) }))
+            }
+        }
+
+        impl crate::decode::ToJson for #sname {
+            fn to_json(&self) -> serde_json::Value {
+                let mut m = serde_json::Map::new();
+                #(#to_json)*
+                if !self.unreadable.is_empty() {
+                    m.insert("unreadable".into(), crate::decode::ToJson::to_json(&self.unreadable));
+                }
+                serde_json::Value::Object(m)
             }
         }
     });
@@ -540,19 +727,14 @@ fn emit_method(m: &Method, index: usize, out: &mut TokenStream) {
     );
     let sdoc = docs(&[&m.summary, &m.description, &tail]);
 
-    // Enums for enum params.
-    for p in m.params.iter().filter(|p| p.kind == ParamKind::Enum) {
+    // Enums for enum params (shared ones are emitted once, in enums.rs).
+    for p in m
+        .params
+        .iter()
+        .filter(|p| p.kind == ParamKind::Enum && !p.shared)
+    {
         let ename = ident(p.enum_type.as_deref().expect("enum"));
-        let variants = p.values.iter().map(|v| {
-            let vn = ident(&v.name);
-            let d = if v.doc.is_empty() {
-                format!("`{}`", v.value)
-            } else {
-                format!("`{}`: {}", v.value, v.doc)
-            };
-            let d = docs(&[&d]);
-            quote!(#d #vn)
-        });
+        let variants = p.values.iter().map(variant_decl);
         let arms = p.values.iter().map(|v| {
             let vn = ident(&v.name);
             let w = lit(&v.value);
@@ -697,6 +879,7 @@ fn emit_method(m: &Method, index: usize, out: &mut TokenStream) {
             &m.response_type,
             &format!("The payload of a successful `{}` response.", m.name),
             &m.response,
+            true,
             out,
         );
     }

@@ -41,6 +41,10 @@ pub fn generate(spec: &Spec) -> Vec<Output> {
             path: dir.join("api/mod.rs"),
             contents: emit::api_mod(spec),
         },
+        Output {
+            path: dir.join("api/enums.rs"),
+            contents: emit::enums(spec),
+        },
     ];
     out.push(Output {
         path: PathBuf::from("examples/examples/every_method/calls.rs"),

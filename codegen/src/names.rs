@@ -198,6 +198,12 @@ pub fn is_keyword(s: &str) -> bool {
 }
 
 /// Whether `s` is a valid snake_case Rust identifier (not a keyword).
+/// `NoCdr`: an ASCII UpperCamel identifier (starts with a capital letter, then letters and digits).
+pub fn is_upper_camel_ident(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_uppercase()) && chars.all(|c| c.is_ascii_alphanumeric())
+}
+
 pub fn is_snake_ident(s: &str) -> bool {
     !s.is_empty()
         && !is_keyword(s)

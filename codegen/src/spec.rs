@@ -17,6 +17,17 @@ pub struct Spec {
     pub categories: Vec<Category>,
     /// Status codes sorted by code.
     pub statuses: Vec<Status>,
+    /// Enums shared across methods (`enums.toml`), sorted by name.
+    pub enums: Vec<SharedEnum>,
+}
+
+/// An enum declared once in `enums.toml` and referenced by params (`enum = "Name"`) and text
+/// response fields: one concept, one Rust type.
+#[derive(Debug, Clone)]
+pub struct SharedEnum {
+    pub name: String,
+    pub doc: String,
+    pub values: Vec<EnumValue>,
 }
 
 impl Spec {
@@ -172,6 +183,8 @@ pub struct Param {
     pub values: Vec<EnumValue>,
     /// Name of the generated enum, for `enum` params.
     pub enum_type: Option<String>,
+    /// The enum is a shared one from `enums.toml` (emitted once, not per method).
+    pub shared: bool,
 }
 
 /// One allowed value of an enum parameter.
@@ -191,6 +204,7 @@ pub enum Scalar {
     Flag,
     Date,
     DateTime,
+    DateOrPeriod,
     Limit,
     Json,
 }
@@ -204,6 +218,7 @@ impl Scalar {
             "flag" => Self::Flag,
             "date" => Self::Date,
             "datetime" => Self::DateTime,
+            "date_or_period" => Self::DateOrPeriod,
             "limit" => Self::Limit,
             "json" => Self::Json,
             _ => return None,
@@ -271,6 +286,8 @@ pub struct Field {
     pub doc: String,
     /// Struct name for object-bearing fields.
     pub struct_name: Option<String>,
+    /// A shared enum (`enums.toml`) a `text` field decodes to, with `Other` for unknown values.
+    pub enum_type: Option<String>,
 }
 
 /// One status code.
@@ -430,7 +447,24 @@ struct RawParam {
     example: Option<String>,
     #[serde(default)]
     values: Vec<toml::Value>,
+    #[serde(rename = "enum")]
+    enum_ref: Option<String>,
     separator: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEnums {
+    #[serde(rename = "enum", default)]
+    enums: Vec<RawEnum>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEnum {
+    name: String,
+    doc: String,
+    values: Vec<toml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -519,21 +553,262 @@ pub fn parse(files: &[SourceFile]) -> Result<Spec, SpecErrors> {
         ),
         Some(f) => statuses = parse_statuses(&mut cx, f),
     }
+    let enums = match files.iter().find(|f| f.name.ends_with("/enums.toml")) {
+        Some(f) => parse_enums(&mut cx, f),
+        None => Vec::new(),
+    };
     let known: BTreeSet<&str> = statuses.iter().map(|s: &Status| s.code.as_str()).collect();
-    for f in files.iter().filter(|f| !f.name.ends_with("/statuses.toml")) {
+    for f in files
+        .iter()
+        .filter(|f| !f.name.ends_with("/statuses.toml") && !f.name.ends_with("/enums.toml"))
+    {
         if let Some(c) = parse_category(&mut cx, f, &known) {
             categories.push(c);
         }
     }
     categories.sort_by(|a, b| a.slug.cmp(&b.slug));
-    check_global(&mut cx, &categories);
+    resolve_enums(&mut cx, &enums, &mut categories);
+    check_global(&mut cx, &categories, &enums);
     if cx.errors.is_empty() {
         Ok(Spec {
             categories,
             statuses,
+            enums,
         })
     } else {
         Err(SpecErrors(cx.errors))
+    }
+}
+
+fn parse_enums(cx: &mut Ctx, f: &SourceFile) -> Vec<SharedEnum> {
+    let raw: RawEnums = match toml::from_str(&f.text) {
+        Ok(r) => r,
+        Err(e) => {
+            cx.err(&f.name, None, None, format!("not valid: {e}"));
+            return Vec::new();
+        }
+    };
+    let mut out: Vec<SharedEnum> = Vec::new();
+    for e in raw.enums {
+        let item = Some(format!("enum `{}`", e.name));
+        if !names::is_upper_camel_ident(&e.name) {
+            cx.err(
+                &f.name,
+                None,
+                item.clone(),
+                "the name must be an UpperCamelCase Rust type".into(),
+            );
+        }
+        if out.iter().any(|o| o.name == e.name) {
+            cx.err(&f.name, None, item.clone(), "declared twice".into());
+        }
+        if e.doc.trim().is_empty() {
+            cx.err(
+                &f.name,
+                None,
+                item.clone(),
+                "missing doc: say in our words what it is".into(),
+            );
+        }
+        let values = parse_values(cx, &f.name, None, &item, &e.values);
+        check_variants(cx, &f.name, None, &item, &values);
+        if values.iter().any(|v| v.name == "Other") {
+            cx.err(
+                &f.name,
+                None,
+                item.clone(),
+                "`Other` is the generated variant for unknown values; name the value otherwise"
+                    .into(),
+            );
+        }
+        out.push(SharedEnum {
+            name: e.name,
+            doc: e.doc.trim().to_owned(),
+            values,
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+/// Fills params that reference a shared enum with its values, and checks every reference.
+fn resolve_enums(cx: &mut Ctx, enums: &[SharedEnum], categories: &mut [Category]) {
+    for c in categories {
+        let file = format!("api-spec/{}.toml", c.slug);
+        for m in &mut c.methods {
+            let mn = Some(m.name.as_str());
+            for p in &mut m.params {
+                let Some(name) = p.enum_type.clone().filter(|_| p.shared) else {
+                    continue;
+                };
+                let item = Some(format!("param `{}`", p.name));
+                match enums.iter().find(|e| e.name == name) {
+                    None => cx.err(
+                        &file,
+                        mn,
+                        item,
+                        format!("enum `{name}` is not declared in enums.toml"),
+                    ),
+                    Some(e) => {
+                        p.values = e.values.clone();
+                        if let Some(ex) = &p.example
+                            && !p.values.iter().any(|v| &v.value == ex)
+                        {
+                            cx.err(
+                                &file,
+                                mn,
+                                item,
+                                format!("example `{ex}` is not one of the values of `{name}`"),
+                            );
+                        }
+                    }
+                }
+            }
+            check_field_enums(cx, &file, mn, enums, "response", &m.response);
+        }
+    }
+}
+
+fn check_field_enums(
+    cx: &mut Ctx,
+    file: &str,
+    mn: Option<&str>,
+    enums: &[SharedEnum],
+    at: &str,
+    fields: &[Field],
+) {
+    for f in fields {
+        let path = format!("{at}.{}", f.name);
+        if let Some(name) = &f.enum_type {
+            if f.ty != FieldType::Scalar(Scalar::Text) {
+                cx.err(
+                    file,
+                    mn,
+                    Some(path.clone()),
+                    "`enum` applies to a `text` field".into(),
+                );
+            }
+            if !enums.iter().any(|e| &e.name == name) {
+                cx.err(
+                    file,
+                    mn,
+                    Some(path.clone()),
+                    format!("enum `{name}` is not declared in enums.toml"),
+                );
+            }
+        }
+        check_field_enums(cx, file, mn, enums, &path, &f.fields);
+    }
+}
+
+/// Enum values: strings, or tables `{ value, name, doc }`.
+fn parse_values(
+    cx: &mut Ctx,
+    file: &str,
+    mn: Option<&str>,
+    item: &Option<String>,
+    raw: &[toml::Value],
+) -> Vec<EnumValue> {
+    let mut values = Vec::new();
+    for v in raw {
+        match v {
+            toml::Value::String(s) => values.push(EnumValue {
+                value: s.clone(),
+                name: names::variant(s),
+                doc: String::new(),
+            }),
+            toml::Value::Table(t) => {
+                let value = t.get("value").and_then(|v| v.as_str());
+                let unknown: Vec<&String> = t
+                    .keys()
+                    .filter(|k| !["value", "name", "doc"].contains(&k.as_str()))
+                    .collect();
+                if !unknown.is_empty() {
+                    cx.err(
+                        file,
+                        mn,
+                        item.clone(),
+                        format!(
+                            "enum value table has unknown keys {unknown:?}; use value, name, doc"
+                        ),
+                    );
+                }
+                match value {
+                    None => cx.err(
+                        file,
+                        mn,
+                        item.clone(),
+                        "enum value table needs `value`".into(),
+                    ),
+                    Some(val) => values.push(EnumValue {
+                        value: val.to_owned(),
+                        name: t
+                            .get("name")
+                            .and_then(|n| n.as_str())
+                            .map(str::to_owned)
+                            .unwrap_or_else(|| names::variant(val)),
+                        doc: t
+                            .get("doc")
+                            .and_then(|n| n.as_str())
+                            .unwrap_or("")
+                            .trim()
+                            .to_owned(),
+                    }),
+                }
+            }
+            other => cx.err(
+                file,
+                mn,
+                item.clone(),
+                format!(
+                    "enum values are strings or tables, not {}",
+                    other.type_str()
+                ),
+            ),
+        }
+    }
+    values
+}
+
+/// Enum variants: at least one, distinct, UpperCamelCase.
+fn check_variants(
+    cx: &mut Ctx,
+    file: &str,
+    mn: Option<&str>,
+    item: &Option<String>,
+    values: &[EnumValue],
+) {
+    if values.is_empty() {
+        cx.err(
+            file,
+            mn,
+            item.clone(),
+            "an enum needs `values` listing the allowed wire values".into(),
+        );
+    }
+    let mut vn = BTreeSet::new();
+    for v in values {
+        if !vn.insert(v.name.clone()) {
+            cx.err(
+                file,
+                mn,
+                item.clone(),
+                format!(
+                    "enum variant name `{}` is used twice; give the values distinct `name`s",
+                    v.name
+                ),
+            );
+        }
+        if !v.name.starts_with(|c: char| c.is_ascii_uppercase())
+            || !v.name.chars().all(|c| c.is_ascii_alphanumeric())
+        {
+            cx.err(
+                file,
+                mn,
+                item.clone(),
+                format!("enum variant name `{}` must be UpperCamelCase", v.name),
+            );
+        }
     }
 }
 
@@ -546,11 +821,27 @@ fn parse_statuses(cx: &mut Ctx, f: &SourceFile) -> Vec<Status> {
         }
     };
     let mut seen = BTreeSet::new();
+    let mut variants = BTreeMap::new();
     let mut out = Vec::new();
     for s in raw.status {
         let item = Some(format!("status `{}`", s.code));
+        let variant = crate::emit::status_variant(&s.code);
         if !seen.insert(s.code.clone()) {
             cx.err(&f.name, None, item.clone(), "duplicate code".into());
+        } else if !names::is_upper_camel_ident(&variant) || variant == "Other" {
+            cx.err(
+                &f.name,
+                None,
+                item.clone(),
+                format!("the code gives the Rust variant `{variant}`, which is not usable"),
+            );
+        } else if let Some(prev) = variants.insert(variant.clone(), s.code.clone()) {
+            cx.err(
+                &f.name,
+                None,
+                item.clone(),
+                format!("the code gives the Rust variant `{variant}`, as `{prev}` does"),
+            );
         }
         if !STATUS_CLASSES.contains(&s.class.as_str()) {
             cx.err(
@@ -916,89 +1207,27 @@ fn parse_method(
             ),
             _ => {}
         }
-        let mut values = Vec::new();
-        for v in &p.values {
-            match v {
-                toml::Value::String(s) => values.push(EnumValue {
-                    value: s.clone(),
-                    name: names::variant(s),
-                    doc: String::new(),
-                }),
-                toml::Value::Table(t) => {
-                    let value = t.get("value").and_then(|v| v.as_str());
-                    let unknown: Vec<&String> = t
-                        .keys()
-                        .filter(|k| !["value", "name", "doc"].contains(&k.as_str()))
-                        .collect();
-                    if !unknown.is_empty() {
-                        cx.err(
-                            file,
-                            mn,
-                            item.clone(),
-                            format!(
-                                "enum value table has unknown keys {unknown:?}; use value, name, doc"
-                            ),
-                        );
-                    }
-                    match value {
-                        None => cx.err(
-                            file,
-                            mn,
-                            item.clone(),
-                            "enum value table needs `value`".into(),
-                        ),
-                        Some(val) => values.push(EnumValue {
-                            value: val.to_owned(),
-                            name: t
-                                .get("name")
-                                .and_then(|n| n.as_str())
-                                .map(str::to_owned)
-                                .unwrap_or_else(|| names::variant(val)),
-                            doc: t
-                                .get("doc")
-                                .and_then(|n| n.as_str())
-                                .unwrap_or("")
-                                .trim()
-                                .to_owned(),
-                        }),
-                    }
-                }
-                other => cx.err(
-                    file,
-                    mn,
-                    item.clone(),
-                    format!(
-                        "enum values are strings or tables, not {}",
-                        other.type_str()
-                    ),
-                ),
-            }
-        }
-        if kind == ParamKind::Enum {
-            if values.is_empty() {
+        let values = parse_values(cx, file, mn, &item, &p.values);
+        let shared = p.enum_ref.is_some();
+        if shared {
+            if kind != ParamKind::Enum {
                 cx.err(
                     file,
                     mn,
                     item.clone(),
-                    "an enum needs `values` listing the allowed wire values".into(),
+                    "`enum` only applies to type enum".into(),
                 );
             }
-            let mut vn = BTreeSet::new();
-            for v in &values {
-                if !vn.insert(v.name.clone()) {
-                    cx.err(file, mn, item.clone(), format!("enum variant name `{}` is used twice; give the values distinct `name`s", v.name));
-                }
-                if !v.name.starts_with(|c: char| c.is_ascii_uppercase())
-                    || !v.name.chars().all(|c| c.is_ascii_alphanumeric())
-                {
-                    cx.err(
-                        file,
-                        mn,
-                        item.clone(),
-                        format!("enum variant name `{}` must be UpperCamelCase", v.name),
-                    );
-                }
+            if !values.is_empty() {
+                cx.err(
+                    file,
+                    mn,
+                    item.clone(),
+                    "give either `values` or `enum` (a shared enum), not both".into(),
+                );
             }
+        } else if kind == ParamKind::Enum {
+            check_variants(cx, file, mn, &item, &values);
         } else if !values.is_empty() {
             cx.err(
                 file,
@@ -1007,7 +1236,7 @@ fn parse_method(
                 "`values` only applies to type enum".into(),
             );
         }
-        if let (Some(ex), ParamKind::Enum) = (&p.example, kind)
+        if let (Some(ex), ParamKind::Enum, false) = (&p.example, kind, shared)
             && !values.iter().any(|v| &v.value == ex)
         {
             cx.err(
@@ -1017,8 +1246,10 @@ fn parse_method(
                 format!("example `{ex}` is not one of the enum values"),
             );
         }
-        let enum_type =
-            (kind == ParamKind::Enum).then(|| format!("{pascal}{}", names::pascal(&prust)));
+        let enum_type = match &p.enum_ref {
+            Some(name) => Some(name.clone()),
+            None => (kind == ParamKind::Enum).then(|| format!("{pascal}{}", names::pascal(&prust))),
+        };
         params.push(Param {
             name: p.name,
             rust: prust,
@@ -1029,6 +1260,7 @@ fn parse_method(
             example: p.example,
             values,
             enum_type,
+            shared,
         });
     }
     // CLI hints.
@@ -1187,10 +1419,11 @@ fn parse_fields(
                     "rust",
                     "rust_type",
                     "doc",
+                    "enum",
                 ]
                 .contains(&k.as_str())
                 {
-                    cx.err(file, mn, item.clone(), format!("unknown key `{k}`; a field table takes type, fields, aliases, none_if, rust, rust_type, doc"));
+                    cx.err(file, mn, item.clone(), format!("unknown key `{k}`; a field table takes type, fields, aliases, none_if, rust, rust_type, doc, enum"));
                 }
             }
         }
@@ -1212,6 +1445,14 @@ fn parse_fields(
                 mn,
                 item.clone(),
                 format!("Rust name `{rust}` is not a snake_case identifier; set `rust`"),
+            );
+        } else if rust == "unreadable" {
+            cx.err(
+                file,
+                mn,
+                item.clone(),
+                "`unreadable` is the generated set of values that did not read; set `rust`"
+                    .to_owned(),
             );
         }
         if !rust_names.insert(rust.clone()) {
@@ -1272,6 +1513,7 @@ fn parse_fields(
             none_if: get_list("none_if"),
             doc: get_str("doc").unwrap_or("").trim().to_owned(),
             struct_name,
+            enum_type: get_str("enum").map(str::to_owned),
         });
     }
     out
@@ -1395,8 +1637,16 @@ fn check_scalar(s: Scalar, v: &Json, path: &str, problems: &mut Vec<String>) {
             let t = t.trim();
             t.is_empty() || t.starts_with("0000-00-00") || is_datetime(t)
         }
-        (Scalar::Date | Scalar::DateTime, Json::Bool(b)) => !b,
-        (Scalar::Date | Scalar::DateTime, Json::Number(_)) => false,
+        (Scalar::DateOrPeriod, Json::String(t)) => {
+            let t = t.trim();
+            t.is_empty()
+                || t.starts_with("0000-00-00")
+                || is_datetime(t)
+                || t.split_once(" to ")
+                    .is_some_and(|(a, b)| is_date(a.trim()) && is_date(b.trim()))
+        }
+        (Scalar::Date | Scalar::DateTime | Scalar::DateOrPeriod, Json::Bool(b)) => !b,
+        (Scalar::Date | Scalar::DateTime | Scalar::DateOrPeriod, Json::Number(_)) => false,
         (Scalar::Limit, Json::String(t)) => {
             t.trim().eq_ignore_ascii_case("unlimited")
                 || t.trim().is_empty()
@@ -1421,6 +1671,7 @@ fn scalar_name(s: Scalar) -> &'static str {
         Scalar::Flag => "flag",
         Scalar::Date => "date",
         Scalar::DateTime => "datetime",
+        Scalar::DateOrPeriod => "date_or_period",
         Scalar::Limit => "limit",
         Scalar::Json => "json",
     }
@@ -1481,10 +1732,13 @@ fn is_datetime(t: &str) -> bool {
         })
 }
 
-fn check_global(cx: &mut Ctx, categories: &[Category]) {
+fn check_global(cx: &mut Ctx, categories: &[Category], enums: &[SharedEnum]) {
     check_sandbox_models(cx, categories);
     // Names that share the api module (everything is re-exported at its root).
-    let mut types: BTreeMap<String, String> = BTreeMap::new();
+    let mut types: BTreeMap<String, String> = enums
+        .iter()
+        .map(|e| (e.name.clone(), "enums.toml".to_owned()))
+        .collect();
     let mut wire: BTreeMap<String, String> = BTreeMap::new();
     let mut rust_fns: BTreeMap<String, String> = BTreeMap::new();
     let mut claim = |cx: &mut Ctx, file: &str, method: &str, ty: &str| {
@@ -1522,7 +1776,7 @@ fn check_global(cx: &mut Ctx, categories: &[Category]) {
             }
             claim(cx, &c.file, &m.name, &m.pascal);
             claim(cx, &c.file, &m.name, &m.response_type);
-            for p in &m.params {
+            for p in m.params.iter().filter(|p| !p.shared) {
                 if let Some(e) = &p.enum_type {
                     claim(cx, &c.file, &m.name, e);
                 }

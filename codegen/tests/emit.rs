@@ -213,6 +213,7 @@ fn one_api_file_per_category_plus_catalog_statuses_and_mod() {
     generated.sort();
     let mut want = vec![
         dir.join("api/demo.rs"),
+        dir.join("api/enums.rs"),
         dir.join("api/mod.rs"),
         dir.join("api/other.rs"),
         dir.join("catalog.rs"),
@@ -253,7 +254,8 @@ fn generation_of_the_real_spec_is_deterministic() {
         .iter()
         .filter(|o| o.path.starts_with(Path::new(GENERATED_DIR).join("api")))
         .count();
-    assert_eq!(api_files, spec.categories.len() + 1);
+    // One per category, mod.rs and enums.rs.
+    assert_eq!(api_files, spec.categories.len() + 2);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -384,7 +386,7 @@ fn encoders_put_the_wire_text_under_the_wire_name() {
         r#"if let Some(v) = &self.ids { params.push("ids", crate::wire::join(v, ";")); }"#,
         r#"if let Some(v) = &self.active { params.push("active", crate::wire::flag(*v)); }"#,
         r#"if let Some(v) = &self.enabled { params.push("enabled", crate::wire::yes_no(*v)); }"#,
-        r#"if let Some(v) = &self.amount { params.push("amount", v.as_str()); }"#,
+        r#"if let Some(v) = &self.amount { params.push("amount", v.to_string()); }"#,
         r#"if let Some(v) = &self.offset { params.push("offset", v.to_string()); }"#,
         r#"if let Some(v) = &self.thing { params.push("thing", v.to_string()); }"#,
         r#"if let Some(v) = &self.name { params.push("name", v.as_str()); }"#,
@@ -499,7 +501,11 @@ fn response_structs_decode_lists_maps_objects_and_sentinels() {
     let spec = fixture();
     let f = parse(&demo_rs(&spec));
     let resp = find_struct(&f, "GetThingsResponse").expect("GetThingsResponse");
-    assert_eq!(field_names(resp), ["total", "things", "urls", "owner"]);
+    assert_eq!(
+        field_names(resp),
+        ["total", "things", "urls", "owner", "unreadable"]
+    );
+    assert_eq!(field_type(resp, "unreadable"), "crate::decode::Unreadable");
     assert!(
         resp.fields
             .iter()
@@ -525,19 +531,27 @@ fn response_structs_decode_lists_maps_objects_and_sentinels() {
     );
 
     let decode = tokens(&the_fn(&f, "GetThingsResponse", Some("Decode"), "decode").block);
-    assert_has(&decode, r#"total: crate::decode::field(o, &["total"])?"#);
+    assert_has(&decode, r#"total: r.field(&["total"])?"#);
     // Aliases follow the wire key in the key slice.
+    assert_has(&decode, r#"things: r.list(&["things", "thing_list"])?"#);
+    assert_has(&decode, r#"urls: r.map(&["urls"])?"#);
+    assert_has(&decode, r#"owner: r.field(&["owner"])?"#);
+    // Every key a field reads (sorted, aliases too) and, at the top, `status` count as read.
     assert_has(
         &decode,
-        r#"things: crate::decode::list(o, &["things", "thing_list"])?"#,
+        r#"unreadable: r.finish(&["owner", "status", "thing_list", "things", "total", "urls"])"#,
     );
-    assert_has(&decode, r#"urls: crate::decode::map(o, &["urls"])?"#);
-    assert_has(&decode, r#"owner: crate::decode::field(o, &["owner"])?"#);
+    let json = tokens(&the_fn(&f, "GetThingsResponse", Some("ToJson"), "to_json").block);
+    assert_has(
+        &json,
+        r#"m.insert("things".into(), crate::decode::ToJson::to_json(&self.things));"#,
+    );
 
     // The list item struct, named by rust_type, with every scalar type.
     let thing = find_struct(&f, "Thing").expect("Thing (rust_type)");
     let types: Vec<(String, String)> = field_names(thing)
         .into_iter()
+        .filter(|n| n != "unreadable")
         .map(|n| {
             let t = field_type(thing, &n);
             (n, t)
@@ -560,18 +574,19 @@ fn response_structs_decode_lists_maps_objects_and_sentinels() {
     let decode = tokens(&the_fn(&f, "Thing", Some("Decode"), "decode").block);
     assert_has(
         &decode,
-        r#"count: crate::decode::field_none_if(o, &["count"], &["-1", ""])?"#,
+        r#"count: r.field_none_if(&["count"], &["-1", ""])?"#,
     );
-    assert_has(&decode, r#"id: crate::decode::field(o, &["id"])?"#);
-    assert_lacks(&decode, r#"field_none_if(o, &["id"]"#);
+    assert_has(&decode, r#"id: r.field(&["id"])?"#);
+    assert_lacks(&decode, r#"field_none_if(&["id"]"#);
+    assert_lacks(&decode, r#""status""#);
     assert_has(
         &decode,
-        "let Some(o) = crate::decode::object(value)? else { return Ok(None) };",
+        "let Some(mut r) = crate::decode::Reader::new(value, cx)? else { return Ok(None) };",
     );
 
     // The object field's struct has the default name: method + field.
     let owner = find_struct(&f, "GetThingsOwner").expect("GetThingsOwner");
-    assert_eq!(field_names(owner), ["name"]);
+    assert_eq!(field_names(owner), ["name", "unreadable"]);
     assert!(find_struct(&f, "GetThingsThings").is_none());
 }
 
@@ -709,6 +724,15 @@ fn statuses_table_is_sorted_with_classes_and_hints() {
         .map(|c| s.find(&format!("code:\"{c}\"")).expect("status"))
         .collect();
     assert!(pos.windows(2).all(|w| w[0] < w[1]));
+    // The compiler-checked enum: one variant per code, `Other` for the rest.
+    assert_has(&text, "pub enum Status {");
+    assert_has(&text, r#""no_thing" => Status::NoThing,"#);
+    assert_has(
+        &text,
+        r#"Status::ApiLimitExceeded => "api_limit_exceeded","#,
+    );
+    assert_has(&text, "Status::Success => Some(&STATUSES[3usize]),");
+    assert_has(&text, "other => Status::Other(other.to_owned())");
 }
 
 #[test]
@@ -718,9 +742,9 @@ fn api_mod_gates_each_category_behind_its_feature() {
     for needle in [
         r#"#[cfg(feature = "demo")] pub mod demo; #[cfg(feature = "demo")] pub use demo::*;"#,
         r#"#[cfg(feature = "other")] pub mod other; #[cfg(feature = "other")] pub use other::*;"#,
-        r#"#[cfg(feature = "demo")] "getThings" => Some(decode_boxed::<demo::GetThingsResponse>(body)),"#,
-        r#"#[cfg(feature = "demo")] "delThing" => Some(decode_boxed::<demo::DelThingResponse>(body)),"#,
-        r#"#[cfg(feature = "other")] "orderThing" => Some(decode_boxed::<other::OrderThingResponse>(body)),"#,
+        r#"#[cfg(feature = "demo")] "getThings" => Some(crate::decode::decode_boxed::<demo::GetThingsResponse>(body)),"#,
+        r#"#[cfg(feature = "demo")] "delThing" => Some(crate::decode::decode_boxed::<demo::DelThingResponse>(body)),"#,
+        r#"#[cfg(feature = "other")] "orderThing" => { Some(crate::decode::decode_boxed::<other::OrderThingResponse>(body)) }"#,
         "pub fn decode_by_name(",
         "/// Demo\n///\n/// Things for the codegen tests.",
     ] {

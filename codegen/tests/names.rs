@@ -265,10 +265,20 @@ fn names_of_params_and_fields_are_identifiers() {
             if !names::is_snake_ident(&p.rust) {
                 problems.push(format!("{}.{}: `{}`", m.name, p.name, p.rust));
             }
+            // A method's own enum is named after it; a shared one is declared in enums.toml.
             if let Some(e) = &p.enum_type
+                && !p.shared
                 && e != &format!("{}{}", m.pascal, names::pascal(&p.rust))
             {
                 problems.push(format!("{}.{}: enum `{e}`", m.name, p.name));
+            }
+            if p.shared
+                && !spec
+                    .enums
+                    .iter()
+                    .any(|e| Some(&e.name) == p.enum_type.as_ref())
+            {
+                problems.push(format!("{}.{}: shared enum not declared", m.name, p.name));
             }
         }
         let mut stack: Vec<&spec::Field> = m.response.iter().collect();

@@ -1342,6 +1342,152 @@ fn duplicate_status_code_is_refused() {
 }
 
 #[test]
+fn status_codes_must_give_distinct_rust_variants() {
+    let other = ONE_STATUS.replace("\"dup\"", "\"Dup\"");
+    let errs = status_errors(&format!("{ONE_STATUS}\n{other}"));
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    check(
+        &errs[0],
+        STATUS_FILE,
+        None,
+        Some("status `Dup`"),
+        &["the Rust variant `Dup`", "as `dup` does"],
+    );
+    let errs = status_errors(&ONE_STATUS.replace("\"dup\"", "\"other\""));
+    check(
+        &errs[0],
+        STATUS_FILE,
+        None,
+        Some("status `other`"),
+        &["`Other`", "not usable"],
+    );
+    let errs = status_errors(&ONE_STATUS.replace("\"dup\"", "\"1st\""));
+    check(
+        &errs[0],
+        STATUS_FILE,
+        None,
+        Some("status `1st`"),
+        &["not usable"],
+    );
+}
+
+#[test]
+fn unreadable_is_a_reserved_field_name() {
+    let text = demo(&with_example(
+        "getThing",
+        "{\"status\": \"success\", \"unreadable\": \"a\"}",
+        "[method.response]\nunreadable = \"text\"",
+    ));
+    only_error(
+        &text,
+        Some("getThing"),
+        Some("response.unreadable"),
+        &["`unreadable` is the generated set", "set `rust`"],
+    );
+}
+
+#[test]
+fn date_or_period_fields_check_their_example() {
+    let ok = demo(&with_example(
+        "getThing",
+        "{\"status\": \"success\", \"when\": \"2026-08-01 to 2026-08-31\"}",
+        "[method.response]\nwhen = \"date_or_period\"",
+    ));
+    parse_demo(&ok).unwrap_or_else(|e| panic!("{e}"));
+    let bad = demo(&with_example(
+        "getThing",
+        "{\"status\": \"success\", \"when\": \"last month\"}",
+        "[method.response]\nwhen = \"date_or_period\"",
+    ));
+    let errs = errors_of(&[src(STATUS_FILE, STATUSES), src(DEMO, &bad)]);
+    assert!(
+        errs.iter().any(|e| e
+            .to_string()
+            .contains("does not decode as `date_or_period`")),
+        "{errs:#?}"
+    );
+}
+
+const ENUMS_FILE: &str = "api-spec/enums.toml";
+const ONE_ENUM: &str = "[[enum]]\nname = \"Direction\"\ndoc = \"Which way.\"\nvalues = [\"in\", { value = \"0\", name = \"Out\" }]\n";
+
+fn with_enums(enums: &str, text: &str) -> Vec<SpecError> {
+    errors_of(&[
+        src(ENUMS_FILE, enums),
+        src(STATUS_FILE, STATUSES),
+        src(DEMO, text),
+    ])
+}
+
+#[test]
+fn shared_enums_are_declared_once_and_referenced() {
+    let param = "[[method.param]]\nname = \"way\"\ntype = \"enum\"\nenum = \"Direction\"\ndescription = \"Which way.\"\nexample = \"0\"\n";
+    let text = demo(&with_example(
+        "getThing",
+        "{\"status\": \"success\", \"way\": \"in\"}",
+        &format!("{param}\n[method.response]\nway = {{ type = \"text\", enum = \"Direction\" }}"),
+    ));
+    let spec = spec::parse(&[
+        src(ENUMS_FILE, ONE_ENUM),
+        src(STATUS_FILE, STATUSES),
+        src(DEMO, &text),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(spec.enums.len(), 1);
+    let m = spec.methods()[0];
+    let p = m.param("way").unwrap();
+    assert!(p.shared);
+    assert_eq!(p.enum_type.as_deref(), Some("Direction"));
+    assert_eq!(p.values.len(), 2, "the values come from enums.toml");
+    assert_eq!(m.response[0].enum_type.as_deref(), Some("Direction"));
+    // An unknown enum, on a param or a field.
+    let errs = with_enums("", &text);
+    assert!(
+        errs.iter()
+            .any(|e| e.to_string().contains("enum `Direction` is not declared")),
+        "{errs:#?}"
+    );
+    // `enum` only on text fields; example must be a value; not both values and enum.
+    let bad = demo(&with_example(
+        "getThing",
+        "{\"status\": \"success\", \"way\": 1}",
+        &format!(
+            "{}\n[method.response]\nway = {{ type = \"int\", enum = \"Direction\" }}",
+            param.replace(
+                "example = \"0\"",
+                "example = \"sideways\"\nvalues = [\"x\"]"
+            )
+        ),
+    ));
+    let errs = with_enums(ONE_ENUM, &bad);
+    for needle in [
+        "`enum` applies to a `text` field",
+        "not one of the values of `Direction`",
+        "give either `values` or `enum`",
+    ] {
+        assert!(
+            errs.iter().any(|e| e.to_string().contains(needle)),
+            "{needle}: {errs:#?}"
+        );
+    }
+    // The enum file itself: names, docs, the reserved `Other`.
+    let errs = with_enums(
+        "[[enum]]\nname = \"lower\"\ndoc = \" \"\nvalues = [\"Other\"]\n",
+        &demo(&method("setThing", "")),
+    );
+    for needle in [
+        "UpperCamelCase Rust type",
+        "missing doc",
+        "`Other` is the generated variant",
+    ] {
+        assert!(
+            errs.iter().any(|e| e.to_string().contains(needle)),
+            "{needle}: {errs:#?}"
+        );
+    }
+}
+
+#[test]
 fn unknown_status_class_lists_the_classes() {
     let errs = status_errors(&ONE_STATUS.replace("\"server\"", "\"oops\""));
     assert_eq!(errs.len(), 1, "{errs:#?}");

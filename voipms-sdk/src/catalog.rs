@@ -245,6 +245,8 @@ pub enum Scalar {
     Date,
     /// `YYYY-MM-DD HH:MM:SS`.
     DateTime,
+    /// A date, a date and time, or a period `YYYY-MM-DD to YYYY-MM-DD`.
+    DateOrPeriod,
     /// Number or `Unlimited`.
     Limit,
     /// Any JSON.

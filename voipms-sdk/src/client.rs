@@ -162,12 +162,15 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// The `status` of the answer.
+    /// The status code of the answer (the nested `error` of a `status: invalid`, see
+    /// [`status_of`](crate::status::status_of)).
     pub fn status(&self) -> &str {
-        self.body
-            .get("status")
-            .and_then(Value::as_str)
-            .unwrap_or("success")
+        crate::status::status_of(&self.body)
+    }
+
+    /// The status as a [`Status`](crate::status::Status), for a compiler-checked `match`.
+    pub fn status_code(&self) -> crate::status::Status {
+        crate::status::Status::from_wire(self.status())
     }
 }
 
@@ -480,11 +483,20 @@ impl Client {
         } else {
             &outcome.body
         };
-        let data = decode::decode_response::<R::Response>(payload)
+        let (data, drift) = decode::decode_with_drift::<R::Response>(payload)
             .map_err(|e| decode_error(R::METHOD, e))?;
+        if !drift.is_empty() {
+            tracing::debug!(
+                method = R::METHOD,
+                unread = drift.unread().len(),
+                unreadable = drift.unreadable().len(),
+                "the answer has keys or values the typed response does not read"
+            );
+        }
         Ok(Response {
             data,
             raw: outcome.body,
+            drift,
         })
     }
 
@@ -696,10 +708,12 @@ fn interpret(
     let Some(object) = body.as_object() else {
         return Err(not_json(BodyProblem::NotObject));
     };
-    let Some(code) = object.get("status").and_then(Value::as_str) else {
+    if !object.get("status").is_some_and(Value::is_string) {
         return Err(not_json(BodyProblem::NoStatus));
-    };
-    if code == "success" {
+    }
+    // `success_test` answers a `test=1` dry run; `status: invalid` may nest the real code.
+    let code = crate::status::status_of(&body);
+    if crate::status::is_success(code) {
         return Ok(Outcome { body, empty: false });
     }
     if spec.is_some_and(|m| m.is_empty_status(code)) {

@@ -191,9 +191,15 @@ impl ApiError {
         &self.method
     }
 
-    /// The status code VoIP.ms sent (`invalid_daterange`).
+    /// The status code VoIP.ms sent (`invalid_daterange`; for `status: invalid`, the code nested
+    /// under `error`).
     pub fn status(&self) -> &str {
         &self.status
+    }
+
+    /// The status as a [`Status`](crate::status::Status), for a compiler-checked `match`.
+    pub fn code(&self) -> crate::status::Status {
+        crate::status::Status::from_wire(&self.status)
     }
 
     /// Kind of outcome, when the status is known.

@@ -71,7 +71,7 @@ pub use client::{
 };
 pub use error::{ApiError, BodyProblem, Error, TransportKind};
 pub use request::{Request, Response};
-pub use scalars::{Base64, Date, DateTime, Decimal, Limit};
+pub use scalars::{Base64, Date, DateOrPeriod, DateTime, Decimal, Limit};
 pub use wire::Params;
 
 // The main types of the hand-written helpers.

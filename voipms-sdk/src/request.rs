@@ -5,7 +5,7 @@ use std::ops::Deref;
 use serde_json::Value;
 
 use crate::catalog::Method;
-use crate::decode::Decode;
+use crate::decode::{Cx, Decode, DecodeError, Drift, ToJson};
 use crate::wire::Params;
 
 /// A typed request for one API method. Generated for every method in `api-spec/`.
@@ -28,13 +28,17 @@ pub trait Request: Send + Sync {
     }
 }
 
-/// A typed response together with the raw JSON it was decoded from, so nothing the API sent is lost.
+/// A typed response together with the raw JSON it was decoded from, so nothing the API sent is
+/// lost, and the drift between the two: keys the typed response did not read and values it could
+/// not read (see [`Drift`]).
 #[derive(Debug, Clone)]
 pub struct Response<T> {
     /// The typed payload.
     pub data: T,
     /// The whole response object as received (after an empty body became `{"status":"success"}`).
     pub raw: Value,
+    /// What the typed payload does not account for; empty when the answer matches the spec.
+    pub drift: Drift,
 }
 
 impl<T> Response<T> {
@@ -46,6 +50,17 @@ impl<T> Response<T> {
     /// The raw JSON.
     pub fn raw(&self) -> &Value {
         &self.raw
+    }
+
+    /// JSON paths of keys in the answer that the typed payload did not read (`$.cdr[0].ip`).
+    pub fn unread(&self) -> &[String] {
+        self.drift.unread()
+    }
+
+    /// Values that did not read as their declared type (each such field is `None` in `data`,
+    /// its text kept in the struct's `unreadable` set).
+    pub fn unreadable(&self) -> &[crate::decode::UnreadableValue] {
+        self.drift.unreadable()
     }
 }
 
@@ -61,7 +76,14 @@ impl<T> Deref for Response<T> {
 pub struct Ack;
 
 impl Decode for Ack {
-    fn decode(_value: &Value) -> Result<Option<Self>, crate::decode::DecodeError> {
+    fn decode<'v>(value: &'v Value, cx: &mut Cx<'v>) -> Result<Option<Self>, DecodeError> {
+        crate::decode::status_only(value, cx);
         Ok(Some(Ack))
+    }
+}
+
+impl ToJson for Ack {
+    fn to_json(&self) -> Value {
+        Value::Object(serde_json::Map::new())
     }
 }

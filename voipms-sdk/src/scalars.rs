@@ -10,11 +10,14 @@ pub type Date = chrono::NaiveDate;
 /// A date and time (`YYYY-MM-DD HH:MM:SS` on the wire), in the account's server time, no zone.
 pub type DateTime = chrono::NaiveDateTime;
 
-/// An exact decimal number kept as the text VoIP.ms sent or will receive (money, rates).
+/// An exact decimal number (money, rates): compares, sums and subtracts by value
+/// (`10.00 > 9.99`, `1.5 == 1.50`), never through floating point, and keeps the scale VoIP.ms
+/// sent (`112.192790` prints as `112.192790`).
 ///
-/// Never goes through floating point unless you ask for [`Decimal::to_f64`].
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Decimal(String);
+/// Backed by [`rust_decimal::Decimal`] (28 significant digits), reachable with
+/// [`Decimal::value`].
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Decimal(rust_decimal::Decimal);
 
 /// The text is not a decimal number.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -24,24 +27,82 @@ pub struct Decimal(String);
 pub struct InvalidDecimal(pub String);
 
 impl Decimal {
-    /// Parses `-12.50`, `4`, `0.0123`; surrounding spaces are trimmed.
+    /// Zero.
+    pub const ZERO: Decimal = Decimal(rust_decimal::Decimal::ZERO);
+
+    /// Parses `-12.50`, `4`, `0.0123`; surrounding spaces are trimmed. No exponents, no
+    /// separators, at most 28 significant digits.
     pub fn parse(text: &str) -> Result<Self, InvalidDecimal> {
         let t = text.trim();
-        if is_decimal(t) {
-            Ok(Decimal(t.to_owned()))
-        } else {
-            Err(InvalidDecimal(text.to_owned()))
+        if !is_decimal(t) {
+            return Err(InvalidDecimal(text.to_owned()));
         }
+        let t = t.strip_prefix('+').unwrap_or(t);
+        rust_decimal::Decimal::from_str_exact(t)
+            .map(Decimal)
+            .map_err(|_| InvalidDecimal(text.to_owned()))
     }
 
-    /// The exact text.
-    pub fn as_str(&self) -> &str {
-        &self.0
+    /// The exact value.
+    pub fn value(self) -> rust_decimal::Decimal {
+        self.0
     }
 
     /// An approximate floating-point value (for display or arithmetic that tolerates rounding).
     pub fn to_f64(&self) -> f64 {
-        self.0.parse().unwrap_or(0.0)
+        use rust_decimal::prelude::ToPrimitive;
+        self.0.to_f64().unwrap_or(0.0)
+    }
+}
+
+impl From<rust_decimal::Decimal> for Decimal {
+    fn from(v: rust_decimal::Decimal) -> Self {
+        Decimal(v)
+    }
+}
+
+impl From<Decimal> for rust_decimal::Decimal {
+    fn from(v: Decimal) -> Self {
+        v.0
+    }
+}
+
+impl std::ops::Add for Decimal {
+    type Output = Decimal;
+    fn add(self, rhs: Decimal) -> Decimal {
+        Decimal(self.0 + rhs.0)
+    }
+}
+
+impl std::ops::Sub for Decimal {
+    type Output = Decimal;
+    fn sub(self, rhs: Decimal) -> Decimal {
+        Decimal(self.0 - rhs.0)
+    }
+}
+
+impl std::ops::Neg for Decimal {
+    type Output = Decimal;
+    fn neg(self) -> Decimal {
+        Decimal(-self.0)
+    }
+}
+
+impl std::ops::AddAssign for Decimal {
+    fn add_assign(&mut self, rhs: Decimal) {
+        self.0 += rhs.0;
+    }
+}
+
+impl std::iter::Sum for Decimal {
+    fn sum<I: Iterator<Item = Decimal>>(iter: I) -> Decimal {
+        iter.fold(Decimal::ZERO, |a, b| a + b)
+    }
+}
+
+impl<'a> std::iter::Sum<&'a Decimal> for Decimal {
+    fn sum<I: Iterator<Item = &'a Decimal>>(iter: I) -> Decimal {
+        iter.copied().sum()
     }
 }
 
@@ -66,7 +127,7 @@ impl FromStr for Decimal {
 
 impl fmt::Display for Decimal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        fmt::Display::fmt(&self.0, f)
     }
 }
 
@@ -80,7 +141,7 @@ macro_rules! decimal_from_int {
     ($($t:ty),*) => {$(
         impl From<$t> for Decimal {
             fn from(v: $t) -> Self {
-                Decimal(v.to_string())
+                Decimal(rust_decimal::Decimal::from(v))
             }
         }
     )*};
@@ -91,6 +152,86 @@ impl TryFrom<&str> for Decimal {
     type Error = InvalidDecimal;
     fn try_from(s: &str) -> Result<Self, Self::Error> {
         Decimal::parse(s)
+    }
+}
+
+/// A response date that may also be a period: VoIP.ms reports the row that totals a window
+/// (getTransactionHistory's monthly call charges) with `date` = `2026-08-01 to 2026-08-31`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DateOrPeriod {
+    /// A point in time (`2026-08-14 10:22:31`).
+    At(DateTime),
+    /// A day with no time of day (`2026-08-14`).
+    On(Date),
+    /// The window a total covers, both days included.
+    Period {
+        /// First day.
+        from: Date,
+        /// Last day.
+        to: Date,
+    },
+}
+
+impl DateOrPeriod {
+    /// Reads the wire forms; `None` for anything else.
+    pub fn parse(text: &str) -> Option<Self> {
+        let t = text.trim();
+        let day = |s: &str| Date::parse_from_str(s.trim(), "%Y-%m-%d").ok();
+        if let Some((a, b)) = t.split_once(" to ") {
+            return Some(DateOrPeriod::Period {
+                from: day(a)?,
+                to: day(b)?,
+            });
+        }
+        if let Some(d) = day(t) {
+            return Some(DateOrPeriod::On(d));
+        }
+        DateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S")
+            .or_else(|_| DateTime::parse_from_str(t, "%Y-%m-%d %H:%M"))
+            .ok()
+            .map(DateOrPeriod::At)
+    }
+
+    /// The day this happened on, or the first day of the period (a sort key that keeps every row).
+    pub fn date(&self) -> Date {
+        match self {
+            DateOrPeriod::At(t) => t.date(),
+            DateOrPeriod::On(d) => *d,
+            DateOrPeriod::Period { from, .. } => *from,
+        }
+    }
+
+    /// The timestamp, for a row that has one.
+    pub fn at(&self) -> Option<DateTime> {
+        match self {
+            DateOrPeriod::At(t) => Some(*t),
+            _ => None,
+        }
+    }
+
+    /// The period, for a row that totals one.
+    pub fn period(&self) -> Option<(Date, Date)> {
+        match self {
+            DateOrPeriod::Period { from, to } => Some((*from, *to)),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for DateOrPeriod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DateOrPeriod::At(t) => write!(f, "{}", t.format("%Y-%m-%d %H:%M:%S")),
+            DateOrPeriod::On(d) => write!(f, "{}", d.format("%Y-%m-%d")),
+            DateOrPeriod::Period { from, to } => {
+                write!(
+                    f,
+                    "{} to {}",
+                    from.format("%Y-%m-%d"),
+                    to.format("%Y-%m-%d")
+                )
+            }
+        }
     }
 }
 
@@ -162,11 +303,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn decimals_are_exact_text() {
-        assert_eq!(Decimal::parse("112.192790").unwrap().as_str(), "112.192790");
-        assert_eq!(Decimal::parse(" -4.5 ").unwrap().as_str(), "-4.5");
-        assert_eq!(Decimal::parse(".5").unwrap().as_str(), ".5");
-        assert_eq!(Decimal::from(7u32).as_str(), "7");
+    fn decimals_are_exact_and_compare_by_value() {
+        assert_eq!(
+            Decimal::parse("112.192790").unwrap().to_string(),
+            "112.192790"
+        );
+        assert_eq!(Decimal::parse(" -4.5 ").unwrap().to_string(), "-4.5");
+        assert_eq!(Decimal::parse(".5").unwrap().to_string(), "0.5");
+        assert_eq!(Decimal::parse("+2").unwrap().to_string(), "2");
+        assert_eq!(Decimal::from(7u32).to_string(), "7");
+        let d = |t: &str| Decimal::parse(t).unwrap();
+        assert!(d("10.00") > d("9.99"));
+        assert_eq!(d("1.5"), d("1.50"));
+        assert_eq!(d("0.1") + d("0.2"), d("0.3"));
+        assert_eq!(
+            [d("4.99"), d("0.01"), d("-1")].iter().sum::<Decimal>(),
+            d("4.00")
+        );
+        assert_eq!(d("5") - d("0.25"), d("4.75"));
+        assert!(Decimal::parse("1234567890123456789012345678901234").is_err());
         for bad in ["", "-", "1.", "1.2.3", "abc", "1e5", "."] {
             assert!(Decimal::parse(bad).is_err(), "{bad:?} should be rejected");
         }
@@ -183,5 +338,21 @@ mod tests {
             b"ID3\x04"
         );
         assert_eq!(format!("{b:?}"), "Base64(<8 chars>)");
+    }
+
+    #[test]
+    fn dates_or_periods() {
+        let day = |y, m, d| Date::from_ymd_opt(y, m, d).unwrap();
+        let p = DateOrPeriod::parse("2026-08-01 to 2026-08-31").unwrap();
+        assert_eq!(p.period(), Some((day(2026, 8, 1), day(2026, 8, 31))));
+        assert_eq!(p.to_string(), "2026-08-01 to 2026-08-31");
+        let at = DateOrPeriod::parse("2026-08-14 10:22:31").unwrap();
+        assert_eq!(at.date(), day(2026, 8, 14));
+        assert!(at.at().is_some());
+        assert_eq!(
+            DateOrPeriod::parse("2026-08-14"),
+            Some(DateOrPeriod::On(day(2026, 8, 14)))
+        );
+        assert_eq!(DateOrPeriod::parse("last month"), None);
     }
 }

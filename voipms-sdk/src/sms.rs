@@ -25,8 +25,8 @@ use crate::ops::{ApiCall, CallOutcome, DryRun, OpError, PlannedCall, Session, Wr
 use crate::scalars::{Base64, DateTime};
 
 #[cfg(feature = "mms")]
-use crate::api::{GetMms, GetMmsDirection, SendMms};
-use crate::api::{GetSms, GetSmsDirection, SendSms};
+use crate::api::{GetMms, MessageType, SendMms};
+use crate::api::{GetSms, SendSms};
 
 /// Most bytes (UTF-8) one SMS may carry.
 pub const SMS_MAX_BYTES: usize = 160;
@@ -303,10 +303,10 @@ pub struct Message {
     pub media: Vec<String>,
 }
 
-fn direction_of(code: Option<&str>) -> Option<Direction> {
-    match code.map(str::trim) {
-        Some("1") => Some(Direction::Received),
-        Some("0") => Some(Direction::Sent),
+fn direction_of(code: Option<&MessageType>) -> Option<Direction> {
+    match code {
+        Some(MessageType::Received) => Some(Direction::Received),
+        Some(MessageType::Sent) => Some(Direction::Sent),
         _ => None,
     }
 }
@@ -664,7 +664,7 @@ impl Messaging {
                             kind: $kind,
                             id: $row.id?,
                             date: $row.date,
-                            direction: direction_of($row.direction.as_deref()),
+                            direction: direction_of($row.direction.as_ref()),
                             did: $row.did.unwrap_or_default(),
                             contact: $row.contact.unwrap_or_default(),
                             text: unescape_quotes(&$row.message.unwrap_or_default()),
@@ -677,11 +677,11 @@ impl Messaging {
         }
         match q.kind {
             MessageKind::Sms => {
-                fetch_messages!(GetSms, GetSmsDirection, MessageKind::Sms, |m| Vec::new())
+                fetch_messages!(GetSms, MessageType, MessageKind::Sms, |m| Vec::new())
             }
             #[cfg(feature = "mms")]
             MessageKind::Mms => {
-                fetch_messages!(GetMms, GetMmsDirection, MessageKind::Mms, |m| m.media)
+                fetch_messages!(GetMms, MessageType, MessageKind::Mms, |m| m.media)
             }
             #[cfg(not(feature = "mms"))]
             MessageKind::Mms => Err(Error::InvalidRequest {

@@ -476,9 +476,7 @@ fn leg(row: &CdrRecord, dids: &[PhoneNumber]) -> Leg {
 }
 
 fn is_answered(row: &CdrRecord) -> bool {
-    row.disposition
-        .as_deref()
-        .is_some_and(|d| d.trim().eq_ignore_ascii_case("ANSWERED"))
+    row.disposition == Some(crate::api::Disposition::Answered)
 }
 
 fn seconds(row: &CdrRecord) -> i64 {

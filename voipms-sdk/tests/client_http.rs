@@ -435,7 +435,7 @@ async fn typed_call_decodes_and_keeps_raw() {
         .unwrap();
     let balance = response.balance.as_ref().unwrap();
     assert_eq!(
-        balance.current_balance.as_ref().unwrap().as_str(),
+        balance.current_balance.as_ref().unwrap().to_string(),
         "112.192790"
     );
     assert_eq!(response.raw["status"], "success");
@@ -1125,7 +1125,7 @@ async fn custom_transport_replaces_http() {
             .current_balance
             .as_ref()
             .unwrap()
-            .as_str(),
+            .to_string(),
         "1.50"
     );
     client

@@ -1327,7 +1327,7 @@ async fn cdr_400_days_equal_what_the_sandbox_holds() {
         answered
             .rows
             .iter()
-            .all(|r| r.disposition.as_deref() == Some("ANSWERED"))
+            .all(|r| r.disposition == Some(voipms_sdk::api::Disposition::Answered))
     );
     t.server.shutdown().await;
 }

@@ -353,7 +353,7 @@ pub fn drift_methods() -> Vec<&'static Method> {
 
 fn sweep(ctx: &mut Ctx, json_out: bool) -> Result<DriftReport, Failure> {
     let methods = drift_methods();
-    let (mut ok, mut failures, mut skipped) = (0, 0, 0);
+    let (mut ok, mut drifted, mut mismatched, mut skipped) = (0, 0, 0, 0);
     let mut rows = Vec::new();
     if !json_out {
         outln!(
@@ -362,6 +362,8 @@ fn sweep(ctx: &mut Ctx, json_out: bool) -> Result<DriftReport, Failure> {
         );
     }
     for m in methods {
+        let mut unread: Vec<String> = Vec::new();
+        let mut unreadable: Vec<String> = Vec::new();
         let (state, detail) = match call(ctx, m.name) {
             Err(e) if code_of(&e) == Code::Network => {
                 return Err(Failure::new(
@@ -374,22 +376,43 @@ fn sweep(ctx: &mut Ctx, json_out: bool) -> Result<DriftReport, Failure> {
                 ("skip", e.to_string())
             }
             Ok(body) => {
-                let status = body
-                    .get("status")
-                    .and_then(Value::as_str)
-                    .unwrap_or("success");
-                let payload = if m.is_empty_status(status) {
+                let payload = if m.is_empty_status(voipms_sdk::status::status_of(&body)) {
                     json!({})
                 } else {
                     body
                 };
                 match voipms_sdk::api::decode_by_name(m.name, &payload) {
-                    Some(Ok(_)) => {
+                    Some(Ok(decoded)) if decoded.drift.is_empty() => {
                         ok += 1;
                         ("ok", String::new())
                     }
+                    Some(Ok(decoded)) => {
+                        drifted += 1;
+                        unread = decoded.drift.unread().to_vec();
+                        unreadable = decoded
+                            .drift
+                            .unreadable()
+                            .iter()
+                            .map(|u| u.path.clone())
+                            .collect();
+                        let detail = decoded
+                            .drift
+                            .unread()
+                            .iter()
+                            .map(|p| format!("unread {p}"))
+                            .chain(
+                                decoded
+                                    .drift
+                                    .unreadable()
+                                    .iter()
+                                    .map(|u| format!("unreadable {} = {:?}", u.path, u.text)),
+                            )
+                            .collect::<Vec<_>>()
+                            .join("; ");
+                        ("drift", detail)
+                    }
                     Some(Err(e)) => {
-                        failures += 1;
+                        mismatched += 1;
                         ("fail", e.to_string())
                     }
                     None => {
@@ -403,22 +426,30 @@ fn sweep(ctx: &mut Ctx, json_out: bool) -> Result<DriftReport, Failure> {
             let style = match state {
                 "ok" => GREEN,
                 "fail" => RED,
+                "drift" => YELLOW,
                 _ => DIM,
             };
             outln!(
-                "  {style}{state:<4}{style:#} {:<32} {DIM}{detail}{DIM:#}",
+                "  {style}{state:<5}{style:#} {:<32} {DIM}{detail}{DIM:#}",
                 m.name
             );
         }
-        rows.push(json!({"method": m.name, "state": state, "detail": detail}));
+        rows.push(json!({
+            "method": m.name, "state": state, "detail": detail,
+            "unread": unread, "unreadable": unreadable,
+        }));
     }
     let summary = format!(
-        "drift: {ok} decode, {failures} do not match their typed response, {skipped} could not be \
-         called (not a decode problem)"
+        "drift: {ok} decode cleanly, {drifted} decode with unread keys or unreadable values, \
+         {mismatched} do not match their typed response, {skipped} could not be called (not a \
+         decode problem)"
     );
     Ok(DriftReport {
-        failures,
+        failures: mismatched + drifted,
         summary,
-        json: json!({"ok": ok, "failures": failures, "skipped": skipped, "methods": rows}),
+        json: json!({
+            "ok": ok, "drift": drifted, "failures": mismatched, "skipped": skipped,
+            "methods": rows,
+        }),
     })
 }

@@ -40,6 +40,7 @@ fn scalar_name(s: Scalar) -> &'static str {
         Scalar::Flag => "flag",
         Scalar::Date => "date",
         Scalar::DateTime => "datetime",
+        Scalar::DateOrPeriod => "date or period",
         Scalar::Limit => "limit",
         Scalar::Json => "json",
     }

@@ -81,7 +81,7 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
                         5i64,
                         60i64,
                         true,
-                        api::BackOrderDidCanBillingType::PerMinute,
+                        api::DidBillingType::PerMinute,
                     ),
                 )
                 .await
@@ -100,7 +100,7 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
                         5i64,
                         60i64,
                         true,
-                        api::BackOrderDidUsaBillingType::PerMinute,
+                        api::DidBillingType::PerMinute,
                     ),
                 )
                 .await
@@ -162,8 +162,8 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
                         1i64,
                         "jazz",
                         ["ulaw"],
-                        api::CreateSubAccountDtmfMode::Auto,
-                        api::CreateSubAccountNat::Yes,
+                        api::DtmfMode::Auto,
+                        api::Nat::Yes,
                     ),
                 )
                 .await
@@ -184,7 +184,7 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
                         true,
                         "America/New_York",
                         true,
-                        api::CreateVoicemailPlayInstructions::Full,
+                        api::PlayInstructions::Unread,
                         "en",
                     ),
                 )
@@ -373,9 +373,9 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
                         "W BROAD ST",
                         "RICHMOND",
                         "VA",
-                        api::E911ProvisionCountry::UnitedStates,
+                        api::E911Country::UnitedStates,
                         "23220",
-                        api::E911ProvisionLanguage::English,
+                        api::E911Language::English,
                         "jane.doe@example.com",
                     ),
                 )
@@ -394,9 +394,9 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
                         "W BROAD ST",
                         "RICHMOND",
                         "VA",
-                        api::E911ProvisionManuallyCountry::UnitedStates,
+                        api::E911Country::UnitedStates,
                         "23220",
-                        api::E911ProvisionManuallyLanguage::English,
+                        api::E911Language::English,
                         "jane.doe@example.com",
                     ),
                 )
@@ -415,9 +415,9 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
                         "W BROAD ST",
                         "RICHMOND",
                         "VA",
-                        api::E911UpdateCountry::UnitedStates,
+                        api::E911Country::UnitedStates,
                         "23220",
-                        api::E911UpdateLanguage::English,
+                        api::E911Language::English,
                         "jane.doe@example.com",
                     ),
                 )
@@ -436,7 +436,7 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
                         "W BROAD ST",
                         "RICHMOND",
                         "VA",
-                        api::E911ValidateCountry::UnitedStates,
+                        api::E911Country::UnitedStates,
                         "23220",
                         "jane.doe@example.com",
                     ),
@@ -856,12 +856,12 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
     tally
         .record(
             "getResellerMMS",
-            client.send(&api::GetResellerMms::new()).await.map(|_| ()),
+            client.send(&api::GetResellerMms::new(561115i64)).await.map(|_| ()),
         );
     tally
         .record(
             "getResellerSMS",
-            client.send(&api::GetResellerSms::new()).await.map(|_| ()),
+            client.send(&api::GetResellerSms::new(561115i64)).await.map(|_| ()),
         );
     tally
         .record(
@@ -1015,7 +1015,7 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
                         5i64,
                         60i64,
                         true,
-                        api::OrderDidBillingType::PerMinute,
+                        api::DidBillingType::PerMinute,
                     ),
                 )
                 .await
@@ -1033,7 +1033,7 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
                         5i64,
                         60i64,
                         true,
-                        api::OrderDidInternationalGeographicBillingType::PerMinute,
+                        api::DidBillingType::PerMinute,
                     ),
                 )
                 .await
@@ -1051,7 +1051,7 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
                         5i64,
                         60i64,
                         true,
-                        api::OrderDidInternationalNationalBillingType::PerMinute,
+                        api::DidBillingType::PerMinute,
                     ),
                 )
                 .await
@@ -1137,9 +1137,7 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
         .record(
             "searchDIDsCAN",
             client
-                .send(
-                    &api::SearchDidsCan::new(api::SearchDidsCanSearchType::Starts, "555"),
-                )
+                .send(&api::SearchDidsCan::new(api::SearchType::Starts, "555"))
                 .await
                 .map(|_| ()),
         );
@@ -1147,9 +1145,7 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
         .record(
             "searchDIDsUSA",
             client
-                .send(
-                    &api::SearchDidsUsa::new(api::SearchDidsUsaSearchType::Starts, "555"),
-                )
+                .send(&api::SearchDidsUsa::new(api::SearchType::Starts, "555"))
                 .await
                 .map(|_| ()),
         );
@@ -1369,7 +1365,7 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
                 .send(
                     &api::SetDidBillingType::new(
                         "5551234567",
-                        api::SetDidBillingTypeBillingType::PerMinute,
+                        api::DidBillingType::PerMinute,
                     ),
                 )
                 .await
@@ -1386,7 +1382,7 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
                         3i64,
                         60i64,
                         true,
-                        api::SetDidInfoBillingType::PerMinute,
+                        api::DidBillingType::PerMinute,
                     ),
                 )
                 .await
@@ -1591,8 +1587,8 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
                         1i64,
                         "jazz",
                         ["ulaw"],
-                        api::SetSubAccountDtmfMode::Auto,
-                        api::SetSubAccountNat::Yes,
+                        api::DtmfMode::Auto,
+                        api::Nat::Yes,
                     ),
                 )
                 .await
@@ -1633,7 +1629,7 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
                         true,
                         "America/Chicago",
                         true,
-                        api::SetVoicemailPlayInstructions::Full,
+                        api::PlayInstructions::Unread,
                         "en",
                     ),
                 )

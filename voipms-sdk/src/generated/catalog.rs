@@ -1835,13 +1835,13 @@ pub static METHODS: &[Method] = &[
                 values: &[
                     EnumValue {
                         value: "u",
-                        name: "Full",
-                        doc: "Play the full instructions.",
+                        name: "Unread",
+                        doc: "Play the full instructions before unread messages.",
                     },
                     EnumValue {
                         value: "su",
                         name: "SkipUnread",
-                        doc: "Skip the instructions when going through unread messages.",
+                        doc: "Skip the instructions.",
                     },
                 ],
             },
@@ -1948,7 +1948,7 @@ pub static METHODS: &[Method] = &[
                     EnumValue {
                         value: "wav49",
                         name: "Wav49",
-                        doc: "GSM-compressed WAV, small files.",
+                        doc: "GSM-compressed WAV, the smaller file.",
                     },
                     EnumValue {
                         value: "wav",
@@ -1958,12 +1958,12 @@ pub static METHODS: &[Method] = &[
                     EnumValue {
                         value: "wavmp3",
                         name: "Mp3",
-                        doc: "MP3 (the wire spelling is `wavmp3`).",
+                        doc: "MP3.",
                     },
                     EnumValue {
                         value: "no",
-                        name: "None",
-                        doc: "Send the notification without audio.",
+                        name: "NoAttachment",
+                        doc: "No audio attached to the e-mail.",
                     },
                 ],
             },
@@ -4415,12 +4415,28 @@ pub static METHODS: &[Method] = &[
                         none_if: &[],
                         doc: "Multi-line trace of how the call was routed.",
                     },
+                    Field {
+                        name: "ip",
+                        aliases: &[],
+                        kind: FieldKind::Scalar(Scalar::Text),
+                        fields: &[],
+                        none_if: &[],
+                        doc: "Public address of the SIP client that placed the call (undocumented; best effort: often empty on inbound rows).",
+                    },
+                    Field {
+                        name: "useragent",
+                        aliases: &[],
+                        kind: FieldKind::Scalar(Scalar::Text),
+                        fields: &[],
+                        none_if: &[],
+                        doc: "SIP User-Agent of the client that placed the call (undocumented; may be cut short, so kept as text).",
+                    },
                 ],
                 none_if: &[],
                 doc: "One row per call.",
             },
         ],
-        example: "{\"cdr\":[{\"account\":\"100001_VoIP\",\"call_logs\":\"Call logs for UniqueID: 12964421x41098i8c\\nRouting to sub-account: 100001_VoIP\\nStatus is 'Channel not available'\\nFailover due to 'Unreachable' status\\nRouting to Ring group: Sales\\nHangup: Channel is unavailable\",\"callerid\":\"\\\"John Doe\\\" <5551112222>\",\"date\":\"2025-06-12 10:40:16\",\"description\":\"Inbound - Local Caller\",\"destination\":\"5551234567\",\"destination_type\":\"IN:USA\",\"disposition\":\"ANSWERED\",\"duration\":\"00:02:11\",\"rate\":\"0.00900000\",\"seconds\":\"131\",\"total\":\"0.02700000\",\"uniqueid\":\"12964421x41098i8c\"}],\"status\":\"success\"}",
+        example: "{\"cdr\":[{\"account\":\"100001_VoIP\",\"call_logs\":\"Call logs for UniqueID: 12964421x41098i8c\\nRouting to sub-account: 100001_VoIP\\nStatus is 'Channel not available'\\nFailover due to 'Unreachable' status\\nRouting to Ring group: Sales\\nHangup: Channel is unavailable\",\"callerid\":\"\\\"John Doe\\\" <5551112222>\",\"date\":\"2025-06-12 10:40:16\",\"description\":\"Inbound - Local Caller\",\"destination\":\"5551234567\",\"destination_type\":\"IN:USA\",\"disposition\":\"ANSWERED\",\"duration\":\"00:02:11\",\"ip\":\"\",\"rate\":\"0.00900000\",\"seconds\":\"131\",\"total\":\"0.02700000\",\"uniqueid\":\"12964421x41098i8c\",\"useragent\":\"\"},{\"account\":\"100001_VoIP\",\"call_logs\":\"\",\"callerid\":\"\\\"Front desk\\\" <100001>\",\"date\":\"2025-06-12 11:02:45\",\"description\":\"Outbound - USA\",\"destination\":\"5557654321\",\"destination_type\":\"OUT:USA\",\"disposition\":\"ANSWERED\",\"duration\":\"00:00:19\",\"ip\":\"203.0.113.24\",\"rate\":\"0.00900000\",\"seconds\":\"19\",\"total\":\"0.00900000\",\"uniqueid\":\"12964502\",\"useragent\":\"Zoiper rv2.10.20.2-mod\"}],\"status\":\"success\"}",
         cli: Cli {
             positional: &[],
             aliases: &["cdr"],
@@ -6011,7 +6027,7 @@ pub static METHODS: &[Method] = &[
         rust_name: "get_conference_members",
         category: "conferences",
         summary: "List the conference member profiles, or one profile by id.",
-        description: "A member profile bundles a PIN with per-participant options (admin, start muted, announcements, audio processing). The yes/no options decode to booleans.",
+        description: "A member profile bundles a PIN with per-participant options (admin, start muted, announcements, audio processing). The yes/no options decode to booleans. VoIP.ms sends the list under `member` (singular), where its documentation prints `members`; both are read.",
         effect: Effect::Read,
         rest_only: false,
         empty_statuses: &["no_member"],
@@ -6028,8 +6044,8 @@ pub static METHODS: &[Method] = &[
         ],
         response: &[
             Field {
-                name: "members",
-                aliases: &[],
+                name: "member",
+                aliases: &["members"],
                 kind: FieldKind::List(Item::Object),
                 fields: &[
                     Field {
@@ -6173,7 +6189,7 @@ pub static METHODS: &[Method] = &[
                 doc: "The member profiles.",
             },
         ],
-        example: "{\"members\":[{\"admin\":\"yes\",\"announce_join_leave\":\"no\",\"announce_only_user\":\"yes\",\"announce_user_count\":\"no\",\"announcement\":\"0\",\"description\":\"Meeting host\",\"drop_silence\":\"yes\",\"jitter_buffer\":\"yes\",\"member\":\"1599\",\"moh_when_empty\":\"jazz\",\"name\":\"host\",\"pin\":\"1234\",\"quiet\":\"no\",\"silence_threshold\":\"2500\",\"start_muted\":\"no\",\"talk_detection\":\"yes\",\"talking_threshold\":\"140\"}],\"status\":\"success\"}",
+        example: "{\"member\":[{\"admin\":\"yes\",\"announce_join_leave\":\"no\",\"announce_only_user\":\"yes\",\"announce_user_count\":\"no\",\"announcement\":\"0\",\"description\":\"Meeting host\",\"drop_silence\":\"yes\",\"jitter_buffer\":\"yes\",\"member\":\"1599\",\"moh_when_empty\":\"jazz\",\"name\":\"host\",\"pin\":\"1234\",\"quiet\":\"no\",\"silence_threshold\":\"2500\",\"start_muted\":\"no\",\"talk_detection\":\"yes\",\"talking_threshold\":\"140\"}],\"status\":\"success\"}",
         cli: Cli {
             positional: &[
                 Positional {
@@ -8042,7 +8058,7 @@ pub static METHODS: &[Method] = &[
         description: "Without dates the listing covers today only. An empty result answers `no_messages`, which the typed call turns into an empty list. Fetch the document of a fax with getFaxMessagePDF.",
         effect: Effect::Read,
         rest_only: false,
-        empty_statuses: &["no_messages"],
+        empty_statuses: &["no_messages", "no_message"],
         params: &[
             Param {
                 name: "from",
@@ -8210,7 +8226,7 @@ pub static METHODS: &[Method] = &[
         description: "Besides location, each entry carries the e-mail and URL-callback notification settings, the fax-to-SIP routing and, for numbers assigned to reseller clients, the client pricing. The `did` may come back formatted with dots (`647.948.4755`), so keep it as text and strip non-digits before reusing it. The `id` is what cancelFaxNumber expects.",
         effect: Effect::Read,
         rest_only: false,
-        empty_statuses: &[],
+        empty_statuses: &["no_numbers"],
         params: &[
             Param {
                 name: "did",
@@ -8388,12 +8404,20 @@ pub static METHODS: &[Method] = &[
                         none_if: &[],
                         doc: "Sub-account that receives them.",
                     },
+                    Field {
+                        name: "max_attempts",
+                        aliases: &[],
+                        kind: FieldKind::Scalar(Scalar::Int),
+                        fields: &[],
+                        none_if: &[],
+                        doc: "How many times an outgoing fax is tried (undocumented; setFaxNumberInfo sets it, and resets it to 10 when left out).",
+                    },
                 ],
                 none_if: &[],
                 doc: "The fax numbers.",
             },
         ],
-        example: "{\"numbers\":[{\"attach_file\":\"1\",\"city\":\"HALF MOON BAY\",\"country\":\"United States\",\"description\":\"United States, CA, HALF MOON BAY\",\"did\":\"555.234.1234\",\"email\":\"faxes@example.com\",\"email_enabled\":\"1\",\"fax_to_sip_enabled\":\"1\",\"fax_to_sip_enabled_account\":\"100001_Office\",\"id\":\"923\",\"note\":\"Front desk fax\",\"reseller_account\":\"100001_VoIP\",\"reseller_minute\":\"0.01000000\",\"reseller_monthly\":\"0.00000000\",\"reseller_next_billing\":\"2025-08-30\",\"reseller_setup\":\"0.00000000\",\"retry\":\"0\",\"state\":\"CA\",\"url\":\"https://example.com/fax-hook\",\"url_enabled\":\"1\"}],\"status\":\"success\"}",
+        example: "{\"numbers\":[{\"attach_file\":\"1\",\"city\":\"HALF MOON BAY\",\"country\":\"United States\",\"description\":\"United States, CA, HALF MOON BAY\",\"did\":\"555.234.1234\",\"email\":\"faxes@example.com\",\"email_enabled\":\"1\",\"fax_to_sip_enabled\":\"1\",\"fax_to_sip_enabled_account\":\"100001_Office\",\"id\":\"923\",\"max_attempts\":\"10\",\"note\":\"Front desk fax\",\"reseller_account\":\"100001_VoIP\",\"reseller_minute\":\"0.01000000\",\"reseller_monthly\":\"0.00000000\",\"reseller_next_billing\":\"2025-08-30\",\"reseller_setup\":\"0.00000000\",\"retry\":\"0\",\"state\":\"CA\",\"url\":\"https://example.com/fax-hook\",\"url_enabled\":\"1\"}],\"status\":\"success\"}",
         cli: Cli {
             positional: &[],
             aliases: &[],
@@ -9612,10 +9636,10 @@ pub static METHODS: &[Method] = &[
         rust_name: "get_lnp_list",
         category: "lnp",
         summary: "List your port orders, optionally filtered by id, status or dates.",
-        description: "The documentation marks `portid` as required, which makes little sense for a listing; it is treated as an optional filter here. An order without a firm order commitment date may carry `foc_date: false`, which decodes as no date.",
+        description: "The documentation marks `portid` as required (text pasted from getLNPDetails); live, it is an optional filter. With no port order, or none matching, VoIP.ms answers `status: invalid` with `error: no_ports`, which reads as an empty list. An order without a firm order commitment date may carry `foc_date: false`, which decodes as no date.",
         effect: Effect::Read,
         rest_only: false,
-        empty_statuses: &[],
+        empty_statuses: &["no_ports"],
         params: &[
             Param {
                 name: "portid",
@@ -9954,13 +9978,13 @@ pub static METHODS: &[Method] = &[
             Field {
                 name: "locations",
                 aliases: &[],
-                kind: FieldKind::List(Item::Scalar(Scalar::Text)),
+                kind: FieldKind::Map(Item::Scalar(Scalar::Text)),
                 fields: &[],
                 none_if: &[],
-                doc: "Location names.",
+                doc: "Location id (for `internal_extension_location` and delLocation) to name. VoIP.ms sends a plain list while the built-in location `0` is the only one, and an object keyed by id once another exists; both read as this map.",
             },
         ],
-        example: "{\"locations\":[\"Reachable by everyone\",\"Montreal office\"],\"status\":\"success\"}",
+        example: "{\"locations\":{\"0\":\"Reachable by everyone\",\"2617\":\"Montreal office\"},\"status\":\"success\"}",
         cli: Cli {
             positional: &[],
             aliases: &[],
@@ -10719,7 +10743,7 @@ pub static METHODS: &[Method] = &[
         rust_name: "get_phonebook_groups",
         category: "phonebook",
         summary: "List phonebook groups, or one group by id or name.",
-        description: "Each group carries the ids of its member entries in `members`. The key holding the list is not settled: the documentation shows `phonebooks` while another client reads `phonebook_groups`, so both are accepted. Member ids have been described as both `;`- and `,`-separated; split on either. An empty result comes back as the status `no_phonebook_group`.",
+        description: "Each group carries the ids of its member entries in `members`. VoIP.ms sends the list under `phonebook_groups`; its documentation prints `phonebooks`, which is read too. Member ids have been described as both `;`- and `,`-separated; split on either. An empty result comes back as the status `no_phonebook_group`.",
         effect: Effect::Read,
         rest_only: false,
         empty_statuses: &["no_phonebook_group"],
@@ -10745,8 +10769,8 @@ pub static METHODS: &[Method] = &[
         ],
         response: &[
             Field {
-                name: "phonebooks",
-                aliases: &["phonebook_groups"],
+                name: "phonebook_groups",
+                aliases: &["phonebooks"],
                 kind: FieldKind::List(Item::Object),
                 fields: &[
                     Field {
@@ -10778,7 +10802,7 @@ pub static METHODS: &[Method] = &[
                 doc: "The matching phonebook groups.",
             },
         ],
-        example: "{\"phonebooks\":[{\"members\":\"32207;32208\",\"name\":\"Work\",\"phonebook_group\":\"3220\"}],\"status\":\"success\"}",
+        example: "{\"phonebook_groups\":[{\"members\":\"32207;32208\",\"name\":\"Work\",\"phonebook_group\":\"3220\"}],\"status\":\"success\"}",
         cli: Cli {
             positional: &[
                 Positional {
@@ -12254,12 +12278,12 @@ pub static METHODS: &[Method] = &[
                     EnumValue {
                         value: "1",
                         name: "Received",
-                        doc: "Messages that arrived on the client's DIDs.",
+                        doc: "Messages that arrived on your DIDs.",
                     },
                     EnumValue {
                         value: "0",
                         name: "Sent",
-                        doc: "Messages sent from the client's DIDs.",
+                        doc: "Messages you sent.",
                     },
                 ],
             },
@@ -12321,8 +12345,8 @@ pub static METHODS: &[Method] = &[
                 name: "client",
                 rust_name: "client",
                 kind: ParamKind::Integer,
-                required: false,
-                description: "Id of the reseller client whose messages are listed (see getClients). The call is meaningless without it.",
+                required: true,
+                description: "Id of the reseller client whose messages are listed (see getClients). Required: VoIP.ms answers `invalid_client` without it (the documentation's required marker is lost where its table runs this row into `to`).",
                 example: Some("561115"),
                 values: &[],
             },
@@ -12440,12 +12464,12 @@ pub static METHODS: &[Method] = &[
                     EnumValue {
                         value: "1",
                         name: "Received",
-                        doc: "Messages that arrived on the client's DIDs.",
+                        doc: "Messages that arrived on your DIDs.",
                     },
                     EnumValue {
                         value: "0",
                         name: "Sent",
-                        doc: "Messages sent from the client's DIDs.",
+                        doc: "Messages you sent.",
                     },
                 ],
             },
@@ -12498,8 +12522,8 @@ pub static METHODS: &[Method] = &[
                 name: "client",
                 rust_name: "client",
                 kind: ParamKind::Integer,
-                required: false,
-                description: "Id of the reseller client whose messages are listed (see getClients). The call is meaningless without it.",
+                required: true,
+                description: "Id of the reseller client whose messages are listed (see getClients). Required: VoIP.ms answers `invalid_client` without it (the documentation's required marker is lost where its table runs this row into `to`).",
                 example: Some("561115"),
                 values: &[],
             },
@@ -13736,12 +13760,20 @@ pub static METHODS: &[Method] = &[
                         none_if: &[],
                         doc: "Location group id of the internal extension.",
                     },
+                    Field {
+                        name: "transcription_start_delay",
+                        aliases: &[],
+                        kind: FieldKind::Scalar(Scalar::Int),
+                        fields: &[],
+                        none_if: &[],
+                        doc: "Seconds before call transcription starts (undocumented in the output; the value set with createSubAccount/setSubAccount).",
+                    },
                 ],
                 none_if: &[],
                 doc: "The matching sub-accounts, one row each.",
             },
         ],
-        example: "{\"accounts\":[{\"account\":\"100001_VoIP\",\"allow225\":\"0\",\"allowed_codecs\":\"ulaw;gsm\",\"auth_type\":\"1\",\"call_pickup_behavior\":\"1\",\"callerid_number\":\"5551234567\",\"canada_routing\":\"2\",\"default_e911\":\"5551234567\",\"description\":\"Front desk phone\",\"device_type\":\"2\",\"dialing_mode\":\"0\",\"dtmf_mode\":\"auto\",\"enable_internal_cnam\":\"1\",\"enable_ip_restriction\":\"1\",\"enable_pop_restriction\":\"1\",\"id\":\"99785\",\"internal_cnam\":\"Front Desk\",\"internal_dialtime\":\"30\",\"internal_extension\":\"0\",\"internal_extension_location\":\"0\",\"internal_voicemail\":\"100\",\"international_route\":\"1\",\"ip\":\"\",\"ip_restriction\":\"203.0.113.10,198.51.100.0/24\",\"language\":\"en\",\"lock_international\":\"0\",\"max_expiry\":\"3600\",\"music_on_hold\":\"jazz\",\"nat\":\"yes\",\"parking_lot\":\"323\",\"password\":\"s3cretPass42\",\"pop_restriction\":\"82,83,84,71,73,74,97\",\"protocol\":\"1\",\"record_calls\":\"1\",\"reseller_client\":\"561115\",\"reseller_nextbilling\":\"2025-07-01\",\"reseller_package\":\"92364\",\"rtp_hold_timeout\":\"600\",\"rtp_timeout\":\"60\",\"send_bye\":\"1\",\"sip_traffic\":\"0\",\"tfcarrier\":\"0\",\"transcribe\":\"1\",\"transcription_email\":\"demo@example.com\",\"transcription_locale\":\"en-US\",\"transcription_redaction\":\"no\",\"transcription_sentiment\":\"no\",\"transcription_summary\":\"no\",\"username\":\"VoIP\"}],\"status\":\"success\"}",
+        example: "{\"accounts\":[{\"account\":\"100001_VoIP\",\"allow225\":\"0\",\"allowed_codecs\":\"ulaw;gsm\",\"auth_type\":\"1\",\"call_pickup_behavior\":\"1\",\"callerid_number\":\"5551234567\",\"canada_routing\":\"2\",\"default_e911\":\"5551234567\",\"description\":\"Front desk phone\",\"device_type\":\"2\",\"dialing_mode\":\"0\",\"dtmf_mode\":\"auto\",\"enable_internal_cnam\":\"1\",\"enable_ip_restriction\":\"1\",\"enable_pop_restriction\":\"1\",\"id\":\"99785\",\"internal_cnam\":\"Front Desk\",\"internal_dialtime\":\"30\",\"internal_extension\":\"0\",\"internal_extension_location\":\"0\",\"internal_voicemail\":\"100\",\"international_route\":\"1\",\"ip\":\"\",\"ip_restriction\":\"203.0.113.10,198.51.100.0/24\",\"language\":\"en\",\"lock_international\":\"0\",\"max_expiry\":\"3600\",\"music_on_hold\":\"jazz\",\"nat\":\"yes\",\"parking_lot\":\"323\",\"password\":\"s3cretPass42\",\"pop_restriction\":\"82,83,84,71,73,74,97\",\"protocol\":\"1\",\"record_calls\":\"1\",\"reseller_client\":\"561115\",\"reseller_nextbilling\":\"2025-07-01\",\"reseller_package\":\"92364\",\"rtp_hold_timeout\":\"600\",\"rtp_timeout\":\"60\",\"send_bye\":\"1\",\"sip_traffic\":\"0\",\"tfcarrier\":\"0\",\"transcribe\":\"1\",\"transcription_email\":\"demo@example.com\",\"transcription_locale\":\"en-US\",\"transcription_redaction\":\"no\",\"transcription_sentiment\":\"no\",\"transcription_start_delay\":\"0\",\"transcription_summary\":\"no\",\"username\":\"VoIP\"}],\"status\":\"success\"}",
         cli: Cli {
             positional: &[
                 Positional {
@@ -14063,10 +14095,10 @@ pub static METHODS: &[Method] = &[
                     Field {
                         name: "date",
                         aliases: &[],
-                        kind: FieldKind::Scalar(Scalar::DateTime),
+                        kind: FieldKind::Scalar(Scalar::DateOrPeriod),
                         fields: &[],
                         none_if: &[],
-                        doc: "When the entry was recorded (server time, no zone).",
+                        doc: "When the entry was recorded (server time, no zone); for the row that totals the call charges of the range, the period it covers (`2025-06-01 to 2025-06-30`).",
                     },
                     Field {
                         name: "uniqueid",
@@ -14105,7 +14137,7 @@ pub static METHODS: &[Method] = &[
                 doc: "One row per ledger entry.",
             },
         ],
-        example: "{\"status\":\"success\",\"transactions\":[{\"ammount\":\"-0.99\",\"date\":\"2025-06-03 00:03:46\",\"description\":\"DID Monthly Fee: 5551234567\",\"type\":\"DID5551234567\",\"uniqueid\":\"12964421x41098i8c\"},{\"ammount\":\"25.00\",\"date\":\"2025-06-05 14:12:09\",\"description\":\"Credit card payment\",\"type\":\"Payment\",\"uniqueid\":\"13011877\"}]}",
+        example: "{\"status\":\"success\",\"transactions\":[{\"ammount\":\"-0.99\",\"date\":\"2025-06-03 00:03:46\",\"description\":\"DID Monthly Fee: 5551234567\",\"type\":\"DID5551234567\",\"uniqueid\":\"12964421x41098i8c\"},{\"ammount\":\"25.00\",\"date\":\"2025-06-05 14:12:09\",\"description\":\"Credit card payment\",\"type\":\"Payment\",\"uniqueid\":\"13011877\"},{\"ammount\":\"-3.4173\",\"date\":\"2025-06-01 to 2025-06-30\",\"description\":\"Communication charges\",\"type\":\"Calls\",\"uniqueid\":\"\"}]}",
         cli: Cli {
             positional: &[],
             aliases: &[],
@@ -15000,12 +15032,20 @@ pub static METHODS: &[Method] = &[
                         none_if: &[],
                         doc: "Seconds before transcription starts.",
                     },
+                    Field {
+                        name: "client",
+                        aliases: &[],
+                        kind: FieldKind::Scalar(Scalar::Text),
+                        fields: &[],
+                        none_if: &[],
+                        doc: "Reseller client the mailbox belongs to; `0` for your own (undocumented).",
+                    },
                 ],
                 none_if: &[],
                 doc: "The voicemail boxes.",
             },
         ],
-        example: "{\"status\":\"success\",\"voicemails\":[{\"attach_message\":\"yes\",\"delete_message\":\"no\",\"email\":\"frontdesk@example.com,jane.doe@example.com\",\"email_attachment_format\":\"wav49\",\"language\":\"en\",\"mailbox\":\"1001\",\"name\":\"Front Desk\",\"new\":\"3\",\"password\":\"4821\",\"play_instructions\":\"su\",\"say_callerid\":\"yes\",\"say_time\":\"yes\",\"skip_password\":\"1\",\"timezone\":\"America/Chicago\",\"transcription\":\"yes\",\"transcription_delay\":\"0\",\"transcription_format\":\"text\",\"transcription_locale\":\"en-US\",\"transcription_redaction\":\"no\",\"transcription_sentiment\":\"no\",\"transcription_summary\":\"no\",\"unavailable_message_recording\":\"19183\",\"urgent\":\"2\"}]}",
+        example: "{\"status\":\"success\",\"voicemails\":[{\"attach_message\":\"yes\",\"client\":\"0\",\"delete_message\":\"no\",\"email\":\"frontdesk@example.com,jane.doe@example.com\",\"email_attachment_format\":\"wav49\",\"language\":\"en\",\"mailbox\":\"1001\",\"name\":\"Front Desk\",\"new\":\"3\",\"password\":\"4821\",\"play_instructions\":\"su\",\"say_callerid\":\"yes\",\"say_time\":\"yes\",\"skip_password\":\"1\",\"timezone\":\"America/Chicago\",\"transcription\":\"yes\",\"transcription_delay\":\"0\",\"transcription_format\":\"text\",\"transcription_locale\":\"en-US\",\"transcription_redaction\":\"no\",\"transcription_sentiment\":\"no\",\"transcription_summary\":\"no\",\"unavailable_message_recording\":\"19183\",\"urgent\":\"2\"}]}",
         cli: Cli {
             positional: &[
                 Positional {
@@ -17284,12 +17324,20 @@ pub static METHODS: &[Method] = &[
                         none_if: &[],
                         doc: "Setup fee.",
                     },
+                    Field {
+                        name: "sms",
+                        aliases: &[],
+                        kind: FieldKind::Scalar(Scalar::Text),
+                        fields: &[],
+                        none_if: &[],
+                        doc: "Whether the number can carry SMS (undocumented; its values are not documented either, so kept as text).",
+                    },
                 ],
                 none_if: &[],
                 doc: "Matching toll-free numbers.",
             },
         ],
-        example: "{\"dids\":[{\"did\":\"8885550179\",\"minute_alaska\":\"0.17\",\"minute_canada\":\"0.08\",\"minute_puertorico\":\"0.095\",\"minute_usa\":\"0.019\",\"monthly\":\"0.99\",\"setup\":\"0\"}],\"status\":\"success\"}",
+        example: "{\"dids\":[{\"did\":\"8885550179\",\"minute_alaska\":\"0.17\",\"minute_canada\":\"0.08\",\"minute_puertorico\":\"0.095\",\"minute_usa\":\"0.019\",\"monthly\":\"0.99\",\"setup\":\"0\",\"sms\":\"1\"}],\"status\":\"success\"}",
         cli: Cli {
             positional: &[],
             aliases: &[],
@@ -19420,8 +19468,17 @@ pub static METHODS: &[Method] = &[
                 values: &[],
             },
         ],
-        response: &[],
-        example: "{\"status\":\"success\"}",
+        response: &[
+            Field {
+                name: "id",
+                aliases: &[],
+                kind: FieldKind::Scalar(Scalar::Text),
+                fields: &[],
+                none_if: &[],
+                doc: "Id of the configuration created or updated (undocumented; VoIP.ms sends it).",
+            },
+        ],
+        example: "{\"id\":\"3891\",\"status\":\"success\"}",
         cli: Cli {
             positional: &[],
             aliases: &[],
@@ -19633,6 +19690,15 @@ pub static METHODS: &[Method] = &[
                 required: false,
                 description: "Free-text note for your own reference.",
                 example: Some("Front desk fax"),
+                values: &[],
+            },
+            Param {
+                name: "max_attempts",
+                rust_name: "max_attempts",
+                kind: ParamKind::Integer,
+                required: false,
+                description: "How many times an outgoing fax is tried (missing from the documentation and the WSDL, but stored). Left out, VoIP.ms resets it to 10, so send back the value getFaxNumbersInfo reports.",
+                example: Some("10"),
                 values: &[],
             },
             Param {
@@ -20906,9 +20972,14 @@ pub static METHODS: &[Method] = &[
                 rust_name: "dialmode",
                 kind: ParamKind::Enum,
                 required: false,
-                description: "Number format used for this DID's messages through the API; it also changes how numbers appear in getSMS and getMMS results.",
+                description: "Number format used for this DID's messages through the API; it also changes how numbers appear in getSMS and getMMS results. Another value is refused with `invalid_dialmode`.",
                 example: Some("1"),
                 values: &[
+                    EnumValue {
+                        value: "0",
+                        name: "Unset",
+                        doc: "No mode chosen: what a DID reports until one is set; accepted by setSMS.",
+                    },
                     EnumValue {
                         value: "1",
                         name: "Nanpa",
@@ -21870,13 +21941,13 @@ pub static METHODS: &[Method] = &[
                 values: &[
                     EnumValue {
                         value: "u",
-                        name: "Full",
-                        doc: "Play the full instructions.",
+                        name: "Unread",
+                        doc: "Play the full instructions before unread messages.",
                     },
                     EnumValue {
                         value: "su",
                         name: "SkipUnread",
-                        doc: "Skip the instructions when going through unread messages.",
+                        doc: "Skip the instructions.",
                     },
                 ],
             },
@@ -21983,7 +22054,7 @@ pub static METHODS: &[Method] = &[
                     EnumValue {
                         value: "wav49",
                         name: "Wav49",
-                        doc: "GSM-compressed WAV, small files.",
+                        doc: "GSM-compressed WAV, the smaller file.",
                     },
                     EnumValue {
                         value: "wav",
@@ -21993,12 +22064,12 @@ pub static METHODS: &[Method] = &[
                     EnumValue {
                         value: "wavmp3",
                         name: "Mp3",
-                        doc: "MP3 (the wire spelling is `wavmp3`).",
+                        doc: "MP3.",
                     },
                     EnumValue {
                         value: "no",
-                        name: "None",
-                        doc: "Send the notification without audio.",
+                        name: "NoAttachment",
+                        doc: "No audio attached to the e-mail.",
                     },
                 ],
             },
@@ -22444,7 +22515,7 @@ pub static FAMILIES: &[Family] = &[
         get_id: "member",
         set_id: "member",
         del_id: Some("member"),
-        list_key: "members",
+        list_key: "member",
         id_field: "member",
         reply_key: Some("member"),
         not_found: "invalid_member",

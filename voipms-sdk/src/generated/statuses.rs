@@ -152,6 +152,15 @@ pub static STATUSES: &[StatusInfo] = &[
         ),
     },
     StatusInfo {
+        code: "invalid",
+        class: StatusClass::InvalidInput,
+        retryable: false,
+        meaning: "VoIP.ms refused the call without naming a more specific reason.",
+        hint: Some(
+            "The port-request methods nest the real code under `error`; the SDK reports that code instead when it is there.",
+        ),
+    },
+    StatusInfo {
         code: "invalid_account",
         class: StatusClass::InvalidInput,
         retryable: false,
@@ -533,6 +542,15 @@ pub static STATUSES: &[StatusInfo] = &[
         hint: None,
     },
     StatusInfo {
+        code: "invalid_dialmode",
+        class: StatusClass::InvalidInput,
+        retryable: false,
+        meaning: "The SMS dialing mode is not one VoIP.ms accepts.",
+        hint: Some(
+            "Send `dialmode` as 0 (unset), 1 (NANPA, 10 digits) or 2 (E.164, +1 first).",
+        ),
+    },
+    StatusInfo {
         code: "invalid_dialtime",
         class: StatusClass::InvalidInput,
         retryable: false,
@@ -806,6 +824,13 @@ pub static STATUSES: &[StatusInfo] = &[
         retryable: false,
         meaning: "The if_announce_position_enabled_report_estimated_hold_time value is not valid; use yes, no or once.",
         hint: Some("See getReportEstimatedHoldTime."),
+    },
+    StatusInfo {
+        code: "invalid_inbound_dialing_mode",
+        class: StatusClass::InvalidInput,
+        retryable: false,
+        meaning: "The inbound dialing mode is not one VoIP.ms accepts.",
+        hint: Some("Send `inbound_dialing_mode` as 0 (NANPA) or 1 (E.164)."),
     },
     StatusInfo {
         code: "invalid_internaldialtime",
@@ -3118,6 +3143,13 @@ pub static STATUSES: &[StatusInfo] = &[
         hint: None,
     },
     StatusInfo {
+        code: "no_ports",
+        class: StatusClass::Empty,
+        retryable: false,
+        meaning: "There are no port requests to list (or none with that id).",
+        hint: None,
+    },
+    StatusInfo {
         code: "no_provision",
         class: StatusClass::Server,
         retryable: true,
@@ -3370,6 +3402,13 @@ pub static STATUSES: &[StatusInfo] = &[
         hint: None,
     },
     StatusInfo {
+        code: "success_test",
+        class: StatusClass::Success,
+        retryable: false,
+        meaning: "The call was a dry run (`test=1`): VoIP.ms checked it and saved or bought nothing.",
+        hint: Some("Send the same call without `test` to carry it out."),
+    },
+    StatusInfo {
         code: "tls_error",
         class: StatusClass::Server,
         retryable: true,
@@ -3481,3 +3520,2584 @@ pub static STATUSES: &[StatusInfo] = &[
         ),
     },
 ];
+/// A VoIP.ms status code: every code of the status table as a variant (so a `match` is
+/// checked by the compiler), and [`Status::Other`] for a code the table does not know.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Status {
+    /// `Invalid_threshold`: The threshold value is not valid; it must be a whole amount from 1 to 250.
+    InvalidThreshold,
+    /// `Unable_to_purchase`: VoIP.ms could not complete the purchase of the requested DIDs.
+    UnableToPurchase,
+    /// `account_with_dids`: DIDs still route calls to this sub-account, so it cannot be deleted yet.
+    AccountWithDids,
+    /// `api_limit_exceeded`: Too many API requests reached VoIP.ms within one minute, so this one was turned away.
+    ApiLimitExceeded,
+    /// `api_not_enabled`: The account has not turned on API access, or has turned it off.
+    ApiNotEnabled,
+    /// `can_have_only_one_profile_without_pin`: A conference accepts at most one member profile without a PIN, and this change would create a second one.
+    CanHaveOnlyOneProfileWithoutPin,
+    /// `cancel_failed`: VoIP.ms was unable to carry out the cancellation.
+    CancelFailed,
+    /// `conference_member_relation_not_found`: The conference has no link to the member profile given.
+    ConferenceMemberRelationNotFound,
+    /// `did_in_use`: The DID is already taken by another use, so it cannot be assigned here.
+    DidInUse,
+    /// `did_limit_reached`: The account already holds as many DIDs as its account type permits.
+    DidLimitReached,
+    /// `duplicated_name`: The name is already taken by another record of this kind.
+    DuplicatedName,
+    /// `duplicated_pin`: Another record is already using this PIN.
+    DuplicatedPin,
+    /// `e911_disabled`: The DID has no active e911 service, so this e911 operation cannot run.
+    E911Disabled,
+    /// `e911_pending`: The DID's e911 request has not finished validation yet.
+    E911Pending,
+    /// `error_deleting_msg`: The server failed to delete the voicemail message.
+    ErrorDeletingMsg,
+    /// `error_moving_msg`: Moving the voicemail message to the requested folder failed on the server side.
+    ErrorMovingMsg,
+    /// `exceeds_file_size`: The file sent is over the VoIP.ms size limit.
+    ExceedsFileSize,
+    /// `existing_did`: Callbacks may not dial one of VoIP.ms's own DIDs, and this number is one.
+    ExistingDid,
+    /// `forwards_exceeded`: No more call-forwarding entries can be created because the account is at its limit (4 according to the docs).
+    ForwardsExceeded,
+    /// `invalid`: VoIP.ms refused the call without naming a more specific reason.
+    Invalid,
+    /// `invalid_account`: The account value is not valid; it should be an account or sub-account login such as 100001_VoIP.
+    InvalidAccount,
+    /// `invalid_address`: The address value is not valid; it is empty or not a usable street address.
+    InvalidAddress,
+    /// `invalid_admin`: The admin value is not valid; use yes or no.
+    InvalidAdmin,
+    /// `invalid_agent_ring_timeout`: The agent_ring_timeout value is not valid; use a number of seconds from 5 to 60.
+    InvalidAgentRingTimeout,
+    /// `invalid_allowedcodecs`: The allowed_codecs value is not valid because it names an unknown codec; list codec codes separated by semicolons (for example ulaw;g729) or send all.
+    InvalidAllowedcodecs,
+    /// `invalid_announce_join_leave`: The announce_join_leave value is not valid; use yes or no.
+    InvalidAnnounceJoinLeave,
+    /// `invalid_announce_only_user`: The announce_only_user value is not valid; use yes or no.
+    InvalidAnnounceOnlyUser,
+    /// `invalid_announce_position_frequency`: The announce_position_frecuency value is not valid; use a multiple of 15 seconds up to 1200, or none.
+    InvalidAnnouncePositionFrequency,
+    /// `invalid_announce_round_seconds`: The announce_round_seconds value is not valid; use 1 to 60 seconds, or none.
+    InvalidAnnounceRoundSeconds,
+    /// `invalid_announce_user_count`: The announce_user_count value is not valid; use yes or no.
+    InvalidAnnounceUserCount,
+    /// `invalid_area_code`: The area_code value is not valid; use a 3-digit area code where VoIP.ms offers fax numbers.
+    InvalidAreaCode,
+    /// `invalid_attach_file`: The attached document is in a format VoIP.ms does not take for port requests; PDF, MS Word, BMP and JPG are allowed.
+    InvalidAttachFile,
+    /// `invalid_attachid`: No port attachment exists with the given attachid, or the id is malformed.
+    InvalidAttachid,
+    /// `invalid_attachmessage`: The attach_message value is not valid; use yes or no.
+    InvalidAttachmessage,
+    /// `invalid_authtype`: The auth_type value is not valid; use one of the codes returned by getAuthTypes.
+    InvalidAuthtype,
+    /// `invalid_authtype_h323`: H.323 sub-accounts must use IP authentication, but another auth_type was chosen.
+    InvalidAuthtypeH323,
+    /// `invalid_authtype_iax2`: IAX2 sub-accounts must use user/password authentication, but another auth_type was chosen.
+    InvalidAuthtypeIax2,
+    /// `invalid_balancemanagement`: The balance_management value is not valid; use one of the codes returned by getBalanceManagement.
+    InvalidBalancemanagement,
+    /// `invalid_base_recording`: The base recording value is not valid; it does not point to a usable recording.
+    InvalidBaseRecording,
+    /// `invalid_billingtype`: The billing_type value is not valid; use 1 for per-minute or 2 for flat rate.
+    InvalidBillingtype,
+    /// `invalid_call_type`: The call type value is not valid; use all, incoming, outgoing, or another value from getCallTypes.
+    InvalidCallType,
+    /// `invalid_callback`: The callback value is not valid; it should be the id of one of your callbacks.
+    InvalidCallback,
+    /// `invalid_callback_enable`: The url_callback_enable value is not valid; use 1 or 0.
+    InvalidCallbackEnable,
+    /// `invalid_callback_retry`: The url_callback_retry value is not valid; use 1 or 0.
+    InvalidCallbackRetry,
+    /// `invalid_callerid`: The callerid value is not valid; send a phone number or, for caller-ID filtering, one of the tokens 0, i, s, sb, sc, p or p:GROUPID.
+    InvalidCallerid,
+    /// `invalid_callerid_override`: The callerid_override value is not valid; send a phone number.
+    InvalidCalleridOverride,
+    /// `invalid_calleridprefix`: The callerid_prefix value is not valid; keep it under 20 characters.
+    InvalidCalleridprefix,
+    /// `invalid_callhunting`: The callhunting value is not valid; it should be the id of one of your call-hunting entries.
+    InvalidCallhunting,
+    /// `invalid_callparking`: The callparking value is not valid; it should be the id of one of your call-parking entries.
+    InvalidCallparking,
+    /// `invalid_callrecording`: The callrecording value is not valid; it should be a recording id returned by getCallRecordings.
+    InvalidCallrecording,
+    /// `invalid_canada_routing`: The canada_routing value is not valid; use a route code from getRoutes (1 value, 2 premium).
+    InvalidCanadaRouting,
+    /// `invalid_carrier`: The carrier value is not valid; use a carrier id from getCarriers.
+    InvalidCarrier,
+    /// `invalid_charge`: The charge value is not valid; send an amount such as 4.99.
+    InvalidCharge,
+    /// `invalid_city`: The city value is not valid; it is empty or badly formatted.
+    InvalidCity,
+    /// `invalid_client`: The client value is not valid; it should be the id of one of your reseller clients.
+    InvalidClient,
+    /// `invalid_cnam`: The cnam value is not valid; use 1 or 0.
+    InvalidCnam,
+    /// `invalid_codec`: The codec value is not valid; use a codec code such as ulaw.
+    InvalidCodec,
+    /// `invalid_conference`: The conference value is not valid; it should be the id of one of your conferences.
+    InvalidConference,
+    /// `invalid_contact`: The contact value is not valid; send the other party's phone number, for example 5551234567.
+    InvalidContact,
+    /// `invalid_country`: The country value is not valid; use a two-letter ISO 3166-1 code such as US or CA.
+    InvalidCountry,
+    /// `invalid_countryid`: The country_id value is not valid; use a country id from getDIDCountries.
+    InvalidCountryid,
+    /// `invalid_credentials`: VoIP.ms did not accept the api_username and api_password pair.
+    InvalidCredentials,
+    /// `invalid_date`: The date value is not valid; write it as YYYY-MM-DD.
+    InvalidDate,
+    /// `invalid_date_from`: The start of the date range is later than its end.
+    InvalidDateFrom,
+    /// `invalid_daterange`: The date range spans more than the 92 days one call may cover.
+    InvalidDaterange,
+    /// `invalid_datetime`: The datetime value is not valid; write it as YYYY-MM-DD HH:MM:SS.
+    InvalidDatetime,
+    /// `invalid_dayrange`: The day range value is not valid.
+    InvalidDayrange,
+    /// `invalid_delay_before`: The delay_before value is not valid; send a number of seconds.
+    InvalidDelayBefore,
+    /// `invalid_deletemessage`: The delete_message value is not valid; use yes or no.
+    InvalidDeletemessage,
+    /// `invalid_description`: The description value is not valid.
+    InvalidDescription,
+    /// `invalid_destination`: The destination value is not valid; send a phone number.
+    InvalidDestination,
+    /// `invalid_destination_folder`: The new_folder value is not valid; use a folder name returned by getVoicemailFolders.
+    InvalidDestinationFolder,
+    /// `invalid_devicetype`: The device_type value is not valid; use a code returned by getDeviceTypes.
+    InvalidDevicetype,
+    /// `invalid_dialmode`: The SMS dialing mode is not one VoIP.ms accepts.
+    InvalidDialmode,
+    /// `invalid_dialtime`: The dialtime value is not valid; send the ring time in seconds, such as 60.
+    InvalidDialtime,
+    /// `invalid_did`: The did value is not valid; send one of your DIDs as digits, for example 5551234567.
+    InvalidDid,
+    /// `invalid_digit_timeout`: The digit_timeout value is not valid; send a number of seconds.
+    InvalidDigitTimeout,
+    /// `invalid_digits`: The digits value is not valid; orderDIDVirtual needs exactly 3 digits, such as 001.
+    InvalidDigits,
+    /// `invalid_disa`: The disa value is not valid; it should be the id of one of your DISA entries.
+    InvalidDisa,
+    /// `invalid_diversion_header`: The diversion_header value is not valid; use 1 or 0.
+    InvalidDiversionHeader,
+    /// `invalid_drop_silence`: The drop_silence value is not valid; use yes or no.
+    InvalidDropSilence,
+    /// `invalid_dst`: The dst value is not valid; send the destination phone number, for example 5551234568.
+    InvalidDst,
+    /// `invalid_dtmf_digits`: The dtmf_digits value is not valid; send only dialpad characters (digits, * and #).
+    InvalidDtmfDigits,
+    /// `invalid_dtmfmode`: The dtmf_mode value is not valid; use auto, rfc2833, inband or info.
+    InvalidDtmfmode,
+    /// `invalid_email`: The email value is not valid; send a well-formed address that is not already registered.
+    InvalidEmail,
+    /// `invalid_email_attachment_format`: The email_attachment_format value is not valid; use wav49, wav, wavmp3 or no.
+    InvalidEmailAttachmentFormat,
+    /// `invalid_email_enable`: The email_enable value is not valid; use 1 or 0.
+    InvalidEmailEnable,
+    /// `invalid_enable_ip_restriction`: The enable_ip_restriction value is not valid; use 1 or 0.
+    InvalidEnableIpRestriction,
+    /// `invalid_enable_pop_restriction`: The enable_pop_restriction value is not valid; use 1 or 0.
+    InvalidEnablePopRestriction,
+    /// `invalid_endhour`: The endhour value is not valid; send hours from 0 to 23, one per rule, separated by semicolons.
+    InvalidEndhour,
+    /// `invalid_endminute`: The endminute value is not valid; send minutes from 0 to 59, one per rule, separated by semicolons.
+    InvalidEndminute,
+    /// `invalid_extension`: The extension value is not valid; it may contain digits only.
+    InvalidExtension,
+    /// `invalid_extension_length`: Extensions can have at most 5 digits, and this one is longer.
+    InvalidExtensionLength,
+    /// `invalid_extension_prefix`: The extension starts with 068 or 097, which extensions may not do.
+    InvalidExtensionPrefix,
+    /// `invalid_extensions`: The chosen extension collides with a reserved service number (098, 211, 311, 411, 4443, 4444, 4747, 511, 711, 811, 822, 911 or 988).
+    InvalidExtensions,
+    /// `invalid_failover_header`: The failover header value is not valid; the routing type before the colon must be account, vm, fwd or none.
+    InvalidFailoverHeader,
+    /// `invalid_fax_id`: The fax_id value is not valid; use a fax message id returned by getFaxMessages.
+    InvalidFaxId,
+    /// `invalid_file`: The file value is not valid; send the file contents base64-encoded, in a format the method accepts.
+    InvalidFile,
+    /// `invalid_filter`: The filter value is not valid; it should be the id of an existing caller-ID filtering rule, or be left out to create a new rule.
+    InvalidFilter,
+    /// `invalid_firstname`: The first name value is not valid; it is empty or badly formatted.
+    InvalidFirstname,
+    /// `invalid_foc_enddate`: The FOC end date value is not valid; write it as YYYY-MM-DD.
+    InvalidFocEnddate,
+    /// `invalid_foc_startdate`: The FOC start date value is not valid; write it as YYYY-MM-DD.
+    InvalidFocStartdate,
+    /// `invalid_folder`: The folder value is not valid; use a voicemail folder such as INBOX or Old, or a fax folder such as INBOX, SENT or ALL.
+    InvalidFolder,
+    /// `invalid_folder_id`: The folder_id value is not valid; use a fax folder id returned by getFaxFolders.
+    InvalidFolderId,
+    /// `invalid_forward_enable`: The forward enable flag value is not valid; use 1 or 0.
+    InvalidForwardEnable,
+    /// `invalid_forwarding`: The forwarding value is not valid; it should be the id of one of your call-forwarding entries.
+    InvalidForwarding,
+    /// `invalid_forwarding_did`: The forwarding target is the very DID that is being forwarded.
+    InvalidForwardingDid,
+    /// `invalid_frequency_announcement`: The frequency_announcement value is not valid; use a multiple of 15 seconds up to 1200, or none.
+    InvalidFrequencyAnnouncement,
+    /// `invalid_from_number`: The from_number value is not valid; send the sender's fax number.
+    InvalidFromNumber,
+    /// `invalid_fullname`: The full_name value is not valid; send the subscriber's name.
+    InvalidFullname,
+    /// `invalid_id`: The id value is not valid; send the numeric id of an existing record.
+    InvalidId,
+    /// `invalid_if_announce_position_enabled_report_e`: The if_announce_position_enabled_report_estimated_hold_time value is not valid; use yes, no or once.
+    InvalidIfAnnouncePositionEnabledReportE,
+    /// `invalid_if_announce_position_enabled_report_estimated_hold_time`: The if_announce_position_enabled_report_estimated_hold_time value is not valid; use yes, no or once.
+    InvalidIfAnnouncePositionEnabledReportEstimatedHoldTime,
+    /// `invalid_inbound_dialing_mode`: The inbound dialing mode is not one VoIP.ms accepts.
+    InvalidInboundDialingMode,
+    /// `invalid_internaldialtime`: The internal_dialtime value is not valid; use 1 to 60 seconds.
+    InvalidInternaldialtime,
+    /// `invalid_internalvoicemail`: The internal_voicemail value is not valid; use one of your voicemail box numbers, such as 101.
+    InvalidInternalvoicemail,
+    /// `invalid_internationalroute`: The international_route value is not valid; use a route code from getRoutes.
+    InvalidInternationalroute,
+    /// `invalid_invoice_type`: The invoice type value is not valid; use 0 for a US invoice or 1 for a Canadian one.
+    InvalidInvoiceType,
+    /// `invalid_ip`: The ip value is not valid; send a well-formed IP address such as 203.0.113.10.
+    InvalidIp,
+    /// `invalid_ip_auth`: The sub-account uses user/password authentication, so no ip may be sent.
+    InvalidIpAuth,
+    /// `invalid_ip_iax2`: IAX2 sub-accounts do not take an ip, yet one was sent.
+    InvalidIpIax2,
+    /// `invalid_ivr`: The ivr value is not valid; it should be the id of one of your IVRs.
+    InvalidIvr,
+    /// `invalid_jitter_buffer`: The jitter_buffer value is not valid; use yes or no.
+    InvalidJitterBuffer,
+    /// `invalid_join_announcement`: The join_announcement value is not valid; use a recording id from getRecordings.
+    InvalidJoinAnnouncement,
+    /// `invalid_join_empty_type`: The join_when_empty or leave_when_empty value is not valid; use yes, no or strict.
+    InvalidJoinEmptyType,
+    /// `invalid_language`: The language value is not valid; use en, fr or es (EN or FR for e911 addresses).
+    InvalidLanguage,
+    /// `invalid_lastname`: The last name value is not valid; it is empty or badly formatted.
+    InvalidLastname,
+    /// `invalid_listened`: The listened value is not valid; use yes or no.
+    InvalidListened,
+    /// `invalid_location`: The location value is not valid; use a fax location id from getFaxRateCentersUSA or getFaxRateCentersCAN.
+    InvalidLocation,
+    /// `invalid_lockinternational`: The lock_international value is not valid; use a code returned by getLockInternational.
+    InvalidLockinternational,
+    /// `invalid_mailbox`: The mailbox value is not valid; use one of your voicemail box numbers, such as 1001.
+    InvalidMailbox,
+    /// `invalid_max_expiry`: The max_expiry value is not valid; use 60 to 3600 seconds.
+    InvalidMaxExpiry,
+    /// `invalid_maximum_callers`: The maximum_callers value is not valid; use 1 to 60, or unlimited.
+    InvalidMaximumCallers,
+    /// `invalid_maximum_wait_time`: The maximum_wait_time value is not valid; send a number of seconds, or unlimited.
+    InvalidMaximumWaitTime,
+    /// `invalid_member`: The member value is not valid; it should be the id of an existing member.
+    InvalidMember,
+    /// `invalid_member_delay`: The member_delay value is not valid; send a number of seconds, or none.
+    InvalidMemberDelay,
+    /// `invalid_message_num`: The message_num value is not valid; use the number of a message in that folder, such as 1.
+    InvalidMessageNum,
+    /// `invalid_method`: The method name does not match any VoIP.ms API method.
+    InvalidMethod,
+    /// `invalid_minute`: The minute value is not valid; send the per-minute rate as a decimal amount.
+    InvalidMinute,
+    /// `invalid_mixed_numbers`: The port order contains both toll-free and local numbers, and each kind needs its own order.
+    InvalidMixedNumbers,
+    /// `invalid_monthly`: The monthly value is not valid; send the monthly fee as a decimal amount.
+    InvalidMonthly,
+    /// `invalid_musiconhold`: The music_on_hold value is not valid; use a code returned by getMusicOnHold, such as jazz.
+    InvalidMusiconhold,
+    /// `invalid_name`: The name value is not valid; use letters and digits only.
+    InvalidName,
+    /// `invalid_nat`: The nat value is not valid; use yes, no, route or never.
+    InvalidNat,
+    /// `invalid_note`: The note value is not valid; keep it under 50 characters.
+    InvalidNote,
+    /// `invalid_number`: The number value is not valid; send a phone number (phonebook entries also take a SIP target such as sip:2563).
+    InvalidNumber,
+    /// `invalid_number_canadian`: The chosen port type does not take Canadian numbers, but a Canadian number was listed.
+    InvalidNumberCanadian,
+    /// `invalid_number_exist`: VoIP.ms already hosts this number, so it cannot be ported in.
+    InvalidNumberExist,
+    /// `invalid_number_fax`: VoIP.ms cannot accept this number in a fax port request.
+    InvalidNumberFax,
+    /// `invalid_number_porttype`: The chosen port type does not take local numbers, but a local number was listed.
+    InvalidNumberPorttype,
+    /// `invalid_number_us`: The chosen port type does not take US numbers, but a US number was listed.
+    InvalidNumberUs,
+    /// `invalid_numbermembers`: In the per-member lists (members, ring_time, press and the like), an item is malformed or the lists differ in length.
+    InvalidNumbermembers,
+    /// `invalid_order`: The order value is not valid; use follow or random.
+    InvalidOrder,
+    /// `invalid_package`: The package value is not valid; use a package id from getPackages.
+    InvalidPackage,
+    /// `invalid_password`: The password value is not valid; voicemail passwords must be 4 digits, and sub-account passwords need more than 6 characters mixing letters and digits.
+    InvalidPassword,
+    /// `invalid_password_auth`: The sub-account uses IP authentication, so no password may be sent.
+    InvalidPasswordAuth,
+    /// `invalid_password_ilegal_characters`: Only letters, digits and the symbols ! # $ % & / ( ) = ? * [ ] _ : . , { } + - may appear in the password, and it contains something else.
+    InvalidPasswordIlegalCharacters,
+    /// `invalid_password_lessthan_8characters_long`: At least 8 characters are required, and the password is shorter.
+    InvalidPasswordLessthan8charactersLong,
+    /// `invalid_password_missing_lowercase`: The password must include a lower-case letter and it contains none.
+    InvalidPasswordMissingLowercase,
+    /// `invalid_password_missing_number`: The password must include a digit and it contains none.
+    InvalidPasswordMissingNumber,
+    /// `invalid_password_missing_uppercase`: The password must include an upper-case letter and it contains none.
+    InvalidPasswordMissingUppercase,
+    /// `invalid_pause`: The pause value is not valid; use 0 to 10 seconds in steps of 0.5.
+    InvalidPause,
+    /// `invalid_payment`: The payment value is not valid; send an amount such as 4.99.
+    InvalidPayment,
+    /// `invalid_phonebook`: The phonebook value is not valid; it should be the id of one of your phonebook entries.
+    InvalidPhonebook,
+    /// `invalid_phonenumber`: The phone_number value is not valid; send a phone number.
+    InvalidPhonenumber,
+    /// `invalid_pin`: The pin value is not valid; send digits only.
+    InvalidPin,
+    /// `invalid_pin_number`: The port request lacks the account PIN held by the current carrier.
+    InvalidPinNumber,
+    /// `invalid_playinstructions`: The play_instructions value is not valid; use u or su.
+    InvalidPlayinstructions,
+    /// `invalid_pop_restriction`: The pop_restriction value is not valid; send server_pop ids from getServersInfo, separated by commas.
+    InvalidPopRestriction,
+    /// `invalid_port_status`: The portStatus value is not valid; use a status code returned by getLNPListStatus.
+    InvalidPortStatus,
+    /// `invalid_portingid`: No port request exists with the given id, or the id is malformed.
+    InvalidPortingid,
+    /// `invalid_porttype`: The portType value is not valid; use 1 (US local), 2 (Canada local), 3 (toll-free), 4 (US fax) or 5 (Canada fax).
+    InvalidPorttype,
+    /// `invalid_priority`: The priority value is not valid; send a whole number, 0 being the first to ring.
+    InvalidPriority,
+    /// `invalid_priority_weight`: The priority_weight value is not valid; use 1 to 60.
+    InvalidPriorityWeight,
+    /// `invalid_protocol`: The protocol value is not valid; use a code returned by getProtocols.
+    InvalidProtocol,
+    /// `invalid_provider_account`: The port request lacks the account number at the current carrier.
+    InvalidProviderAccount,
+    /// `invalid_provider_name`: The port request lacks the name of the current carrier.
+    InvalidProviderName,
+    /// `invalid_province`: The province value is not valid; use a province code from getProvinces, such as AB.
+    InvalidProvince,
+    /// `invalid_quantity`: The quantity value is not valid; send a positive whole number.
+    InvalidQuantity,
+    /// `invalid_query`: The query value is not valid.
+    InvalidQuery,
+    /// `invalid_queue`: The queue value is not valid; it should be the id of one of your call queues.
+    InvalidQueue,
+    /// `invalid_quiet`: The quiet value is not valid; use yes or no.
+    InvalidQuiet,
+    /// `invalid_record_calls`: The record_calls value is not valid; use 1 or 0.
+    InvalidRecordCalls,
+    /// `invalid_recording`: The recording value is not valid; use a recording id from getRecordings.
+    InvalidRecording,
+    /// `invalid_recording_sound_error_menu`: The sound_error_menu value is not valid; the conference prompt must be a recording id from getRecordings.
+    InvalidRecordingSoundErrorMenu,
+    /// `invalid_recording_sound_get_pin`: The sound_get_pin value is not valid; the conference prompt must be a recording id from getRecordings.
+    InvalidRecordingSoundGetPin,
+    /// `invalid_recording_sound_has_joined`: The sound_has_joined value is not valid; the conference prompt must be a recording id from getRecordings.
+    InvalidRecordingSoundHasJoined,
+    /// `invalid_recording_sound_has_left`: The sound_has_left value is not valid; the conference prompt must be a recording id from getRecordings.
+    InvalidRecordingSoundHasLeft,
+    /// `invalid_recording_sound_invalid_pin`: The sound_invalid_pin value is not valid; the conference prompt must be a recording id from getRecordings.
+    InvalidRecordingSoundInvalidPin,
+    /// `invalid_recording_sound_join`: The sound_join value is not valid; the conference prompt must be a recording id from getRecordings.
+    InvalidRecordingSoundJoin,
+    /// `invalid_recording_sound_kicked`: The sound_kicked value is not valid; the conference prompt must be a recording id from getRecordings.
+    InvalidRecordingSoundKicked,
+    /// `invalid_recording_sound_leave`: The sound_leave value is not valid; the conference prompt must be a recording id from getRecordings.
+    InvalidRecordingSoundLeave,
+    /// `invalid_recording_sound_locked`: The sound_locked value is not valid; the conference prompt must be a recording id from getRecordings.
+    InvalidRecordingSoundLocked,
+    /// `invalid_recording_sound_locked_now`: The sound_locked_now value is not valid; the conference prompt must be a recording id from getRecordings.
+    InvalidRecordingSoundLockedNow,
+    /// `invalid_recording_sound_muted`: The sound_muted value is not valid; the conference prompt must be a recording id from getRecordings.
+    InvalidRecordingSoundMuted,
+    /// `invalid_recording_sound_only_one`: The sound_only_one value is not valid; the conference prompt must be a recording id from getRecordings.
+    InvalidRecordingSoundOnlyOne,
+    /// `invalid_recording_sound_only_person`: The sound_only_person value is not valid; the conference prompt must be a recording id from getRecordings.
+    InvalidRecordingSoundOnlyPerson,
+    /// `invalid_recording_sound_other_in_party`: The sound_other_in_party value is not valid; the conference prompt must be a recording id from getRecordings.
+    InvalidRecordingSoundOtherInParty,
+    /// `invalid_recording_sound_participants_muted`: The sound_participants_muted value is not valid; the conference prompt must be a recording id from getRecordings.
+    InvalidRecordingSoundParticipantsMuted,
+    /// `invalid_recording_sound_participants_unmuted`: The sound_participants_unmuted value is not valid; the conference prompt must be a recording id from getRecordings.
+    InvalidRecordingSoundParticipantsUnmuted,
+    /// `invalid_recording_sound_place_into_conference`: The sound_place_into_conference value is not valid; the conference prompt must be a recording id from getRecordings.
+    InvalidRecordingSoundPlaceIntoConference,
+    /// `invalid_recording_sound_there_are`: The sound_there_are value is not valid; the conference prompt must be a recording id from getRecordings.
+    InvalidRecordingSoundThereAre,
+    /// `invalid_recording_sound_unlocked_now`: The sound_unlocked_now value is not valid; the conference prompt must be a recording id from getRecordings.
+    InvalidRecordingSoundUnlockedNow,
+    /// `invalid_recording_sound_unmuted`: The sound_unmuted value is not valid; the conference prompt must be a recording id from getRecordings.
+    InvalidRecordingSoundUnmuted,
+    /// `invalid_report_hold_time_agent`: The report_hold_time_agent value is not valid; use yes, no or once.
+    InvalidReportHoldTimeAgent,
+    /// `invalid_resellerclient`: The reseller_client value is not valid; use the id of one of your reseller clients.
+    InvalidResellerclient,
+    /// `invalid_resellernextbilling`: The reseller_nextbilling value is not valid; use a YYYY-MM-DD date that is not in the past.
+    InvalidResellernextbilling,
+    /// `invalid_resellerpackage`: The reseller_package value is not valid; use a package id from getPackages.
+    InvalidResellerpackage,
+    /// `invalid_response_timeout`: The response_timeout value is not valid; send a number of seconds.
+    InvalidResponseTimeout,
+    /// `invalid_retry_timer`: The retry_timer value is not valid; use 5 to 60 seconds, or none.
+    InvalidRetryTimer,
+    /// `invalid_ring_inuse`: The ring_inuse value is not valid; use yes or no.
+    InvalidRingInuse,
+    /// `invalid_ringgroup`: The ring group id value is not valid; it should be the id of one of your ring groups (ring_group on get/set, ringgroup on delete).
+    InvalidRinggroup,
+    /// `invalid_route`: The route value is not valid; use a route code from getRoutes.
+    InvalidRoute,
+    /// `invalid_routing_header`: The routing header value is not valid; the routing type before the colon must be a supported one such as account, vm or fwd.
+    InvalidRoutingHeader,
+    /// `invalid_rtp_hold_timeout`: The rtp_hold_timeout value is not valid; use 1 to 3600 seconds.
+    InvalidRtpHoldTimeout,
+    /// `invalid_rtp_timeout`: The rtp_timeout value is not valid; use 1 to 3600 seconds.
+    InvalidRtpTimeout,
+    /// `invalid_saycallerid`: The say_callerid value is not valid; use yes or no.
+    InvalidSaycallerid,
+    /// `invalid_saytime`: The say_time value is not valid; use yes or no.
+    InvalidSaytime,
+    /// `invalid_security_code`: The security_code value is not valid; use letters and digits only.
+    InvalidSecurityCode,
+    /// `invalid_serverpop`: The server_pop value is not valid; use a POP id from getServersInfo.
+    InvalidServerpop,
+    /// `invalid_setup`: The setup value is not valid; send the setup fee as a decimal amount.
+    InvalidSetup,
+    /// `invalid_silence_threshold`: The silence_threshold value is not valid; use 2000 to 3000 milliseconds.
+    InvalidSilenceThreshold,
+    /// `invalid_sip_traffic`: The sip_traffic value is not valid; use 1 or 0.
+    InvalidSipTraffic,
+    /// `invalid_sipuri`: The sipuri value is not valid; it should be the id of one of your SIP URI entries.
+    InvalidSipuri,
+    /// `invalid_skippassword`: The skip_password value is not valid; use 1 or 0 (yes or no is also accepted).
+    InvalidSkippassword,
+    /// `invalid_smpp_password`: The smpp_pass value is not valid.
+    InvalidSmppPassword,
+    /// `invalid_smpp_url`: The smpp_url value is not valid; send a URL starting with smpp:// or ssmpp://.
+    InvalidSmppUrl,
+    /// `invalid_smpp_username`: The smpp_user value is not valid.
+    InvalidSmppUsername,
+    /// `invalid_sms`: The sms value is not valid; it should be a message id returned by getSMS.
+    InvalidSms,
+    /// `invalid_sms_forward`: The sms_forward value is not valid; send the phone number SMS should be forwarded to, for example 5551234567.
+    InvalidSmsForward,
+    /// `invalid_snn`: The port request lacks the last 4 digits of the account holder's SSN.
+    InvalidSnn,
+    /// `invalid_speed_dial`: The speed_dial value is not valid.
+    InvalidSpeedDial,
+    /// `invalid_start_muted`: The start_muted value is not valid; use yes or no.
+    InvalidStartMuted,
+    /// `invalid_starthour`: The starthour value is not valid; send hours from 0 to 23, one per rule, separated by semicolons.
+    InvalidStarthour,
+    /// `invalid_startminute`: The startminute value is not valid; send minutes from 0 to 59, one per rule, separated by semicolons.
+    InvalidStartminute,
+    /// `invalid_state`: The state value is not valid; use a state or province code such as AL.
+    InvalidState,
+    /// `invalid_statement_name`: The statementName value is not valid; send the business name exactly as the current carrier records it.
+    InvalidStatementName,
+    /// `invalid_strategy`: The ring strategy value is not valid; use ringall, leastrecent, fewestcalls, random or rrmemory.
+    InvalidStrategy,
+    /// `invalid_street_name`: The street_name value is not valid.
+    InvalidStreetName,
+    /// `invalid_street_number`: The street_number value is not valid.
+    InvalidStreetNumber,
+    /// `invalid_talk_detection`: The talk_detection value is not valid; use yes or no.
+    InvalidTalkDetection,
+    /// `invalid_talking_threshold`: The talking_threshold value is not valid; use 100 to 250 milliseconds.
+    InvalidTalkingThreshold,
+    /// `invalid_tfnumber_porttype`: The chosen port type does not take toll-free numbers, but a toll-free number was listed.
+    InvalidTfnumberPorttype,
+    /// `invalid_thankyou_for_your_patience`: The thankyou_for_your_patience value is not valid; use yes or no.
+    InvalidThankyouForYourPatience,
+    /// `invalid_timecondition`: The timecondition value is not valid; it should be the id of one of your time conditions.
+    InvalidTimecondition,
+    /// `invalid_timeout`: The timeout value is not valid; send a number of seconds.
+    InvalidTimeout,
+    /// `invalid_timerange`: The time range value is not valid.
+    InvalidTimerange,
+    /// `invalid_timezone`: The timezone value is not valid; CDR and SMS calls take a number from -12 to 13, while voicemail takes a zone name from getTimezones such as America/New_York.
+    InvalidTimezone,
+    /// `invalid_to_number`: The to_number value is not valid; send the fax destination number, for example 5552341234.
+    InvalidToNumber,
+    /// `invalid_transcription_email`: The transcription_email value is not valid; send a well-formed e-mail address.
+    InvalidTranscriptionEmail,
+    /// `invalid_transcription_format`: The transcription_format value is not valid; use text or html.
+    InvalidTranscriptionFormat,
+    /// `invalid_transcription_locale`: The transcription_locale value is not valid; send up to 10 locale codes from getLocales, separated by commas.
+    InvalidTranscriptionLocale,
+    /// `invalid_transcription_redaction`: The transcription_redaction value is not valid; use yes or no.
+    InvalidTranscriptionRedaction,
+    /// `invalid_transcription_sentiment`: The transcription_sentiment value is not valid; use yes or no.
+    InvalidTranscriptionSentiment,
+    /// `invalid_transcription_summary`: The transcription_summary value is not valid; use yes or no.
+    InvalidTranscriptionSummary,
+    /// `invalid_type`: The type value is not valid; it is not one of the values this method accepts for type.
+    InvalidType,
+    /// `invalid_urgent`: The urgent value is not valid; use yes or no.
+    InvalidUrgent,
+    /// `invalid_username`: The username value is not valid; send only the part after the account number, such as VoIP.
+    InvalidUsername,
+    /// `invalid_voice_announcement`: The voice_announcement value is not valid; use a recording id from getRecordings.
+    InvalidVoiceAnnouncement,
+    /// `invalid_voicemailsetup`: The voicemailsetup value is not valid; use a code returned by getVoicemailSetups.
+    InvalidVoicemailsetup,
+    /// `invalid_weekdayend`: The weekdayend value is not valid; send short weekday names (mon to sun), one per rule, separated by semicolons.
+    InvalidWeekdayend,
+    /// `invalid_weekdaystart`: The weekdaystart value is not valid; send short weekday names (mon to sun), one per rule, separated by semicolons.
+    InvalidWeekdaystart,
+    /// `invalid_wrapup_time`: The wrapup_time value is not valid; use 1 to 60 seconds, or none.
+    InvalidWrapupTime,
+    /// `invalid_zip`: The zip code value is not valid; it is empty or not a valid ZIP or postal code.
+    InvalidZip,
+    /// `ip_not_enabled`: Calls from this request's source IP address are refused because the account's API settings do not list it.
+    IpNotEnabled,
+    /// `limit_reached`: A daily quota is used up, such as the cap on SMS sent through the API (100 a day by default) or the fax limit.
+    LimitReached,
+    /// `location_already_exists`: The account already has a location by that name.
+    LocationAlreadyExists,
+    /// `location_linked_to_subaccount`: Sub-accounts still use this location, so it cannot be deleted.
+    LocationLinkedToSubaccount,
+    /// `location_not_found`: No location with the given id or name exists on the account.
+    LocationNotFound,
+    /// `max_phonebook`: The group already holds the maximum of 8 SIP, IAX or SIP URI members.
+    MaxPhonebook,
+    /// `member_already_included`: The member is already linked to this conference, so there is nothing to add.
+    MemberAlreadyIncluded,
+    /// `members_exceeded`: The phonebook already holds the largest number of entries the account allows.
+    MembersExceeded,
+    /// `message_empty`: No text was given for the SMS.
+    MessageEmpty,
+    /// `message_not_found`: No voicemail message matches the mailbox, folder and message number given.
+    MessageNotFound,
+    /// `method_maintenance`: VoIP.ms has taken this API method offline for maintenance for the time being.
+    MethodMaintenance,
+    /// `mismatch_email_confirm`: The email and confirm_email values must be identical, but they differ.
+    MismatchEmailConfirm,
+    /// `mismatch_password_confirm`: The password and confirm_password values must be identical, but they differ.
+    MismatchPasswordConfirm,
+    /// `missing_account`: This call needs account (an account or sub-account login such as 100001_VoIP), but the request did not include it.
+    MissingAccount,
+    /// `missing_address`: This call needs address (the street address), but the request did not include it.
+    MissingAddress,
+    /// `missing_agent_ring_timeout`: This call needs agent_ring_timeout (seconds to ring each agent), but the request did not include it.
+    MissingAgentRingTimeout,
+    /// `missing_allowedcodecs`: This call needs allowed_codecs (a semicolon-separated codec list), but the request did not include it.
+    MissingAllowedcodecs,
+    /// `missing_attachmessage`: This call needs attach_message (yes or no), but the request did not include it.
+    MissingAttachmessage,
+    /// `missing_authtype`: This call needs auth_type (the sub-account authentication method), but the request did not include it.
+    MissingAuthtype,
+    /// `missing_balancemanagement`: This call needs balance_management (the client's balance-management code), but the request did not include it.
+    MissingBalancemanagement,
+    /// `missing_billingtype`: This call needs billing_type (1 per minute or 2 flat rate), but the request did not include it.
+    MissingBillingtype,
+    /// `missing_callback`: This call needs callback (the id of a callback entry), but the request did not include it.
+    MissingCallback,
+    /// `missing_callerid`: This call needs callerid (the caller ID to match or show), but the request did not include it.
+    MissingCallerid,
+    /// `missing_callhunting`: This call needs callhunting (the id of a call-hunting entry), but the request did not include it.
+    MissingCallhunting,
+    /// `missing_callparking`: This call needs callparking (the id of a call-parking entry), but the request did not include it.
+    MissingCallparking,
+    /// `missing_callrecording`: This call needs callrecording (the id of a call recording), but the request did not include it.
+    MissingCallrecording,
+    /// `missing_carrier`: This call needs carrier (a carrier id), but the request did not include it.
+    MissingCarrier,
+    /// `missing_charge`: This call needs charge (the amount to debit), but the request did not include it.
+    MissingCharge,
+    /// `missing_choices`: This call needs choices (the IVR menu, such as 1=sip:5096;2=fwd:20222), but the request did not include it.
+    MissingChoices,
+    /// `missing_city`: This call needs city (the city of the address), but the request did not include it.
+    MissingCity,
+    /// `missing_client`: This call needs client (a reseller client id), but the request did not include it.
+    MissingClient,
+    /// `missing_cnam`: This call needs cnam (1 or 0 for caller-name lookup), but the request did not include it.
+    MissingCnam,
+    /// `missing_codec`: This call needs codec (a codec code such as ulaw), but the request did not include it.
+    MissingCodec,
+    /// `missing_conference`: This call needs conference (the id of a conference), but the request did not include it.
+    MissingConference,
+    /// `missing_country`: This call needs country (a two-letter country code such as US or CA), but the request did not include it.
+    MissingCountry,
+    /// `missing_countryid`: This call needs country_id (a country id), but the request did not include it.
+    MissingCountryid,
+    /// `missing_credentials`: The request lacked api_username, api_password, or both.
+    MissingCredentials,
+    /// `missing_datetime`: This call needs datetime (a timestamp in YYYY-MM-DD HH:MM:SS form), but the request did not include it.
+    MissingDatetime,
+    /// `missing_delay_before`: This call needs delay_before (seconds to wait before calling back), but the request did not include it.
+    MissingDelayBefore,
+    /// `missing_deletemessage`: This call needs delete_message (yes or no), but the request did not include it.
+    MissingDeletemessage,
+    /// `missing_description`: This call needs description (a free-text label), but the request did not include it.
+    MissingDescription,
+    /// `missing_devicetype`: This call needs device_type (the device type code), but the request did not include it.
+    MissingDevicetype,
+    /// `missing_dialtime`: This call needs dialtime (the ring time in seconds), but the request did not include it.
+    MissingDialtime,
+    /// `missing_did`: This call needs did (the phone number to act on), but the request did not include it.
+    MissingDid,
+    /// `missing_digit_timeout`: This call needs digit_timeout (seconds allowed between digits), but the request did not include it.
+    MissingDigitTimeout,
+    /// `missing_digits`: This call needs digits (the digits of the mailbox or virtual number), but the request did not include it.
+    MissingDigits,
+    /// `missing_disa`: This call needs disa (the id of a DISA entry), but the request did not include it.
+    MissingDisa,
+    /// `missing_dtmfmode`: This call needs dtmf_mode (auto, rfc2833, inband or info), but the request did not include it.
+    MissingDtmfmode,
+    /// `missing_email`: This call needs email (an e-mail address), but the request did not include it.
+    MissingEmail,
+    /// `missing_email_confirm`: This call needs confirm_email (a repeat of the e-mail address), but the request did not include it.
+    MissingEmailConfirm,
+    /// `missing_enable`: This call needs enable (1 or 0 to turn SMS on or off), but the request did not include it.
+    MissingEnable,
+    /// `missing_endhour`: This call needs endhour (the end hour of each rule), but the request did not include it.
+    MissingEndhour,
+    /// `missing_endminute`: This call needs endminute (the end minute of each rule), but the request did not include it.
+    MissingEndminute,
+    /// `missing_failover_busy`: This call needs failover_busy (where to send calls when the line is busy), but the request did not include it.
+    MissingFailoverBusy,
+    /// `missing_failover_noanswer`: This call needs failover_noanswer (where to send calls nobody answers), but the request did not include it.
+    MissingFailoverNoanswer,
+    /// `missing_failover_unreachable`: This call needs failover_unreachable (where to send calls when the target cannot be reached), but the request did not include it.
+    MissingFailoverUnreachable,
+    /// `missing_file`: This call needs file (the base64-encoded file contents), but the request did not include it.
+    MissingFile,
+    /// `missing_filter`: This call needs filter (the id of a caller-ID filtering rule), but the request did not include it.
+    MissingFilter,
+    /// `missing_firstname`: This call needs the first name (firstname, or firstName for port requests), but the request did not include it.
+    MissingFirstname,
+    /// `missing_folder`: This call needs folder (a voicemail or fax folder name), but the request did not include it.
+    MissingFolder,
+    /// `missing_forwarding`: This call needs forwarding (the id of a call-forwarding entry), but the request did not include it.
+    MissingForwarding,
+    /// `missing_from_date`: This call needs a start date (the first day of the period, YYYY-MM-DD), but the request did not include it.
+    MissingFromDate,
+    /// `missing_fullname`: This call needs full_name (the subscriber's name), but the request did not include it.
+    MissingFullname,
+    /// `missing_id`: This call needs id (the id of the record to act on), but the request did not include it.
+    MissingId,
+    /// `missing_if_announce_position_enabled_report_e`: This call needs if_announce_position_enabled_report_estimated_hold_time (yes, no or once), but the request did not include it.
+    MissingIfAnnouncePositionEnabledReportE,
+    /// `missing_if_announce_position_enabled_report_estimated_hold_time`: This call needs if_announce_position_enabled_report_estimated_hold_time (yes, no or once), but the request did not include it.
+    MissingIfAnnouncePositionEnabledReportEstimatedHoldTime,
+    /// `missing_internationalroute`: This call needs international_route (a route code), but the request did not include it.
+    MissingInternationalroute,
+    /// `missing_ip`: The sub-account is set to IP authentication, yet the request has no ip.
+    MissingIp,
+    /// `missing_ip_h323`: An H.323 sub-account needs an ip, and none was given.
+    MissingIpH323,
+    /// `missing_ip_restriction`: This call needs ip_restriction (the IPs allowed to place calls), but the request did not include it.
+    MissingIpRestriction,
+    /// `missing_ivr`: This call needs ivr (the id of an IVR), but the request did not include it.
+    MissingIvr,
+    /// `missing_join_when_empty`: This call needs join_when_empty (yes, no or strict), but the request did not include it.
+    MissingJoinWhenEmpty,
+    /// `missing_language`: This call needs language (a language code such as en), but the request did not include it.
+    MissingLanguage,
+    /// `missing_lastname`: This call needs the last name (lastname, or lastName for port requests), but the request did not include it.
+    MissingLastname,
+    /// `missing_leave_when_empty`: This call needs leave_when_empty (yes, no or strict), but the request did not include it.
+    MissingLeaveWhenEmpty,
+    /// `missing_length`: This call needs length (the page size), but the request did not include it.
+    MissingLength,
+    /// `missing_listened`: This call needs listened (yes or no), but the request did not include it.
+    MissingListened,
+    /// `missing_location`: This call needs location (a location id), but the request did not include it.
+    MissingLocation,
+    /// `missing_location_name`: This call needs name (the name of the location), but the request did not include it.
+    MissingLocationName,
+    /// `missing_lockinternational`: This call needs lock_international (the international-call lock code), but the request did not include it.
+    MissingLockinternational,
+    /// `missing_mailbox`: This call needs mailbox (a voicemail box number), but the request did not include it.
+    MissingMailbox,
+    /// `missing_member`: This call needs member (the id of a member), but the request did not include it.
+    MissingMember,
+    /// `missing_members`: Creating a ring group requires at least one member, and the request has none.
+    MissingMembers,
+    /// `missing_message_num`: This call needs message_num (the number of a voicemail message in the folder), but the request did not include it.
+    MissingMessageNum,
+    /// `missing_method`: The server received no method parameter.
+    MissingMethod,
+    /// `missing_minute`: This call needs minute (the reseller per-minute rate), but the request did not include it.
+    MissingMinute,
+    /// `missing_monthly`: This call needs monthly (the reseller monthly fee), but the request did not include it.
+    MissingMonthly,
+    /// `missing_musiconhold`: This call needs music_on_hold (a music-on-hold code), but the request did not include it.
+    MissingMusiconhold,
+    /// `missing_name`: This call needs name (a display name), but the request did not include it.
+    MissingName,
+    /// `missing_nat`: This call needs nat (yes, no, route or never), but the request did not include it.
+    MissingNat,
+    /// `missing_number`: This call needs number (a phone number), but the request did not include it.
+    MissingNumber,
+    /// `missing_numbers`: The port request does not contain a single valid phone number.
+    MissingNumbers,
+    /// `missing_package`: This call needs package (a package id), but the request did not include it.
+    MissingPackage,
+    /// `missing_params`: One or more parameters this call needs were left out.
+    MissingParams,
+    /// `missing_password`: This call needs password (the password or PIN to set), but the request did not include it.
+    MissingPassword,
+    /// `missing_password_confirm`: This call needs confirm_password (a repeat of the password), but the request did not include it.
+    MissingPasswordConfirm,
+    /// `missing_payment`: This call needs payment (the amount to credit), but the request did not include it.
+    MissingPayment,
+    /// `missing_phonebook`: This call needs phonebook (the id of a phonebook entry), but the request did not include it.
+    MissingPhonebook,
+    /// `missing_phonenumber`: This call needs phone_number (a phone number), but the request did not include it.
+    MissingPhonenumber,
+    /// `missing_pin`: This call needs pin (a numeric PIN), but the request did not include it.
+    MissingPin,
+    /// `missing_playinstructions`: This call needs play_instructions (u or su), but the request did not include it.
+    MissingPlayinstructions,
+    /// `missing_pop_restriction`: This call needs pop_restriction (the POP ids allowed for registration), but the request did not include it.
+    MissingPopRestriction,
+    /// `missing_priority`: This call needs priority (the agent's ring priority, 0 first), but the request did not include it.
+    MissingPriority,
+    /// `missing_priority_weight`: This call needs priority_weight (a weight from 1 to 60), but the request did not include it.
+    MissingPriorityWeight,
+    /// `missing_protocol`: This call needs protocol (the protocol code), but the request did not include it.
+    MissingProtocol,
+    /// `missing_province`: This call needs province (a Canadian province code such as AB), but the request did not include it.
+    MissingProvince,
+    /// `missing_query`: This call needs query (the search text), but the request did not include it.
+    MissingQuery,
+    /// `missing_recording`: This call needs recording (a recording id), but the request did not include it.
+    MissingRecording,
+    /// `missing_report_hold_time_agent`: This call needs report_hold_time_agent (yes, no or once), but the request did not include it.
+    MissingReportHoldTimeAgent,
+    /// `missing_resellerclient`: The reseller_package parameter only works together with reseller_client, which was left out.
+    MissingResellerclient,
+    /// `missing_resellerpackage`: The reseller_client parameter only works together with reseller_package, which was left out.
+    MissingResellerpackage,
+    /// `missing_response_timeout`: This call needs response_timeout (seconds to wait for input), but the request did not include it.
+    MissingResponseTimeout,
+    /// `missing_ring_inuse`: This call needs ring_inuse (yes or no), but the request did not include it.
+    MissingRingInuse,
+    /// `missing_ring_strategy`: This call needs ring_strategy (how agents are rung, such as ringall), but the request did not include it.
+    MissingRingStrategy,
+    /// `missing_ringgroup`: This call needs a ring group id (ring_group, or ringgroup on delRingGroup), but the request did not include it.
+    MissingRinggroup,
+    /// `missing_route`: This call needs route (a route code), but the request did not include it.
+    MissingRoute,
+    /// `missing_routing`: This call needs routing (where calls go, as header:value such as account:100001_VoIP), but the request did not include it.
+    MissingRouting,
+    /// `missing_saycallerid`: This call needs say_callerid (yes or no), but the request did not include it.
+    MissingSaycallerid,
+    /// `missing_saytime`: This call needs say_time (yes or no), but the request did not include it.
+    MissingSaytime,
+    /// `missing_serverpop`: This call needs server_pop (a POP id), but the request did not include it.
+    MissingServerpop,
+    /// `missing_setup`: This call needs setup (the reseller setup fee), but the request did not include it.
+    MissingSetup,
+    /// `missing_sipuri`: This call needs sipuri (the id of a SIP URI entry), but the request did not include it.
+    MissingSipuri,
+    /// `missing_skippassword`: This call needs skip_password (1 or 0), but the request did not include it.
+    MissingSkippassword,
+    /// `missing_sms`: This call needs sms (the id of an SMS message), but the request did not include it.
+    MissingSms,
+    /// `missing_speed_dial`: This call needs speed_dial (a speed-dial code), but the request did not include it.
+    MissingSpeedDial,
+    /// `missing_start`: This call needs start (the paging offset), but the request did not include it.
+    MissingStart,
+    /// `missing_starthour`: This call needs starthour (the start hour of each rule), but the request did not include it.
+    MissingStarthour,
+    /// `missing_startminute`: This call needs startminute (the start minute of each rule), but the request did not include it.
+    MissingStartminute,
+    /// `missing_state`: This call needs state (a state or province code), but the request did not include it.
+    MissingState,
+    /// `missing_street_name`: This call needs street_name (the street of the address), but the request did not include it.
+    MissingStreetName,
+    /// `missing_street_number`: This call needs street_number (the civic number of the address), but the request did not include it.
+    MissingStreetNumber,
+    /// `missing_thankyou_for_your_patience`: This call needs thankyou_for_your_patience (yes or no), but the request did not include it.
+    MissingThankyouForYourPatience,
+    /// `missing_timecondition`: This call needs timecondition (the id of a time condition), but the request did not include it.
+    MissingTimecondition,
+    /// `missing_timeout`: This call needs timeout (a number of seconds), but the request did not include it.
+    MissingTimeout,
+    /// `missing_timezone`: This call needs timezone (an hour offset, or a zone name for voicemail), but the request did not include it.
+    MissingTimezone,
+    /// `missing_to_date`: This call needs an end date (the last day of the period, YYYY-MM-DD), but the request did not include it.
+    MissingToDate,
+    /// `missing_transcription_email`: This call needs transcription_email (where transcripts are e-mailed), but the request did not include it.
+    MissingTranscriptionEmail,
+    /// `missing_transcription_locale`: This call needs transcription_locale (one or more locale codes), but the request did not include it.
+    MissingTranscriptionLocale,
+    /// `missing_type`: This call needs type (the method's type selector), but the request did not include it.
+    MissingType,
+    /// `missing_urgent`: This call needs urgent (yes or no), but the request did not include it.
+    MissingUrgent,
+    /// `missing_uri`: This call needs uri (a SIP address such as user@host), but the request did not include it.
+    MissingUri,
+    /// `missing_username`: This call needs username (the sub-account name suffix, such as VoIP), but the request did not include it.
+    MissingUsername,
+    /// `missing_voicemailsetup`: This call needs voicemailsetup (a voicemail setup code), but the request did not include it.
+    MissingVoicemailsetup,
+    /// `missing_weekdayend`: This call needs weekdayend (the last weekday of each rule), but the request did not include it.
+    MissingWeekdayend,
+    /// `missing_weekdaystart`: This call needs weekdaystart (the first weekday of each rule), but the request did not include it.
+    MissingWeekdaystart,
+    /// `missing_zip`: This call needs a ZIP code (the ZIP or postal code), but the request did not include it.
+    MissingZip,
+    /// `moving_fail`: The server failed to move the fax message.
+    MovingFail,
+    /// `name_toolong`: VoIP.ms rejects names this long.
+    NameToolong,
+    /// `no_account`: No accounts match the request, so the result is empty.
+    NoAccount,
+    /// `no_attachments`: The port request has no attachments to list.
+    NoAttachments,
+    /// `no_base64file`: The file parameter's contents could not be decoded as base64.
+    NoBase64file,
+    /// `no_callback`: The account has no callbacks, so the result is empty.
+    NoCallback,
+    /// `no_callhunting`: The account has no call-hunting entries, so the result is empty.
+    NoCallhunting,
+    /// `no_callparking`: The account has no call-parking entries, so the result is empty.
+    NoCallparking,
+    /// `no_callstatus`: The CDR request had none of the call-status filters turned on.
+    NoCallstatus,
+    /// `no_cdr`: The filters given match no call records, so the result is empty.
+    NoCdr,
+    /// `no_change_billingtype`: VoIP.ms does not allow switching this DID to another billing plan.
+    NoChangeBillingtype,
+    /// `no_client`: The account has no reseller clients, so the result is empty.
+    NoClient,
+    /// `no_conference`: The account has no conferences, so the result is empty.
+    NoConference,
+    /// `no_did`: The filters given match no DIDs, so the result is empty.
+    NoDid,
+    /// `no_disa`: The account has no DISA entries, so the result is empty.
+    NoDisa,
+    /// `no_emailtofax`: The account has no e-mail-to-fax entries, so the result is empty.
+    NoEmailtofax,
+    /// `no_filter`: The account has no caller-ID filtering rules, so the result is empty.
+    NoFilter,
+    /// `no_folder`: The account has no fax folders, so the result is empty.
+    NoFolder,
+    /// `no_forwarding`: The account has no call-forwarding entries, so the result is empty.
+    NoForwarding,
+    /// `no_ivr`: The account has no IVRs, so the result is empty.
+    NoIvr,
+    /// `no_mailbox`: The account has no voicemail boxes, so the result is empty.
+    NoMailbox,
+    /// `no_member`: The account has no static queue members, so the result is empty.
+    NoMember,
+    /// `no_message`: The filters given match no fax messages, so the result is empty.
+    NoMessage,
+    /// `no_messages`: The filters given match no voicemail messages, so the result is empty.
+    NoMessages,
+    /// `no_numbers`: The account has no fax numbers, so the result is empty.
+    NoNumbers,
+    /// `no_package`: The account has no packages, so the result is empty.
+    NoPackage,
+    /// `no_phonebook`: The filters given match no phonebook entries, so the result is empty.
+    NoPhonebook,
+    /// `no_phonebook_group`: The filters given match no phonebook groups, so the result is empty.
+    NoPhonebookGroup,
+    /// `no_ports`: There are no port requests to list (or none with that id).
+    NoPorts,
+    /// `no_provision`: e911 could not be activated; the response's message field says why.
+    NoProvision,
+    /// `no_provision_update`: The e911 record could not be updated; the response's message field says why.
+    NoProvisionUpdate,
+    /// `no_queue`: The account has no call queues, so the result is empty.
+    NoQueue,
+    /// `no_rate`: The filters given match no rates, so the result is empty.
+    NoRate,
+    /// `no_recording`: The account has no recordings, so the result is empty.
+    NoRecording,
+    /// `no_ringgroup`: The account has no ring groups, so the result is empty.
+    NoRinggroup,
+    /// `no_sequences`: The filters given match no sequences, so the result is empty.
+    NoSequences,
+    /// `no_sipuri`: The account has no SIP URIs, so the result is empty.
+    NoSipuri,
+    /// `no_sms`: The filters given match no SMS or MMS messages, so the result is empty.
+    NoSms,
+    /// `no_subaccount`: No sub-account matches the account filter, which also happens when a numeric id is passed instead of the SIP login.
+    NoSubaccount,
+    /// `no_timecondition`: The account has no time conditions, so the result is empty.
+    NoTimecondition,
+    /// `no_transactions`: The filters given match no transactions, so the result is empty.
+    NoTransactions,
+    /// `no_vpri`: The account has no vPRIs, so the result is empty.
+    NoVpri,
+    /// `non_sufficient_funds`: There is not enough money on the account to cover this operation.
+    NonSufficientFunds,
+    /// `note_toolong`: VoIP.ms rejects notes this long.
+    NoteToolong,
+    /// `order_failed`: VoIP.ms could not complete the order.
+    OrderFailed,
+    /// `problem_sending_mail`: VoIP.ms failed to send the e-mail.
+    ProblemSendingMail,
+    /// `provider_outofservice`: An upstream carrier that VoIP.ms relies on is down at the moment.
+    ProviderOutofservice,
+    /// `recording_in_use_caller_id_filtering`: A caller-ID filtering rule still plays this recording, so it cannot be removed.
+    RecordingInUseCallerIdFiltering,
+    /// `recording_in_use_caller_timecondition`: A time condition still refers to this recording, so it cannot be removed.
+    RecordingInUseCallerTimecondition,
+    /// `recording_in_use_did`: A DID still routes to this recording, so it cannot be removed.
+    RecordingInUseDid,
+    /// `recording_in_use_ivr`: An IVR still uses this recording, so it cannot be removed.
+    RecordingInUseIvr,
+    /// `recording_in_use_queue`: A call queue still uses this recording, so it cannot be removed.
+    RecordingInUseQueue,
+    /// `repeated_ip`: This IP address and protocol pair is already used by one of your other sub-accounts.
+    RepeatedIp,
+    /// `reserved_ip`: VoIP.ms reserves this IP address (it belongs to VoIP.ms or another provider), so it cannot be assigned.
+    ReservedIp,
+    /// `rtp_timeout_greater_than_rtp_hold_timeout`: The rtp_timeout value is larger than rtp_hold_timeout, which is not allowed.
+    RtpTimeoutGreaterThanRtpHoldTimeout,
+    /// `same_did_billingtype`: The DID already uses the billing type requested, so there is nothing to change.
+    SameDidBillingtype,
+    /// `sent_fail`: Sending the fax failed.
+    SentFail,
+    /// `sipuri_in_phonebook`: This SIP URI cannot be deleted because a phonebook entry points to it.
+    SipuriInPhonebook,
+    /// `sms_apply_regulations`: The DID's SMS settings were left unchanged because messaging regulations (such as 10DLC or toll-free verification) stand in the way.
+    SmsApplyRegulations,
+    /// `sms_failed`: VoIP.ms could not send the SMS.
+    SmsFailed,
+    /// `sms_toolong`: The SMS text is longer than one message can carry (160 bytes of UTF-8).
+    SmsToolong,
+    /// `sms_wait_message`: SMS was switched on or off for this DID too recently, so the new setting was not applied.
+    SmsWaitMessage,
+    /// `success`: The call succeeded; any data it returns appears as extra keys beside status.
+    Success,
+    /// `success_test`: The call was a dry run (`test=1`): VoIP.ms checked it and saved or bought nothing.
+    SuccessTest,
+    /// `tls_error`: VoIP.ms ran into a TLS failure on its side while handling the request.
+    TlsError,
+    /// `unavailable_info`: The requested information cannot be provided right now.
+    UnavailableInfo,
+    /// `unsifficient_stock`: VoIP.ms does not have enough numbers in stock to fill the order.
+    UnsifficientStock,
+    /// `used_description`: Another record already carries this description.
+    UsedDescription,
+    /// `used_email`: Another entry already uses this e-mail address.
+    UsedEmail,
+    /// `used_extension`: Another sub-account already has this extension.
+    UsedExtension,
+    /// `used_extension_in_location`: Within this location, another sub-account already has this extension.
+    UsedExtensionInLocation,
+    /// `used_filter`: You already filter this caller ID with another rule.
+    UsedFilter,
+    /// `used_ip`: The IP address is already registered to a different VoIP.ms customer.
+    UsedIp,
+    /// `used_name`: Another entry already uses this name.
+    UsedName,
+    /// `used_number`: Another record already uses this number.
+    UsedNumber,
+    /// `used_password`: This password was used on the account before, and reuse is not allowed.
+    UsedPassword,
+    /// `used_speed_dial`: Another phonebook entry already has this speed-dial code.
+    UsedSpeedDial,
+    /// `used_username`: Another sub-account already uses this username.
+    UsedUsername,
+    /// `weak_password`: VoIP.ms judges the password too easy to guess.
+    WeakPassword,
+    /// A code the status table does not know, as sent.
+    Other(String),
+}
+impl Status {
+    /// The status for a wire code (exact spelling).
+    pub fn from_wire(code: &str) -> Status {
+        match code {
+            "Invalid_threshold" => Status::InvalidThreshold,
+            "Unable_to_purchase" => Status::UnableToPurchase,
+            "account_with_dids" => Status::AccountWithDids,
+            "api_limit_exceeded" => Status::ApiLimitExceeded,
+            "api_not_enabled" => Status::ApiNotEnabled,
+            "can_have_only_one_profile_without_pin" => {
+                Status::CanHaveOnlyOneProfileWithoutPin
+            }
+            "cancel_failed" => Status::CancelFailed,
+            "conference_member_relation_not_found" => {
+                Status::ConferenceMemberRelationNotFound
+            }
+            "did_in_use" => Status::DidInUse,
+            "did_limit_reached" => Status::DidLimitReached,
+            "duplicated_name" => Status::DuplicatedName,
+            "duplicated_pin" => Status::DuplicatedPin,
+            "e911_disabled" => Status::E911Disabled,
+            "e911_pending" => Status::E911Pending,
+            "error_deleting_msg" => Status::ErrorDeletingMsg,
+            "error_moving_msg" => Status::ErrorMovingMsg,
+            "exceeds_file_size" => Status::ExceedsFileSize,
+            "existing_did" => Status::ExistingDid,
+            "forwards_exceeded" => Status::ForwardsExceeded,
+            "invalid" => Status::Invalid,
+            "invalid_account" => Status::InvalidAccount,
+            "invalid_address" => Status::InvalidAddress,
+            "invalid_admin" => Status::InvalidAdmin,
+            "invalid_agent_ring_timeout" => Status::InvalidAgentRingTimeout,
+            "invalid_allowedcodecs" => Status::InvalidAllowedcodecs,
+            "invalid_announce_join_leave" => Status::InvalidAnnounceJoinLeave,
+            "invalid_announce_only_user" => Status::InvalidAnnounceOnlyUser,
+            "invalid_announce_position_frequency" => {
+                Status::InvalidAnnouncePositionFrequency
+            }
+            "invalid_announce_round_seconds" => Status::InvalidAnnounceRoundSeconds,
+            "invalid_announce_user_count" => Status::InvalidAnnounceUserCount,
+            "invalid_area_code" => Status::InvalidAreaCode,
+            "invalid_attach_file" => Status::InvalidAttachFile,
+            "invalid_attachid" => Status::InvalidAttachid,
+            "invalid_attachmessage" => Status::InvalidAttachmessage,
+            "invalid_authtype" => Status::InvalidAuthtype,
+            "invalid_authtype_h323" => Status::InvalidAuthtypeH323,
+            "invalid_authtype_iax2" => Status::InvalidAuthtypeIax2,
+            "invalid_balancemanagement" => Status::InvalidBalancemanagement,
+            "invalid_base_recording" => Status::InvalidBaseRecording,
+            "invalid_billingtype" => Status::InvalidBillingtype,
+            "invalid_call_type" => Status::InvalidCallType,
+            "invalid_callback" => Status::InvalidCallback,
+            "invalid_callback_enable" => Status::InvalidCallbackEnable,
+            "invalid_callback_retry" => Status::InvalidCallbackRetry,
+            "invalid_callerid" => Status::InvalidCallerid,
+            "invalid_callerid_override" => Status::InvalidCalleridOverride,
+            "invalid_calleridprefix" => Status::InvalidCalleridprefix,
+            "invalid_callhunting" => Status::InvalidCallhunting,
+            "invalid_callparking" => Status::InvalidCallparking,
+            "invalid_callrecording" => Status::InvalidCallrecording,
+            "invalid_canada_routing" => Status::InvalidCanadaRouting,
+            "invalid_carrier" => Status::InvalidCarrier,
+            "invalid_charge" => Status::InvalidCharge,
+            "invalid_city" => Status::InvalidCity,
+            "invalid_client" => Status::InvalidClient,
+            "invalid_cnam" => Status::InvalidCnam,
+            "invalid_codec" => Status::InvalidCodec,
+            "invalid_conference" => Status::InvalidConference,
+            "invalid_contact" => Status::InvalidContact,
+            "invalid_country" => Status::InvalidCountry,
+            "invalid_countryid" => Status::InvalidCountryid,
+            "invalid_credentials" => Status::InvalidCredentials,
+            "invalid_date" => Status::InvalidDate,
+            "invalid_date_from" => Status::InvalidDateFrom,
+            "invalid_daterange" => Status::InvalidDaterange,
+            "invalid_datetime" => Status::InvalidDatetime,
+            "invalid_dayrange" => Status::InvalidDayrange,
+            "invalid_delay_before" => Status::InvalidDelayBefore,
+            "invalid_deletemessage" => Status::InvalidDeletemessage,
+            "invalid_description" => Status::InvalidDescription,
+            "invalid_destination" => Status::InvalidDestination,
+            "invalid_destination_folder" => Status::InvalidDestinationFolder,
+            "invalid_devicetype" => Status::InvalidDevicetype,
+            "invalid_dialmode" => Status::InvalidDialmode,
+            "invalid_dialtime" => Status::InvalidDialtime,
+            "invalid_did" => Status::InvalidDid,
+            "invalid_digit_timeout" => Status::InvalidDigitTimeout,
+            "invalid_digits" => Status::InvalidDigits,
+            "invalid_disa" => Status::InvalidDisa,
+            "invalid_diversion_header" => Status::InvalidDiversionHeader,
+            "invalid_drop_silence" => Status::InvalidDropSilence,
+            "invalid_dst" => Status::InvalidDst,
+            "invalid_dtmf_digits" => Status::InvalidDtmfDigits,
+            "invalid_dtmfmode" => Status::InvalidDtmfmode,
+            "invalid_email" => Status::InvalidEmail,
+            "invalid_email_attachment_format" => Status::InvalidEmailAttachmentFormat,
+            "invalid_email_enable" => Status::InvalidEmailEnable,
+            "invalid_enable_ip_restriction" => Status::InvalidEnableIpRestriction,
+            "invalid_enable_pop_restriction" => Status::InvalidEnablePopRestriction,
+            "invalid_endhour" => Status::InvalidEndhour,
+            "invalid_endminute" => Status::InvalidEndminute,
+            "invalid_extension" => Status::InvalidExtension,
+            "invalid_extension_length" => Status::InvalidExtensionLength,
+            "invalid_extension_prefix" => Status::InvalidExtensionPrefix,
+            "invalid_extensions" => Status::InvalidExtensions,
+            "invalid_failover_header" => Status::InvalidFailoverHeader,
+            "invalid_fax_id" => Status::InvalidFaxId,
+            "invalid_file" => Status::InvalidFile,
+            "invalid_filter" => Status::InvalidFilter,
+            "invalid_firstname" => Status::InvalidFirstname,
+            "invalid_foc_enddate" => Status::InvalidFocEnddate,
+            "invalid_foc_startdate" => Status::InvalidFocStartdate,
+            "invalid_folder" => Status::InvalidFolder,
+            "invalid_folder_id" => Status::InvalidFolderId,
+            "invalid_forward_enable" => Status::InvalidForwardEnable,
+            "invalid_forwarding" => Status::InvalidForwarding,
+            "invalid_forwarding_did" => Status::InvalidForwardingDid,
+            "invalid_frequency_announcement" => Status::InvalidFrequencyAnnouncement,
+            "invalid_from_number" => Status::InvalidFromNumber,
+            "invalid_fullname" => Status::InvalidFullname,
+            "invalid_id" => Status::InvalidId,
+            "invalid_if_announce_position_enabled_report_e" => {
+                Status::InvalidIfAnnouncePositionEnabledReportE
+            }
+            "invalid_if_announce_position_enabled_report_estimated_hold_time" => {
+                Status::InvalidIfAnnouncePositionEnabledReportEstimatedHoldTime
+            }
+            "invalid_inbound_dialing_mode" => Status::InvalidInboundDialingMode,
+            "invalid_internaldialtime" => Status::InvalidInternaldialtime,
+            "invalid_internalvoicemail" => Status::InvalidInternalvoicemail,
+            "invalid_internationalroute" => Status::InvalidInternationalroute,
+            "invalid_invoice_type" => Status::InvalidInvoiceType,
+            "invalid_ip" => Status::InvalidIp,
+            "invalid_ip_auth" => Status::InvalidIpAuth,
+            "invalid_ip_iax2" => Status::InvalidIpIax2,
+            "invalid_ivr" => Status::InvalidIvr,
+            "invalid_jitter_buffer" => Status::InvalidJitterBuffer,
+            "invalid_join_announcement" => Status::InvalidJoinAnnouncement,
+            "invalid_join_empty_type" => Status::InvalidJoinEmptyType,
+            "invalid_language" => Status::InvalidLanguage,
+            "invalid_lastname" => Status::InvalidLastname,
+            "invalid_listened" => Status::InvalidListened,
+            "invalid_location" => Status::InvalidLocation,
+            "invalid_lockinternational" => Status::InvalidLockinternational,
+            "invalid_mailbox" => Status::InvalidMailbox,
+            "invalid_max_expiry" => Status::InvalidMaxExpiry,
+            "invalid_maximum_callers" => Status::InvalidMaximumCallers,
+            "invalid_maximum_wait_time" => Status::InvalidMaximumWaitTime,
+            "invalid_member" => Status::InvalidMember,
+            "invalid_member_delay" => Status::InvalidMemberDelay,
+            "invalid_message_num" => Status::InvalidMessageNum,
+            "invalid_method" => Status::InvalidMethod,
+            "invalid_minute" => Status::InvalidMinute,
+            "invalid_mixed_numbers" => Status::InvalidMixedNumbers,
+            "invalid_monthly" => Status::InvalidMonthly,
+            "invalid_musiconhold" => Status::InvalidMusiconhold,
+            "invalid_name" => Status::InvalidName,
+            "invalid_nat" => Status::InvalidNat,
+            "invalid_note" => Status::InvalidNote,
+            "invalid_number" => Status::InvalidNumber,
+            "invalid_number_canadian" => Status::InvalidNumberCanadian,
+            "invalid_number_exist" => Status::InvalidNumberExist,
+            "invalid_number_fax" => Status::InvalidNumberFax,
+            "invalid_number_porttype" => Status::InvalidNumberPorttype,
+            "invalid_number_us" => Status::InvalidNumberUs,
+            "invalid_numbermembers" => Status::InvalidNumbermembers,
+            "invalid_order" => Status::InvalidOrder,
+            "invalid_package" => Status::InvalidPackage,
+            "invalid_password" => Status::InvalidPassword,
+            "invalid_password_auth" => Status::InvalidPasswordAuth,
+            "invalid_password_ilegal_characters" => {
+                Status::InvalidPasswordIlegalCharacters
+            }
+            "invalid_password_lessthan_8characters_long" => {
+                Status::InvalidPasswordLessthan8charactersLong
+            }
+            "invalid_password_missing_lowercase" => {
+                Status::InvalidPasswordMissingLowercase
+            }
+            "invalid_password_missing_number" => Status::InvalidPasswordMissingNumber,
+            "invalid_password_missing_uppercase" => {
+                Status::InvalidPasswordMissingUppercase
+            }
+            "invalid_pause" => Status::InvalidPause,
+            "invalid_payment" => Status::InvalidPayment,
+            "invalid_phonebook" => Status::InvalidPhonebook,
+            "invalid_phonenumber" => Status::InvalidPhonenumber,
+            "invalid_pin" => Status::InvalidPin,
+            "invalid_pin_number" => Status::InvalidPinNumber,
+            "invalid_playinstructions" => Status::InvalidPlayinstructions,
+            "invalid_pop_restriction" => Status::InvalidPopRestriction,
+            "invalid_port_status" => Status::InvalidPortStatus,
+            "invalid_portingid" => Status::InvalidPortingid,
+            "invalid_porttype" => Status::InvalidPorttype,
+            "invalid_priority" => Status::InvalidPriority,
+            "invalid_priority_weight" => Status::InvalidPriorityWeight,
+            "invalid_protocol" => Status::InvalidProtocol,
+            "invalid_provider_account" => Status::InvalidProviderAccount,
+            "invalid_provider_name" => Status::InvalidProviderName,
+            "invalid_province" => Status::InvalidProvince,
+            "invalid_quantity" => Status::InvalidQuantity,
+            "invalid_query" => Status::InvalidQuery,
+            "invalid_queue" => Status::InvalidQueue,
+            "invalid_quiet" => Status::InvalidQuiet,
+            "invalid_record_calls" => Status::InvalidRecordCalls,
+            "invalid_recording" => Status::InvalidRecording,
+            "invalid_recording_sound_error_menu" => {
+                Status::InvalidRecordingSoundErrorMenu
+            }
+            "invalid_recording_sound_get_pin" => Status::InvalidRecordingSoundGetPin,
+            "invalid_recording_sound_has_joined" => {
+                Status::InvalidRecordingSoundHasJoined
+            }
+            "invalid_recording_sound_has_left" => Status::InvalidRecordingSoundHasLeft,
+            "invalid_recording_sound_invalid_pin" => {
+                Status::InvalidRecordingSoundInvalidPin
+            }
+            "invalid_recording_sound_join" => Status::InvalidRecordingSoundJoin,
+            "invalid_recording_sound_kicked" => Status::InvalidRecordingSoundKicked,
+            "invalid_recording_sound_leave" => Status::InvalidRecordingSoundLeave,
+            "invalid_recording_sound_locked" => Status::InvalidRecordingSoundLocked,
+            "invalid_recording_sound_locked_now" => {
+                Status::InvalidRecordingSoundLockedNow
+            }
+            "invalid_recording_sound_muted" => Status::InvalidRecordingSoundMuted,
+            "invalid_recording_sound_only_one" => Status::InvalidRecordingSoundOnlyOne,
+            "invalid_recording_sound_only_person" => {
+                Status::InvalidRecordingSoundOnlyPerson
+            }
+            "invalid_recording_sound_other_in_party" => {
+                Status::InvalidRecordingSoundOtherInParty
+            }
+            "invalid_recording_sound_participants_muted" => {
+                Status::InvalidRecordingSoundParticipantsMuted
+            }
+            "invalid_recording_sound_participants_unmuted" => {
+                Status::InvalidRecordingSoundParticipantsUnmuted
+            }
+            "invalid_recording_sound_place_into_conference" => {
+                Status::InvalidRecordingSoundPlaceIntoConference
+            }
+            "invalid_recording_sound_there_are" => Status::InvalidRecordingSoundThereAre,
+            "invalid_recording_sound_unlocked_now" => {
+                Status::InvalidRecordingSoundUnlockedNow
+            }
+            "invalid_recording_sound_unmuted" => Status::InvalidRecordingSoundUnmuted,
+            "invalid_report_hold_time_agent" => Status::InvalidReportHoldTimeAgent,
+            "invalid_resellerclient" => Status::InvalidResellerclient,
+            "invalid_resellernextbilling" => Status::InvalidResellernextbilling,
+            "invalid_resellerpackage" => Status::InvalidResellerpackage,
+            "invalid_response_timeout" => Status::InvalidResponseTimeout,
+            "invalid_retry_timer" => Status::InvalidRetryTimer,
+            "invalid_ring_inuse" => Status::InvalidRingInuse,
+            "invalid_ringgroup" => Status::InvalidRinggroup,
+            "invalid_route" => Status::InvalidRoute,
+            "invalid_routing_header" => Status::InvalidRoutingHeader,
+            "invalid_rtp_hold_timeout" => Status::InvalidRtpHoldTimeout,
+            "invalid_rtp_timeout" => Status::InvalidRtpTimeout,
+            "invalid_saycallerid" => Status::InvalidSaycallerid,
+            "invalid_saytime" => Status::InvalidSaytime,
+            "invalid_security_code" => Status::InvalidSecurityCode,
+            "invalid_serverpop" => Status::InvalidServerpop,
+            "invalid_setup" => Status::InvalidSetup,
+            "invalid_silence_threshold" => Status::InvalidSilenceThreshold,
+            "invalid_sip_traffic" => Status::InvalidSipTraffic,
+            "invalid_sipuri" => Status::InvalidSipuri,
+            "invalid_skippassword" => Status::InvalidSkippassword,
+            "invalid_smpp_password" => Status::InvalidSmppPassword,
+            "invalid_smpp_url" => Status::InvalidSmppUrl,
+            "invalid_smpp_username" => Status::InvalidSmppUsername,
+            "invalid_sms" => Status::InvalidSms,
+            "invalid_sms_forward" => Status::InvalidSmsForward,
+            "invalid_snn" => Status::InvalidSnn,
+            "invalid_speed_dial" => Status::InvalidSpeedDial,
+            "invalid_start_muted" => Status::InvalidStartMuted,
+            "invalid_starthour" => Status::InvalidStarthour,
+            "invalid_startminute" => Status::InvalidStartminute,
+            "invalid_state" => Status::InvalidState,
+            "invalid_statement_name" => Status::InvalidStatementName,
+            "invalid_strategy" => Status::InvalidStrategy,
+            "invalid_street_name" => Status::InvalidStreetName,
+            "invalid_street_number" => Status::InvalidStreetNumber,
+            "invalid_talk_detection" => Status::InvalidTalkDetection,
+            "invalid_talking_threshold" => Status::InvalidTalkingThreshold,
+            "invalid_tfnumber_porttype" => Status::InvalidTfnumberPorttype,
+            "invalid_thankyou_for_your_patience" => {
+                Status::InvalidThankyouForYourPatience
+            }
+            "invalid_timecondition" => Status::InvalidTimecondition,
+            "invalid_timeout" => Status::InvalidTimeout,
+            "invalid_timerange" => Status::InvalidTimerange,
+            "invalid_timezone" => Status::InvalidTimezone,
+            "invalid_to_number" => Status::InvalidToNumber,
+            "invalid_transcription_email" => Status::InvalidTranscriptionEmail,
+            "invalid_transcription_format" => Status::InvalidTranscriptionFormat,
+            "invalid_transcription_locale" => Status::InvalidTranscriptionLocale,
+            "invalid_transcription_redaction" => Status::InvalidTranscriptionRedaction,
+            "invalid_transcription_sentiment" => Status::InvalidTranscriptionSentiment,
+            "invalid_transcription_summary" => Status::InvalidTranscriptionSummary,
+            "invalid_type" => Status::InvalidType,
+            "invalid_urgent" => Status::InvalidUrgent,
+            "invalid_username" => Status::InvalidUsername,
+            "invalid_voice_announcement" => Status::InvalidVoiceAnnouncement,
+            "invalid_voicemailsetup" => Status::InvalidVoicemailsetup,
+            "invalid_weekdayend" => Status::InvalidWeekdayend,
+            "invalid_weekdaystart" => Status::InvalidWeekdaystart,
+            "invalid_wrapup_time" => Status::InvalidWrapupTime,
+            "invalid_zip" => Status::InvalidZip,
+            "ip_not_enabled" => Status::IpNotEnabled,
+            "limit_reached" => Status::LimitReached,
+            "location_already_exists" => Status::LocationAlreadyExists,
+            "location_linked_to_subaccount" => Status::LocationLinkedToSubaccount,
+            "location_not_found" => Status::LocationNotFound,
+            "max_phonebook" => Status::MaxPhonebook,
+            "member_already_included" => Status::MemberAlreadyIncluded,
+            "members_exceeded" => Status::MembersExceeded,
+            "message_empty" => Status::MessageEmpty,
+            "message_not_found" => Status::MessageNotFound,
+            "method_maintenance" => Status::MethodMaintenance,
+            "mismatch_email_confirm" => Status::MismatchEmailConfirm,
+            "mismatch_password_confirm" => Status::MismatchPasswordConfirm,
+            "missing_account" => Status::MissingAccount,
+            "missing_address" => Status::MissingAddress,
+            "missing_agent_ring_timeout" => Status::MissingAgentRingTimeout,
+            "missing_allowedcodecs" => Status::MissingAllowedcodecs,
+            "missing_attachmessage" => Status::MissingAttachmessage,
+            "missing_authtype" => Status::MissingAuthtype,
+            "missing_balancemanagement" => Status::MissingBalancemanagement,
+            "missing_billingtype" => Status::MissingBillingtype,
+            "missing_callback" => Status::MissingCallback,
+            "missing_callerid" => Status::MissingCallerid,
+            "missing_callhunting" => Status::MissingCallhunting,
+            "missing_callparking" => Status::MissingCallparking,
+            "missing_callrecording" => Status::MissingCallrecording,
+            "missing_carrier" => Status::MissingCarrier,
+            "missing_charge" => Status::MissingCharge,
+            "missing_choices" => Status::MissingChoices,
+            "missing_city" => Status::MissingCity,
+            "missing_client" => Status::MissingClient,
+            "missing_cnam" => Status::MissingCnam,
+            "missing_codec" => Status::MissingCodec,
+            "missing_conference" => Status::MissingConference,
+            "missing_country" => Status::MissingCountry,
+            "missing_countryid" => Status::MissingCountryid,
+            "missing_credentials" => Status::MissingCredentials,
+            "missing_datetime" => Status::MissingDatetime,
+            "missing_delay_before" => Status::MissingDelayBefore,
+            "missing_deletemessage" => Status::MissingDeletemessage,
+            "missing_description" => Status::MissingDescription,
+            "missing_devicetype" => Status::MissingDevicetype,
+            "missing_dialtime" => Status::MissingDialtime,
+            "missing_did" => Status::MissingDid,
+            "missing_digit_timeout" => Status::MissingDigitTimeout,
+            "missing_digits" => Status::MissingDigits,
+            "missing_disa" => Status::MissingDisa,
+            "missing_dtmfmode" => Status::MissingDtmfmode,
+            "missing_email" => Status::MissingEmail,
+            "missing_email_confirm" => Status::MissingEmailConfirm,
+            "missing_enable" => Status::MissingEnable,
+            "missing_endhour" => Status::MissingEndhour,
+            "missing_endminute" => Status::MissingEndminute,
+            "missing_failover_busy" => Status::MissingFailoverBusy,
+            "missing_failover_noanswer" => Status::MissingFailoverNoanswer,
+            "missing_failover_unreachable" => Status::MissingFailoverUnreachable,
+            "missing_file" => Status::MissingFile,
+            "missing_filter" => Status::MissingFilter,
+            "missing_firstname" => Status::MissingFirstname,
+            "missing_folder" => Status::MissingFolder,
+            "missing_forwarding" => Status::MissingForwarding,
+            "missing_from_date" => Status::MissingFromDate,
+            "missing_fullname" => Status::MissingFullname,
+            "missing_id" => Status::MissingId,
+            "missing_if_announce_position_enabled_report_e" => {
+                Status::MissingIfAnnouncePositionEnabledReportE
+            }
+            "missing_if_announce_position_enabled_report_estimated_hold_time" => {
+                Status::MissingIfAnnouncePositionEnabledReportEstimatedHoldTime
+            }
+            "missing_internationalroute" => Status::MissingInternationalroute,
+            "missing_ip" => Status::MissingIp,
+            "missing_ip_h323" => Status::MissingIpH323,
+            "missing_ip_restriction" => Status::MissingIpRestriction,
+            "missing_ivr" => Status::MissingIvr,
+            "missing_join_when_empty" => Status::MissingJoinWhenEmpty,
+            "missing_language" => Status::MissingLanguage,
+            "missing_lastname" => Status::MissingLastname,
+            "missing_leave_when_empty" => Status::MissingLeaveWhenEmpty,
+            "missing_length" => Status::MissingLength,
+            "missing_listened" => Status::MissingListened,
+            "missing_location" => Status::MissingLocation,
+            "missing_location_name" => Status::MissingLocationName,
+            "missing_lockinternational" => Status::MissingLockinternational,
+            "missing_mailbox" => Status::MissingMailbox,
+            "missing_member" => Status::MissingMember,
+            "missing_members" => Status::MissingMembers,
+            "missing_message_num" => Status::MissingMessageNum,
+            "missing_method" => Status::MissingMethod,
+            "missing_minute" => Status::MissingMinute,
+            "missing_monthly" => Status::MissingMonthly,
+            "missing_musiconhold" => Status::MissingMusiconhold,
+            "missing_name" => Status::MissingName,
+            "missing_nat" => Status::MissingNat,
+            "missing_number" => Status::MissingNumber,
+            "missing_numbers" => Status::MissingNumbers,
+            "missing_package" => Status::MissingPackage,
+            "missing_params" => Status::MissingParams,
+            "missing_password" => Status::MissingPassword,
+            "missing_password_confirm" => Status::MissingPasswordConfirm,
+            "missing_payment" => Status::MissingPayment,
+            "missing_phonebook" => Status::MissingPhonebook,
+            "missing_phonenumber" => Status::MissingPhonenumber,
+            "missing_pin" => Status::MissingPin,
+            "missing_playinstructions" => Status::MissingPlayinstructions,
+            "missing_pop_restriction" => Status::MissingPopRestriction,
+            "missing_priority" => Status::MissingPriority,
+            "missing_priority_weight" => Status::MissingPriorityWeight,
+            "missing_protocol" => Status::MissingProtocol,
+            "missing_province" => Status::MissingProvince,
+            "missing_query" => Status::MissingQuery,
+            "missing_recording" => Status::MissingRecording,
+            "missing_report_hold_time_agent" => Status::MissingReportHoldTimeAgent,
+            "missing_resellerclient" => Status::MissingResellerclient,
+            "missing_resellerpackage" => Status::MissingResellerpackage,
+            "missing_response_timeout" => Status::MissingResponseTimeout,
+            "missing_ring_inuse" => Status::MissingRingInuse,
+            "missing_ring_strategy" => Status::MissingRingStrategy,
+            "missing_ringgroup" => Status::MissingRinggroup,
+            "missing_route" => Status::MissingRoute,
+            "missing_routing" => Status::MissingRouting,
+            "missing_saycallerid" => Status::MissingSaycallerid,
+            "missing_saytime" => Status::MissingSaytime,
+            "missing_serverpop" => Status::MissingServerpop,
+            "missing_setup" => Status::MissingSetup,
+            "missing_sipuri" => Status::MissingSipuri,
+            "missing_skippassword" => Status::MissingSkippassword,
+            "missing_sms" => Status::MissingSms,
+            "missing_speed_dial" => Status::MissingSpeedDial,
+            "missing_start" => Status::MissingStart,
+            "missing_starthour" => Status::MissingStarthour,
+            "missing_startminute" => Status::MissingStartminute,
+            "missing_state" => Status::MissingState,
+            "missing_street_name" => Status::MissingStreetName,
+            "missing_street_number" => Status::MissingStreetNumber,
+            "missing_thankyou_for_your_patience" => {
+                Status::MissingThankyouForYourPatience
+            }
+            "missing_timecondition" => Status::MissingTimecondition,
+            "missing_timeout" => Status::MissingTimeout,
+            "missing_timezone" => Status::MissingTimezone,
+            "missing_to_date" => Status::MissingToDate,
+            "missing_transcription_email" => Status::MissingTranscriptionEmail,
+            "missing_transcription_locale" => Status::MissingTranscriptionLocale,
+            "missing_type" => Status::MissingType,
+            "missing_urgent" => Status::MissingUrgent,
+            "missing_uri" => Status::MissingUri,
+            "missing_username" => Status::MissingUsername,
+            "missing_voicemailsetup" => Status::MissingVoicemailsetup,
+            "missing_weekdayend" => Status::MissingWeekdayend,
+            "missing_weekdaystart" => Status::MissingWeekdaystart,
+            "missing_zip" => Status::MissingZip,
+            "moving_fail" => Status::MovingFail,
+            "name_toolong" => Status::NameToolong,
+            "no_account" => Status::NoAccount,
+            "no_attachments" => Status::NoAttachments,
+            "no_base64file" => Status::NoBase64file,
+            "no_callback" => Status::NoCallback,
+            "no_callhunting" => Status::NoCallhunting,
+            "no_callparking" => Status::NoCallparking,
+            "no_callstatus" => Status::NoCallstatus,
+            "no_cdr" => Status::NoCdr,
+            "no_change_billingtype" => Status::NoChangeBillingtype,
+            "no_client" => Status::NoClient,
+            "no_conference" => Status::NoConference,
+            "no_did" => Status::NoDid,
+            "no_disa" => Status::NoDisa,
+            "no_emailtofax" => Status::NoEmailtofax,
+            "no_filter" => Status::NoFilter,
+            "no_folder" => Status::NoFolder,
+            "no_forwarding" => Status::NoForwarding,
+            "no_ivr" => Status::NoIvr,
+            "no_mailbox" => Status::NoMailbox,
+            "no_member" => Status::NoMember,
+            "no_message" => Status::NoMessage,
+            "no_messages" => Status::NoMessages,
+            "no_numbers" => Status::NoNumbers,
+            "no_package" => Status::NoPackage,
+            "no_phonebook" => Status::NoPhonebook,
+            "no_phonebook_group" => Status::NoPhonebookGroup,
+            "no_ports" => Status::NoPorts,
+            "no_provision" => Status::NoProvision,
+            "no_provision_update" => Status::NoProvisionUpdate,
+            "no_queue" => Status::NoQueue,
+            "no_rate" => Status::NoRate,
+            "no_recording" => Status::NoRecording,
+            "no_ringgroup" => Status::NoRinggroup,
+            "no_sequences" => Status::NoSequences,
+            "no_sipuri" => Status::NoSipuri,
+            "no_sms" => Status::NoSms,
+            "no_subaccount" => Status::NoSubaccount,
+            "no_timecondition" => Status::NoTimecondition,
+            "no_transactions" => Status::NoTransactions,
+            "no_vpri" => Status::NoVpri,
+            "non_sufficient_funds" => Status::NonSufficientFunds,
+            "note_toolong" => Status::NoteToolong,
+            "order_failed" => Status::OrderFailed,
+            "problem_sending_mail" => Status::ProblemSendingMail,
+            "provider_outofservice" => Status::ProviderOutofservice,
+            "recording_in_use_caller_id_filtering" => {
+                Status::RecordingInUseCallerIdFiltering
+            }
+            "recording_in_use_caller_timecondition" => {
+                Status::RecordingInUseCallerTimecondition
+            }
+            "recording_in_use_did" => Status::RecordingInUseDid,
+            "recording_in_use_ivr" => Status::RecordingInUseIvr,
+            "recording_in_use_queue" => Status::RecordingInUseQueue,
+            "repeated_ip" => Status::RepeatedIp,
+            "reserved_ip" => Status::ReservedIp,
+            "rtp_timeout_greater_than_rtp_hold_timeout" => {
+                Status::RtpTimeoutGreaterThanRtpHoldTimeout
+            }
+            "same_did_billingtype" => Status::SameDidBillingtype,
+            "sent_fail" => Status::SentFail,
+            "sipuri_in_phonebook" => Status::SipuriInPhonebook,
+            "sms_apply_regulations" => Status::SmsApplyRegulations,
+            "sms_failed" => Status::SmsFailed,
+            "sms_toolong" => Status::SmsToolong,
+            "sms_wait_message" => Status::SmsWaitMessage,
+            "success" => Status::Success,
+            "success_test" => Status::SuccessTest,
+            "tls_error" => Status::TlsError,
+            "unavailable_info" => Status::UnavailableInfo,
+            "unsifficient_stock" => Status::UnsifficientStock,
+            "used_description" => Status::UsedDescription,
+            "used_email" => Status::UsedEmail,
+            "used_extension" => Status::UsedExtension,
+            "used_extension_in_location" => Status::UsedExtensionInLocation,
+            "used_filter" => Status::UsedFilter,
+            "used_ip" => Status::UsedIp,
+            "used_name" => Status::UsedName,
+            "used_number" => Status::UsedNumber,
+            "used_password" => Status::UsedPassword,
+            "used_speed_dial" => Status::UsedSpeedDial,
+            "used_username" => Status::UsedUsername,
+            "weak_password" => Status::WeakPassword,
+            other => Status::Other(other.to_owned()),
+        }
+    }
+    /// The wire spelling.
+    pub fn as_wire(&self) -> &str {
+        match self {
+            Status::InvalidThreshold => "Invalid_threshold",
+            Status::UnableToPurchase => "Unable_to_purchase",
+            Status::AccountWithDids => "account_with_dids",
+            Status::ApiLimitExceeded => "api_limit_exceeded",
+            Status::ApiNotEnabled => "api_not_enabled",
+            Status::CanHaveOnlyOneProfileWithoutPin => {
+                "can_have_only_one_profile_without_pin"
+            }
+            Status::CancelFailed => "cancel_failed",
+            Status::ConferenceMemberRelationNotFound => {
+                "conference_member_relation_not_found"
+            }
+            Status::DidInUse => "did_in_use",
+            Status::DidLimitReached => "did_limit_reached",
+            Status::DuplicatedName => "duplicated_name",
+            Status::DuplicatedPin => "duplicated_pin",
+            Status::E911Disabled => "e911_disabled",
+            Status::E911Pending => "e911_pending",
+            Status::ErrorDeletingMsg => "error_deleting_msg",
+            Status::ErrorMovingMsg => "error_moving_msg",
+            Status::ExceedsFileSize => "exceeds_file_size",
+            Status::ExistingDid => "existing_did",
+            Status::ForwardsExceeded => "forwards_exceeded",
+            Status::Invalid => "invalid",
+            Status::InvalidAccount => "invalid_account",
+            Status::InvalidAddress => "invalid_address",
+            Status::InvalidAdmin => "invalid_admin",
+            Status::InvalidAgentRingTimeout => "invalid_agent_ring_timeout",
+            Status::InvalidAllowedcodecs => "invalid_allowedcodecs",
+            Status::InvalidAnnounceJoinLeave => "invalid_announce_join_leave",
+            Status::InvalidAnnounceOnlyUser => "invalid_announce_only_user",
+            Status::InvalidAnnouncePositionFrequency => {
+                "invalid_announce_position_frequency"
+            }
+            Status::InvalidAnnounceRoundSeconds => "invalid_announce_round_seconds",
+            Status::InvalidAnnounceUserCount => "invalid_announce_user_count",
+            Status::InvalidAreaCode => "invalid_area_code",
+            Status::InvalidAttachFile => "invalid_attach_file",
+            Status::InvalidAttachid => "invalid_attachid",
+            Status::InvalidAttachmessage => "invalid_attachmessage",
+            Status::InvalidAuthtype => "invalid_authtype",
+            Status::InvalidAuthtypeH323 => "invalid_authtype_h323",
+            Status::InvalidAuthtypeIax2 => "invalid_authtype_iax2",
+            Status::InvalidBalancemanagement => "invalid_balancemanagement",
+            Status::InvalidBaseRecording => "invalid_base_recording",
+            Status::InvalidBillingtype => "invalid_billingtype",
+            Status::InvalidCallType => "invalid_call_type",
+            Status::InvalidCallback => "invalid_callback",
+            Status::InvalidCallbackEnable => "invalid_callback_enable",
+            Status::InvalidCallbackRetry => "invalid_callback_retry",
+            Status::InvalidCallerid => "invalid_callerid",
+            Status::InvalidCalleridOverride => "invalid_callerid_override",
+            Status::InvalidCalleridprefix => "invalid_calleridprefix",
+            Status::InvalidCallhunting => "invalid_callhunting",
+            Status::InvalidCallparking => "invalid_callparking",
+            Status::InvalidCallrecording => "invalid_callrecording",
+            Status::InvalidCanadaRouting => "invalid_canada_routing",
+            Status::InvalidCarrier => "invalid_carrier",
+            Status::InvalidCharge => "invalid_charge",
+            Status::InvalidCity => "invalid_city",
+            Status::InvalidClient => "invalid_client",
+            Status::InvalidCnam => "invalid_cnam",
+            Status::InvalidCodec => "invalid_codec",
+            Status::InvalidConference => "invalid_conference",
+            Status::InvalidContact => "invalid_contact",
+            Status::InvalidCountry => "invalid_country",
+            Status::InvalidCountryid => "invalid_countryid",
+            Status::InvalidCredentials => "invalid_credentials",
+            Status::InvalidDate => "invalid_date",
+            Status::InvalidDateFrom => "invalid_date_from",
+            Status::InvalidDaterange => "invalid_daterange",
+            Status::InvalidDatetime => "invalid_datetime",
+            Status::InvalidDayrange => "invalid_dayrange",
+            Status::InvalidDelayBefore => "invalid_delay_before",
+            Status::InvalidDeletemessage => "invalid_deletemessage",
+            Status::InvalidDescription => "invalid_description",
+            Status::InvalidDestination => "invalid_destination",
+            Status::InvalidDestinationFolder => "invalid_destination_folder",
+            Status::InvalidDevicetype => "invalid_devicetype",
+            Status::InvalidDialmode => "invalid_dialmode",
+            Status::InvalidDialtime => "invalid_dialtime",
+            Status::InvalidDid => "invalid_did",
+            Status::InvalidDigitTimeout => "invalid_digit_timeout",
+            Status::InvalidDigits => "invalid_digits",
+            Status::InvalidDisa => "invalid_disa",
+            Status::InvalidDiversionHeader => "invalid_diversion_header",
+            Status::InvalidDropSilence => "invalid_drop_silence",
+            Status::InvalidDst => "invalid_dst",
+            Status::InvalidDtmfDigits => "invalid_dtmf_digits",
+            Status::InvalidDtmfmode => "invalid_dtmfmode",
+            Status::InvalidEmail => "invalid_email",
+            Status::InvalidEmailAttachmentFormat => "invalid_email_attachment_format",
+            Status::InvalidEmailEnable => "invalid_email_enable",
+            Status::InvalidEnableIpRestriction => "invalid_enable_ip_restriction",
+            Status::InvalidEnablePopRestriction => "invalid_enable_pop_restriction",
+            Status::InvalidEndhour => "invalid_endhour",
+            Status::InvalidEndminute => "invalid_endminute",
+            Status::InvalidExtension => "invalid_extension",
+            Status::InvalidExtensionLength => "invalid_extension_length",
+            Status::InvalidExtensionPrefix => "invalid_extension_prefix",
+            Status::InvalidExtensions => "invalid_extensions",
+            Status::InvalidFailoverHeader => "invalid_failover_header",
+            Status::InvalidFaxId => "invalid_fax_id",
+            Status::InvalidFile => "invalid_file",
+            Status::InvalidFilter => "invalid_filter",
+            Status::InvalidFirstname => "invalid_firstname",
+            Status::InvalidFocEnddate => "invalid_foc_enddate",
+            Status::InvalidFocStartdate => "invalid_foc_startdate",
+            Status::InvalidFolder => "invalid_folder",
+            Status::InvalidFolderId => "invalid_folder_id",
+            Status::InvalidForwardEnable => "invalid_forward_enable",
+            Status::InvalidForwarding => "invalid_forwarding",
+            Status::InvalidForwardingDid => "invalid_forwarding_did",
+            Status::InvalidFrequencyAnnouncement => "invalid_frequency_announcement",
+            Status::InvalidFromNumber => "invalid_from_number",
+            Status::InvalidFullname => "invalid_fullname",
+            Status::InvalidId => "invalid_id",
+            Status::InvalidIfAnnouncePositionEnabledReportE => {
+                "invalid_if_announce_position_enabled_report_e"
+            }
+            Status::InvalidIfAnnouncePositionEnabledReportEstimatedHoldTime => {
+                "invalid_if_announce_position_enabled_report_estimated_hold_time"
+            }
+            Status::InvalidInboundDialingMode => "invalid_inbound_dialing_mode",
+            Status::InvalidInternaldialtime => "invalid_internaldialtime",
+            Status::InvalidInternalvoicemail => "invalid_internalvoicemail",
+            Status::InvalidInternationalroute => "invalid_internationalroute",
+            Status::InvalidInvoiceType => "invalid_invoice_type",
+            Status::InvalidIp => "invalid_ip",
+            Status::InvalidIpAuth => "invalid_ip_auth",
+            Status::InvalidIpIax2 => "invalid_ip_iax2",
+            Status::InvalidIvr => "invalid_ivr",
+            Status::InvalidJitterBuffer => "invalid_jitter_buffer",
+            Status::InvalidJoinAnnouncement => "invalid_join_announcement",
+            Status::InvalidJoinEmptyType => "invalid_join_empty_type",
+            Status::InvalidLanguage => "invalid_language",
+            Status::InvalidLastname => "invalid_lastname",
+            Status::InvalidListened => "invalid_listened",
+            Status::InvalidLocation => "invalid_location",
+            Status::InvalidLockinternational => "invalid_lockinternational",
+            Status::InvalidMailbox => "invalid_mailbox",
+            Status::InvalidMaxExpiry => "invalid_max_expiry",
+            Status::InvalidMaximumCallers => "invalid_maximum_callers",
+            Status::InvalidMaximumWaitTime => "invalid_maximum_wait_time",
+            Status::InvalidMember => "invalid_member",
+            Status::InvalidMemberDelay => "invalid_member_delay",
+            Status::InvalidMessageNum => "invalid_message_num",
+            Status::InvalidMethod => "invalid_method",
+            Status::InvalidMinute => "invalid_minute",
+            Status::InvalidMixedNumbers => "invalid_mixed_numbers",
+            Status::InvalidMonthly => "invalid_monthly",
+            Status::InvalidMusiconhold => "invalid_musiconhold",
+            Status::InvalidName => "invalid_name",
+            Status::InvalidNat => "invalid_nat",
+            Status::InvalidNote => "invalid_note",
+            Status::InvalidNumber => "invalid_number",
+            Status::InvalidNumberCanadian => "invalid_number_canadian",
+            Status::InvalidNumberExist => "invalid_number_exist",
+            Status::InvalidNumberFax => "invalid_number_fax",
+            Status::InvalidNumberPorttype => "invalid_number_porttype",
+            Status::InvalidNumberUs => "invalid_number_us",
+            Status::InvalidNumbermembers => "invalid_numbermembers",
+            Status::InvalidOrder => "invalid_order",
+            Status::InvalidPackage => "invalid_package",
+            Status::InvalidPassword => "invalid_password",
+            Status::InvalidPasswordAuth => "invalid_password_auth",
+            Status::InvalidPasswordIlegalCharacters => {
+                "invalid_password_ilegal_characters"
+            }
+            Status::InvalidPasswordLessthan8charactersLong => {
+                "invalid_password_lessthan_8characters_long"
+            }
+            Status::InvalidPasswordMissingLowercase => {
+                "invalid_password_missing_lowercase"
+            }
+            Status::InvalidPasswordMissingNumber => "invalid_password_missing_number",
+            Status::InvalidPasswordMissingUppercase => {
+                "invalid_password_missing_uppercase"
+            }
+            Status::InvalidPause => "invalid_pause",
+            Status::InvalidPayment => "invalid_payment",
+            Status::InvalidPhonebook => "invalid_phonebook",
+            Status::InvalidPhonenumber => "invalid_phonenumber",
+            Status::InvalidPin => "invalid_pin",
+            Status::InvalidPinNumber => "invalid_pin_number",
+            Status::InvalidPlayinstructions => "invalid_playinstructions",
+            Status::InvalidPopRestriction => "invalid_pop_restriction",
+            Status::InvalidPortStatus => "invalid_port_status",
+            Status::InvalidPortingid => "invalid_portingid",
+            Status::InvalidPorttype => "invalid_porttype",
+            Status::InvalidPriority => "invalid_priority",
+            Status::InvalidPriorityWeight => "invalid_priority_weight",
+            Status::InvalidProtocol => "invalid_protocol",
+            Status::InvalidProviderAccount => "invalid_provider_account",
+            Status::InvalidProviderName => "invalid_provider_name",
+            Status::InvalidProvince => "invalid_province",
+            Status::InvalidQuantity => "invalid_quantity",
+            Status::InvalidQuery => "invalid_query",
+            Status::InvalidQueue => "invalid_queue",
+            Status::InvalidQuiet => "invalid_quiet",
+            Status::InvalidRecordCalls => "invalid_record_calls",
+            Status::InvalidRecording => "invalid_recording",
+            Status::InvalidRecordingSoundErrorMenu => {
+                "invalid_recording_sound_error_menu"
+            }
+            Status::InvalidRecordingSoundGetPin => "invalid_recording_sound_get_pin",
+            Status::InvalidRecordingSoundHasJoined => {
+                "invalid_recording_sound_has_joined"
+            }
+            Status::InvalidRecordingSoundHasLeft => "invalid_recording_sound_has_left",
+            Status::InvalidRecordingSoundInvalidPin => {
+                "invalid_recording_sound_invalid_pin"
+            }
+            Status::InvalidRecordingSoundJoin => "invalid_recording_sound_join",
+            Status::InvalidRecordingSoundKicked => "invalid_recording_sound_kicked",
+            Status::InvalidRecordingSoundLeave => "invalid_recording_sound_leave",
+            Status::InvalidRecordingSoundLocked => "invalid_recording_sound_locked",
+            Status::InvalidRecordingSoundLockedNow => {
+                "invalid_recording_sound_locked_now"
+            }
+            Status::InvalidRecordingSoundMuted => "invalid_recording_sound_muted",
+            Status::InvalidRecordingSoundOnlyOne => "invalid_recording_sound_only_one",
+            Status::InvalidRecordingSoundOnlyPerson => {
+                "invalid_recording_sound_only_person"
+            }
+            Status::InvalidRecordingSoundOtherInParty => {
+                "invalid_recording_sound_other_in_party"
+            }
+            Status::InvalidRecordingSoundParticipantsMuted => {
+                "invalid_recording_sound_participants_muted"
+            }
+            Status::InvalidRecordingSoundParticipantsUnmuted => {
+                "invalid_recording_sound_participants_unmuted"
+            }
+            Status::InvalidRecordingSoundPlaceIntoConference => {
+                "invalid_recording_sound_place_into_conference"
+            }
+            Status::InvalidRecordingSoundThereAre => "invalid_recording_sound_there_are",
+            Status::InvalidRecordingSoundUnlockedNow => {
+                "invalid_recording_sound_unlocked_now"
+            }
+            Status::InvalidRecordingSoundUnmuted => "invalid_recording_sound_unmuted",
+            Status::InvalidReportHoldTimeAgent => "invalid_report_hold_time_agent",
+            Status::InvalidResellerclient => "invalid_resellerclient",
+            Status::InvalidResellernextbilling => "invalid_resellernextbilling",
+            Status::InvalidResellerpackage => "invalid_resellerpackage",
+            Status::InvalidResponseTimeout => "invalid_response_timeout",
+            Status::InvalidRetryTimer => "invalid_retry_timer",
+            Status::InvalidRingInuse => "invalid_ring_inuse",
+            Status::InvalidRinggroup => "invalid_ringgroup",
+            Status::InvalidRoute => "invalid_route",
+            Status::InvalidRoutingHeader => "invalid_routing_header",
+            Status::InvalidRtpHoldTimeout => "invalid_rtp_hold_timeout",
+            Status::InvalidRtpTimeout => "invalid_rtp_timeout",
+            Status::InvalidSaycallerid => "invalid_saycallerid",
+            Status::InvalidSaytime => "invalid_saytime",
+            Status::InvalidSecurityCode => "invalid_security_code",
+            Status::InvalidServerpop => "invalid_serverpop",
+            Status::InvalidSetup => "invalid_setup",
+            Status::InvalidSilenceThreshold => "invalid_silence_threshold",
+            Status::InvalidSipTraffic => "invalid_sip_traffic",
+            Status::InvalidSipuri => "invalid_sipuri",
+            Status::InvalidSkippassword => "invalid_skippassword",
+            Status::InvalidSmppPassword => "invalid_smpp_password",
+            Status::InvalidSmppUrl => "invalid_smpp_url",
+            Status::InvalidSmppUsername => "invalid_smpp_username",
+            Status::InvalidSms => "invalid_sms",
+            Status::InvalidSmsForward => "invalid_sms_forward",
+            Status::InvalidSnn => "invalid_snn",
+            Status::InvalidSpeedDial => "invalid_speed_dial",
+            Status::InvalidStartMuted => "invalid_start_muted",
+            Status::InvalidStarthour => "invalid_starthour",
+            Status::InvalidStartminute => "invalid_startminute",
+            Status::InvalidState => "invalid_state",
+            Status::InvalidStatementName => "invalid_statement_name",
+            Status::InvalidStrategy => "invalid_strategy",
+            Status::InvalidStreetName => "invalid_street_name",
+            Status::InvalidStreetNumber => "invalid_street_number",
+            Status::InvalidTalkDetection => "invalid_talk_detection",
+            Status::InvalidTalkingThreshold => "invalid_talking_threshold",
+            Status::InvalidTfnumberPorttype => "invalid_tfnumber_porttype",
+            Status::InvalidThankyouForYourPatience => {
+                "invalid_thankyou_for_your_patience"
+            }
+            Status::InvalidTimecondition => "invalid_timecondition",
+            Status::InvalidTimeout => "invalid_timeout",
+            Status::InvalidTimerange => "invalid_timerange",
+            Status::InvalidTimezone => "invalid_timezone",
+            Status::InvalidToNumber => "invalid_to_number",
+            Status::InvalidTranscriptionEmail => "invalid_transcription_email",
+            Status::InvalidTranscriptionFormat => "invalid_transcription_format",
+            Status::InvalidTranscriptionLocale => "invalid_transcription_locale",
+            Status::InvalidTranscriptionRedaction => "invalid_transcription_redaction",
+            Status::InvalidTranscriptionSentiment => "invalid_transcription_sentiment",
+            Status::InvalidTranscriptionSummary => "invalid_transcription_summary",
+            Status::InvalidType => "invalid_type",
+            Status::InvalidUrgent => "invalid_urgent",
+            Status::InvalidUsername => "invalid_username",
+            Status::InvalidVoiceAnnouncement => "invalid_voice_announcement",
+            Status::InvalidVoicemailsetup => "invalid_voicemailsetup",
+            Status::InvalidWeekdayend => "invalid_weekdayend",
+            Status::InvalidWeekdaystart => "invalid_weekdaystart",
+            Status::InvalidWrapupTime => "invalid_wrapup_time",
+            Status::InvalidZip => "invalid_zip",
+            Status::IpNotEnabled => "ip_not_enabled",
+            Status::LimitReached => "limit_reached",
+            Status::LocationAlreadyExists => "location_already_exists",
+            Status::LocationLinkedToSubaccount => "location_linked_to_subaccount",
+            Status::LocationNotFound => "location_not_found",
+            Status::MaxPhonebook => "max_phonebook",
+            Status::MemberAlreadyIncluded => "member_already_included",
+            Status::MembersExceeded => "members_exceeded",
+            Status::MessageEmpty => "message_empty",
+            Status::MessageNotFound => "message_not_found",
+            Status::MethodMaintenance => "method_maintenance",
+            Status::MismatchEmailConfirm => "mismatch_email_confirm",
+            Status::MismatchPasswordConfirm => "mismatch_password_confirm",
+            Status::MissingAccount => "missing_account",
+            Status::MissingAddress => "missing_address",
+            Status::MissingAgentRingTimeout => "missing_agent_ring_timeout",
+            Status::MissingAllowedcodecs => "missing_allowedcodecs",
+            Status::MissingAttachmessage => "missing_attachmessage",
+            Status::MissingAuthtype => "missing_authtype",
+            Status::MissingBalancemanagement => "missing_balancemanagement",
+            Status::MissingBillingtype => "missing_billingtype",
+            Status::MissingCallback => "missing_callback",
+            Status::MissingCallerid => "missing_callerid",
+            Status::MissingCallhunting => "missing_callhunting",
+            Status::MissingCallparking => "missing_callparking",
+            Status::MissingCallrecording => "missing_callrecording",
+            Status::MissingCarrier => "missing_carrier",
+            Status::MissingCharge => "missing_charge",
+            Status::MissingChoices => "missing_choices",
+            Status::MissingCity => "missing_city",
+            Status::MissingClient => "missing_client",
+            Status::MissingCnam => "missing_cnam",
+            Status::MissingCodec => "missing_codec",
+            Status::MissingConference => "missing_conference",
+            Status::MissingCountry => "missing_country",
+            Status::MissingCountryid => "missing_countryid",
+            Status::MissingCredentials => "missing_credentials",
+            Status::MissingDatetime => "missing_datetime",
+            Status::MissingDelayBefore => "missing_delay_before",
+            Status::MissingDeletemessage => "missing_deletemessage",
+            Status::MissingDescription => "missing_description",
+            Status::MissingDevicetype => "missing_devicetype",
+            Status::MissingDialtime => "missing_dialtime",
+            Status::MissingDid => "missing_did",
+            Status::MissingDigitTimeout => "missing_digit_timeout",
+            Status::MissingDigits => "missing_digits",
+            Status::MissingDisa => "missing_disa",
+            Status::MissingDtmfmode => "missing_dtmfmode",
+            Status::MissingEmail => "missing_email",
+            Status::MissingEmailConfirm => "missing_email_confirm",
+            Status::MissingEnable => "missing_enable",
+            Status::MissingEndhour => "missing_endhour",
+            Status::MissingEndminute => "missing_endminute",
+            Status::MissingFailoverBusy => "missing_failover_busy",
+            Status::MissingFailoverNoanswer => "missing_failover_noanswer",
+            Status::MissingFailoverUnreachable => "missing_failover_unreachable",
+            Status::MissingFile => "missing_file",
+            Status::MissingFilter => "missing_filter",
+            Status::MissingFirstname => "missing_firstname",
+            Status::MissingFolder => "missing_folder",
+            Status::MissingForwarding => "missing_forwarding",
+            Status::MissingFromDate => "missing_from_date",
+            Status::MissingFullname => "missing_fullname",
+            Status::MissingId => "missing_id",
+            Status::MissingIfAnnouncePositionEnabledReportE => {
+                "missing_if_announce_position_enabled_report_e"
+            }
+            Status::MissingIfAnnouncePositionEnabledReportEstimatedHoldTime => {
+                "missing_if_announce_position_enabled_report_estimated_hold_time"
+            }
+            Status::MissingInternationalroute => "missing_internationalroute",
+            Status::MissingIp => "missing_ip",
+            Status::MissingIpH323 => "missing_ip_h323",
+            Status::MissingIpRestriction => "missing_ip_restriction",
+            Status::MissingIvr => "missing_ivr",
+            Status::MissingJoinWhenEmpty => "missing_join_when_empty",
+            Status::MissingLanguage => "missing_language",
+            Status::MissingLastname => "missing_lastname",
+            Status::MissingLeaveWhenEmpty => "missing_leave_when_empty",
+            Status::MissingLength => "missing_length",
+            Status::MissingListened => "missing_listened",
+            Status::MissingLocation => "missing_location",
+            Status::MissingLocationName => "missing_location_name",
+            Status::MissingLockinternational => "missing_lockinternational",
+            Status::MissingMailbox => "missing_mailbox",
+            Status::MissingMember => "missing_member",
+            Status::MissingMembers => "missing_members",
+            Status::MissingMessageNum => "missing_message_num",
+            Status::MissingMethod => "missing_method",
+            Status::MissingMinute => "missing_minute",
+            Status::MissingMonthly => "missing_monthly",
+            Status::MissingMusiconhold => "missing_musiconhold",
+            Status::MissingName => "missing_name",
+            Status::MissingNat => "missing_nat",
+            Status::MissingNumber => "missing_number",
+            Status::MissingNumbers => "missing_numbers",
+            Status::MissingPackage => "missing_package",
+            Status::MissingParams => "missing_params",
+            Status::MissingPassword => "missing_password",
+            Status::MissingPasswordConfirm => "missing_password_confirm",
+            Status::MissingPayment => "missing_payment",
+            Status::MissingPhonebook => "missing_phonebook",
+            Status::MissingPhonenumber => "missing_phonenumber",
+            Status::MissingPin => "missing_pin",
+            Status::MissingPlayinstructions => "missing_playinstructions",
+            Status::MissingPopRestriction => "missing_pop_restriction",
+            Status::MissingPriority => "missing_priority",
+            Status::MissingPriorityWeight => "missing_priority_weight",
+            Status::MissingProtocol => "missing_protocol",
+            Status::MissingProvince => "missing_province",
+            Status::MissingQuery => "missing_query",
+            Status::MissingRecording => "missing_recording",
+            Status::MissingReportHoldTimeAgent => "missing_report_hold_time_agent",
+            Status::MissingResellerclient => "missing_resellerclient",
+            Status::MissingResellerpackage => "missing_resellerpackage",
+            Status::MissingResponseTimeout => "missing_response_timeout",
+            Status::MissingRingInuse => "missing_ring_inuse",
+            Status::MissingRingStrategy => "missing_ring_strategy",
+            Status::MissingRinggroup => "missing_ringgroup",
+            Status::MissingRoute => "missing_route",
+            Status::MissingRouting => "missing_routing",
+            Status::MissingSaycallerid => "missing_saycallerid",
+            Status::MissingSaytime => "missing_saytime",
+            Status::MissingServerpop => "missing_serverpop",
+            Status::MissingSetup => "missing_setup",
+            Status::MissingSipuri => "missing_sipuri",
+            Status::MissingSkippassword => "missing_skippassword",
+            Status::MissingSms => "missing_sms",
+            Status::MissingSpeedDial => "missing_speed_dial",
+            Status::MissingStart => "missing_start",
+            Status::MissingStarthour => "missing_starthour",
+            Status::MissingStartminute => "missing_startminute",
+            Status::MissingState => "missing_state",
+            Status::MissingStreetName => "missing_street_name",
+            Status::MissingStreetNumber => "missing_street_number",
+            Status::MissingThankyouForYourPatience => {
+                "missing_thankyou_for_your_patience"
+            }
+            Status::MissingTimecondition => "missing_timecondition",
+            Status::MissingTimeout => "missing_timeout",
+            Status::MissingTimezone => "missing_timezone",
+            Status::MissingToDate => "missing_to_date",
+            Status::MissingTranscriptionEmail => "missing_transcription_email",
+            Status::MissingTranscriptionLocale => "missing_transcription_locale",
+            Status::MissingType => "missing_type",
+            Status::MissingUrgent => "missing_urgent",
+            Status::MissingUri => "missing_uri",
+            Status::MissingUsername => "missing_username",
+            Status::MissingVoicemailsetup => "missing_voicemailsetup",
+            Status::MissingWeekdayend => "missing_weekdayend",
+            Status::MissingWeekdaystart => "missing_weekdaystart",
+            Status::MissingZip => "missing_zip",
+            Status::MovingFail => "moving_fail",
+            Status::NameToolong => "name_toolong",
+            Status::NoAccount => "no_account",
+            Status::NoAttachments => "no_attachments",
+            Status::NoBase64file => "no_base64file",
+            Status::NoCallback => "no_callback",
+            Status::NoCallhunting => "no_callhunting",
+            Status::NoCallparking => "no_callparking",
+            Status::NoCallstatus => "no_callstatus",
+            Status::NoCdr => "no_cdr",
+            Status::NoChangeBillingtype => "no_change_billingtype",
+            Status::NoClient => "no_client",
+            Status::NoConference => "no_conference",
+            Status::NoDid => "no_did",
+            Status::NoDisa => "no_disa",
+            Status::NoEmailtofax => "no_emailtofax",
+            Status::NoFilter => "no_filter",
+            Status::NoFolder => "no_folder",
+            Status::NoForwarding => "no_forwarding",
+            Status::NoIvr => "no_ivr",
+            Status::NoMailbox => "no_mailbox",
+            Status::NoMember => "no_member",
+            Status::NoMessage => "no_message",
+            Status::NoMessages => "no_messages",
+            Status::NoNumbers => "no_numbers",
+            Status::NoPackage => "no_package",
+            Status::NoPhonebook => "no_phonebook",
+            Status::NoPhonebookGroup => "no_phonebook_group",
+            Status::NoPorts => "no_ports",
+            Status::NoProvision => "no_provision",
+            Status::NoProvisionUpdate => "no_provision_update",
+            Status::NoQueue => "no_queue",
+            Status::NoRate => "no_rate",
+            Status::NoRecording => "no_recording",
+            Status::NoRinggroup => "no_ringgroup",
+            Status::NoSequences => "no_sequences",
+            Status::NoSipuri => "no_sipuri",
+            Status::NoSms => "no_sms",
+            Status::NoSubaccount => "no_subaccount",
+            Status::NoTimecondition => "no_timecondition",
+            Status::NoTransactions => "no_transactions",
+            Status::NoVpri => "no_vpri",
+            Status::NonSufficientFunds => "non_sufficient_funds",
+            Status::NoteToolong => "note_toolong",
+            Status::OrderFailed => "order_failed",
+            Status::ProblemSendingMail => "problem_sending_mail",
+            Status::ProviderOutofservice => "provider_outofservice",
+            Status::RecordingInUseCallerIdFiltering => {
+                "recording_in_use_caller_id_filtering"
+            }
+            Status::RecordingInUseCallerTimecondition => {
+                "recording_in_use_caller_timecondition"
+            }
+            Status::RecordingInUseDid => "recording_in_use_did",
+            Status::RecordingInUseIvr => "recording_in_use_ivr",
+            Status::RecordingInUseQueue => "recording_in_use_queue",
+            Status::RepeatedIp => "repeated_ip",
+            Status::ReservedIp => "reserved_ip",
+            Status::RtpTimeoutGreaterThanRtpHoldTimeout => {
+                "rtp_timeout_greater_than_rtp_hold_timeout"
+            }
+            Status::SameDidBillingtype => "same_did_billingtype",
+            Status::SentFail => "sent_fail",
+            Status::SipuriInPhonebook => "sipuri_in_phonebook",
+            Status::SmsApplyRegulations => "sms_apply_regulations",
+            Status::SmsFailed => "sms_failed",
+            Status::SmsToolong => "sms_toolong",
+            Status::SmsWaitMessage => "sms_wait_message",
+            Status::Success => "success",
+            Status::SuccessTest => "success_test",
+            Status::TlsError => "tls_error",
+            Status::UnavailableInfo => "unavailable_info",
+            Status::UnsifficientStock => "unsifficient_stock",
+            Status::UsedDescription => "used_description",
+            Status::UsedEmail => "used_email",
+            Status::UsedExtension => "used_extension",
+            Status::UsedExtensionInLocation => "used_extension_in_location",
+            Status::UsedFilter => "used_filter",
+            Status::UsedIp => "used_ip",
+            Status::UsedName => "used_name",
+            Status::UsedNumber => "used_number",
+            Status::UsedPassword => "used_password",
+            Status::UsedSpeedDial => "used_speed_dial",
+            Status::UsedUsername => "used_username",
+            Status::WeakPassword => "weak_password",
+            Status::Other(code) => code,
+        }
+    }
+    /// What the status table says about it; `None` for [`Status::Other`].
+    pub fn info(&self) -> Option<&'static StatusInfo> {
+        match self {
+            Status::InvalidThreshold => Some(&STATUSES[0usize]),
+            Status::UnableToPurchase => Some(&STATUSES[1usize]),
+            Status::AccountWithDids => Some(&STATUSES[2usize]),
+            Status::ApiLimitExceeded => Some(&STATUSES[3usize]),
+            Status::ApiNotEnabled => Some(&STATUSES[4usize]),
+            Status::CanHaveOnlyOneProfileWithoutPin => Some(&STATUSES[5usize]),
+            Status::CancelFailed => Some(&STATUSES[6usize]),
+            Status::ConferenceMemberRelationNotFound => Some(&STATUSES[7usize]),
+            Status::DidInUse => Some(&STATUSES[8usize]),
+            Status::DidLimitReached => Some(&STATUSES[9usize]),
+            Status::DuplicatedName => Some(&STATUSES[10usize]),
+            Status::DuplicatedPin => Some(&STATUSES[11usize]),
+            Status::E911Disabled => Some(&STATUSES[12usize]),
+            Status::E911Pending => Some(&STATUSES[13usize]),
+            Status::ErrorDeletingMsg => Some(&STATUSES[14usize]),
+            Status::ErrorMovingMsg => Some(&STATUSES[15usize]),
+            Status::ExceedsFileSize => Some(&STATUSES[16usize]),
+            Status::ExistingDid => Some(&STATUSES[17usize]),
+            Status::ForwardsExceeded => Some(&STATUSES[18usize]),
+            Status::Invalid => Some(&STATUSES[19usize]),
+            Status::InvalidAccount => Some(&STATUSES[20usize]),
+            Status::InvalidAddress => Some(&STATUSES[21usize]),
+            Status::InvalidAdmin => Some(&STATUSES[22usize]),
+            Status::InvalidAgentRingTimeout => Some(&STATUSES[23usize]),
+            Status::InvalidAllowedcodecs => Some(&STATUSES[24usize]),
+            Status::InvalidAnnounceJoinLeave => Some(&STATUSES[25usize]),
+            Status::InvalidAnnounceOnlyUser => Some(&STATUSES[26usize]),
+            Status::InvalidAnnouncePositionFrequency => Some(&STATUSES[27usize]),
+            Status::InvalidAnnounceRoundSeconds => Some(&STATUSES[28usize]),
+            Status::InvalidAnnounceUserCount => Some(&STATUSES[29usize]),
+            Status::InvalidAreaCode => Some(&STATUSES[30usize]),
+            Status::InvalidAttachFile => Some(&STATUSES[31usize]),
+            Status::InvalidAttachid => Some(&STATUSES[32usize]),
+            Status::InvalidAttachmessage => Some(&STATUSES[33usize]),
+            Status::InvalidAuthtype => Some(&STATUSES[34usize]),
+            Status::InvalidAuthtypeH323 => Some(&STATUSES[35usize]),
+            Status::InvalidAuthtypeIax2 => Some(&STATUSES[36usize]),
+            Status::InvalidBalancemanagement => Some(&STATUSES[37usize]),
+            Status::InvalidBaseRecording => Some(&STATUSES[38usize]),
+            Status::InvalidBillingtype => Some(&STATUSES[39usize]),
+            Status::InvalidCallType => Some(&STATUSES[40usize]),
+            Status::InvalidCallback => Some(&STATUSES[41usize]),
+            Status::InvalidCallbackEnable => Some(&STATUSES[42usize]),
+            Status::InvalidCallbackRetry => Some(&STATUSES[43usize]),
+            Status::InvalidCallerid => Some(&STATUSES[44usize]),
+            Status::InvalidCalleridOverride => Some(&STATUSES[45usize]),
+            Status::InvalidCalleridprefix => Some(&STATUSES[46usize]),
+            Status::InvalidCallhunting => Some(&STATUSES[47usize]),
+            Status::InvalidCallparking => Some(&STATUSES[48usize]),
+            Status::InvalidCallrecording => Some(&STATUSES[49usize]),
+            Status::InvalidCanadaRouting => Some(&STATUSES[50usize]),
+            Status::InvalidCarrier => Some(&STATUSES[51usize]),
+            Status::InvalidCharge => Some(&STATUSES[52usize]),
+            Status::InvalidCity => Some(&STATUSES[53usize]),
+            Status::InvalidClient => Some(&STATUSES[54usize]),
+            Status::InvalidCnam => Some(&STATUSES[55usize]),
+            Status::InvalidCodec => Some(&STATUSES[56usize]),
+            Status::InvalidConference => Some(&STATUSES[57usize]),
+            Status::InvalidContact => Some(&STATUSES[58usize]),
+            Status::InvalidCountry => Some(&STATUSES[59usize]),
+            Status::InvalidCountryid => Some(&STATUSES[60usize]),
+            Status::InvalidCredentials => Some(&STATUSES[61usize]),
+            Status::InvalidDate => Some(&STATUSES[62usize]),
+            Status::InvalidDateFrom => Some(&STATUSES[63usize]),
+            Status::InvalidDaterange => Some(&STATUSES[64usize]),
+            Status::InvalidDatetime => Some(&STATUSES[65usize]),
+            Status::InvalidDayrange => Some(&STATUSES[66usize]),
+            Status::InvalidDelayBefore => Some(&STATUSES[67usize]),
+            Status::InvalidDeletemessage => Some(&STATUSES[68usize]),
+            Status::InvalidDescription => Some(&STATUSES[69usize]),
+            Status::InvalidDestination => Some(&STATUSES[70usize]),
+            Status::InvalidDestinationFolder => Some(&STATUSES[71usize]),
+            Status::InvalidDevicetype => Some(&STATUSES[72usize]),
+            Status::InvalidDialmode => Some(&STATUSES[73usize]),
+            Status::InvalidDialtime => Some(&STATUSES[74usize]),
+            Status::InvalidDid => Some(&STATUSES[75usize]),
+            Status::InvalidDigitTimeout => Some(&STATUSES[76usize]),
+            Status::InvalidDigits => Some(&STATUSES[77usize]),
+            Status::InvalidDisa => Some(&STATUSES[78usize]),
+            Status::InvalidDiversionHeader => Some(&STATUSES[79usize]),
+            Status::InvalidDropSilence => Some(&STATUSES[80usize]),
+            Status::InvalidDst => Some(&STATUSES[81usize]),
+            Status::InvalidDtmfDigits => Some(&STATUSES[82usize]),
+            Status::InvalidDtmfmode => Some(&STATUSES[83usize]),
+            Status::InvalidEmail => Some(&STATUSES[84usize]),
+            Status::InvalidEmailAttachmentFormat => Some(&STATUSES[85usize]),
+            Status::InvalidEmailEnable => Some(&STATUSES[86usize]),
+            Status::InvalidEnableIpRestriction => Some(&STATUSES[87usize]),
+            Status::InvalidEnablePopRestriction => Some(&STATUSES[88usize]),
+            Status::InvalidEndhour => Some(&STATUSES[89usize]),
+            Status::InvalidEndminute => Some(&STATUSES[90usize]),
+            Status::InvalidExtension => Some(&STATUSES[91usize]),
+            Status::InvalidExtensionLength => Some(&STATUSES[92usize]),
+            Status::InvalidExtensionPrefix => Some(&STATUSES[93usize]),
+            Status::InvalidExtensions => Some(&STATUSES[94usize]),
+            Status::InvalidFailoverHeader => Some(&STATUSES[95usize]),
+            Status::InvalidFaxId => Some(&STATUSES[96usize]),
+            Status::InvalidFile => Some(&STATUSES[97usize]),
+            Status::InvalidFilter => Some(&STATUSES[98usize]),
+            Status::InvalidFirstname => Some(&STATUSES[99usize]),
+            Status::InvalidFocEnddate => Some(&STATUSES[100usize]),
+            Status::InvalidFocStartdate => Some(&STATUSES[101usize]),
+            Status::InvalidFolder => Some(&STATUSES[102usize]),
+            Status::InvalidFolderId => Some(&STATUSES[103usize]),
+            Status::InvalidForwardEnable => Some(&STATUSES[104usize]),
+            Status::InvalidForwarding => Some(&STATUSES[105usize]),
+            Status::InvalidForwardingDid => Some(&STATUSES[106usize]),
+            Status::InvalidFrequencyAnnouncement => Some(&STATUSES[107usize]),
+            Status::InvalidFromNumber => Some(&STATUSES[108usize]),
+            Status::InvalidFullname => Some(&STATUSES[109usize]),
+            Status::InvalidId => Some(&STATUSES[110usize]),
+            Status::InvalidIfAnnouncePositionEnabledReportE => Some(&STATUSES[111usize]),
+            Status::InvalidIfAnnouncePositionEnabledReportEstimatedHoldTime => {
+                Some(&STATUSES[112usize])
+            }
+            Status::InvalidInboundDialingMode => Some(&STATUSES[113usize]),
+            Status::InvalidInternaldialtime => Some(&STATUSES[114usize]),
+            Status::InvalidInternalvoicemail => Some(&STATUSES[115usize]),
+            Status::InvalidInternationalroute => Some(&STATUSES[116usize]),
+            Status::InvalidInvoiceType => Some(&STATUSES[117usize]),
+            Status::InvalidIp => Some(&STATUSES[118usize]),
+            Status::InvalidIpAuth => Some(&STATUSES[119usize]),
+            Status::InvalidIpIax2 => Some(&STATUSES[120usize]),
+            Status::InvalidIvr => Some(&STATUSES[121usize]),
+            Status::InvalidJitterBuffer => Some(&STATUSES[122usize]),
+            Status::InvalidJoinAnnouncement => Some(&STATUSES[123usize]),
+            Status::InvalidJoinEmptyType => Some(&STATUSES[124usize]),
+            Status::InvalidLanguage => Some(&STATUSES[125usize]),
+            Status::InvalidLastname => Some(&STATUSES[126usize]),
+            Status::InvalidListened => Some(&STATUSES[127usize]),
+            Status::InvalidLocation => Some(&STATUSES[128usize]),
+            Status::InvalidLockinternational => Some(&STATUSES[129usize]),
+            Status::InvalidMailbox => Some(&STATUSES[130usize]),
+            Status::InvalidMaxExpiry => Some(&STATUSES[131usize]),
+            Status::InvalidMaximumCallers => Some(&STATUSES[132usize]),
+            Status::InvalidMaximumWaitTime => Some(&STATUSES[133usize]),
+            Status::InvalidMember => Some(&STATUSES[134usize]),
+            Status::InvalidMemberDelay => Some(&STATUSES[135usize]),
+            Status::InvalidMessageNum => Some(&STATUSES[136usize]),
+            Status::InvalidMethod => Some(&STATUSES[137usize]),
+            Status::InvalidMinute => Some(&STATUSES[138usize]),
+            Status::InvalidMixedNumbers => Some(&STATUSES[139usize]),
+            Status::InvalidMonthly => Some(&STATUSES[140usize]),
+            Status::InvalidMusiconhold => Some(&STATUSES[141usize]),
+            Status::InvalidName => Some(&STATUSES[142usize]),
+            Status::InvalidNat => Some(&STATUSES[143usize]),
+            Status::InvalidNote => Some(&STATUSES[144usize]),
+            Status::InvalidNumber => Some(&STATUSES[145usize]),
+            Status::InvalidNumberCanadian => Some(&STATUSES[146usize]),
+            Status::InvalidNumberExist => Some(&STATUSES[147usize]),
+            Status::InvalidNumberFax => Some(&STATUSES[148usize]),
+            Status::InvalidNumberPorttype => Some(&STATUSES[149usize]),
+            Status::InvalidNumberUs => Some(&STATUSES[150usize]),
+            Status::InvalidNumbermembers => Some(&STATUSES[151usize]),
+            Status::InvalidOrder => Some(&STATUSES[152usize]),
+            Status::InvalidPackage => Some(&STATUSES[153usize]),
+            Status::InvalidPassword => Some(&STATUSES[154usize]),
+            Status::InvalidPasswordAuth => Some(&STATUSES[155usize]),
+            Status::InvalidPasswordIlegalCharacters => Some(&STATUSES[156usize]),
+            Status::InvalidPasswordLessthan8charactersLong => Some(&STATUSES[157usize]),
+            Status::InvalidPasswordMissingLowercase => Some(&STATUSES[158usize]),
+            Status::InvalidPasswordMissingNumber => Some(&STATUSES[159usize]),
+            Status::InvalidPasswordMissingUppercase => Some(&STATUSES[160usize]),
+            Status::InvalidPause => Some(&STATUSES[161usize]),
+            Status::InvalidPayment => Some(&STATUSES[162usize]),
+            Status::InvalidPhonebook => Some(&STATUSES[163usize]),
+            Status::InvalidPhonenumber => Some(&STATUSES[164usize]),
+            Status::InvalidPin => Some(&STATUSES[165usize]),
+            Status::InvalidPinNumber => Some(&STATUSES[166usize]),
+            Status::InvalidPlayinstructions => Some(&STATUSES[167usize]),
+            Status::InvalidPopRestriction => Some(&STATUSES[168usize]),
+            Status::InvalidPortStatus => Some(&STATUSES[169usize]),
+            Status::InvalidPortingid => Some(&STATUSES[170usize]),
+            Status::InvalidPorttype => Some(&STATUSES[171usize]),
+            Status::InvalidPriority => Some(&STATUSES[172usize]),
+            Status::InvalidPriorityWeight => Some(&STATUSES[173usize]),
+            Status::InvalidProtocol => Some(&STATUSES[174usize]),
+            Status::InvalidProviderAccount => Some(&STATUSES[175usize]),
+            Status::InvalidProviderName => Some(&STATUSES[176usize]),
+            Status::InvalidProvince => Some(&STATUSES[177usize]),
+            Status::InvalidQuantity => Some(&STATUSES[178usize]),
+            Status::InvalidQuery => Some(&STATUSES[179usize]),
+            Status::InvalidQueue => Some(&STATUSES[180usize]),
+            Status::InvalidQuiet => Some(&STATUSES[181usize]),
+            Status::InvalidRecordCalls => Some(&STATUSES[182usize]),
+            Status::InvalidRecording => Some(&STATUSES[183usize]),
+            Status::InvalidRecordingSoundErrorMenu => Some(&STATUSES[184usize]),
+            Status::InvalidRecordingSoundGetPin => Some(&STATUSES[185usize]),
+            Status::InvalidRecordingSoundHasJoined => Some(&STATUSES[186usize]),
+            Status::InvalidRecordingSoundHasLeft => Some(&STATUSES[187usize]),
+            Status::InvalidRecordingSoundInvalidPin => Some(&STATUSES[188usize]),
+            Status::InvalidRecordingSoundJoin => Some(&STATUSES[189usize]),
+            Status::InvalidRecordingSoundKicked => Some(&STATUSES[190usize]),
+            Status::InvalidRecordingSoundLeave => Some(&STATUSES[191usize]),
+            Status::InvalidRecordingSoundLocked => Some(&STATUSES[192usize]),
+            Status::InvalidRecordingSoundLockedNow => Some(&STATUSES[193usize]),
+            Status::InvalidRecordingSoundMuted => Some(&STATUSES[194usize]),
+            Status::InvalidRecordingSoundOnlyOne => Some(&STATUSES[195usize]),
+            Status::InvalidRecordingSoundOnlyPerson => Some(&STATUSES[196usize]),
+            Status::InvalidRecordingSoundOtherInParty => Some(&STATUSES[197usize]),
+            Status::InvalidRecordingSoundParticipantsMuted => Some(&STATUSES[198usize]),
+            Status::InvalidRecordingSoundParticipantsUnmuted => Some(&STATUSES[199usize]),
+            Status::InvalidRecordingSoundPlaceIntoConference => Some(&STATUSES[200usize]),
+            Status::InvalidRecordingSoundThereAre => Some(&STATUSES[201usize]),
+            Status::InvalidRecordingSoundUnlockedNow => Some(&STATUSES[202usize]),
+            Status::InvalidRecordingSoundUnmuted => Some(&STATUSES[203usize]),
+            Status::InvalidReportHoldTimeAgent => Some(&STATUSES[204usize]),
+            Status::InvalidResellerclient => Some(&STATUSES[205usize]),
+            Status::InvalidResellernextbilling => Some(&STATUSES[206usize]),
+            Status::InvalidResellerpackage => Some(&STATUSES[207usize]),
+            Status::InvalidResponseTimeout => Some(&STATUSES[208usize]),
+            Status::InvalidRetryTimer => Some(&STATUSES[209usize]),
+            Status::InvalidRingInuse => Some(&STATUSES[210usize]),
+            Status::InvalidRinggroup => Some(&STATUSES[211usize]),
+            Status::InvalidRoute => Some(&STATUSES[212usize]),
+            Status::InvalidRoutingHeader => Some(&STATUSES[213usize]),
+            Status::InvalidRtpHoldTimeout => Some(&STATUSES[214usize]),
+            Status::InvalidRtpTimeout => Some(&STATUSES[215usize]),
+            Status::InvalidSaycallerid => Some(&STATUSES[216usize]),
+            Status::InvalidSaytime => Some(&STATUSES[217usize]),
+            Status::InvalidSecurityCode => Some(&STATUSES[218usize]),
+            Status::InvalidServerpop => Some(&STATUSES[219usize]),
+            Status::InvalidSetup => Some(&STATUSES[220usize]),
+            Status::InvalidSilenceThreshold => Some(&STATUSES[221usize]),
+            Status::InvalidSipTraffic => Some(&STATUSES[222usize]),
+            Status::InvalidSipuri => Some(&STATUSES[223usize]),
+            Status::InvalidSkippassword => Some(&STATUSES[224usize]),
+            Status::InvalidSmppPassword => Some(&STATUSES[225usize]),
+            Status::InvalidSmppUrl => Some(&STATUSES[226usize]),
+            Status::InvalidSmppUsername => Some(&STATUSES[227usize]),
+            Status::InvalidSms => Some(&STATUSES[228usize]),
+            Status::InvalidSmsForward => Some(&STATUSES[229usize]),
+            Status::InvalidSnn => Some(&STATUSES[230usize]),
+            Status::InvalidSpeedDial => Some(&STATUSES[231usize]),
+            Status::InvalidStartMuted => Some(&STATUSES[232usize]),
+            Status::InvalidStarthour => Some(&STATUSES[233usize]),
+            Status::InvalidStartminute => Some(&STATUSES[234usize]),
+            Status::InvalidState => Some(&STATUSES[235usize]),
+            Status::InvalidStatementName => Some(&STATUSES[236usize]),
+            Status::InvalidStrategy => Some(&STATUSES[237usize]),
+            Status::InvalidStreetName => Some(&STATUSES[238usize]),
+            Status::InvalidStreetNumber => Some(&STATUSES[239usize]),
+            Status::InvalidTalkDetection => Some(&STATUSES[240usize]),
+            Status::InvalidTalkingThreshold => Some(&STATUSES[241usize]),
+            Status::InvalidTfnumberPorttype => Some(&STATUSES[242usize]),
+            Status::InvalidThankyouForYourPatience => Some(&STATUSES[243usize]),
+            Status::InvalidTimecondition => Some(&STATUSES[244usize]),
+            Status::InvalidTimeout => Some(&STATUSES[245usize]),
+            Status::InvalidTimerange => Some(&STATUSES[246usize]),
+            Status::InvalidTimezone => Some(&STATUSES[247usize]),
+            Status::InvalidToNumber => Some(&STATUSES[248usize]),
+            Status::InvalidTranscriptionEmail => Some(&STATUSES[249usize]),
+            Status::InvalidTranscriptionFormat => Some(&STATUSES[250usize]),
+            Status::InvalidTranscriptionLocale => Some(&STATUSES[251usize]),
+            Status::InvalidTranscriptionRedaction => Some(&STATUSES[252usize]),
+            Status::InvalidTranscriptionSentiment => Some(&STATUSES[253usize]),
+            Status::InvalidTranscriptionSummary => Some(&STATUSES[254usize]),
+            Status::InvalidType => Some(&STATUSES[255usize]),
+            Status::InvalidUrgent => Some(&STATUSES[256usize]),
+            Status::InvalidUsername => Some(&STATUSES[257usize]),
+            Status::InvalidVoiceAnnouncement => Some(&STATUSES[258usize]),
+            Status::InvalidVoicemailsetup => Some(&STATUSES[259usize]),
+            Status::InvalidWeekdayend => Some(&STATUSES[260usize]),
+            Status::InvalidWeekdaystart => Some(&STATUSES[261usize]),
+            Status::InvalidWrapupTime => Some(&STATUSES[262usize]),
+            Status::InvalidZip => Some(&STATUSES[263usize]),
+            Status::IpNotEnabled => Some(&STATUSES[264usize]),
+            Status::LimitReached => Some(&STATUSES[265usize]),
+            Status::LocationAlreadyExists => Some(&STATUSES[266usize]),
+            Status::LocationLinkedToSubaccount => Some(&STATUSES[267usize]),
+            Status::LocationNotFound => Some(&STATUSES[268usize]),
+            Status::MaxPhonebook => Some(&STATUSES[269usize]),
+            Status::MemberAlreadyIncluded => Some(&STATUSES[270usize]),
+            Status::MembersExceeded => Some(&STATUSES[271usize]),
+            Status::MessageEmpty => Some(&STATUSES[272usize]),
+            Status::MessageNotFound => Some(&STATUSES[273usize]),
+            Status::MethodMaintenance => Some(&STATUSES[274usize]),
+            Status::MismatchEmailConfirm => Some(&STATUSES[275usize]),
+            Status::MismatchPasswordConfirm => Some(&STATUSES[276usize]),
+            Status::MissingAccount => Some(&STATUSES[277usize]),
+            Status::MissingAddress => Some(&STATUSES[278usize]),
+            Status::MissingAgentRingTimeout => Some(&STATUSES[279usize]),
+            Status::MissingAllowedcodecs => Some(&STATUSES[280usize]),
+            Status::MissingAttachmessage => Some(&STATUSES[281usize]),
+            Status::MissingAuthtype => Some(&STATUSES[282usize]),
+            Status::MissingBalancemanagement => Some(&STATUSES[283usize]),
+            Status::MissingBillingtype => Some(&STATUSES[284usize]),
+            Status::MissingCallback => Some(&STATUSES[285usize]),
+            Status::MissingCallerid => Some(&STATUSES[286usize]),
+            Status::MissingCallhunting => Some(&STATUSES[287usize]),
+            Status::MissingCallparking => Some(&STATUSES[288usize]),
+            Status::MissingCallrecording => Some(&STATUSES[289usize]),
+            Status::MissingCarrier => Some(&STATUSES[290usize]),
+            Status::MissingCharge => Some(&STATUSES[291usize]),
+            Status::MissingChoices => Some(&STATUSES[292usize]),
+            Status::MissingCity => Some(&STATUSES[293usize]),
+            Status::MissingClient => Some(&STATUSES[294usize]),
+            Status::MissingCnam => Some(&STATUSES[295usize]),
+            Status::MissingCodec => Some(&STATUSES[296usize]),
+            Status::MissingConference => Some(&STATUSES[297usize]),
+            Status::MissingCountry => Some(&STATUSES[298usize]),
+            Status::MissingCountryid => Some(&STATUSES[299usize]),
+            Status::MissingCredentials => Some(&STATUSES[300usize]),
+            Status::MissingDatetime => Some(&STATUSES[301usize]),
+            Status::MissingDelayBefore => Some(&STATUSES[302usize]),
+            Status::MissingDeletemessage => Some(&STATUSES[303usize]),
+            Status::MissingDescription => Some(&STATUSES[304usize]),
+            Status::MissingDevicetype => Some(&STATUSES[305usize]),
+            Status::MissingDialtime => Some(&STATUSES[306usize]),
+            Status::MissingDid => Some(&STATUSES[307usize]),
+            Status::MissingDigitTimeout => Some(&STATUSES[308usize]),
+            Status::MissingDigits => Some(&STATUSES[309usize]),
+            Status::MissingDisa => Some(&STATUSES[310usize]),
+            Status::MissingDtmfmode => Some(&STATUSES[311usize]),
+            Status::MissingEmail => Some(&STATUSES[312usize]),
+            Status::MissingEmailConfirm => Some(&STATUSES[313usize]),
+            Status::MissingEnable => Some(&STATUSES[314usize]),
+            Status::MissingEndhour => Some(&STATUSES[315usize]),
+            Status::MissingEndminute => Some(&STATUSES[316usize]),
+            Status::MissingFailoverBusy => Some(&STATUSES[317usize]),
+            Status::MissingFailoverNoanswer => Some(&STATUSES[318usize]),
+            Status::MissingFailoverUnreachable => Some(&STATUSES[319usize]),
+            Status::MissingFile => Some(&STATUSES[320usize]),
+            Status::MissingFilter => Some(&STATUSES[321usize]),
+            Status::MissingFirstname => Some(&STATUSES[322usize]),
+            Status::MissingFolder => Some(&STATUSES[323usize]),
+            Status::MissingForwarding => Some(&STATUSES[324usize]),
+            Status::MissingFromDate => Some(&STATUSES[325usize]),
+            Status::MissingFullname => Some(&STATUSES[326usize]),
+            Status::MissingId => Some(&STATUSES[327usize]),
+            Status::MissingIfAnnouncePositionEnabledReportE => Some(&STATUSES[328usize]),
+            Status::MissingIfAnnouncePositionEnabledReportEstimatedHoldTime => {
+                Some(&STATUSES[329usize])
+            }
+            Status::MissingInternationalroute => Some(&STATUSES[330usize]),
+            Status::MissingIp => Some(&STATUSES[331usize]),
+            Status::MissingIpH323 => Some(&STATUSES[332usize]),
+            Status::MissingIpRestriction => Some(&STATUSES[333usize]),
+            Status::MissingIvr => Some(&STATUSES[334usize]),
+            Status::MissingJoinWhenEmpty => Some(&STATUSES[335usize]),
+            Status::MissingLanguage => Some(&STATUSES[336usize]),
+            Status::MissingLastname => Some(&STATUSES[337usize]),
+            Status::MissingLeaveWhenEmpty => Some(&STATUSES[338usize]),
+            Status::MissingLength => Some(&STATUSES[339usize]),
+            Status::MissingListened => Some(&STATUSES[340usize]),
+            Status::MissingLocation => Some(&STATUSES[341usize]),
+            Status::MissingLocationName => Some(&STATUSES[342usize]),
+            Status::MissingLockinternational => Some(&STATUSES[343usize]),
+            Status::MissingMailbox => Some(&STATUSES[344usize]),
+            Status::MissingMember => Some(&STATUSES[345usize]),
+            Status::MissingMembers => Some(&STATUSES[346usize]),
+            Status::MissingMessageNum => Some(&STATUSES[347usize]),
+            Status::MissingMethod => Some(&STATUSES[348usize]),
+            Status::MissingMinute => Some(&STATUSES[349usize]),
+            Status::MissingMonthly => Some(&STATUSES[350usize]),
+            Status::MissingMusiconhold => Some(&STATUSES[351usize]),
+            Status::MissingName => Some(&STATUSES[352usize]),
+            Status::MissingNat => Some(&STATUSES[353usize]),
+            Status::MissingNumber => Some(&STATUSES[354usize]),
+            Status::MissingNumbers => Some(&STATUSES[355usize]),
+            Status::MissingPackage => Some(&STATUSES[356usize]),
+            Status::MissingParams => Some(&STATUSES[357usize]),
+            Status::MissingPassword => Some(&STATUSES[358usize]),
+            Status::MissingPasswordConfirm => Some(&STATUSES[359usize]),
+            Status::MissingPayment => Some(&STATUSES[360usize]),
+            Status::MissingPhonebook => Some(&STATUSES[361usize]),
+            Status::MissingPhonenumber => Some(&STATUSES[362usize]),
+            Status::MissingPin => Some(&STATUSES[363usize]),
+            Status::MissingPlayinstructions => Some(&STATUSES[364usize]),
+            Status::MissingPopRestriction => Some(&STATUSES[365usize]),
+            Status::MissingPriority => Some(&STATUSES[366usize]),
+            Status::MissingPriorityWeight => Some(&STATUSES[367usize]),
+            Status::MissingProtocol => Some(&STATUSES[368usize]),
+            Status::MissingProvince => Some(&STATUSES[369usize]),
+            Status::MissingQuery => Some(&STATUSES[370usize]),
+            Status::MissingRecording => Some(&STATUSES[371usize]),
+            Status::MissingReportHoldTimeAgent => Some(&STATUSES[372usize]),
+            Status::MissingResellerclient => Some(&STATUSES[373usize]),
+            Status::MissingResellerpackage => Some(&STATUSES[374usize]),
+            Status::MissingResponseTimeout => Some(&STATUSES[375usize]),
+            Status::MissingRingInuse => Some(&STATUSES[376usize]),
+            Status::MissingRingStrategy => Some(&STATUSES[377usize]),
+            Status::MissingRinggroup => Some(&STATUSES[378usize]),
+            Status::MissingRoute => Some(&STATUSES[379usize]),
+            Status::MissingRouting => Some(&STATUSES[380usize]),
+            Status::MissingSaycallerid => Some(&STATUSES[381usize]),
+            Status::MissingSaytime => Some(&STATUSES[382usize]),
+            Status::MissingServerpop => Some(&STATUSES[383usize]),
+            Status::MissingSetup => Some(&STATUSES[384usize]),
+            Status::MissingSipuri => Some(&STATUSES[385usize]),
+            Status::MissingSkippassword => Some(&STATUSES[386usize]),
+            Status::MissingSms => Some(&STATUSES[387usize]),
+            Status::MissingSpeedDial => Some(&STATUSES[388usize]),
+            Status::MissingStart => Some(&STATUSES[389usize]),
+            Status::MissingStarthour => Some(&STATUSES[390usize]),
+            Status::MissingStartminute => Some(&STATUSES[391usize]),
+            Status::MissingState => Some(&STATUSES[392usize]),
+            Status::MissingStreetName => Some(&STATUSES[393usize]),
+            Status::MissingStreetNumber => Some(&STATUSES[394usize]),
+            Status::MissingThankyouForYourPatience => Some(&STATUSES[395usize]),
+            Status::MissingTimecondition => Some(&STATUSES[396usize]),
+            Status::MissingTimeout => Some(&STATUSES[397usize]),
+            Status::MissingTimezone => Some(&STATUSES[398usize]),
+            Status::MissingToDate => Some(&STATUSES[399usize]),
+            Status::MissingTranscriptionEmail => Some(&STATUSES[400usize]),
+            Status::MissingTranscriptionLocale => Some(&STATUSES[401usize]),
+            Status::MissingType => Some(&STATUSES[402usize]),
+            Status::MissingUrgent => Some(&STATUSES[403usize]),
+            Status::MissingUri => Some(&STATUSES[404usize]),
+            Status::MissingUsername => Some(&STATUSES[405usize]),
+            Status::MissingVoicemailsetup => Some(&STATUSES[406usize]),
+            Status::MissingWeekdayend => Some(&STATUSES[407usize]),
+            Status::MissingWeekdaystart => Some(&STATUSES[408usize]),
+            Status::MissingZip => Some(&STATUSES[409usize]),
+            Status::MovingFail => Some(&STATUSES[410usize]),
+            Status::NameToolong => Some(&STATUSES[411usize]),
+            Status::NoAccount => Some(&STATUSES[412usize]),
+            Status::NoAttachments => Some(&STATUSES[413usize]),
+            Status::NoBase64file => Some(&STATUSES[414usize]),
+            Status::NoCallback => Some(&STATUSES[415usize]),
+            Status::NoCallhunting => Some(&STATUSES[416usize]),
+            Status::NoCallparking => Some(&STATUSES[417usize]),
+            Status::NoCallstatus => Some(&STATUSES[418usize]),
+            Status::NoCdr => Some(&STATUSES[419usize]),
+            Status::NoChangeBillingtype => Some(&STATUSES[420usize]),
+            Status::NoClient => Some(&STATUSES[421usize]),
+            Status::NoConference => Some(&STATUSES[422usize]),
+            Status::NoDid => Some(&STATUSES[423usize]),
+            Status::NoDisa => Some(&STATUSES[424usize]),
+            Status::NoEmailtofax => Some(&STATUSES[425usize]),
+            Status::NoFilter => Some(&STATUSES[426usize]),
+            Status::NoFolder => Some(&STATUSES[427usize]),
+            Status::NoForwarding => Some(&STATUSES[428usize]),
+            Status::NoIvr => Some(&STATUSES[429usize]),
+            Status::NoMailbox => Some(&STATUSES[430usize]),
+            Status::NoMember => Some(&STATUSES[431usize]),
+            Status::NoMessage => Some(&STATUSES[432usize]),
+            Status::NoMessages => Some(&STATUSES[433usize]),
+            Status::NoNumbers => Some(&STATUSES[434usize]),
+            Status::NoPackage => Some(&STATUSES[435usize]),
+            Status::NoPhonebook => Some(&STATUSES[436usize]),
+            Status::NoPhonebookGroup => Some(&STATUSES[437usize]),
+            Status::NoPorts => Some(&STATUSES[438usize]),
+            Status::NoProvision => Some(&STATUSES[439usize]),
+            Status::NoProvisionUpdate => Some(&STATUSES[440usize]),
+            Status::NoQueue => Some(&STATUSES[441usize]),
+            Status::NoRate => Some(&STATUSES[442usize]),
+            Status::NoRecording => Some(&STATUSES[443usize]),
+            Status::NoRinggroup => Some(&STATUSES[444usize]),
+            Status::NoSequences => Some(&STATUSES[445usize]),
+            Status::NoSipuri => Some(&STATUSES[446usize]),
+            Status::NoSms => Some(&STATUSES[447usize]),
+            Status::NoSubaccount => Some(&STATUSES[448usize]),
+            Status::NoTimecondition => Some(&STATUSES[449usize]),
+            Status::NoTransactions => Some(&STATUSES[450usize]),
+            Status::NoVpri => Some(&STATUSES[451usize]),
+            Status::NonSufficientFunds => Some(&STATUSES[452usize]),
+            Status::NoteToolong => Some(&STATUSES[453usize]),
+            Status::OrderFailed => Some(&STATUSES[454usize]),
+            Status::ProblemSendingMail => Some(&STATUSES[455usize]),
+            Status::ProviderOutofservice => Some(&STATUSES[456usize]),
+            Status::RecordingInUseCallerIdFiltering => Some(&STATUSES[457usize]),
+            Status::RecordingInUseCallerTimecondition => Some(&STATUSES[458usize]),
+            Status::RecordingInUseDid => Some(&STATUSES[459usize]),
+            Status::RecordingInUseIvr => Some(&STATUSES[460usize]),
+            Status::RecordingInUseQueue => Some(&STATUSES[461usize]),
+            Status::RepeatedIp => Some(&STATUSES[462usize]),
+            Status::ReservedIp => Some(&STATUSES[463usize]),
+            Status::RtpTimeoutGreaterThanRtpHoldTimeout => Some(&STATUSES[464usize]),
+            Status::SameDidBillingtype => Some(&STATUSES[465usize]),
+            Status::SentFail => Some(&STATUSES[466usize]),
+            Status::SipuriInPhonebook => Some(&STATUSES[467usize]),
+            Status::SmsApplyRegulations => Some(&STATUSES[468usize]),
+            Status::SmsFailed => Some(&STATUSES[469usize]),
+            Status::SmsToolong => Some(&STATUSES[470usize]),
+            Status::SmsWaitMessage => Some(&STATUSES[471usize]),
+            Status::Success => Some(&STATUSES[472usize]),
+            Status::SuccessTest => Some(&STATUSES[473usize]),
+            Status::TlsError => Some(&STATUSES[474usize]),
+            Status::UnavailableInfo => Some(&STATUSES[475usize]),
+            Status::UnsifficientStock => Some(&STATUSES[476usize]),
+            Status::UsedDescription => Some(&STATUSES[477usize]),
+            Status::UsedEmail => Some(&STATUSES[478usize]),
+            Status::UsedExtension => Some(&STATUSES[479usize]),
+            Status::UsedExtensionInLocation => Some(&STATUSES[480usize]),
+            Status::UsedFilter => Some(&STATUSES[481usize]),
+            Status::UsedIp => Some(&STATUSES[482usize]),
+            Status::UsedName => Some(&STATUSES[483usize]),
+            Status::UsedNumber => Some(&STATUSES[484usize]),
+            Status::UsedPassword => Some(&STATUSES[485usize]),
+            Status::UsedSpeedDial => Some(&STATUSES[486usize]),
+            Status::UsedUsername => Some(&STATUSES[487usize]),
+            Status::WeakPassword => Some(&STATUSES[488usize]),
+            Status::Other(_) => None,
+        }
+    }
+}

@@ -123,8 +123,8 @@ pub(crate) fn groups(cx: &mut Ctx<'_>, args: &Args<'_>) -> Res {
     if rows.is_empty() {
         return Err(Fail::new("no_phonebook_group"));
     }
-    // The documentation's key for this list (another client reads `phonebook_groups`).
-    ok1("phonebooks", Value::Array(rows))
+    // The key VoIP.ms sends (its documentation prints `phonebooks`).
+    ok1("phonebook_groups", Value::Array(rows))
 }
 
 /// A phone number (stored as digits) or a SIP URI reference (`sip:2563`).

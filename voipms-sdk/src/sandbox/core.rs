@@ -245,7 +245,7 @@ fn charged(
 fn charge(index: usize, args: &Args<'_>, cx: &mut Ctx<'_>) -> Result<(), Fail> {
     let m = &METHODS[index];
     if m.effect == Effect::Billable
-        && args.flag("test") != Some(true)
+        && !args.dry_run()
         && let Some((_, unit, what)) = PRICES.iter().find(|(n, ..)| *n == m.name)
     {
         let quantity = args.int("quantity").unwrap_or(1).clamp(1, 1000);

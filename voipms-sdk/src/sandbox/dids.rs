@@ -110,7 +110,7 @@ pub(crate) fn set_billing_type(cx: &mut Ctx<'_>, args: &Args<'_>) -> Res {
 
 pub(crate) fn cancel(cx: &mut Ctx<'_>, args: &Args<'_>) -> Res {
     let i = own_did(cx, args)?;
-    if args.flag("test") != Some(true) {
+    if !args.dry_run() {
         cx.st.dids.remove(i);
     }
     ok()
@@ -144,7 +144,7 @@ pub(crate) fn order(cx: &mut Ctx<'_>, args: &Args<'_>, method: &str) -> Res {
             ),
         ));
     }
-    if args.flag("test") == Some(true) {
+    if args.dry_run() {
         return ok();
     }
     let now = cx.st.tick();

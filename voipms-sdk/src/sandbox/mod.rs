@@ -746,9 +746,21 @@ impl Sandbox {
                 Err(unavailable) => return delayed(unavailable),
             },
         };
+        // A `test=1` call of a method that takes `test` is VoIP.ms's dry run: `success_test`.
+        let dry_run = args.dry_run() && METHODS[index].param("test").is_some();
+        let success = if dry_run { "success_test" } else { "success" };
         let mut reply = match result {
             Ok(Answer::Fields(map)) => {
-                SandboxReply::json(examples::body_with_status("success", &map))
+                SandboxReply::json(examples::body_with_status(success, &map))
+            }
+            Ok(Answer::Body(body)) if dry_run => {
+                match serde_json::from_slice::<Map<String, Value>>(&body) {
+                    Ok(map) => SandboxReply::json(examples::body_with_status(success, &map)),
+                    Err(_) => SandboxReply {
+                        body,
+                        ..SandboxReply::json(Vec::new())
+                    },
+                }
             }
             Ok(Answer::Body(body)) => SandboxReply {
                 body,

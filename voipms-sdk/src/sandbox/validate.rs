@@ -87,6 +87,12 @@ impl<'a> Args<'a> {
         self.get(name).map(is_true)
     }
 
+    /// `test=1`: VoIP.ms's own dry run (checked, nothing saved, answered `success_test`). Live,
+    /// only `1` counts: `test=true` is ignored and the call takes effect.
+    pub(crate) fn dry_run(&self) -> bool {
+        self.get("test").is_some_and(|v| v.trim() == "1")
+    }
+
     /// A whole number; a malformed one reads as absent (validation refused those that matter).
     pub(crate) fn int(&self, name: &str) -> Option<i64> {
         self.get(name).and_then(|v| v.trim().parse().ok())

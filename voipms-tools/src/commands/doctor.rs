@@ -28,8 +28,9 @@ fn command() -> Command {
                 .long("drift")
                 .action(ArgAction::SetTrue)
                 .help(
-                    "Also call every read-only method that needs no parameters and report \
-                     answers that do not match their typed response (exit 6)",
+                    "Also call every read-only method that needs no parameters and report, per \
+                     method, keys its typed response does not read, values that do not read as \
+                     their type and answers that do not match (exit 6 for any)",
                 ),
         )
 }

@@ -433,7 +433,7 @@ fn inspect_text(r: &NumberReport, group: &str, opts: &InspectOptions) -> String 
                 "  {}  {}  {:<10} {:>5}s  {}\n",
                 when(c.date.as_ref()),
                 if incoming { "from" } else { "to  " },
-                c.disposition.as_deref().unwrap_or(""),
+                c.disposition.as_ref().map_or("", |d| d.as_str()),
                 c.seconds.unwrap_or(0),
                 if incoming {
                     c.callerid.as_deref().unwrap_or("")

@@ -160,7 +160,7 @@ pub fn call_brief(r: &CdrRecord) -> Value {
         "date": r.date.map(|t| t.to_string()),
         "callerid": r.callerid,
         "destination": r.destination,
-        "disposition": r.disposition,
+        "disposition": r.disposition.as_ref().map(|d| d.as_str()),
         "seconds": r.seconds,
         "description": r.description,
         "account": r.account,
@@ -296,7 +296,12 @@ pub fn cdr_row(r: &CdrRecord) -> Map<String, Value> {
     m.insert("destination".into(), text(&r.destination));
     m.insert("description".into(), text(&r.description));
     m.insert("account".into(), text(&r.account));
-    m.insert("disposition".into(), text(&r.disposition));
+    m.insert(
+        "disposition".into(),
+        r.disposition
+            .as_ref()
+            .map_or(Value::Null, |d| Value::String(d.to_string())),
+    );
     m.insert("duration".into(), text(&r.duration));
     m.insert("seconds".into(), r.seconds.map_or(Value::Null, Value::from));
     m.insert("rate".into(), decimal(&r.rate));
@@ -304,6 +309,8 @@ pub fn cdr_row(r: &CdrRecord) -> Map<String, Value> {
     m.insert("uniqueid".into(), text(&r.uniqueid));
     m.insert("destination_type".into(), text(&r.destination_type));
     m.insert("call_logs".into(), text(&r.call_logs));
+    m.insert("ip".into(), text(&r.ip));
+    m.insert("useragent".into(), text(&r.user_agent));
     m
 }
 

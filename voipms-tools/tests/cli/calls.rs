@@ -565,19 +565,65 @@ fn exit_codes() {
     env.run(&["nonsenseCommand"]).code(2);
     env.run(&["getCDR"]).code(2);
     env.run(&["--format", "yaml", "getBalance"]).code(2);
+    // A shape that does not match fails with its path.
     let bad = env.dir.join("bad.json");
-    std::fs::write(
-        &bad,
-        r#"{"status":"success","balance":{"current_balance":"lots"}}"#,
-    )
-    .unwrap();
+    std::fs::write(&bad, r#"{"status":"success","balance":"lots"}"#).unwrap();
     let out = env.run(&["decode", "getBalance", bad.to_str().unwrap()]);
     out.code(6);
-    assert!(
-        out.stderr.contains("$.balance.current_balance"),
-        "{}",
-        out.stderr
+    assert!(out.stderr.contains("$.balance"), "{}", out.stderr);
+    // An odd value costs its field only: reported as unreadable, fatal only with --strict.
+    let odd = env.dir.join("odd.json");
+    std::fs::write(
+        &odd,
+        r#"{"status":"success","balance":{"current_balance":"lots","spent_total":"1.50"},"extra":1}"#,
+    )
+    .unwrap();
+    let out = env.run(&[
+        "--format",
+        "json",
+        "decode",
+        "getBalance",
+        odd.to_str().unwrap(),
+    ]);
+    out.code(0);
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(doc["method"], "getBalance");
+    assert_eq!(doc["ok"], true);
+    assert_eq!(doc["data"]["balance"]["spent_total"], "1.50");
+    assert_eq!(
+        doc["data"]["balance"]["current_balance"],
+        serde_json::Value::Null
     );
+    assert_eq!(doc["unread"], serde_json::json!(["$.extra"]));
+    assert_eq!(
+        doc["unreadable"],
+        serde_json::json!(["$.balance.current_balance"])
+    );
+    let out = env.run(&["decode", "--strict", "getBalance", odd.to_str().unwrap()]);
+    out.code(6);
+    assert!(
+        out.stdout.contains("$.balance.current_balance"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stderr.contains("--strict"), "{}", out.stderr);
+    // --strict catches a key the spec does not know.
+    let unknown = env.dir.join("unknown.json");
+    std::fs::write(
+        &unknown,
+        r#"{"status":"success","balance":{"current_balance":"1.00","new_key":"x"}}"#,
+    )
+    .unwrap();
+    env.run(&["decode", "getBalance", unknown.to_str().unwrap()])
+        .code(0);
+    let out = env.run(&[
+        "decode",
+        "--strict",
+        "getBalance",
+        unknown.to_str().unwrap(),
+    ]);
+    out.code(6);
+    assert!(out.stdout.contains("$.balance.new_key"), "{}", out.stdout);
     let good = env.dir.join("good.json");
     std::fs::write(&good, catalog::method("getBalance").unwrap().example).unwrap();
     let out = env.run(&["decode", "get-balance", good.to_str().unwrap()]);

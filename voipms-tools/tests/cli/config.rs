@@ -186,8 +186,37 @@ fn doctor_drift_reports_typed_decode_failures() {
     out.code(6);
     assert!(out.stdout.contains("getBalance"), "{}", out.stdout);
     assert!(
-        out.stdout.contains("$.balance.current_balance"),
+        out.stdout.contains("unreadable $.balance.current_balance"),
         "{}",
         out.stdout
     );
+    assert!(
+        out.stdout.contains("1 decode with unread keys"),
+        "{}",
+        out.stdout
+    );
+    // Unread keys are reported per method too, and a shape mismatch as a failure.
+    let drifted = Mock::start(|req: &Request| match req.method() {
+        "getBalance" => (
+            200,
+            r#"{"status":"success","balance":{"current_balance":"1.00","surprise":"x"}}"#
+                .to_owned(),
+        ),
+        "getIP" => (200, r#"{"status":"success","ip":"203.0.113.7"}"#.to_owned()),
+        "getCountries" => (200, r#"{"status":"success","countries":"none"}"#.to_owned()),
+        _ => example_answer(req),
+    });
+    let env = Env::new().creds(&drifted, "drift-password");
+    let out = env.run(&["--format", "json", "doctor", "--drift"]);
+    out.code(6);
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let rows = doc["drift"]["methods"].as_array().unwrap();
+    let row = |name: &str| rows.iter().find(|r| r["method"] == name).unwrap().clone();
+    assert_eq!(row("getBalance")["state"], "drift");
+    assert_eq!(
+        row("getBalance")["unread"],
+        serde_json::json!(["$.balance.surprise"])
+    );
+    assert_eq!(row("getCountries")["state"], "fail");
+    assert_eq!(doc["drift"]["failures"], 1);
 }

@@ -379,11 +379,13 @@ fn cdr_export_over_any_range() {
             "total",
             "uniqueid",
             "destination_type",
-            "call_logs"
+            "call_logs",
+            "ip",
+            "useragent"
         ]
     );
     assert_eq!(records.len() - 1, expected);
-    assert!(records.iter().all(|r| r.len() == 13));
+    assert!(records.iter().all(|r| r.len() == 15));
     let dates: Vec<&str> = records[1..].iter().map(|r| r[0].as_str()).collect();
     assert!(dates.windows(2).all(|w| w[0] <= w[1]), "in date order");
 

@@ -66,13 +66,13 @@ fn aliases_dry_run_errors_and_doctor_on_the_sandbox() {
     let out = env.run(&["getPhonebookGroups", "--format", "json"]);
     out.code(0);
     let groups = out.json();
-    let name = groups["phonebooks"][0]["name"]
+    let name = groups["phonebook_groups"][0]["name"]
         .as_str()
         .expect("a seeded group")
         .to_owned();
     let out = env.run(&["getPhonebookGroups", &name]);
     out.code(0);
-    assert_eq!(out.json()["phonebooks"][0]["name"], name.as_str());
+    assert_eq!(out.json()["phonebook_groups"][0]["name"], name.as_str());
     let out = env.run(&["getBalance", "--dry-run", "--format", "pretty"]);
     out.code(0);
     assert!(out.stdout.starts_with("GET http://sandbox.invalid/api/v1/rest.php?api_username=demo%40example.com&api_password=********"), "{}", out.stdout);

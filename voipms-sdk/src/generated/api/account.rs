@@ -58,23 +58,75 @@ pub struct AccountBalance {
     pub calls_today: Option<i64>,
     /// `time_today`: Talk time today, such as `10:50`.
     pub time_today: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for AccountBalance {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                current_balance: crate::decode::field(o, &["current_balance"])?,
-                spent_total: crate::decode::field(o, &["spent_total"])?,
-                calls_total: crate::decode::field(o, &["calls_total"])?,
-                time_total: crate::decode::field(o, &["time_total"])?,
-                spent_today: crate::decode::field(o, &["spent_today"])?,
-                calls_today: crate::decode::field(o, &["calls_today"])?,
-                time_today: crate::decode::field(o, &["time_today"])?,
+                current_balance: r.field(&["current_balance"])?,
+                spent_total: r.field(&["spent_total"])?,
+                calls_total: r.field(&["calls_total"])?,
+                time_total: r.field(&["time_total"])?,
+                spent_today: r.field(&["spent_today"])?,
+                calls_today: r.field(&["calls_today"])?,
+                time_today: r.field(&["time_today"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "calls_today",
+                            "calls_total",
+                            "current_balance",
+                            "spent_today",
+                            "spent_total",
+                            "time_today",
+                            "time_total",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for AccountBalance {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "current_balance".into(),
+            crate::decode::ToJson::to_json(&self.current_balance),
+        );
+        m.insert(
+            "spent_total".into(),
+            crate::decode::ToJson::to_json(&self.spent_total),
+        );
+        m.insert(
+            "calls_total".into(),
+            crate::decode::ToJson::to_json(&self.calls_total),
+        );
+        m.insert("time_total".into(), crate::decode::ToJson::to_json(&self.time_total));
+        m.insert(
+            "spent_today".into(),
+            crate::decode::ToJson::to_json(&self.spent_today),
+        );
+        m.insert(
+            "calls_today".into(),
+            crate::decode::ToJson::to_json(&self.calls_today),
+        );
+        m.insert("time_today".into(), crate::decode::ToJson::to_json(&self.time_today));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getBalance` response.
@@ -83,17 +135,37 @@ impl crate::decode::Decode for AccountBalance {
 pub struct GetBalanceResponse {
     /// `balance`: Balance and, with `advanced`, usage statistics.
     pub balance: Option<AccountBalance>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetBalanceResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                balance: crate::decode::field(o, &["balance"])?,
+                balance: r.field(&["balance"])?,
+                unreadable: r.finish(&["balance", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetBalanceResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("balance".into(), crate::decode::ToJson::to_json(&self.balance));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Show the public IP address VoIP.ms sees for this client.
@@ -131,17 +203,37 @@ impl crate::Client {
 pub struct GetIpResponse {
     /// `ip`: The caller's public IP address.
     pub ip: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetIpResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                ip: crate::decode::field(o, &["ip"])?,
+                ip: r.field(&["ip"])?,
+                unreadable: r.finish(&["ip", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetIpResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("ip".into(), crate::decode::ToJson::to_json(&self.ip));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Allowed values of `range` for `getInvoice`.
@@ -268,17 +360,37 @@ impl crate::Client {
 pub struct GetInvoiceResponse {
     /// `url`: Where to download the invoice PDF.
     pub url: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetInvoiceResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                url: crate::decode::field(o, &["url"])?,
+                url: r.field(&["url"])?,
+                unreadable: r.finish(&["status", "url"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetInvoiceResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("url".into(), crate::decode::ToJson::to_json(&self.url));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the account's ledger transactions between two dates.
@@ -338,8 +450,8 @@ impl crate::Client {
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct AccountTransaction {
-    /// `date`: When the entry was recorded (server time, no zone).
-    pub date: Option<crate::DateTime>,
+    /// `date`: When the entry was recorded (server time, no zone); for the row that totals the call charges of the range, the period it covers (`2025-06-01 to 2025-06-30`).
+    pub date: Option<crate::DateOrPeriod>,
     /// `uniqueid`: Identifier of the entry; may contain letters.
     pub uniqueid: Option<String>,
     /// `type`: Category code of the entry, such as `DID5551234567`.
@@ -348,21 +460,51 @@ pub struct AccountTransaction {
     pub description: Option<String>,
     /// `ammount`: Signed amount; negative for a charge. (also read from `amount`)
     pub amount: Option<crate::Decimal>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for AccountTransaction {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                date: crate::decode::field(o, &["date"])?,
-                uniqueid: crate::decode::field(o, &["uniqueid"])?,
-                kind: crate::decode::field(o, &["type"])?,
-                description: crate::decode::field(o, &["description"])?,
-                amount: crate::decode::field(o, &["ammount", "amount"])?,
+                date: r.field(&["date"])?,
+                uniqueid: r.field(&["uniqueid"])?,
+                kind: r.field(&["type"])?,
+                description: r.field(&["description"])?,
+                amount: r.field(&["ammount", "amount"])?,
+                unreadable: r
+                    .finish(
+                        &["ammount", "amount", "date", "description", "type", "uniqueid"],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for AccountTransaction {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("date".into(), crate::decode::ToJson::to_json(&self.date));
+        m.insert("uniqueid".into(), crate::decode::ToJson::to_json(&self.uniqueid));
+        m.insert("type".into(), crate::decode::ToJson::to_json(&self.kind));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        m.insert("ammount".into(), crate::decode::ToJson::to_json(&self.amount));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getTransactionHistory` response.
@@ -371,16 +513,39 @@ impl crate::decode::Decode for AccountTransaction {
 pub struct GetTransactionHistoryResponse {
     /// `transactions`: One row per ledger entry.
     pub transactions: Vec<AccountTransaction>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetTransactionHistoryResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                transactions: crate::decode::list(o, &["transactions"])?,
+                transactions: r.list(&["transactions"])?,
+                unreadable: r.finish(&["status", "transactions"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetTransactionHistoryResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "transactions".into(),
+            crate::decode::ToJson::to_json(&self.transactions),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }

@@ -101,25 +101,72 @@ pub struct CallHuntingGroup {
     pub recording: Option<String>,
     /// `language`: Language code of the system prompts (see getLanguages).
     pub language: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for CallHuntingGroup {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                callhunting: crate::decode::field(o, &["callhunting"])?,
-                description: crate::decode::field(o, &["description"])?,
-                members: crate::decode::field(o, &["members"])?,
-                ring_time: crate::decode::field(o, &["ring_time"])?,
-                order: crate::decode::field(o, &["order"])?,
-                press: crate::decode::field(o, &["press"])?,
-                music: crate::decode::field(o, &["music"])?,
-                recording: crate::decode::field(o, &["recording"])?,
-                language: crate::decode::field(o, &["language"])?,
+                callhunting: r.field(&["callhunting"])?,
+                description: r.field(&["description"])?,
+                members: r.field(&["members"])?,
+                ring_time: r.field(&["ring_time"])?,
+                order: r.field(&["order"])?,
+                press: r.field(&["press"])?,
+                music: r.field(&["music"])?,
+                recording: r.field(&["recording"])?,
+                language: r.field(&["language"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "callhunting",
+                            "description",
+                            "language",
+                            "members",
+                            "music",
+                            "order",
+                            "press",
+                            "recording",
+                            "ring_time",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for CallHuntingGroup {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "callhunting".into(),
+            crate::decode::ToJson::to_json(&self.callhunting),
+        );
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        m.insert("members".into(), crate::decode::ToJson::to_json(&self.members));
+        m.insert("ring_time".into(), crate::decode::ToJson::to_json(&self.ring_time));
+        m.insert("order".into(), crate::decode::ToJson::to_json(&self.order));
+        m.insert("press".into(), crate::decode::ToJson::to_json(&self.press));
+        m.insert("music".into(), crate::decode::ToJson::to_json(&self.music));
+        m.insert("recording".into(), crate::decode::ToJson::to_json(&self.recording));
+        m.insert("language".into(), crate::decode::ToJson::to_json(&self.language));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getCallHuntings` response.
@@ -128,17 +175,40 @@ impl crate::decode::Decode for CallHuntingGroup {
 pub struct GetCallHuntingsResponse {
     /// `call_hunting`: The matching call hunting groups.
     pub call_hunting: Vec<CallHuntingGroup>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetCallHuntingsResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                call_hunting: crate::decode::list(o, &["call_hunting"])?,
+                call_hunting: r.list(&["call_hunting"])?,
+                unreadable: r.finish(&["call_hunting", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetCallHuntingsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "call_hunting".into(),
+            crate::decode::ToJson::to_json(&self.call_hunting),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Allowed values of `order` for `setCallHunting`.
@@ -295,16 +365,39 @@ impl crate::Client {
 pub struct SetCallHuntingResponse {
     /// `call_hunting`: Id of the group that was created or updated.
     pub call_hunting: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SetCallHuntingResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                call_hunting: crate::decode::field(o, &["call_hunting"])?,
+                call_hunting: r.field(&["call_hunting"])?,
+                unreadable: r.finish(&["call_hunting", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SetCallHuntingResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "call_hunting".into(),
+            crate::decode::ToJson::to_json(&self.call_hunting),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }

@@ -99,25 +99,75 @@ pub struct CallParkingLot {
     pub delay: Option<i64>,
     /// `blf_lamps`: Number of BLF lamps for the lot, 0 to 10.
     pub blf_lamps: Option<i64>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for CallParkingLot {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                callparking: crate::decode::field(o, &["callparking"])?,
-                name: crate::decode::field(o, &["name"])?,
-                timeout: crate::decode::field(o, &["timeout"])?,
-                musiconhold: crate::decode::field(o, &["musiconhold"])?,
-                failover: crate::decode::field(o, &["failover"])?,
-                language: crate::decode::field(o, &["language"])?,
-                destination: crate::decode::field(o, &["destination"])?,
-                delay: crate::decode::field(o, &["delay"])?,
-                blf_lamps: crate::decode::field(o, &["blf_lamps"])?,
+                callparking: r.field(&["callparking"])?,
+                name: r.field(&["name"])?,
+                timeout: r.field(&["timeout"])?,
+                musiconhold: r.field(&["musiconhold"])?,
+                failover: r.field(&["failover"])?,
+                language: r.field(&["language"])?,
+                destination: r.field(&["destination"])?,
+                delay: r.field(&["delay"])?,
+                blf_lamps: r.field(&["blf_lamps"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "blf_lamps",
+                            "callparking",
+                            "delay",
+                            "destination",
+                            "failover",
+                            "language",
+                            "musiconhold",
+                            "name",
+                            "timeout",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for CallParkingLot {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "callparking".into(),
+            crate::decode::ToJson::to_json(&self.callparking),
+        );
+        m.insert("name".into(), crate::decode::ToJson::to_json(&self.name));
+        m.insert("timeout".into(), crate::decode::ToJson::to_json(&self.timeout));
+        m.insert(
+            "musiconhold".into(),
+            crate::decode::ToJson::to_json(&self.musiconhold),
+        );
+        m.insert("failover".into(), crate::decode::ToJson::to_json(&self.failover));
+        m.insert("language".into(), crate::decode::ToJson::to_json(&self.language));
+        m.insert(
+            "destination".into(),
+            crate::decode::ToJson::to_json(&self.destination),
+        );
+        m.insert("delay".into(), crate::decode::ToJson::to_json(&self.delay));
+        m.insert("blf_lamps".into(), crate::decode::ToJson::to_json(&self.blf_lamps));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getCallParking` response.
@@ -126,17 +176,40 @@ impl crate::decode::Decode for CallParkingLot {
 pub struct GetCallParkingResponse {
     /// `callparking`: The matching parking lots. (also read from `call_hunting`)
     pub callparking: Vec<CallParkingLot>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetCallParkingResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                callparking: crate::decode::list(o, &["callparking", "call_hunting"])?,
+                callparking: r.list(&["callparking", "call_hunting"])?,
+                unreadable: r.finish(&["call_hunting", "callparking", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetCallParkingResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "callparking".into(),
+            crate::decode::ToJson::to_json(&self.callparking),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Create a call parking lot, or update one when its id is given.
@@ -276,16 +349,39 @@ impl crate::Client {
 pub struct SetCallParkingResponse {
     /// `callparking`: Id of the lot that was created or updated.
     pub callparking: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SetCallParkingResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                callparking: crate::decode::field(o, &["callparking"])?,
+                callparking: r.field(&["callparking"])?,
+                unreadable: r.finish(&["callparking", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SetCallParkingResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "callparking".into(),
+            crate::decode::ToJson::to_json(&self.callparking),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }

@@ -120,23 +120,67 @@ pub struct GetCallRecordingResponse {
     pub duration: Option<String>,
     /// `base64file`: The recording as an MP3 file, base64-encoded.
     pub base64file: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetCallRecordingResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                callrecording: crate::decode::field(o, &["callrecording"])?,
-                datetime: crate::decode::field(o, &["datetime"])?,
-                destination: crate::decode::field(o, &["destination"])?,
-                direction: crate::decode::field(o, &["type"])?,
-                subaccount: crate::decode::field(o, &["subaccount"])?,
-                duration: crate::decode::field(o, &["duration"])?,
-                base64file: crate::decode::field(o, &["base64file"])?,
+                callrecording: r.field(&["callrecording"])?,
+                datetime: r.field(&["datetime"])?,
+                destination: r.field(&["destination"])?,
+                direction: r.field(&["type"])?,
+                subaccount: r.field(&["subaccount"])?,
+                duration: r.field(&["duration"])?,
+                base64file: r.field(&["base64file"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "base64file",
+                            "callrecording",
+                            "datetime",
+                            "destination",
+                            "duration",
+                            "status",
+                            "subaccount",
+                            "type",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetCallRecordingResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "callrecording".into(),
+            crate::decode::ToJson::to_json(&self.callrecording),
+        );
+        m.insert("datetime".into(), crate::decode::ToJson::to_json(&self.datetime));
+        m.insert(
+            "destination".into(),
+            crate::decode::ToJson::to_json(&self.destination),
+        );
+        m.insert("type".into(), crate::decode::ToJson::to_json(&self.direction));
+        m.insert("subaccount".into(), crate::decode::ToJson::to_json(&self.subaccount));
+        m.insert("duration".into(), crate::decode::ToJson::to_json(&self.duration));
+        m.insert("base64file".into(), crate::decode::ToJson::to_json(&self.base64file));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Allowed values of `call_type` for `getCallRecordings`.
@@ -267,22 +311,63 @@ pub struct CallRecording {
     pub subaccount: Option<String>,
     /// `duration`: Length of the recording, such as `00:26` (MM:SS).
     pub duration: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for CallRecording {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                callrecording: crate::decode::field(o, &["callrecording"])?,
-                datetime: crate::decode::field(o, &["datetime"])?,
-                destination: crate::decode::field(o, &["destination"])?,
-                direction: crate::decode::field(o, &["type"])?,
-                subaccount: crate::decode::field(o, &["subaccount"])?,
-                duration: crate::decode::field(o, &["duration"])?,
+                callrecording: r.field(&["callrecording"])?,
+                datetime: r.field(&["datetime"])?,
+                destination: r.field(&["destination"])?,
+                direction: r.field(&["type"])?,
+                subaccount: r.field(&["subaccount"])?,
+                duration: r.field(&["duration"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "callrecording",
+                            "datetime",
+                            "destination",
+                            "duration",
+                            "subaccount",
+                            "type",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for CallRecording {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "callrecording".into(),
+            crate::decode::ToJson::to_json(&self.callrecording),
+        );
+        m.insert("datetime".into(), crate::decode::ToJson::to_json(&self.datetime));
+        m.insert(
+            "destination".into(),
+            crate::decode::ToJson::to_json(&self.destination),
+        );
+        m.insert("type".into(), crate::decode::ToJson::to_json(&self.direction));
+        m.insert("subaccount".into(), crate::decode::ToJson::to_json(&self.subaccount));
+        m.insert("duration".into(), crate::decode::ToJson::to_json(&self.duration));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getCallRecordings` response.
@@ -291,17 +376,37 @@ impl crate::decode::Decode for CallRecording {
 pub struct GetCallRecordingsResponse {
     /// `recordings`: One row per recorded call, without the audio.
     pub recordings: Vec<CallRecording>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetCallRecordingsResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                recordings: crate::decode::list(o, &["recordings"])?,
+                recordings: r.list(&["recordings"])?,
+                unreadable: r.finish(&["recordings", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetCallRecordingsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("recordings".into(), crate::decode::ToJson::to_json(&self.recordings));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the call transcriptions of an account in a date range.
@@ -388,20 +493,43 @@ pub struct CallTranscriptionPhrase {
     pub speaker: Option<String>,
     /// `phrase`: The recognised text.
     pub phrase: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for CallTranscriptionPhrase {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                time: crate::decode::field(o, &["time"])?,
-                duration: crate::decode::field(o, &["duration"])?,
-                speaker: crate::decode::field(o, &["speaker"])?,
-                phrase: crate::decode::field(o, &["phrase"])?,
+                time: r.field(&["time"])?,
+                duration: r.field(&["duration"])?,
+                speaker: r.field(&["speaker"])?,
+                phrase: r.field(&["phrase"])?,
+                unreadable: r.finish(&["duration", "phrase", "speaker", "time"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for CallTranscriptionPhrase {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("time".into(), crate::decode::ToJson::to_json(&self.time));
+        m.insert("duration".into(), crate::decode::ToJson::to_json(&self.duration));
+        m.insert("speaker".into(), crate::decode::ToJson::to_json(&self.speaker));
+        m.insert("phrase".into(), crate::decode::ToJson::to_json(&self.phrase));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// An item of `transcriptions`.
@@ -420,22 +548,60 @@ pub struct CallTranscription {
     pub confidence: Option<String>,
     /// `recognized_phrases`: The recognised phrases in order.
     pub recognized_phrases: Vec<CallTranscriptionPhrase>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for CallTranscription {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                date: crate::decode::field(o, &["date"])?,
-                duration: crate::decode::field(o, &["duration"])?,
-                speakers: crate::decode::list(o, &["speakers"])?,
-                locale: crate::decode::field(o, &["locale"])?,
-                confidence: crate::decode::field(o, &["confidence"])?,
-                recognized_phrases: crate::decode::list(o, &["recognized_phrases"])?,
+                date: r.field(&["date"])?,
+                duration: r.field(&["duration"])?,
+                speakers: r.list(&["speakers"])?,
+                locale: r.field(&["locale"])?,
+                confidence: r.field(&["confidence"])?,
+                recognized_phrases: r.list(&["recognized_phrases"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "confidence",
+                            "date",
+                            "duration",
+                            "locale",
+                            "recognized_phrases",
+                            "speakers",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for CallTranscription {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("date".into(), crate::decode::ToJson::to_json(&self.date));
+        m.insert("duration".into(), crate::decode::ToJson::to_json(&self.duration));
+        m.insert("speakers".into(), crate::decode::ToJson::to_json(&self.speakers));
+        m.insert("locale".into(), crate::decode::ToJson::to_json(&self.locale));
+        m.insert("confidence".into(), crate::decode::ToJson::to_json(&self.confidence));
+        m.insert(
+            "recognized_phrases".into(),
+            crate::decode::ToJson::to_json(&self.recognized_phrases),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getCallTranscriptions` response.
@@ -444,17 +610,40 @@ impl crate::decode::Decode for CallTranscription {
 pub struct GetCallTranscriptionsResponse {
     /// `transcriptions`: One entry per transcribed call.
     pub transcriptions: Vec<CallTranscription>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetCallTranscriptionsResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                transcriptions: crate::decode::list(o, &["transcriptions"])?,
+                transcriptions: r.list(&["transcriptions"])?,
+                unreadable: r.finish(&["status", "transcriptions"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetCallTranscriptionsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "transcriptions".into(),
+            crate::decode::ToJson::to_json(&self.transcriptions),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// E-mail a call recording with its details.
@@ -528,16 +717,36 @@ impl crate::Client {
 pub struct SendCallRecordingEmailResponse {
     /// `msg`: Confirmation text naming the recipient.
     pub msg: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SendCallRecordingEmailResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                msg: crate::decode::field(o, &["msg"])?,
+                msg: r.field(&["msg"])?,
+                unreadable: r.finish(&["msg", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SendCallRecordingEmailResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("msg".into(), crate::decode::ToJson::to_json(&self.msg));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }

@@ -97,27 +97,75 @@ pub struct CallbackEntry {
     pub digit_timeout: Option<i64>,
     /// `callerid_number`: Caller ID shown on the callback call; absent when the default is used.
     pub callerid_number: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for CallbackEntry {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                callback: crate::decode::field(o, &["callback"])?,
-                description: crate::decode::field(o, &["description"])?,
-                number: crate::decode::field(o, &["number"])?,
-                delay_before: crate::decode::field(o, &["delay_before"])?,
-                response_timeout: crate::decode::field(o, &["response_timeout"])?,
-                digit_timeout: crate::decode::field(o, &["digit_timeout"])?,
-                callerid_number: crate::decode::field_none_if(
-                    o,
-                    &["callerid_number"],
-                    &["-1", ""],
-                )?,
+                callback: r.field(&["callback"])?,
+                description: r.field(&["description"])?,
+                number: r.field(&["number"])?,
+                delay_before: r.field(&["delay_before"])?,
+                response_timeout: r.field(&["response_timeout"])?,
+                digit_timeout: r.field(&["digit_timeout"])?,
+                callerid_number: r.field_none_if(&["callerid_number"], &["-1", ""])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "callback",
+                            "callerid_number",
+                            "delay_before",
+                            "description",
+                            "digit_timeout",
+                            "number",
+                            "response_timeout",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for CallbackEntry {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("callback".into(), crate::decode::ToJson::to_json(&self.callback));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        m.insert("number".into(), crate::decode::ToJson::to_json(&self.number));
+        m.insert(
+            "delay_before".into(),
+            crate::decode::ToJson::to_json(&self.delay_before),
+        );
+        m.insert(
+            "response_timeout".into(),
+            crate::decode::ToJson::to_json(&self.response_timeout),
+        );
+        m.insert(
+            "digit_timeout".into(),
+            crate::decode::ToJson::to_json(&self.digit_timeout),
+        );
+        m.insert(
+            "callerid_number".into(),
+            crate::decode::ToJson::to_json(&self.callerid_number),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getCallbacks` response.
@@ -126,17 +174,37 @@ impl crate::decode::Decode for CallbackEntry {
 pub struct GetCallbacksResponse {
     /// `callbacks`: The matching callback entries.
     pub callbacks: Vec<CallbackEntry>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetCallbacksResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                callbacks: crate::decode::list(o, &["callbacks"])?,
+                callbacks: r.list(&["callbacks"])?,
+                unreadable: r.finish(&["callbacks", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetCallbacksResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("callbacks".into(), crate::decode::ToJson::to_json(&self.callbacks));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Create a callback entry, or update one when its id is given.
@@ -254,16 +322,36 @@ impl crate::Client {
 pub struct SetCallbackResponse {
     /// `callback`: Id of the entry that was created or updated.
     pub callback: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SetCallbackResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                callback: crate::decode::field(o, &["callback"])?,
+                callback: r.field(&["callback"])?,
+                unreadable: r.finish(&["callback", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SetCallbackResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("callback".into(), crate::decode::ToJson::to_json(&self.callback));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }

@@ -111,27 +111,72 @@ pub struct CallerIdFilter {
     pub failover_noanswer: Option<String>,
     /// `note`: Free-text note.
     pub note: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for CallerIdFilter {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                filtering: crate::decode::field(o, &["filtering"])?,
-                callerid: crate::decode::field(o, &["callerid"])?,
-                did: crate::decode::field(o, &["did"])?,
-                routing: crate::decode::field(o, &["routing"])?,
-                failover_unreachable: crate::decode::field(
-                    o,
-                    &["failover_unreachable"],
-                )?,
-                failover_busy: crate::decode::field(o, &["failover_busy"])?,
-                failover_noanswer: crate::decode::field(o, &["failover_noanswer"])?,
-                note: crate::decode::field(o, &["note"])?,
+                filtering: r.field(&["filtering"])?,
+                callerid: r.field(&["callerid"])?,
+                did: r.field(&["did"])?,
+                routing: r.field(&["routing"])?,
+                failover_unreachable: r.field(&["failover_unreachable"])?,
+                failover_busy: r.field(&["failover_busy"])?,
+                failover_noanswer: r.field(&["failover_noanswer"])?,
+                note: r.field(&["note"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "callerid",
+                            "did",
+                            "failover_busy",
+                            "failover_noanswer",
+                            "failover_unreachable",
+                            "filtering",
+                            "note",
+                            "routing",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for CallerIdFilter {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("filtering".into(), crate::decode::ToJson::to_json(&self.filtering));
+        m.insert("callerid".into(), crate::decode::ToJson::to_json(&self.callerid));
+        m.insert("did".into(), crate::decode::ToJson::to_json(&self.did));
+        m.insert("routing".into(), crate::decode::ToJson::to_json(&self.routing));
+        m.insert(
+            "failover_unreachable".into(),
+            crate::decode::ToJson::to_json(&self.failover_unreachable),
+        );
+        m.insert(
+            "failover_busy".into(),
+            crate::decode::ToJson::to_json(&self.failover_busy),
+        );
+        m.insert(
+            "failover_noanswer".into(),
+            crate::decode::ToJson::to_json(&self.failover_noanswer),
+        );
+        m.insert("note".into(), crate::decode::ToJson::to_json(&self.note));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getCallerIDFiltering` response.
@@ -140,17 +185,37 @@ impl crate::decode::Decode for CallerIdFilter {
 pub struct GetCallerIdFilteringResponse {
     /// `filtering`: The matching rules.
     pub filtering: Vec<CallerIdFilter>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetCallerIdFilteringResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                filtering: crate::decode::list(o, &["filtering"])?,
+                filtering: r.list(&["filtering"])?,
+                unreadable: r.finish(&["filtering", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetCallerIdFilteringResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("filtering".into(), crate::decode::ToJson::to_json(&self.filtering));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Create a caller-ID filtering rule, or update one when its id is given.
@@ -274,16 +339,36 @@ impl crate::Client {
 pub struct SetCallerIdFilteringResponse {
     /// `filtering`: Id of the rule that was created or updated.
     pub filtering: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SetCallerIdFilteringResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                filtering: crate::decode::field(o, &["filtering"])?,
+                filtering: r.field(&["filtering"])?,
+                unreadable: r.finish(&["filtering", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SetCallerIdFilteringResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("filtering".into(), crate::decode::ToJson::to_json(&self.filtering));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }

@@ -146,8 +146,8 @@ pub struct CdrRecord {
     pub description: Option<String>,
     /// `account`: Account or sub-account login that carried the call.
     pub account: Option<String>,
-    /// `disposition`: Outcome, such as `ANSWERED`, `NO ANSWER`, `BUSY` or `FAILED`.
-    pub disposition: Option<String>,
+    /// `disposition`: Outcome, such as `ANSWERED`, `NO ANSWER`, `BUSY` or `FAILED`. Read as [`Disposition`](crate::api::Disposition); a value it does not list is kept as `Disposition::Other` (and reported as drift).
+    pub disposition: Option<crate::api::Disposition>,
     /// `duration`: Length of the call as `HH:MM:SS`.
     pub duration: Option<String>,
     /// `seconds`: Length of the call in seconds.
@@ -162,29 +162,100 @@ pub struct CdrRecord {
     pub destination_type: Option<String>,
     /// `call_logs`: Multi-line trace of how the call was routed.
     pub call_logs: Option<String>,
+    /// `ip`: Public address of the SIP client that placed the call (undocumented; best effort: often empty on inbound rows).
+    pub ip: Option<String>,
+    /// `useragent`: SIP User-Agent of the client that placed the call (undocumented; may be cut short, so kept as text).
+    pub user_agent: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for CdrRecord {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                date: crate::decode::field(o, &["date"])?,
-                callerid: crate::decode::field(o, &["callerid"])?,
-                destination: crate::decode::field(o, &["destination"])?,
-                description: crate::decode::field(o, &["description"])?,
-                account: crate::decode::field(o, &["account"])?,
-                disposition: crate::decode::field(o, &["disposition"])?,
-                duration: crate::decode::field(o, &["duration"])?,
-                seconds: crate::decode::field(o, &["seconds"])?,
-                rate: crate::decode::field(o, &["rate"])?,
-                total: crate::decode::field(o, &["total"])?,
-                uniqueid: crate::decode::field(o, &["uniqueid"])?,
-                destination_type: crate::decode::field(o, &["destination_type"])?,
-                call_logs: crate::decode::field(o, &["call_logs"])?,
+                date: r.field(&["date"])?,
+                callerid: r.field(&["callerid"])?,
+                destination: r.field(&["destination"])?,
+                description: r.field(&["description"])?,
+                account: r.field(&["account"])?,
+                disposition: r.field(&["disposition"])?,
+                duration: r.field(&["duration"])?,
+                seconds: r.field(&["seconds"])?,
+                rate: r.field(&["rate"])?,
+                total: r.field(&["total"])?,
+                uniqueid: r.field(&["uniqueid"])?,
+                destination_type: r.field(&["destination_type"])?,
+                call_logs: r.field(&["call_logs"])?,
+                ip: r.field(&["ip"])?,
+                user_agent: r.field(&["useragent"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "account",
+                            "call_logs",
+                            "callerid",
+                            "date",
+                            "description",
+                            "destination",
+                            "destination_type",
+                            "disposition",
+                            "duration",
+                            "ip",
+                            "rate",
+                            "seconds",
+                            "total",
+                            "uniqueid",
+                            "useragent",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for CdrRecord {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("date".into(), crate::decode::ToJson::to_json(&self.date));
+        m.insert("callerid".into(), crate::decode::ToJson::to_json(&self.callerid));
+        m.insert(
+            "destination".into(),
+            crate::decode::ToJson::to_json(&self.destination),
+        );
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        m.insert("account".into(), crate::decode::ToJson::to_json(&self.account));
+        m.insert(
+            "disposition".into(),
+            crate::decode::ToJson::to_json(&self.disposition),
+        );
+        m.insert("duration".into(), crate::decode::ToJson::to_json(&self.duration));
+        m.insert("seconds".into(), crate::decode::ToJson::to_json(&self.seconds));
+        m.insert("rate".into(), crate::decode::ToJson::to_json(&self.rate));
+        m.insert("total".into(), crate::decode::ToJson::to_json(&self.total));
+        m.insert("uniqueid".into(), crate::decode::ToJson::to_json(&self.uniqueid));
+        m.insert(
+            "destination_type".into(),
+            crate::decode::ToJson::to_json(&self.destination_type),
+        );
+        m.insert("call_logs".into(), crate::decode::ToJson::to_json(&self.call_logs));
+        m.insert("ip".into(), crate::decode::ToJson::to_json(&self.ip));
+        m.insert("useragent".into(), crate::decode::ToJson::to_json(&self.user_agent));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getCDR` response.
@@ -193,17 +264,37 @@ impl crate::decode::Decode for CdrRecord {
 pub struct GetCdrResponse {
     /// `cdr`: One row per call.
     pub cdr: Vec<CdrRecord>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetCdrResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                cdr: crate::decode::list(o, &["cdr"])?,
+                cdr: r.list(&["cdr"])?,
+                unreadable: r.finish(&["cdr", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetCdrResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("cdr".into(), crate::decode::ToJson::to_json(&self.cdr));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the account values accepted by the CDR and call-recording filters.
@@ -254,18 +345,42 @@ pub struct CallAccount {
     pub value: Option<String>,
     /// `description`: Label for display.
     pub description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for CallAccount {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                value: crate::decode::field(o, &["value"])?,
-                description: crate::decode::field(o, &["description"])?,
+                value: r.field(&["value"])?,
+                description: r.field(&["description"])?,
+                unreadable: r.finish(&["description", "value"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for CallAccount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("value".into(), crate::decode::ToJson::to_json(&self.value));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getCallAccounts` response.
@@ -274,17 +389,37 @@ impl crate::decode::Decode for CallAccount {
 pub struct GetCallAccountsResponse {
     /// `accounts`: Selectable accounts, `all` first.
     pub accounts: Vec<CallAccount>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetCallAccountsResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                accounts: crate::decode::list(o, &["accounts"])?,
+                accounts: r.list(&["accounts"])?,
+                unreadable: r.finish(&["accounts", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetCallAccountsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("accounts".into(), crate::decode::ToJson::to_json(&self.accounts));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the billing filter values of getCDR.
@@ -324,18 +459,42 @@ pub struct CallBillingOption {
     pub value: Option<String>,
     /// `description`: Label for display.
     pub description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for CallBillingOption {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                value: crate::decode::field(o, &["value"])?,
-                description: crate::decode::field(o, &["description"])?,
+                value: r.field(&["value"])?,
+                description: r.field(&["description"])?,
+                unreadable: r.finish(&["description", "value"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for CallBillingOption {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("value".into(), crate::decode::ToJson::to_json(&self.value));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getCallBilling` response.
@@ -344,17 +503,40 @@ impl crate::decode::Decode for CallBillingOption {
 pub struct GetCallBillingResponse {
     /// `call_billing`: Selectable billing filters.
     pub call_billing: Vec<CallBillingOption>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetCallBillingResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                call_billing: crate::decode::list(o, &["call_billing"])?,
+                call_billing: r.list(&["call_billing"])?,
+                unreadable: r.finish(&["call_billing", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetCallBillingResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "call_billing".into(),
+            crate::decode::ToJson::to_json(&self.call_billing),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the call-type filter values of getCDR.
@@ -405,18 +587,42 @@ pub struct CallTypeOption {
     pub value: Option<String>,
     /// `description`: Label for display.
     pub description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for CallTypeOption {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                value: crate::decode::field(o, &["value"])?,
-                description: crate::decode::field(o, &["description"])?,
+                value: r.field(&["value"])?,
+                description: r.field(&["description"])?,
+                unreadable: r.finish(&["description", "value"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for CallTypeOption {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("value".into(), crate::decode::ToJson::to_json(&self.value));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getCallTypes` response.
@@ -425,17 +631,37 @@ impl crate::decode::Decode for CallTypeOption {
 pub struct GetCallTypesResponse {
     /// `call_types`: Selectable call types, then one entry per DID.
     pub call_types: Vec<CallTypeOption>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetCallTypesResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                call_types: crate::decode::list(o, &["call_types"])?,
+                call_types: r.list(&["call_types"])?,
+                unreadable: r.finish(&["call_types", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetCallTypesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("call_types".into(), crate::decode::ToJson::to_json(&self.call_types));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Search the per-destination rates of a reseller package.
@@ -504,22 +730,69 @@ pub struct PackageRate {
     pub real_increment: Option<i64>,
     /// `real_rate`: Per-minute price VoIP.ms charges you.
     pub real_rate: Option<crate::Decimal>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for PackageRate {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                destination: crate::decode::field(o, &["destination"])?,
-                prefix: crate::decode::field(o, &["prefix"])?,
-                client_increment: crate::decode::field(o, &["client_increment"])?,
-                client_rate: crate::decode::field(o, &["client_rate"])?,
-                real_increment: crate::decode::field(o, &["real_increment"])?,
-                real_rate: crate::decode::field(o, &["real_rate"])?,
+                destination: r.field(&["destination"])?,
+                prefix: r.field(&["prefix"])?,
+                client_increment: r.field(&["client_increment"])?,
+                client_rate: r.field(&["client_rate"])?,
+                real_increment: r.field(&["real_increment"])?,
+                real_rate: r.field(&["real_rate"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "client_increment",
+                            "client_rate",
+                            "destination",
+                            "prefix",
+                            "real_increment",
+                            "real_rate",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for PackageRate {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "destination".into(),
+            crate::decode::ToJson::to_json(&self.destination),
+        );
+        m.insert("prefix".into(), crate::decode::ToJson::to_json(&self.prefix));
+        m.insert(
+            "client_increment".into(),
+            crate::decode::ToJson::to_json(&self.client_increment),
+        );
+        m.insert(
+            "client_rate".into(),
+            crate::decode::ToJson::to_json(&self.client_rate),
+        );
+        m.insert(
+            "real_increment".into(),
+            crate::decode::ToJson::to_json(&self.real_increment),
+        );
+        m.insert("real_rate".into(), crate::decode::ToJson::to_json(&self.real_rate));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getRates` response.
@@ -528,17 +801,37 @@ impl crate::decode::Decode for PackageRate {
 pub struct GetRatesResponse {
     /// `rates`: Matching destinations.
     pub rates: Vec<PackageRate>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetRatesResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                rates: crate::decode::list(o, &["rates"])?,
+                rates: r.list(&["rates"])?,
+                unreadable: r.finish(&["rates", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetRatesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("rates".into(), crate::decode::ToJson::to_json(&self.rates));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the call detail records of one reseller client.
@@ -696,8 +989,8 @@ pub struct ResellerCdrRecord {
     pub description: Option<String>,
     /// `account`: Account or sub-account login that carried the call.
     pub account: Option<String>,
-    /// `disposition`: Outcome, such as `ANSWERED`, `NO ANSWER`, `BUSY` or `FAILED`.
-    pub disposition: Option<String>,
+    /// `disposition`: Outcome, such as `ANSWERED`, `NO ANSWER`, `BUSY` or `FAILED`. Read as [`Disposition`](crate::api::Disposition); a value it does not list is kept as `Disposition::Other` (and reported as drift).
+    pub disposition: Option<crate::api::Disposition>,
     /// `duration`: Length of the call as `HH:MM:SS`.
     pub duration: Option<String>,
     /// `seconds`: Length of the call in seconds.
@@ -710,28 +1003,87 @@ pub struct ResellerCdrRecord {
     pub destination_type: Option<String>,
     /// `call_logs`: Multi-line trace of how the call was routed.
     pub call_logs: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for ResellerCdrRecord {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                date: crate::decode::field(o, &["date"])?,
-                callerid: crate::decode::field(o, &["callerid"])?,
-                destination: crate::decode::field(o, &["destination"])?,
-                description: crate::decode::field(o, &["description"])?,
-                account: crate::decode::field(o, &["account"])?,
-                disposition: crate::decode::field(o, &["disposition"])?,
-                duration: crate::decode::field(o, &["duration"])?,
-                seconds: crate::decode::field(o, &["seconds"])?,
-                total: crate::decode::field(o, &["total"])?,
-                uniqueid: crate::decode::field(o, &["uniqueid"])?,
-                destination_type: crate::decode::field(o, &["destination_type"])?,
-                call_logs: crate::decode::field(o, &["call_logs"])?,
+                date: r.field(&["date"])?,
+                callerid: r.field(&["callerid"])?,
+                destination: r.field(&["destination"])?,
+                description: r.field(&["description"])?,
+                account: r.field(&["account"])?,
+                disposition: r.field(&["disposition"])?,
+                duration: r.field(&["duration"])?,
+                seconds: r.field(&["seconds"])?,
+                total: r.field(&["total"])?,
+                uniqueid: r.field(&["uniqueid"])?,
+                destination_type: r.field(&["destination_type"])?,
+                call_logs: r.field(&["call_logs"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "account",
+                            "call_logs",
+                            "callerid",
+                            "date",
+                            "description",
+                            "destination",
+                            "destination_type",
+                            "disposition",
+                            "duration",
+                            "seconds",
+                            "total",
+                            "uniqueid",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for ResellerCdrRecord {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("date".into(), crate::decode::ToJson::to_json(&self.date));
+        m.insert("callerid".into(), crate::decode::ToJson::to_json(&self.callerid));
+        m.insert(
+            "destination".into(),
+            crate::decode::ToJson::to_json(&self.destination),
+        );
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        m.insert("account".into(), crate::decode::ToJson::to_json(&self.account));
+        m.insert(
+            "disposition".into(),
+            crate::decode::ToJson::to_json(&self.disposition),
+        );
+        m.insert("duration".into(), crate::decode::ToJson::to_json(&self.duration));
+        m.insert("seconds".into(), crate::decode::ToJson::to_json(&self.seconds));
+        m.insert("total".into(), crate::decode::ToJson::to_json(&self.total));
+        m.insert("uniqueid".into(), crate::decode::ToJson::to_json(&self.uniqueid));
+        m.insert(
+            "destination_type".into(),
+            crate::decode::ToJson::to_json(&self.destination_type),
+        );
+        m.insert("call_logs".into(), crate::decode::ToJson::to_json(&self.call_logs));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getResellerCDR` response.
@@ -740,17 +1092,37 @@ impl crate::decode::Decode for ResellerCdrRecord {
 pub struct GetResellerCdrResponse {
     /// `cdr`: One row per call.
     pub cdr: Vec<ResellerCdrRecord>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetResellerCdrResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                cdr: crate::decode::list(o, &["cdr"])?,
+                cdr: r.list(&["cdr"])?,
+                unreadable: r.finish(&["cdr", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetResellerCdrResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("cdr".into(), crate::decode::ToJson::to_json(&self.cdr));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Search outbound termination rates of a route class.
@@ -808,18 +1180,42 @@ pub struct TerminationRoute {
     pub value: Option<String>,
     /// `description`
     pub description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for TerminationRoute {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                value: crate::decode::field(o, &["value"])?,
-                description: crate::decode::field(o, &["description"])?,
+                value: r.field(&["value"])?,
+                description: r.field(&["description"])?,
+                unreadable: r.finish(&["description", "value"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for TerminationRoute {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("value".into(), crate::decode::ToJson::to_json(&self.value));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// An item of `rates`.
@@ -834,20 +1230,46 @@ pub struct TerminationRate {
     pub increment: Option<i64>,
     /// `rate`: Price per minute.
     pub rate: Option<crate::Decimal>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for TerminationRate {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                destination: crate::decode::field(o, &["destination"])?,
-                prefix: crate::decode::field(o, &["prefix"])?,
-                increment: crate::decode::field(o, &["increment"])?,
-                rate: crate::decode::field(o, &["rate"])?,
+                destination: r.field(&["destination"])?,
+                prefix: r.field(&["prefix"])?,
+                increment: r.field(&["increment"])?,
+                rate: r.field(&["rate"])?,
+                unreadable: r.finish(&["destination", "increment", "prefix", "rate"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for TerminationRate {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "destination".into(),
+            crate::decode::ToJson::to_json(&self.destination),
+        );
+        m.insert("prefix".into(), crate::decode::ToJson::to_json(&self.prefix));
+        m.insert("increment".into(), crate::decode::ToJson::to_json(&self.increment));
+        m.insert("rate".into(), crate::decode::ToJson::to_json(&self.rate));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getTerminationRates` response.
@@ -858,17 +1280,38 @@ pub struct GetTerminationRatesResponse {
     pub route: Vec<TerminationRoute>,
     /// `rates`: Matching destinations.
     pub rates: Vec<TerminationRate>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetTerminationRatesResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                route: crate::decode::list(o, &["route"])?,
-                rates: crate::decode::list(o, &["rates"])?,
+                route: r.list(&["route"])?,
+                rates: r.list(&["rates"])?,
+                unreadable: r.finish(&["rates", "route", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetTerminationRatesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("route".into(), crate::decode::ToJson::to_json(&self.route));
+        m.insert("rates".into(), crate::decode::ToJson::to_json(&self.rates));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }

@@ -53,17 +53,37 @@ impl crate::Client {
 pub struct AddMemberToConferenceResponse {
     /// `member`: Id of the attached member profile.
     pub member: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for AddMemberToConferenceResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                member: crate::decode::field(o, &["member"])?,
+                member: r.field(&["member"])?,
+                unreadable: r.finish(&["member", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for AddMemberToConferenceResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("member".into(), crate::decode::ToJson::to_json(&self.member));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Delete a conference bridge.
@@ -294,54 +314,180 @@ pub struct Conference {
     pub language: Option<String>,
     /// `members`: Ids of the attached member profiles, separated by `;`.
     pub members: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for Conference {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                conference: crate::decode::field(o, &["conference"])?,
-                name: crate::decode::field(o, &["name"])?,
-                description: crate::decode::field(o, &["description"])?,
-                max_members: crate::decode::field(o, &["max_members"])?,
-                sound_join: crate::decode::field(o, &["sound_join"])?,
-                sound_leave: crate::decode::field(o, &["sound_leave"])?,
-                sound_has_joined: crate::decode::field(o, &["sound_has_joined"])?,
-                sound_has_left: crate::decode::field(o, &["sound_has_left"])?,
-                sound_kicked: crate::decode::field(o, &["sound_kicked"])?,
-                sound_muted: crate::decode::field(o, &["sound_muted"])?,
-                sound_unmuted: crate::decode::field(o, &["sound_unmuted"])?,
-                sound_only_person: crate::decode::field(o, &["sound_only_person"])?,
-                sound_only_one: crate::decode::field(o, &["sound_only_one"])?,
-                sound_there_are: crate::decode::field(o, &["sound_there_are"])?,
-                sound_other_in_party: crate::decode::field(
-                    o,
-                    &["sound_other_in_party"],
-                )?,
-                sound_place_into_conference: crate::decode::field(
-                    o,
-                    &["sound_place_into_conference"],
-                )?,
-                sound_get_pin: crate::decode::field(o, &["sound_get_pin"])?,
-                sound_invalid_pin: crate::decode::field(o, &["sound_invalid_pin"])?,
-                sound_locked: crate::decode::field(o, &["sound_locked"])?,
-                sound_locked_now: crate::decode::field(o, &["sound_locked_now"])?,
-                sound_unlocked_now: crate::decode::field(o, &["sound_unlocked_now"])?,
-                sound_error_menu: crate::decode::field(o, &["sound_error_menu"])?,
-                sound_participants_muted: crate::decode::field(
-                    o,
-                    &["sound_participants_muted"],
-                )?,
-                sound_participants_unmuted: crate::decode::field(
-                    o,
-                    &["sound_participants_unmuted"],
-                )?,
-                language: crate::decode::field(o, &["language"])?,
-                members: crate::decode::field(o, &["members"])?,
+                conference: r.field(&["conference"])?,
+                name: r.field(&["name"])?,
+                description: r.field(&["description"])?,
+                max_members: r.field(&["max_members"])?,
+                sound_join: r.field(&["sound_join"])?,
+                sound_leave: r.field(&["sound_leave"])?,
+                sound_has_joined: r.field(&["sound_has_joined"])?,
+                sound_has_left: r.field(&["sound_has_left"])?,
+                sound_kicked: r.field(&["sound_kicked"])?,
+                sound_muted: r.field(&["sound_muted"])?,
+                sound_unmuted: r.field(&["sound_unmuted"])?,
+                sound_only_person: r.field(&["sound_only_person"])?,
+                sound_only_one: r.field(&["sound_only_one"])?,
+                sound_there_are: r.field(&["sound_there_are"])?,
+                sound_other_in_party: r.field(&["sound_other_in_party"])?,
+                sound_place_into_conference: r.field(&["sound_place_into_conference"])?,
+                sound_get_pin: r.field(&["sound_get_pin"])?,
+                sound_invalid_pin: r.field(&["sound_invalid_pin"])?,
+                sound_locked: r.field(&["sound_locked"])?,
+                sound_locked_now: r.field(&["sound_locked_now"])?,
+                sound_unlocked_now: r.field(&["sound_unlocked_now"])?,
+                sound_error_menu: r.field(&["sound_error_menu"])?,
+                sound_participants_muted: r.field(&["sound_participants_muted"])?,
+                sound_participants_unmuted: r.field(&["sound_participants_unmuted"])?,
+                language: r.field(&["language"])?,
+                members: r.field(&["members"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "conference",
+                            "description",
+                            "language",
+                            "max_members",
+                            "members",
+                            "name",
+                            "sound_error_menu",
+                            "sound_get_pin",
+                            "sound_has_joined",
+                            "sound_has_left",
+                            "sound_invalid_pin",
+                            "sound_join",
+                            "sound_kicked",
+                            "sound_leave",
+                            "sound_locked",
+                            "sound_locked_now",
+                            "sound_muted",
+                            "sound_only_one",
+                            "sound_only_person",
+                            "sound_other_in_party",
+                            "sound_participants_muted",
+                            "sound_participants_unmuted",
+                            "sound_place_into_conference",
+                            "sound_there_are",
+                            "sound_unlocked_now",
+                            "sound_unmuted",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for Conference {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("conference".into(), crate::decode::ToJson::to_json(&self.conference));
+        m.insert("name".into(), crate::decode::ToJson::to_json(&self.name));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        m.insert(
+            "max_members".into(),
+            crate::decode::ToJson::to_json(&self.max_members),
+        );
+        m.insert("sound_join".into(), crate::decode::ToJson::to_json(&self.sound_join));
+        m.insert(
+            "sound_leave".into(),
+            crate::decode::ToJson::to_json(&self.sound_leave),
+        );
+        m.insert(
+            "sound_has_joined".into(),
+            crate::decode::ToJson::to_json(&self.sound_has_joined),
+        );
+        m.insert(
+            "sound_has_left".into(),
+            crate::decode::ToJson::to_json(&self.sound_has_left),
+        );
+        m.insert(
+            "sound_kicked".into(),
+            crate::decode::ToJson::to_json(&self.sound_kicked),
+        );
+        m.insert(
+            "sound_muted".into(),
+            crate::decode::ToJson::to_json(&self.sound_muted),
+        );
+        m.insert(
+            "sound_unmuted".into(),
+            crate::decode::ToJson::to_json(&self.sound_unmuted),
+        );
+        m.insert(
+            "sound_only_person".into(),
+            crate::decode::ToJson::to_json(&self.sound_only_person),
+        );
+        m.insert(
+            "sound_only_one".into(),
+            crate::decode::ToJson::to_json(&self.sound_only_one),
+        );
+        m.insert(
+            "sound_there_are".into(),
+            crate::decode::ToJson::to_json(&self.sound_there_are),
+        );
+        m.insert(
+            "sound_other_in_party".into(),
+            crate::decode::ToJson::to_json(&self.sound_other_in_party),
+        );
+        m.insert(
+            "sound_place_into_conference".into(),
+            crate::decode::ToJson::to_json(&self.sound_place_into_conference),
+        );
+        m.insert(
+            "sound_get_pin".into(),
+            crate::decode::ToJson::to_json(&self.sound_get_pin),
+        );
+        m.insert(
+            "sound_invalid_pin".into(),
+            crate::decode::ToJson::to_json(&self.sound_invalid_pin),
+        );
+        m.insert(
+            "sound_locked".into(),
+            crate::decode::ToJson::to_json(&self.sound_locked),
+        );
+        m.insert(
+            "sound_locked_now".into(),
+            crate::decode::ToJson::to_json(&self.sound_locked_now),
+        );
+        m.insert(
+            "sound_unlocked_now".into(),
+            crate::decode::ToJson::to_json(&self.sound_unlocked_now),
+        );
+        m.insert(
+            "sound_error_menu".into(),
+            crate::decode::ToJson::to_json(&self.sound_error_menu),
+        );
+        m.insert(
+            "sound_participants_muted".into(),
+            crate::decode::ToJson::to_json(&self.sound_participants_muted),
+        );
+        m.insert(
+            "sound_participants_unmuted".into(),
+            crate::decode::ToJson::to_json(&self.sound_participants_unmuted),
+        );
+        m.insert("language".into(), crate::decode::ToJson::to_json(&self.language));
+        m.insert("members".into(), crate::decode::ToJson::to_json(&self.members));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getConference` response.
@@ -350,22 +496,42 @@ impl crate::decode::Decode for Conference {
 pub struct GetConferenceResponse {
     /// `conference`: The conference bridges.
     pub conference: Vec<Conference>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetConferenceResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                conference: crate::decode::list(o, &["conference"])?,
+                conference: r.list(&["conference"])?,
+                unreadable: r.finish(&["conference", "status"]),
             }),
         )
     }
 }
+impl crate::decode::ToJson for GetConferenceResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("conference".into(), crate::decode::ToJson::to_json(&self.conference));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
+    }
+}
 /// List the conference member profiles, or one profile by id.
 ///
-/// A member profile bundles a PIN with per-participant options (admin, start muted, announcements, audio processing). The yes/no options decode to booleans.
+/// A member profile bundles a PIN with per-participant options (admin, start muted, announcements, audio processing). The yes/no options decode to booleans. VoIP.ms sends the list under `member` (singular), where its documentation prints `members`; both are read.
 ///
 /// Wire method `getConferenceMembers`; effect: read; an empty result (`no_member`) decodes as an empty response.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -403,7 +569,7 @@ impl crate::Client {
         crate::Call::new(self, GetConferenceMembers::new())
     }
 }
-/// An item of `members`.
+/// An item of `member`.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct ConferenceMember {
@@ -441,52 +607,165 @@ pub struct ConferenceMember {
     pub talk_detection: Option<bool>,
     /// `jitter_buffer`: Whether a jitter buffer smooths the participant's audio before mixing.
     pub jitter_buffer: Option<bool>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for ConferenceMember {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                member: crate::decode::field(o, &["member"])?,
-                name: crate::decode::field(o, &["name"])?,
-                description: crate::decode::field(o, &["description"])?,
-                pin: crate::decode::field(o, &["pin"])?,
-                announce_join_leave: crate::decode::field(o, &["announce_join_leave"])?,
-                admin: crate::decode::field(o, &["admin"])?,
-                start_muted: crate::decode::field(o, &["start_muted"])?,
-                announce_user_count: crate::decode::field(o, &["announce_user_count"])?,
-                announce_only_user: crate::decode::field(o, &["announce_only_user"])?,
-                moh_when_empty: crate::decode::field(o, &["moh_when_empty"])?,
-                quiet: crate::decode::field(o, &["quiet"])?,
-                announcement: crate::decode::field(o, &["announcement"])?,
-                drop_silence: crate::decode::field(o, &["drop_silence"])?,
-                talking_threshold: crate::decode::field(o, &["talking_threshold"])?,
-                silence_threshold: crate::decode::field(o, &["silence_threshold"])?,
-                talk_detection: crate::decode::field(o, &["talk_detection"])?,
-                jitter_buffer: crate::decode::field(o, &["jitter_buffer"])?,
+                member: r.field(&["member"])?,
+                name: r.field(&["name"])?,
+                description: r.field(&["description"])?,
+                pin: r.field(&["pin"])?,
+                announce_join_leave: r.field(&["announce_join_leave"])?,
+                admin: r.field(&["admin"])?,
+                start_muted: r.field(&["start_muted"])?,
+                announce_user_count: r.field(&["announce_user_count"])?,
+                announce_only_user: r.field(&["announce_only_user"])?,
+                moh_when_empty: r.field(&["moh_when_empty"])?,
+                quiet: r.field(&["quiet"])?,
+                announcement: r.field(&["announcement"])?,
+                drop_silence: r.field(&["drop_silence"])?,
+                talking_threshold: r.field(&["talking_threshold"])?,
+                silence_threshold: r.field(&["silence_threshold"])?,
+                talk_detection: r.field(&["talk_detection"])?,
+                jitter_buffer: r.field(&["jitter_buffer"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "admin",
+                            "announce_join_leave",
+                            "announce_only_user",
+                            "announce_user_count",
+                            "announcement",
+                            "description",
+                            "drop_silence",
+                            "jitter_buffer",
+                            "member",
+                            "moh_when_empty",
+                            "name",
+                            "pin",
+                            "quiet",
+                            "silence_threshold",
+                            "start_muted",
+                            "talk_detection",
+                            "talking_threshold",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for ConferenceMember {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("member".into(), crate::decode::ToJson::to_json(&self.member));
+        m.insert("name".into(), crate::decode::ToJson::to_json(&self.name));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        m.insert("pin".into(), crate::decode::ToJson::to_json(&self.pin));
+        m.insert(
+            "announce_join_leave".into(),
+            crate::decode::ToJson::to_json(&self.announce_join_leave),
+        );
+        m.insert("admin".into(), crate::decode::ToJson::to_json(&self.admin));
+        m.insert(
+            "start_muted".into(),
+            crate::decode::ToJson::to_json(&self.start_muted),
+        );
+        m.insert(
+            "announce_user_count".into(),
+            crate::decode::ToJson::to_json(&self.announce_user_count),
+        );
+        m.insert(
+            "announce_only_user".into(),
+            crate::decode::ToJson::to_json(&self.announce_only_user),
+        );
+        m.insert(
+            "moh_when_empty".into(),
+            crate::decode::ToJson::to_json(&self.moh_when_empty),
+        );
+        m.insert("quiet".into(), crate::decode::ToJson::to_json(&self.quiet));
+        m.insert(
+            "announcement".into(),
+            crate::decode::ToJson::to_json(&self.announcement),
+        );
+        m.insert(
+            "drop_silence".into(),
+            crate::decode::ToJson::to_json(&self.drop_silence),
+        );
+        m.insert(
+            "talking_threshold".into(),
+            crate::decode::ToJson::to_json(&self.talking_threshold),
+        );
+        m.insert(
+            "silence_threshold".into(),
+            crate::decode::ToJson::to_json(&self.silence_threshold),
+        );
+        m.insert(
+            "talk_detection".into(),
+            crate::decode::ToJson::to_json(&self.talk_detection),
+        );
+        m.insert(
+            "jitter_buffer".into(),
+            crate::decode::ToJson::to_json(&self.jitter_buffer),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getConferenceMembers` response.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct GetConferenceMembersResponse {
-    /// `members`: The member profiles.
+    /// `member`: The member profiles. (also read from `members`)
     pub members: Vec<ConferenceMember>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetConferenceMembersResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                members: crate::decode::list(o, &["members"])?,
+                members: r.list(&["member", "members"])?,
+                unreadable: r.finish(&["member", "members", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetConferenceMembersResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("member".into(), crate::decode::ToJson::to_json(&self.members));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Download the audio of one conference recording, base64-encoded.
@@ -544,18 +823,39 @@ pub struct ConferenceRecordingFile {
     pub recording: Option<String>,
     /// `data`: The audio file, base64-encoded.
     pub data: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for ConferenceRecordingFile {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                recording: crate::decode::field(o, &["recording"])?,
-                data: crate::decode::field(o, &["data"])?,
+                recording: r.field(&["recording"])?,
+                data: r.field(&["data"])?,
+                unreadable: r.finish(&["data", "recording"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for ConferenceRecordingFile {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("recording".into(), crate::decode::ToJson::to_json(&self.recording));
+        m.insert("data".into(), crate::decode::ToJson::to_json(&self.data));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getConferenceRecordingFile` response.
@@ -564,17 +864,37 @@ impl crate::decode::Decode for ConferenceRecordingFile {
 pub struct GetConferenceRecordingFileResponse {
     /// `recording`: The requested recording; may arrive as a single object instead of an array.
     pub recording: Vec<ConferenceRecordingFile>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetConferenceRecordingFileResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                recording: crate::decode::list(o, &["recording"])?,
+                recording: r.list(&["recording"])?,
+                unreadable: r.finish(&["recording", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetConferenceRecordingFileResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("recording".into(), crate::decode::ToJson::to_json(&self.recording));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the recordings made in one conference, optionally within a date range.
@@ -653,21 +973,46 @@ pub struct ConferenceRecording {
     pub duration: Option<i64>,
     /// `date`: When the recording was made (server wall-clock time).
     pub date: Option<crate::DateTime>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for ConferenceRecording {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                did: crate::decode::field(o, &["did"])?,
-                recording: crate::decode::field(o, &["recording"])?,
-                conference: crate::decode::field(o, &["conference"])?,
-                duration: crate::decode::field(o, &["duration"])?,
-                date: crate::decode::field(o, &["date"])?,
+                did: r.field(&["did"])?,
+                recording: r.field(&["recording"])?,
+                conference: r.field(&["conference"])?,
+                duration: r.field(&["duration"])?,
+                date: r.field(&["date"])?,
+                unreadable: r
+                    .finish(&["conference", "date", "did", "duration", "recording"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for ConferenceRecording {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("did".into(), crate::decode::ToJson::to_json(&self.did));
+        m.insert("recording".into(), crate::decode::ToJson::to_json(&self.recording));
+        m.insert("conference".into(), crate::decode::ToJson::to_json(&self.conference));
+        m.insert("duration".into(), crate::decode::ToJson::to_json(&self.duration));
+        m.insert("date".into(), crate::decode::ToJson::to_json(&self.date));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getConferenceRecordings` response.
@@ -676,17 +1021,37 @@ impl crate::decode::Decode for ConferenceRecording {
 pub struct GetConferenceRecordingsResponse {
     /// `recordings`: The recordings.
     pub recordings: Vec<ConferenceRecording>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetConferenceRecordingsResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                recordings: crate::decode::list(o, &["recordings"])?,
+                recordings: r.list(&["recordings"])?,
+                unreadable: r.finish(&["recordings", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetConferenceRecordingsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("recordings".into(), crate::decode::ToJson::to_json(&self.recordings));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Create a conference bridge, or update one by id.
@@ -1002,17 +1367,37 @@ impl crate::Client {
 pub struct SetConferenceResponse {
     /// `conference`: Id of the created or updated bridge.
     pub conference: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SetConferenceResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                conference: crate::decode::field(o, &["conference"])?,
+                conference: r.field(&["conference"])?,
+                unreadable: r.finish(&["conference", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SetConferenceResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("conference".into(), crate::decode::ToJson::to_json(&self.conference));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Create a conference member profile, or update one by id.
@@ -1231,16 +1616,36 @@ impl crate::Client {
 pub struct SetConferenceMemberResponse {
     /// `member`: Id of the created or updated member profile.
     pub member: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SetConferenceMemberResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                member: crate::decode::field(o, &["member"])?,
+                member: r.field(&["member"])?,
+                unreadable: r.finish(&["member", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SetConferenceMemberResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("member".into(), crate::decode::ToJson::to_json(&self.member));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }

@@ -95,26 +95,63 @@ pub struct DisaEntry {
     pub callerid_override: Option<String>,
     /// `language`: Prompt language: `en`, `fr` or `es`.
     pub language: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for DisaEntry {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                disa: crate::decode::field(o, &["disa"])?,
-                name: crate::decode::field(o, &["name"])?,
-                pin: crate::decode::field(o, &["pin"])?,
-                digit_timeout: crate::decode::field(o, &["digit_timeout"])?,
-                callerid_override: crate::decode::field_none_if(
-                    o,
-                    &["callerid_override"],
-                    &["-1", ""],
-                )?,
-                language: crate::decode::field(o, &["language"])?,
+                disa: r.field(&["disa"])?,
+                name: r.field(&["name"])?,
+                pin: r.field(&["pin"])?,
+                digit_timeout: r.field(&["digit_timeout"])?,
+                callerid_override: r.field_none_if(&["callerid_override"], &["-1", ""])?,
+                language: r.field(&["language"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "callerid_override",
+                            "digit_timeout",
+                            "disa",
+                            "language",
+                            "name",
+                            "pin",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for DisaEntry {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("disa".into(), crate::decode::ToJson::to_json(&self.disa));
+        m.insert("name".into(), crate::decode::ToJson::to_json(&self.name));
+        m.insert("pin".into(), crate::decode::ToJson::to_json(&self.pin));
+        m.insert(
+            "digit_timeout".into(),
+            crate::decode::ToJson::to_json(&self.digit_timeout),
+        );
+        m.insert(
+            "callerid_override".into(),
+            crate::decode::ToJson::to_json(&self.callerid_override),
+        );
+        m.insert("language".into(), crate::decode::ToJson::to_json(&self.language));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getDISAs` response.
@@ -123,17 +160,37 @@ impl crate::decode::Decode for DisaEntry {
 pub struct GetDisasResponse {
     /// `disa`: The matching DISA entries.
     pub disa: Vec<DisaEntry>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetDisasResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                disa: crate::decode::list(o, &["disa"])?,
+                disa: r.list(&["disa"])?,
+                unreadable: r.finish(&["disa", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetDisasResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("disa".into(), crate::decode::ToJson::to_json(&self.disa));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Allowed values of `language` for `setDISA`.
@@ -254,16 +311,36 @@ impl crate::Client {
 pub struct SetDisaResponse {
     /// `disa`: Id of the entry that was created or updated.
     pub disa: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SetDisaResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                disa: crate::decode::field(o, &["disa"])?,
+                disa: r.field(&["disa"])?,
+                unreadable: r.finish(&["disa", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SetDisaResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("disa".into(), crate::decode::ToJson::to_json(&self.disa));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }

@@ -48,18 +48,42 @@ pub struct E911AddressType {
     pub value: Option<String>,
     /// `description`: Human-readable label.
     pub description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for E911AddressType {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                value: crate::decode::field(o, &["value"])?,
-                description: crate::decode::field(o, &["description"])?,
+                value: r.field(&["value"])?,
+                description: r.field(&["description"])?,
+                unreadable: r.finish(&["description", "value"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for E911AddressType {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("value".into(), crate::decode::ToJson::to_json(&self.value));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `e911AddressTypes` response.
@@ -68,17 +92,37 @@ impl crate::decode::Decode for E911AddressType {
 pub struct E911AddressTypesResponse {
     /// `types`: The unit types, as value/description pairs.
     pub types: Vec<E911AddressType>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for E911AddressTypesResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                types: crate::decode::list(o, &["types"])?,
+                types: r.list(&["types"])?,
+                unreadable: r.finish(&["status", "types"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for E911AddressTypesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("types".into(), crate::decode::ToJson::to_json(&self.types));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Remove the e911 registration from a DID.
@@ -189,30 +233,93 @@ pub struct E911Registration {
     pub email: Option<String>,
     /// `other_info`: Extra location details (Canadian addresses).
     pub other_info: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for E911Registration {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                did: crate::decode::field(o, &["did"])?,
-                status: crate::decode::field(o, &["status"])?,
-                full_name: crate::decode::field(o, &["full_name"])?,
-                street_number: crate::decode::field(o, &["street_number"])?,
-                street_name: crate::decode::field(o, &["street_name"])?,
-                address_type: crate::decode::field(o, &["address_type"])?,
-                address_number: crate::decode::field(o, &["address_number"])?,
-                city: crate::decode::field(o, &["city"])?,
-                state: crate::decode::field(o, &["state"])?,
-                zip_code: crate::decode::field(o, &["zip_code"])?,
-                country: crate::decode::field(o, &["country"])?,
-                language: crate::decode::field(o, &["language"])?,
-                email: crate::decode::field(o, &["email"])?,
-                other_info: crate::decode::field(o, &["other_info"])?,
+                did: r.field(&["did"])?,
+                status: r.field(&["status"])?,
+                full_name: r.field(&["full_name"])?,
+                street_number: r.field(&["street_number"])?,
+                street_name: r.field(&["street_name"])?,
+                address_type: r.field(&["address_type"])?,
+                address_number: r.field(&["address_number"])?,
+                city: r.field(&["city"])?,
+                state: r.field(&["state"])?,
+                zip_code: r.field(&["zip_code"])?,
+                country: r.field(&["country"])?,
+                language: r.field(&["language"])?,
+                email: r.field(&["email"])?,
+                other_info: r.field(&["other_info"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "address_number",
+                            "address_type",
+                            "city",
+                            "country",
+                            "did",
+                            "email",
+                            "full_name",
+                            "language",
+                            "other_info",
+                            "state",
+                            "status",
+                            "street_name",
+                            "street_number",
+                            "zip_code",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for E911Registration {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("did".into(), crate::decode::ToJson::to_json(&self.did));
+        m.insert("status".into(), crate::decode::ToJson::to_json(&self.status));
+        m.insert("full_name".into(), crate::decode::ToJson::to_json(&self.full_name));
+        m.insert(
+            "street_number".into(),
+            crate::decode::ToJson::to_json(&self.street_number),
+        );
+        m.insert(
+            "street_name".into(),
+            crate::decode::ToJson::to_json(&self.street_name),
+        );
+        m.insert(
+            "address_type".into(),
+            crate::decode::ToJson::to_json(&self.address_type),
+        );
+        m.insert(
+            "address_number".into(),
+            crate::decode::ToJson::to_json(&self.address_number),
+        );
+        m.insert("city".into(), crate::decode::ToJson::to_json(&self.city));
+        m.insert("state".into(), crate::decode::ToJson::to_json(&self.state));
+        m.insert("zip_code".into(), crate::decode::ToJson::to_json(&self.zip_code));
+        m.insert("country".into(), crate::decode::ToJson::to_json(&self.country));
+        m.insert("language".into(), crate::decode::ToJson::to_json(&self.language));
+        m.insert("email".into(), crate::decode::ToJson::to_json(&self.email));
+        m.insert("other_info".into(), crate::decode::ToJson::to_json(&self.other_info));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `e911Info` response.
@@ -221,51 +328,37 @@ impl crate::decode::Decode for E911Registration {
 pub struct E911InfoResponse {
     /// `info`: The emergency address on file for the DID.
     pub info: Option<E911Registration>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for E911InfoResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                info: crate::decode::field(o, &["info"])?,
+                info: r.field(&["info"])?,
+                unreadable: r.finish(&["info", "status"]),
             }),
         )
     }
 }
-/// Allowed values of `country` for `e911Provision`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum E911ProvisionCountry {
-    /// `US`: United States.
-    UnitedStates,
-    /// `CA`: Canada.
-    Canada,
-}
-impl E911ProvisionCountry {
-    /// The wire text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::UnitedStates => "US",
-            Self::Canada => "CA",
+impl crate::decode::ToJson for E911InfoResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("info".into(), crate::decode::ToJson::to_json(&self.info));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
         }
-    }
-}
-/// Allowed values of `language` for `e911Provision`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum E911ProvisionLanguage {
-    /// `EN`: English.
-    English,
-    /// `FR`: French.
-    French,
-}
-impl E911ProvisionLanguage {
-    /// The wire text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::English => "EN",
-            Self::French => "FR",
-        }
+        serde_json::Value::Object(m)
     }
 }
 /// Subscribe a DID to e911 with a civic address.
@@ -283,9 +376,9 @@ pub struct E911Provision {
     address_number: Option<String>,
     city: String,
     state: String,
-    country: E911ProvisionCountry,
+    country: crate::api::E911Country,
     zip_code: String,
-    language: E911ProvisionLanguage,
+    language: crate::api::E911Language,
     email: String,
     other_info: Option<String>,
     zip: Option<String>,
@@ -310,9 +403,9 @@ impl E911Provision {
         street_name: impl Into<String>,
         city: impl Into<String>,
         state: impl Into<String>,
-        country: E911ProvisionCountry,
+        country: crate::api::E911Country,
         zip_code: impl Into<String>,
-        language: E911ProvisionLanguage,
+        language: crate::api::E911Language,
         email: impl Into<String>,
     ) -> Self {
         Self {
@@ -427,9 +520,9 @@ impl crate::Client {
         street_name: impl Into<String>,
         city: impl Into<String>,
         state: impl Into<String>,
-        country: E911ProvisionCountry,
+        country: crate::api::E911Country,
         zip_code: impl Into<String>,
-        language: E911ProvisionLanguage,
+        language: crate::api::E911Language,
         email: impl Into<String>,
     ) -> crate::Call<'_, E911Provision> {
         crate::Call::new(
@@ -451,40 +544,6 @@ impl crate::Client {
 }
 /// `e911Provision` answers with its status only.
 pub type E911ProvisionResponse = crate::request::Ack;
-/// Allowed values of `country` for `e911ProvisionManually`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum E911ProvisionManuallyCountry {
-    /// `US`: United States.
-    UnitedStates,
-    /// `CA`: Canada.
-    Canada,
-}
-impl E911ProvisionManuallyCountry {
-    /// The wire text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::UnitedStates => "US",
-            Self::Canada => "CA",
-        }
-    }
-}
-/// Allowed values of `language` for `e911ProvisionManually`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum E911ProvisionManuallyLanguage {
-    /// `EN`: English.
-    English,
-    /// `FR`: French.
-    French,
-}
-impl E911ProvisionManuallyLanguage {
-    /// The wire text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::English => "EN",
-            Self::French => "FR",
-        }
-    }
-}
 /// Subscribe a DID to e911 with an address that VoIP.ms staff check by hand.
 ///
 /// Use this when e911Validate cannot match an address that is nevertheless correct. The subscription is paid like e911Provision, and staff review the address before it takes effect. The postal code goes in `zip_code` per the documentation, while the WSDL names the same input `zip`; both parameters are offered, and sending the same value in both is safe.
@@ -500,9 +559,9 @@ pub struct E911ProvisionManually {
     address_number: Option<String>,
     city: String,
     state: String,
-    country: E911ProvisionManuallyCountry,
+    country: crate::api::E911Country,
     zip_code: String,
-    language: E911ProvisionManuallyLanguage,
+    language: crate::api::E911Language,
     email: String,
     other_info: Option<String>,
     zip: Option<String>,
@@ -527,9 +586,9 @@ impl E911ProvisionManually {
         street_name: impl Into<String>,
         city: impl Into<String>,
         state: impl Into<String>,
-        country: E911ProvisionManuallyCountry,
+        country: crate::api::E911Country,
         zip_code: impl Into<String>,
-        language: E911ProvisionManuallyLanguage,
+        language: crate::api::E911Language,
         email: impl Into<String>,
     ) -> Self {
         Self {
@@ -644,9 +703,9 @@ impl crate::Client {
         street_name: impl Into<String>,
         city: impl Into<String>,
         state: impl Into<String>,
-        country: E911ProvisionManuallyCountry,
+        country: crate::api::E911Country,
         zip_code: impl Into<String>,
-        language: E911ProvisionManuallyLanguage,
+        language: crate::api::E911Language,
         email: impl Into<String>,
     ) -> crate::Call<'_, E911ProvisionManually> {
         crate::Call::new(
@@ -668,40 +727,6 @@ impl crate::Client {
 }
 /// `e911ProvisionManually` answers with its status only.
 pub type E911ProvisionManuallyResponse = crate::request::Ack;
-/// Allowed values of `country` for `e911Update`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum E911UpdateCountry {
-    /// `US`: United States.
-    UnitedStates,
-    /// `CA`: Canada.
-    Canada,
-}
-impl E911UpdateCountry {
-    /// The wire text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::UnitedStates => "US",
-            Self::Canada => "CA",
-        }
-    }
-}
-/// Allowed values of `language` for `e911Update`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum E911UpdateLanguage {
-    /// `EN`: English.
-    English,
-    /// `FR`: French.
-    French,
-}
-impl E911UpdateLanguage {
-    /// The wire text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::English => "EN",
-            Self::French => "FR",
-        }
-    }
-}
 /// Change the emergency address of a DID that already has e911.
 ///
 /// Every address field is sent again, so pass the complete new address, not just the parts that change (read the current one with e911Info). A refused update answers `no_provision_update` with a `message` that explains why. The postal code goes in `zip_code` per the documentation, while the WSDL names the same input `zip`; both parameters are offered, and sending the same value in both is safe.
@@ -717,9 +742,9 @@ pub struct E911Update {
     address_number: Option<String>,
     city: String,
     state: String,
-    country: E911UpdateCountry,
+    country: crate::api::E911Country,
     zip_code: String,
-    language: E911UpdateLanguage,
+    language: crate::api::E911Language,
     email: String,
     other_info: Option<String>,
     zip: Option<String>,
@@ -744,9 +769,9 @@ impl E911Update {
         street_name: impl Into<String>,
         city: impl Into<String>,
         state: impl Into<String>,
-        country: E911UpdateCountry,
+        country: crate::api::E911Country,
         zip_code: impl Into<String>,
-        language: E911UpdateLanguage,
+        language: crate::api::E911Language,
         email: impl Into<String>,
     ) -> Self {
         Self {
@@ -861,9 +886,9 @@ impl crate::Client {
         street_name: impl Into<String>,
         city: impl Into<String>,
         state: impl Into<String>,
-        country: E911UpdateCountry,
+        country: crate::api::E911Country,
         zip_code: impl Into<String>,
-        language: E911UpdateLanguage,
+        language: crate::api::E911Language,
         email: impl Into<String>,
     ) -> crate::Call<'_, E911Update> {
         crate::Call::new(
@@ -885,40 +910,6 @@ impl crate::Client {
 }
 /// `e911Update` answers with its status only.
 pub type E911UpdateResponse = crate::request::Ack;
-/// Allowed values of `country` for `e911Validate`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum E911ValidateCountry {
-    /// `US`: United States.
-    UnitedStates,
-    /// `CA`: Canada.
-    Canada,
-}
-impl E911ValidateCountry {
-    /// The wire text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::UnitedStates => "US",
-            Self::Canada => "CA",
-        }
-    }
-}
-/// Allowed values of `language` for `e911Validate`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum E911ValidateLanguage {
-    /// `EN`: English.
-    English,
-    /// `FR`: French.
-    French,
-}
-impl E911ValidateLanguage {
-    /// The wire text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::English => "EN",
-            Self::French => "FR",
-        }
-    }
-}
 /// Check an e911 address without subscribing the DID.
 ///
 /// Nothing is registered or charged; a `success` means e911Provision should accept the same address. The postal code goes in `zip_code` per the documentation, while the WSDL names the same input `zip`; both parameters are offered, and sending the same value in both is safe.
@@ -934,9 +925,9 @@ pub struct E911Validate {
     address_number: Option<String>,
     city: String,
     state: String,
-    country: E911ValidateCountry,
+    country: crate::api::E911Country,
     zip_code: String,
-    language: Option<E911ValidateLanguage>,
+    language: Option<crate::api::E911Language>,
     email: String,
     other_info: Option<String>,
     zip: Option<String>,
@@ -960,7 +951,7 @@ impl E911Validate {
         street_name: impl Into<String>,
         city: impl Into<String>,
         state: impl Into<String>,
-        country: E911ValidateCountry,
+        country: crate::api::E911Country,
         zip_code: impl Into<String>,
         email: impl Into<String>,
     ) -> Self {
@@ -992,7 +983,7 @@ impl E911Validate {
         self
     }
     /// Language of the record. Only Canadian addresses use it; leave it out for a US address.
-    pub fn language(mut self, language: E911ValidateLanguage) -> Self {
+    pub fn language(mut self, language: crate::api::E911Language) -> Self {
         self.language = Some(language);
         self
     }
@@ -1080,7 +1071,7 @@ impl crate::Client {
         street_name: impl Into<String>,
         city: impl Into<String>,
         state: impl Into<String>,
-        country: E911ValidateCountry,
+        country: crate::api::E911Country,
         zip_code: impl Into<String>,
         email: impl Into<String>,
     ) -> crate::Call<'_, E911Validate> {

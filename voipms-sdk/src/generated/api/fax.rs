@@ -52,17 +52,40 @@ impl crate::Client {
 pub struct CancelFaxNumberResponse {
     /// `deleted_did`: The fax number that was cancelled.
     pub deleted_did: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for CancelFaxNumberResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                deleted_did: crate::decode::field(o, &["deleted_did"])?,
+                deleted_did: r.field(&["deleted_did"])?,
+                unreadable: r.finish(&["deleted_did", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for CancelFaxNumberResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "deleted_did".into(),
+            crate::decode::ToJson::to_json(&self.deleted_did),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Assign a fax number to a reseller client's sub-account, with the prices to bill that client.
@@ -139,15 +162,15 @@ impl crate::request::Request for ConnectFax {
         }
         {
             let v = &self.monthly;
-            params.push("monthly", v.as_str());
+            params.push("monthly", v.to_string());
         }
         {
             let v = &self.setup;
-            params.push("setup", v.as_str());
+            params.push("setup", v.to_string());
         }
         {
             let v = &self.minute;
-            params.push("minute", v.as_str());
+            params.push("minute", v.to_string());
         }
         if let Some(v) = &self.next_billing {
             params.push("next_billing", v.format("%Y-%m-%d").to_string());
@@ -377,25 +400,63 @@ pub struct FaxEmailToFaxConfig {
     pub security_code_enabled: Option<bool>,
     /// `from`: Fax number the faxes are sent from.
     pub from: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for FaxEmailToFaxConfig {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                id: crate::decode::field(o, &["id"])?,
-                enabled: crate::decode::field(o, &["enabled"])?,
-                email: crate::decode::field(o, &["email"])?,
-                security_code: crate::decode::field(o, &["security_code"])?,
-                security_code_enabled: crate::decode::field(
-                    o,
-                    &["security_code_enabled"],
-                )?,
-                from: crate::decode::field(o, &["from"])?,
+                id: r.field(&["id"])?,
+                enabled: r.field(&["enabled"])?,
+                email: r.field(&["email"])?,
+                security_code: r.field(&["security_code"])?,
+                security_code_enabled: r.field(&["security_code_enabled"])?,
+                from: r.field(&["from"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "email",
+                            "enabled",
+                            "from",
+                            "id",
+                            "security_code",
+                            "security_code_enabled",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for FaxEmailToFaxConfig {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("id".into(), crate::decode::ToJson::to_json(&self.id));
+        m.insert("enabled".into(), crate::decode::ToJson::to_json(&self.enabled));
+        m.insert("email".into(), crate::decode::ToJson::to_json(&self.email));
+        m.insert(
+            "security_code".into(),
+            crate::decode::ToJson::to_json(&self.security_code),
+        );
+        m.insert(
+            "security_code_enabled".into(),
+            crate::decode::ToJson::to_json(&self.security_code_enabled),
+        );
+        m.insert("from".into(), crate::decode::ToJson::to_json(&self.from));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getEmailToFax` response.
@@ -404,17 +465,40 @@ impl crate::decode::Decode for FaxEmailToFaxConfig {
 pub struct GetEmailToFaxResponse {
     /// `emailToFax`: The configurations.
     pub email_to_fax: Vec<FaxEmailToFaxConfig>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetEmailToFaxResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                email_to_fax: crate::decode::list(o, &["emailToFax"])?,
+                email_to_fax: r.list(&["emailToFax"])?,
+                unreadable: r.finish(&["emailToFax", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetEmailToFaxResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "emailToFax".into(),
+            crate::decode::ToJson::to_json(&self.email_to_fax),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List your fax folders.
@@ -465,18 +549,39 @@ pub struct FaxFolder {
     pub id: Option<String>,
     /// `name`: Folder name.
     pub name: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for FaxFolder {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                id: crate::decode::field(o, &["id"])?,
-                name: crate::decode::field(o, &["name"])?,
+                id: r.field(&["id"])?,
+                name: r.field(&["name"])?,
+                unreadable: r.finish(&["id", "name"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for FaxFolder {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("id".into(), crate::decode::ToJson::to_json(&self.id));
+        m.insert("name".into(), crate::decode::ToJson::to_json(&self.name));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getFaxFolders` response.
@@ -485,17 +590,37 @@ impl crate::decode::Decode for FaxFolder {
 pub struct GetFaxFoldersResponse {
     /// `folders`: The folders.
     pub folders: Vec<FaxFolder>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetFaxFoldersResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                folders: crate::decode::list(o, &["folders"])?,
+                folders: r.list(&["folders"])?,
+                unreadable: r.finish(&["folders", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetFaxFoldersResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("folders".into(), crate::decode::ToJson::to_json(&self.folders));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Download a fax message as a base64-encoded PDF.
@@ -541,24 +666,47 @@ impl crate::Client {
 pub struct GetFaxMessagePdfResponse {
     /// `message_base64`: The fax as a PDF file, base64-encoded.
     pub message_base64: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetFaxMessagePdfResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                message_base64: crate::decode::field(o, &["message_base64"])?,
+                message_base64: r.field(&["message_base64"])?,
+                unreadable: r.finish(&["message_base64", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetFaxMessagePdfResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "message_base64".into(),
+            crate::decode::ToJson::to_json(&self.message_base64),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List fax messages in a date range and folder, or one by id.
 ///
 /// Without dates the listing covers today only. An empty result answers `no_messages`, which the typed call turns into an empty list. Fetch the document of a fax with getFaxMessagePDF.
 ///
-/// Wire method `getFaxMessages`; effect: read; an empty result (`no_messages`) decodes as an empty response.
+/// Wire method `getFaxMessages`; effect: read; an empty result (`no_messages`, `no_message`) decodes as an empty response.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetFaxMessages {
     from: Option<crate::Date>,
@@ -656,29 +804,84 @@ pub struct FaxMessage {
     pub total: Option<crate::Decimal>,
     /// `msg`: Additional message about the transmission; often empty.
     pub msg: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for FaxMessage {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                id: crate::decode::field(o, &["id"])?,
-                folder: crate::decode::field(o, &["folder"])?,
-                date: crate::decode::field(o, &["date"])?,
-                callerid: crate::decode::field(o, &["callerid"])?,
-                stationid: crate::decode::field(o, &["stationid"])?,
-                destination: crate::decode::field(o, &["destination"])?,
-                description: crate::decode::field(o, &["description"])?,
-                pages: crate::decode::field(o, &["pages"])?,
-                duration: crate::decode::field(o, &["duration"])?,
-                status: crate::decode::field(o, &["status"])?,
-                rate: crate::decode::field(o, &["rate"])?,
-                total: crate::decode::field(o, &["total"])?,
-                msg: crate::decode::field(o, &["msg"])?,
+                id: r.field(&["id"])?,
+                folder: r.field(&["folder"])?,
+                date: r.field(&["date"])?,
+                callerid: r.field(&["callerid"])?,
+                stationid: r.field(&["stationid"])?,
+                destination: r.field(&["destination"])?,
+                description: r.field(&["description"])?,
+                pages: r.field(&["pages"])?,
+                duration: r.field(&["duration"])?,
+                status: r.field(&["status"])?,
+                rate: r.field(&["rate"])?,
+                total: r.field(&["total"])?,
+                msg: r.field(&["msg"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "callerid",
+                            "date",
+                            "description",
+                            "destination",
+                            "duration",
+                            "folder",
+                            "id",
+                            "msg",
+                            "pages",
+                            "rate",
+                            "stationid",
+                            "status",
+                            "total",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for FaxMessage {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("id".into(), crate::decode::ToJson::to_json(&self.id));
+        m.insert("folder".into(), crate::decode::ToJson::to_json(&self.folder));
+        m.insert("date".into(), crate::decode::ToJson::to_json(&self.date));
+        m.insert("callerid".into(), crate::decode::ToJson::to_json(&self.callerid));
+        m.insert("stationid".into(), crate::decode::ToJson::to_json(&self.stationid));
+        m.insert(
+            "destination".into(),
+            crate::decode::ToJson::to_json(&self.destination),
+        );
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        m.insert("pages".into(), crate::decode::ToJson::to_json(&self.pages));
+        m.insert("duration".into(), crate::decode::ToJson::to_json(&self.duration));
+        m.insert("status".into(), crate::decode::ToJson::to_json(&self.status));
+        m.insert("rate".into(), crate::decode::ToJson::to_json(&self.rate));
+        m.insert("total".into(), crate::decode::ToJson::to_json(&self.total));
+        m.insert("msg".into(), crate::decode::ToJson::to_json(&self.msg));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getFaxMessages` response.
@@ -687,24 +890,44 @@ impl crate::decode::Decode for FaxMessage {
 pub struct GetFaxMessagesResponse {
     /// `faxes`: The fax messages.
     pub faxes: Vec<FaxMessage>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetFaxMessagesResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                faxes: crate::decode::list(o, &["faxes"])?,
+                faxes: r.list(&["faxes"])?,
+                unreadable: r.finish(&["faxes", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetFaxMessagesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("faxes".into(), crate::decode::ToJson::to_json(&self.faxes));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List your fax numbers with their notification settings, or one number.
 ///
 /// Besides location, each entry carries the e-mail and URL-callback notification settings, the fax-to-SIP routing and, for numbers assigned to reseller clients, the client pricing. The `did` may come back formatted with dots (`647.948.4755`), so keep it as text and strip non-digits before reusing it. The `id` is what cancelFaxNumber expects.
 ///
-/// Wire method `getFaxNumbersInfo`; effect: read.
+/// Wire method `getFaxNumbersInfo`; effect: read; an empty result (`no_numbers`) decodes as an empty response.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetFaxNumbersInfo {
     did: Option<String>,
@@ -784,42 +1007,140 @@ pub struct FaxNumber {
     pub fax_to_sip_enabled: Option<bool>,
     /// `fax_to_sip_enabled_account`: Sub-account that receives them.
     pub fax_to_sip_enabled_account: Option<String>,
+    /// `max_attempts`: How many times an outgoing fax is tried (undocumented; setFaxNumberInfo sets it, and resets it to 10 when left out).
+    pub max_attempts: Option<i64>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for FaxNumber {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                id: crate::decode::field(o, &["id"])?,
-                did: crate::decode::field(o, &["did"])?,
-                description: crate::decode::field(o, &["description"])?,
-                state: crate::decode::field(o, &["state"])?,
-                city: crate::decode::field(o, &["city"])?,
-                country: crate::decode::field(o, &["country"])?,
-                email_enabled: crate::decode::field(o, &["email_enabled"])?,
-                email: crate::decode::field(o, &["email"])?,
-                url_enabled: crate::decode::field(o, &["url_enabled"])?,
-                url: crate::decode::field(o, &["url"])?,
-                retry: crate::decode::field(o, &["retry"])?,
-                attach_file: crate::decode::field(o, &["attach_file"])?,
-                note: crate::decode::field(o, &["note"])?,
-                reseller_account: crate::decode::field(o, &["reseller_account"])?,
-                reseller_next_billing: crate::decode::field(
-                    o,
-                    &["reseller_next_billing"],
-                )?,
-                reseller_monthly: crate::decode::field(o, &["reseller_monthly"])?,
-                reseller_minute: crate::decode::field(o, &["reseller_minute"])?,
-                reseller_setup: crate::decode::field(o, &["reseller_setup"])?,
-                fax_to_sip_enabled: crate::decode::field(o, &["fax_to_sip_enabled"])?,
-                fax_to_sip_enabled_account: crate::decode::field(
-                    o,
-                    &["fax_to_sip_enabled_account"],
-                )?,
+                id: r.field(&["id"])?,
+                did: r.field(&["did"])?,
+                description: r.field(&["description"])?,
+                state: r.field(&["state"])?,
+                city: r.field(&["city"])?,
+                country: r.field(&["country"])?,
+                email_enabled: r.field(&["email_enabled"])?,
+                email: r.field(&["email"])?,
+                url_enabled: r.field(&["url_enabled"])?,
+                url: r.field(&["url"])?,
+                retry: r.field(&["retry"])?,
+                attach_file: r.field(&["attach_file"])?,
+                note: r.field(&["note"])?,
+                reseller_account: r.field(&["reseller_account"])?,
+                reseller_next_billing: r.field(&["reseller_next_billing"])?,
+                reseller_monthly: r.field(&["reseller_monthly"])?,
+                reseller_minute: r.field(&["reseller_minute"])?,
+                reseller_setup: r.field(&["reseller_setup"])?,
+                fax_to_sip_enabled: r.field(&["fax_to_sip_enabled"])?,
+                fax_to_sip_enabled_account: r.field(&["fax_to_sip_enabled_account"])?,
+                max_attempts: r.field(&["max_attempts"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "attach_file",
+                            "city",
+                            "country",
+                            "description",
+                            "did",
+                            "email",
+                            "email_enabled",
+                            "fax_to_sip_enabled",
+                            "fax_to_sip_enabled_account",
+                            "id",
+                            "max_attempts",
+                            "note",
+                            "reseller_account",
+                            "reseller_minute",
+                            "reseller_monthly",
+                            "reseller_next_billing",
+                            "reseller_setup",
+                            "retry",
+                            "state",
+                            "url",
+                            "url_enabled",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for FaxNumber {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("id".into(), crate::decode::ToJson::to_json(&self.id));
+        m.insert("did".into(), crate::decode::ToJson::to_json(&self.did));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        m.insert("state".into(), crate::decode::ToJson::to_json(&self.state));
+        m.insert("city".into(), crate::decode::ToJson::to_json(&self.city));
+        m.insert("country".into(), crate::decode::ToJson::to_json(&self.country));
+        m.insert(
+            "email_enabled".into(),
+            crate::decode::ToJson::to_json(&self.email_enabled),
+        );
+        m.insert("email".into(), crate::decode::ToJson::to_json(&self.email));
+        m.insert(
+            "url_enabled".into(),
+            crate::decode::ToJson::to_json(&self.url_enabled),
+        );
+        m.insert("url".into(), crate::decode::ToJson::to_json(&self.url));
+        m.insert("retry".into(), crate::decode::ToJson::to_json(&self.retry));
+        m.insert(
+            "attach_file".into(),
+            crate::decode::ToJson::to_json(&self.attach_file),
+        );
+        m.insert("note".into(), crate::decode::ToJson::to_json(&self.note));
+        m.insert(
+            "reseller_account".into(),
+            crate::decode::ToJson::to_json(&self.reseller_account),
+        );
+        m.insert(
+            "reseller_next_billing".into(),
+            crate::decode::ToJson::to_json(&self.reseller_next_billing),
+        );
+        m.insert(
+            "reseller_monthly".into(),
+            crate::decode::ToJson::to_json(&self.reseller_monthly),
+        );
+        m.insert(
+            "reseller_minute".into(),
+            crate::decode::ToJson::to_json(&self.reseller_minute),
+        );
+        m.insert(
+            "reseller_setup".into(),
+            crate::decode::ToJson::to_json(&self.reseller_setup),
+        );
+        m.insert(
+            "fax_to_sip_enabled".into(),
+            crate::decode::ToJson::to_json(&self.fax_to_sip_enabled),
+        );
+        m.insert(
+            "fax_to_sip_enabled_account".into(),
+            crate::decode::ToJson::to_json(&self.fax_to_sip_enabled_account),
+        );
+        m.insert(
+            "max_attempts".into(),
+            crate::decode::ToJson::to_json(&self.max_attempts),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getFaxNumbersInfo` response.
@@ -828,17 +1149,37 @@ impl crate::decode::Decode for FaxNumber {
 pub struct GetFaxNumbersInfoResponse {
     /// `numbers`: The fax numbers.
     pub numbers: Vec<FaxNumber>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetFaxNumbersInfoResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                numbers: crate::decode::list(o, &["numbers"])?,
+                numbers: r.list(&["numbers"])?,
+                unreadable: r.finish(&["numbers", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetFaxNumbersInfoResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("numbers".into(), crate::decode::ToJson::to_json(&self.numbers));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Check whether a number can be ported in as a fax number.
@@ -887,17 +1228,40 @@ impl crate::Client {
 pub struct GetFaxNumbersPortabilityResponse {
     /// `getFaxNumbersPortability`: Whether the number can be ported in as a fax number (`yes`/`no`).
     pub portable: Option<bool>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetFaxNumbersPortabilityResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                portable: crate::decode::field(o, &["getFaxNumbersPortability"])?,
+                portable: r.field(&["getFaxNumbersPortability"])?,
+                unreadable: r.finish(&["getFaxNumbersPortability", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetFaxNumbersPortabilityResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "getFaxNumbersPortability".into(),
+            crate::decode::ToJson::to_json(&self.portable),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the Canadian provinces where fax numbers are offered, or look up one.
@@ -952,20 +1316,55 @@ pub struct FaxProvince {
     pub province_name: Option<String>,
     /// `country_code`: Country code, `CAN`.
     pub country_code: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for FaxProvince {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                province: crate::decode::field(o, &["province"])?,
-                province_id: crate::decode::field(o, &["province_id"])?,
-                province_name: crate::decode::field(o, &["province_name"])?,
-                country_code: crate::decode::field(o, &["country_code"])?,
+                province: r.field(&["province"])?,
+                province_id: r.field(&["province_id"])?,
+                province_name: r.field(&["province_name"])?,
+                country_code: r.field(&["country_code"])?,
+                unreadable: r
+                    .finish(
+                        &["country_code", "province", "province_id", "province_name"],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for FaxProvince {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("province".into(), crate::decode::ToJson::to_json(&self.province));
+        m.insert(
+            "province_id".into(),
+            crate::decode::ToJson::to_json(&self.province_id),
+        );
+        m.insert(
+            "province_name".into(),
+            crate::decode::ToJson::to_json(&self.province_name),
+        );
+        m.insert(
+            "country_code".into(),
+            crate::decode::ToJson::to_json(&self.country_code),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getFaxProvinces` response.
@@ -974,17 +1373,37 @@ impl crate::decode::Decode for FaxProvince {
 pub struct GetFaxProvincesResponse {
     /// `provinces`: The provinces.
     pub provinces: Vec<FaxProvince>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetFaxProvincesResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                provinces: crate::decode::list(o, &["provinces"])?,
+                provinces: r.list(&["provinces"])?,
+                unreadable: r.finish(&["provinces", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetFaxProvincesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("provinces".into(), crate::decode::ToJson::to_json(&self.provinces));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the Canadian fax rate centers of a province and whether numbers are available there.
@@ -1039,20 +1458,44 @@ pub struct FaxRateCenterCan {
     pub ratecenter: Option<String>,
     /// `available`: Whether fax numbers can be ordered there now (`yes`/`no`).
     pub available: Option<bool>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for FaxRateCenterCan {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                location: crate::decode::field(o, &["location"])?,
-                area_code: crate::decode::field(o, &["area_code"])?,
-                ratecenter: crate::decode::field(o, &["ratecenter"])?,
-                available: crate::decode::field(o, &["available"])?,
+                location: r.field(&["location"])?,
+                area_code: r.field(&["area_code"])?,
+                ratecenter: r.field(&["ratecenter"])?,
+                available: r.field(&["available"])?,
+                unreadable: r
+                    .finish(&["area_code", "available", "location", "ratecenter"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for FaxRateCenterCan {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("location".into(), crate::decode::ToJson::to_json(&self.location));
+        m.insert("area_code".into(), crate::decode::ToJson::to_json(&self.area_code));
+        m.insert("ratecenter".into(), crate::decode::ToJson::to_json(&self.ratecenter));
+        m.insert("available".into(), crate::decode::ToJson::to_json(&self.available));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getFaxRateCentersCAN` response.
@@ -1061,17 +1504,40 @@ impl crate::decode::Decode for FaxRateCenterCan {
 pub struct GetFaxRateCentersCanResponse {
     /// `ratecenters`: The rate centers.
     pub ratecenters: Vec<FaxRateCenterCan>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetFaxRateCentersCanResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                ratecenters: crate::decode::list(o, &["ratecenters"])?,
+                ratecenters: r.list(&["ratecenters"])?,
+                unreadable: r.finish(&["ratecenters", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetFaxRateCentersCanResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "ratecenters".into(),
+            crate::decode::ToJson::to_json(&self.ratecenters),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the US fax rate centers of a state and whether numbers are available there.
@@ -1126,20 +1592,44 @@ pub struct FaxRateCenterUsa {
     pub ratecenter: Option<String>,
     /// `available`: Whether fax numbers can be ordered there now (`yes`/`no`).
     pub available: Option<bool>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for FaxRateCenterUsa {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                location: crate::decode::field(o, &["location"])?,
-                area_code: crate::decode::field(o, &["area_code"])?,
-                ratecenter: crate::decode::field(o, &["ratecenter"])?,
-                available: crate::decode::field(o, &["available"])?,
+                location: r.field(&["location"])?,
+                area_code: r.field(&["area_code"])?,
+                ratecenter: r.field(&["ratecenter"])?,
+                available: r.field(&["available"])?,
+                unreadable: r
+                    .finish(&["area_code", "available", "location", "ratecenter"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for FaxRateCenterUsa {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("location".into(), crate::decode::ToJson::to_json(&self.location));
+        m.insert("area_code".into(), crate::decode::ToJson::to_json(&self.area_code));
+        m.insert("ratecenter".into(), crate::decode::ToJson::to_json(&self.ratecenter));
+        m.insert("available".into(), crate::decode::ToJson::to_json(&self.available));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getFaxRateCentersUSA` response.
@@ -1148,17 +1638,40 @@ impl crate::decode::Decode for FaxRateCenterUsa {
 pub struct GetFaxRateCentersUsaResponse {
     /// `ratecenters`: The rate centers.
     pub ratecenters: Vec<FaxRateCenterUsa>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetFaxRateCentersUsaResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                ratecenters: crate::decode::list(o, &["ratecenters"])?,
+                ratecenters: r.list(&["ratecenters"])?,
+                unreadable: r.finish(&["ratecenters", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetFaxRateCentersUsaResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "ratecenters".into(),
+            crate::decode::ToJson::to_json(&self.ratecenters),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the US states where fax numbers are offered, or look up one.
@@ -1213,20 +1726,47 @@ pub struct FaxState {
     pub state_name: Option<String>,
     /// `country_code`: Country code, `USA`.
     pub country_code: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for FaxState {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                state: crate::decode::field(o, &["state"])?,
-                state_id: crate::decode::field(o, &["state_id"])?,
-                state_name: crate::decode::field(o, &["state_name"])?,
-                country_code: crate::decode::field(o, &["country_code"])?,
+                state: r.field(&["state"])?,
+                state_id: r.field(&["state_id"])?,
+                state_name: r.field(&["state_name"])?,
+                country_code: r.field(&["country_code"])?,
+                unreadable: r
+                    .finish(&["country_code", "state", "state_id", "state_name"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for FaxState {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("state".into(), crate::decode::ToJson::to_json(&self.state));
+        m.insert("state_id".into(), crate::decode::ToJson::to_json(&self.state_id));
+        m.insert("state_name".into(), crate::decode::ToJson::to_json(&self.state_name));
+        m.insert(
+            "country_code".into(),
+            crate::decode::ToJson::to_json(&self.country_code),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getFaxStates` response.
@@ -1235,17 +1775,37 @@ impl crate::decode::Decode for FaxState {
 pub struct GetFaxStatesResponse {
     /// `states`: The states.
     pub states: Vec<FaxState>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetFaxStatesResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                states: crate::decode::list(o, &["states"])?,
+                states: r.list(&["states"])?,
+                unreadable: r.finish(&["states", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetFaxStatesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("states".into(), crate::decode::ToJson::to_json(&self.states));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// E-mail a fax message as a PDF attachment.
@@ -1301,17 +1861,40 @@ impl crate::Client {
 pub struct MailFaxMessagePdfResponse {
     /// `message_status`: Delivery result, `message_sent` when the e-mail went out.
     pub message_status: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for MailFaxMessagePdfResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                message_status: crate::decode::field(o, &["message_status"])?,
+                message_status: r.field(&["message_status"])?,
+                unreadable: r.finish(&["message_status", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for MailFaxMessagePdfResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "message_status".into(),
+            crate::decode::ToJson::to_json(&self.message_status),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Move a fax message to another folder.
@@ -1502,17 +2085,37 @@ impl crate::Client {
 pub struct OrderFaxNumberResponse {
     /// `dids`: The fax numbers just bought.
     pub dids: Vec<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for OrderFaxNumberResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                dids: crate::decode::list(o, &["dids"])?,
+                dids: r.list(&["dids"])?,
+                unreadable: r.finish(&["dids", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for OrderFaxNumberResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("dids".into(), crate::decode::ToJson::to_json(&self.dids));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Find the Canadian fax rate centers that use an area code.
@@ -1565,19 +2168,41 @@ pub struct FaxAreaCodeMatchCan {
     pub available: Option<bool>,
     /// `ratecenter`: Rate center name.
     pub ratecenter: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for FaxAreaCodeMatchCan {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                area_code: crate::decode::field(o, &["area_code"])?,
-                available: crate::decode::field(o, &["available"])?,
-                ratecenter: crate::decode::field(o, &["ratecenter"])?,
+                area_code: r.field(&["area_code"])?,
+                available: r.field(&["available"])?,
+                ratecenter: r.field(&["ratecenter"])?,
+                unreadable: r.finish(&["area_code", "available", "ratecenter"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for FaxAreaCodeMatchCan {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("area_code".into(), crate::decode::ToJson::to_json(&self.area_code));
+        m.insert("available".into(), crate::decode::ToJson::to_json(&self.available));
+        m.insert("ratecenter".into(), crate::decode::ToJson::to_json(&self.ratecenter));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `searchFaxAreaCodeCAN` response.
@@ -1586,17 +2211,40 @@ impl crate::decode::Decode for FaxAreaCodeMatchCan {
 pub struct SearchFaxAreaCodeCanResponse {
     /// `ratecenters`: The matching rate centers; absent when there is no match.
     pub ratecenters: Vec<FaxAreaCodeMatchCan>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SearchFaxAreaCodeCanResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                ratecenters: crate::decode::list(o, &["ratecenters"])?,
+                ratecenters: r.list(&["ratecenters"])?,
+                unreadable: r.finish(&["ratecenters", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SearchFaxAreaCodeCanResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "ratecenters".into(),
+            crate::decode::ToJson::to_json(&self.ratecenters),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Find the US fax rate centers that use an area code.
@@ -1649,19 +2297,41 @@ pub struct FaxAreaCodeMatchUsa {
     pub available: Option<bool>,
     /// `ratecenter`: Rate center name.
     pub ratecenter: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for FaxAreaCodeMatchUsa {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                area_code: crate::decode::field(o, &["area_code"])?,
-                available: crate::decode::field(o, &["available"])?,
-                ratecenter: crate::decode::field(o, &["ratecenter"])?,
+                area_code: r.field(&["area_code"])?,
+                available: r.field(&["available"])?,
+                ratecenter: r.field(&["ratecenter"])?,
+                unreadable: r.finish(&["area_code", "available", "ratecenter"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for FaxAreaCodeMatchUsa {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("area_code".into(), crate::decode::ToJson::to_json(&self.area_code));
+        m.insert("available".into(), crate::decode::ToJson::to_json(&self.available));
+        m.insert("ratecenter".into(), crate::decode::ToJson::to_json(&self.ratecenter));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `searchFaxAreaCodeUSA` response.
@@ -1670,17 +2340,40 @@ impl crate::decode::Decode for FaxAreaCodeMatchUsa {
 pub struct SearchFaxAreaCodeUsaResponse {
     /// `ratecenters`: The matching rate centers; absent when there is no match.
     pub ratecenters: Vec<FaxAreaCodeMatchUsa>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SearchFaxAreaCodeUsaResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                ratecenters: crate::decode::list(o, &["ratecenters"])?,
+                ratecenters: r.list(&["ratecenters"])?,
+                unreadable: r.finish(&["ratecenters", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SearchFaxAreaCodeUsaResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "ratecenters".into(),
+            crate::decode::ToJson::to_json(&self.ratecenters),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Send a fax from one of your fax numbers.
@@ -1904,8 +2597,45 @@ impl crate::Client {
         )
     }
 }
-/// `setEmailToFax` answers with its status only.
-pub type SetEmailToFaxResponse = crate::request::Ack;
+/// The payload of a successful `setEmailToFax` response.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct SetEmailToFaxResponse {
+    /// `id`: Id of the configuration created or updated (undocumented; VoIP.ms sends it).
+    pub id: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
+}
+impl crate::decode::Decode for SetEmailToFaxResponse {
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
+    ) -> Result<Option<Self>, crate::decode::DecodeError> {
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
+        Ok(
+            Some(Self {
+                id: r.field(&["id"])?,
+                unreadable: r.finish(&["id", "status"]),
+            }),
+        )
+    }
+}
+impl crate::decode::ToJson for SetEmailToFaxResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("id".into(), crate::decode::ToJson::to_json(&self.id));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
+    }
+}
 /// Create a custom fax folder, or rename one.
 ///
 /// Omit `id` to create a folder; give it to rename that folder. Set `test` to 1 to check the call without saving.
@@ -2071,6 +2801,7 @@ pub struct SetFaxNumberInfo {
     fax_to_sip_enabled: Option<bool>,
     fax_to_sip_enabled_account: Option<String>,
     note: Option<String>,
+    max_attempts: Option<i64>,
     test: Option<bool>,
 }
 impl SetFaxNumberInfo {
@@ -2088,6 +2819,7 @@ impl SetFaxNumberInfo {
             fax_to_sip_enabled: None,
             fax_to_sip_enabled_account: None,
             note: None,
+            max_attempts: None,
             test: None,
         }
     }
@@ -2139,6 +2871,11 @@ impl SetFaxNumberInfo {
         self.note = Some(note.into());
         self
     }
+    /// How many times an outgoing fax is tried (missing from the documentation and the WSDL, but stored). Left out, VoIP.ms resets it to 10, so send back the value getFaxNumbersInfo reports. Example: `10`.
+    pub fn max_attempts(mut self, max_attempts: i64) -> Self {
+        self.max_attempts = Some(max_attempts);
+        self
+    }
     /// Set to 1 to validate the request without saving anything; leave it out otherwise.
     pub fn test(mut self, test: bool) -> Self {
         self.test = Some(test);
@@ -2182,6 +2919,9 @@ impl crate::request::Request for SetFaxNumberInfo {
         }
         if let Some(v) = &self.note {
             params.push("note", v.as_str());
+        }
+        if let Some(v) = &self.max_attempts {
+            params.push("max_attempts", v.to_string());
         }
         if let Some(v) = &self.test {
             params.push("test", crate::wire::flag(*v));

@@ -100,27 +100,75 @@ pub struct ForwardingEntry {
     pub pause: Option<crate::Decimal>,
     /// `diversion_header`: Whether a Diversion header is added to forwarded calls.
     pub diversion_header: Option<bool>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for ForwardingEntry {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                forwarding: crate::decode::field(o, &["forwarding"])?,
-                phone_number: crate::decode::field(o, &["phone_number"])?,
-                callerid_override: crate::decode::field_none_if(
-                    o,
-                    &["callerid_override"],
-                    &["-1", ""],
-                )?,
-                description: crate::decode::field(o, &["description"])?,
-                dtmf_digits: crate::decode::field(o, &["dtmf_digits"])?,
-                pause: crate::decode::field(o, &["pause"])?,
-                diversion_header: crate::decode::field(o, &["diversion_header"])?,
+                forwarding: r.field(&["forwarding"])?,
+                phone_number: r.field(&["phone_number"])?,
+                callerid_override: r.field_none_if(&["callerid_override"], &["-1", ""])?,
+                description: r.field(&["description"])?,
+                dtmf_digits: r.field(&["dtmf_digits"])?,
+                pause: r.field(&["pause"])?,
+                diversion_header: r.field(&["diversion_header"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "callerid_override",
+                            "description",
+                            "diversion_header",
+                            "dtmf_digits",
+                            "forwarding",
+                            "pause",
+                            "phone_number",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for ForwardingEntry {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("forwarding".into(), crate::decode::ToJson::to_json(&self.forwarding));
+        m.insert(
+            "phone_number".into(),
+            crate::decode::ToJson::to_json(&self.phone_number),
+        );
+        m.insert(
+            "callerid_override".into(),
+            crate::decode::ToJson::to_json(&self.callerid_override),
+        );
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        m.insert(
+            "dtmf_digits".into(),
+            crate::decode::ToJson::to_json(&self.dtmf_digits),
+        );
+        m.insert("pause".into(), crate::decode::ToJson::to_json(&self.pause));
+        m.insert(
+            "diversion_header".into(),
+            crate::decode::ToJson::to_json(&self.diversion_header),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getForwardings` response.
@@ -129,17 +177,40 @@ impl crate::decode::Decode for ForwardingEntry {
 pub struct GetForwardingsResponse {
     /// `forwardings`: The matching forwarding entries.
     pub forwardings: Vec<ForwardingEntry>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetForwardingsResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                forwardings: crate::decode::list(o, &["forwardings"])?,
+                forwardings: r.list(&["forwardings"])?,
+                unreadable: r.finish(&["forwardings", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetForwardingsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "forwardings".into(),
+            crate::decode::ToJson::to_json(&self.forwardings),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Create a forwarding entry, or update one when its id is given.
@@ -233,7 +304,7 @@ impl crate::request::Request for SetForwarding {
             params.push("dtmf_digits", v.as_str());
         }
         if let Some(v) = &self.pause {
-            params.push("pause", v.as_str());
+            params.push("pause", v.to_string());
         }
         if let Some(v) = &self.diversion_header {
             params.push("diversion_header", crate::wire::flag(*v));
@@ -260,16 +331,36 @@ impl crate::Client {
 pub struct SetForwardingResponse {
     /// `forwarding`: Id of the entry that was created or updated.
     pub forwarding: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SetForwardingResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                forwarding: crate::decode::field(o, &["forwarding"])?,
+                forwarding: r.field(&["forwarding"])?,
+                unreadable: r.finish(&["forwarding", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SetForwardingResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("forwarding".into(), crate::decode::ToJson::to_json(&self.forwarding));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }

@@ -97,23 +97,63 @@ pub struct IvrMenu {
     pub voicemailsetup: Option<String>,
     /// `choices`: Menu options as `digit=routing` pairs joined with `;`, such as `1=sip:5096;2=fwd:20222`.
     pub choices: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for IvrMenu {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                ivr: crate::decode::field(o, &["ivr"])?,
-                name: crate::decode::field(o, &["name"])?,
-                recording: crate::decode::field(o, &["recording"])?,
-                timeout: crate::decode::field(o, &["timeout"])?,
-                language: crate::decode::field(o, &["language"])?,
-                voicemailsetup: crate::decode::field(o, &["voicemailsetup"])?,
-                choices: crate::decode::field(o, &["choices"])?,
+                ivr: r.field(&["ivr"])?,
+                name: r.field(&["name"])?,
+                recording: r.field(&["recording"])?,
+                timeout: r.field(&["timeout"])?,
+                language: r.field(&["language"])?,
+                voicemailsetup: r.field(&["voicemailsetup"])?,
+                choices: r.field(&["choices"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "choices",
+                            "ivr",
+                            "language",
+                            "name",
+                            "recording",
+                            "timeout",
+                            "voicemailsetup",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for IvrMenu {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("ivr".into(), crate::decode::ToJson::to_json(&self.ivr));
+        m.insert("name".into(), crate::decode::ToJson::to_json(&self.name));
+        m.insert("recording".into(), crate::decode::ToJson::to_json(&self.recording));
+        m.insert("timeout".into(), crate::decode::ToJson::to_json(&self.timeout));
+        m.insert("language".into(), crate::decode::ToJson::to_json(&self.language));
+        m.insert(
+            "voicemailsetup".into(),
+            crate::decode::ToJson::to_json(&self.voicemailsetup),
+        );
+        m.insert("choices".into(), crate::decode::ToJson::to_json(&self.choices));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getIVRs` response.
@@ -122,17 +162,37 @@ impl crate::decode::Decode for IvrMenu {
 pub struct GetIvrsResponse {
     /// `ivrs`: The matching IVR menus.
     pub ivrs: Vec<IvrMenu>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetIvrsResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                ivrs: crate::decode::list(o, &["ivrs"])?,
+                ivrs: r.list(&["ivrs"])?,
+                unreadable: r.finish(&["ivrs", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetIvrsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("ivrs".into(), crate::decode::ToJson::to_json(&self.ivrs));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Create an IVR menu, or update one when its id is given.
@@ -243,16 +303,36 @@ impl crate::Client {
 pub struct SetIvrResponse {
     /// `ivr`: Id of the menu that was created or updated.
     pub ivr: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SetIvrResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                ivr: crate::decode::field(o, &["ivr"])?,
+                ivr: r.field(&["ivr"])?,
+                unreadable: r.finish(&["ivr", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SetIvrResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("ivr".into(), crate::decode::ToJson::to_json(&self.ivr));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }

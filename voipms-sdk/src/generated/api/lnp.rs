@@ -53,17 +53,37 @@ impl crate::Client {
 pub struct AddLnpFileResponse {
     /// `attachment`: Id of the attachment just created.
     pub attachment: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for AddLnpFileResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                attachment: crate::decode::field(o, &["attachment"])?,
+                attachment: r.field(&["attachment"])?,
+                unreadable: r.finish(&["attachment", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for AddLnpFileResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("attachment".into(), crate::decode::ToJson::to_json(&self.attachment));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Allowed values of `portType` for `addLNPPort`.
@@ -396,17 +416,37 @@ impl crate::Client {
 pub struct AddLnpPortResponse {
     /// `port`: Id of the new port order (the `portid` of the other LNP methods).
     pub port: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for AddLnpPortResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                port: crate::decode::field(o, &["port"])?,
+                port: r.field(&["port"])?,
+                unreadable: r.finish(&["port", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for AddLnpPortResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("port".into(), crate::decode::ToJson::to_json(&self.port));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Download one document attached to a port order.
@@ -466,19 +506,41 @@ pub struct GetLnpAttachResponse {
     pub size: Option<i64>,
     /// `base64`: The file content, base64-encoded.
     pub base64: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetLnpAttachResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                file_type: crate::decode::field(o, &["type"])?,
-                size: crate::decode::field(o, &["size"])?,
-                base64: crate::decode::field(o, &["base64"])?,
+                file_type: r.field(&["type"])?,
+                size: r.field(&["size"])?,
+                base64: r.field(&["base64"])?,
+                unreadable: r.finish(&["base64", "size", "status", "type"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetLnpAttachResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("type".into(), crate::decode::ToJson::to_json(&self.file_type));
+        m.insert("size".into(), crate::decode::ToJson::to_json(&self.size));
+        m.insert("base64".into(), crate::decode::ToJson::to_json(&self.base64));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the documents attached to a port order.
@@ -528,19 +590,41 @@ pub struct LnpAttachment {
     pub file_type: Option<String>,
     /// `size`: Size of the file in bytes.
     pub size: Option<i64>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for LnpAttachment {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                attachid: crate::decode::field(o, &["attachid"])?,
-                file_type: crate::decode::field(o, &["type"])?,
-                size: crate::decode::field(o, &["size"])?,
+                attachid: r.field(&["attachid"])?,
+                file_type: r.field(&["type"])?,
+                size: r.field(&["size"])?,
+                unreadable: r.finish(&["attachid", "size", "type"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for LnpAttachment {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("attachid".into(), crate::decode::ToJson::to_json(&self.attachid));
+        m.insert("type".into(), crate::decode::ToJson::to_json(&self.file_type));
+        m.insert("size".into(), crate::decode::ToJson::to_json(&self.size));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getLNPAttachList` response.
@@ -549,17 +633,37 @@ impl crate::decode::Decode for LnpAttachment {
 pub struct GetLnpAttachListResponse {
     /// `list`: The attached documents.
     pub list: Vec<LnpAttachment>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetLnpAttachListResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                list: crate::decode::list(o, &["list"])?,
+                list: r.list(&["list"])?,
+                unreadable: r.finish(&["list", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetLnpAttachListResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("list".into(), crate::decode::ToJson::to_json(&self.list));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Show everything about one port order: numbers, customer data, status, notes and attachments.
@@ -609,19 +713,41 @@ pub struct LnpPortNumber {
     pub rate_center: Option<String>,
     /// `state`: Its state or province.
     pub state: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for LnpPortNumber {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                did: crate::decode::field(o, &["did"])?,
-                rate_center: crate::decode::field(o, &["rateCenter"])?,
-                state: crate::decode::field(o, &["state"])?,
+                did: r.field(&["did"])?,
+                rate_center: r.field(&["rateCenter"])?,
+                state: r.field(&["state"])?,
+                unreadable: r.finish(&["did", "rateCenter", "state"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for LnpPortNumber {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("did".into(), crate::decode::ToJson::to_json(&self.did));
+        m.insert("rateCenter".into(), crate::decode::ToJson::to_json(&self.rate_center));
+        m.insert("state".into(), crate::decode::ToJson::to_json(&self.state));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// An item of `notes`.
@@ -634,19 +760,41 @@ pub struct LnpDetailsNote {
     pub date: Option<crate::Date>,
     /// `time`: Time of day it was posted, `HH:MM:SS`.
     pub time: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for LnpDetailsNote {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                note: crate::decode::field(o, &["note"])?,
-                date: crate::decode::field(o, &["date"])?,
-                time: crate::decode::field(o, &["time"])?,
+                note: r.field(&["note"])?,
+                date: r.field(&["date"])?,
+                time: r.field(&["time"])?,
+                unreadable: r.finish(&["date", "note", "time"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for LnpDetailsNote {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("note".into(), crate::decode::ToJson::to_json(&self.note));
+        m.insert("date".into(), crate::decode::ToJson::to_json(&self.date));
+        m.insert("time".into(), crate::decode::ToJson::to_json(&self.time));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// An item of `attachments`.
@@ -661,20 +809,46 @@ pub struct LnpDetailsAttachment {
     pub file_type: Option<String>,
     /// `bytes`: Size of the file in bytes.
     pub bytes: Option<i64>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for LnpDetailsAttachment {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                id: crate::decode::field(o, &["id"])?,
-                description: crate::decode::field(o, &["description"])?,
-                file_type: crate::decode::field(o, &["type"])?,
-                bytes: crate::decode::field(o, &["bytes"])?,
+                id: r.field(&["id"])?,
+                description: r.field(&["description"])?,
+                file_type: r.field(&["type"])?,
+                bytes: r.field(&["bytes"])?,
+                unreadable: r.finish(&["bytes", "description", "id", "type"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for LnpDetailsAttachment {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("id".into(), crate::decode::ToJson::to_json(&self.id));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        m.insert("type".into(), crate::decode::ToJson::to_json(&self.file_type));
+        m.insert("bytes".into(), crate::decode::ToJson::to_json(&self.bytes));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getLNPDetails` response.
@@ -737,54 +911,155 @@ pub struct GetLnpDetailsResponse {
     pub notes: Vec<LnpDetailsNote>,
     /// `attachments`: Documents attached to the order.
     pub attachments: Vec<LnpDetailsAttachment>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetLnpDetailsResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                id: crate::decode::field(o, &["id"])?,
-                is_partial: crate::decode::field(o, &["isPartial"])?,
-                location_type: crate::decode::field(o, &["locationType"])?,
-                is_mobile: crate::decode::field(o, &["isMobile"])?,
-                mobile_info: crate::decode::field(o, &["mobileInfo"])?,
-                tf_type: crate::decode::field(o, &["tfType"])?,
-                port_type: crate::decode::field(o, &["portType"])?,
-                btn: crate::decode::field(o, &["btn"])?,
-                services: crate::decode::field(o, &["services"])?,
-                statement_name: crate::decode::field(o, &["statementName"])?,
-                first_name: crate::decode::field(o, &["firstName"])?,
-                last_name: crate::decode::field(o, &["lastName"])?,
-                address1: crate::decode::field(o, &["address1"])?,
-                address2: crate::decode::field(o, &["address2"])?,
-                city: crate::decode::field(o, &["city"])?,
-                zip: crate::decode::field(o, &["zip"])?,
-                state: crate::decode::field(o, &["state"])?,
-                country: crate::decode::field(o, &["country"])?,
-                provider_name: crate::decode::field(o, &["providerName"])?,
-                provider_account: crate::decode::field(o, &["providerAccount"])?,
-                customer_notes: crate::decode::field(o, &["customer_notes"])?,
-                post_status: crate::decode::field(o, &["post_status"])?,
-                post_status_description: crate::decode::field(
-                    o,
-                    &["post_status_description"],
-                )?,
-                date: crate::decode::field(o, &["date"])?,
-                foc_date: crate::decode::field(o, &["focDate"])?,
-                numbers: crate::decode::list(o, &["numbers"])?,
-                notes: crate::decode::list(o, &["notes"])?,
-                attachments: crate::decode::list(o, &["attachments"])?,
+                id: r.field(&["id"])?,
+                is_partial: r.field(&["isPartial"])?,
+                location_type: r.field(&["locationType"])?,
+                is_mobile: r.field(&["isMobile"])?,
+                mobile_info: r.field(&["mobileInfo"])?,
+                tf_type: r.field(&["tfType"])?,
+                port_type: r.field(&["portType"])?,
+                btn: r.field(&["btn"])?,
+                services: r.field(&["services"])?,
+                statement_name: r.field(&["statementName"])?,
+                first_name: r.field(&["firstName"])?,
+                last_name: r.field(&["lastName"])?,
+                address1: r.field(&["address1"])?,
+                address2: r.field(&["address2"])?,
+                city: r.field(&["city"])?,
+                zip: r.field(&["zip"])?,
+                state: r.field(&["state"])?,
+                country: r.field(&["country"])?,
+                provider_name: r.field(&["providerName"])?,
+                provider_account: r.field(&["providerAccount"])?,
+                customer_notes: r.field(&["customer_notes"])?,
+                post_status: r.field(&["post_status"])?,
+                post_status_description: r.field(&["post_status_description"])?,
+                date: r.field(&["date"])?,
+                foc_date: r.field(&["focDate"])?,
+                numbers: r.list(&["numbers"])?,
+                notes: r.list(&["notes"])?,
+                attachments: r.list(&["attachments"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "address1",
+                            "address2",
+                            "attachments",
+                            "btn",
+                            "city",
+                            "country",
+                            "customer_notes",
+                            "date",
+                            "firstName",
+                            "focDate",
+                            "id",
+                            "isMobile",
+                            "isPartial",
+                            "lastName",
+                            "locationType",
+                            "mobileInfo",
+                            "notes",
+                            "numbers",
+                            "portType",
+                            "post_status",
+                            "post_status_description",
+                            "providerAccount",
+                            "providerName",
+                            "services",
+                            "state",
+                            "statementName",
+                            "status",
+                            "tfType",
+                            "zip",
+                        ],
+                    ),
             }),
         )
     }
 }
+impl crate::decode::ToJson for GetLnpDetailsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("id".into(), crate::decode::ToJson::to_json(&self.id));
+        m.insert("isPartial".into(), crate::decode::ToJson::to_json(&self.is_partial));
+        m.insert(
+            "locationType".into(),
+            crate::decode::ToJson::to_json(&self.location_type),
+        );
+        m.insert("isMobile".into(), crate::decode::ToJson::to_json(&self.is_mobile));
+        m.insert("mobileInfo".into(), crate::decode::ToJson::to_json(&self.mobile_info));
+        m.insert("tfType".into(), crate::decode::ToJson::to_json(&self.tf_type));
+        m.insert("portType".into(), crate::decode::ToJson::to_json(&self.port_type));
+        m.insert("btn".into(), crate::decode::ToJson::to_json(&self.btn));
+        m.insert("services".into(), crate::decode::ToJson::to_json(&self.services));
+        m.insert(
+            "statementName".into(),
+            crate::decode::ToJson::to_json(&self.statement_name),
+        );
+        m.insert("firstName".into(), crate::decode::ToJson::to_json(&self.first_name));
+        m.insert("lastName".into(), crate::decode::ToJson::to_json(&self.last_name));
+        m.insert("address1".into(), crate::decode::ToJson::to_json(&self.address1));
+        m.insert("address2".into(), crate::decode::ToJson::to_json(&self.address2));
+        m.insert("city".into(), crate::decode::ToJson::to_json(&self.city));
+        m.insert("zip".into(), crate::decode::ToJson::to_json(&self.zip));
+        m.insert("state".into(), crate::decode::ToJson::to_json(&self.state));
+        m.insert("country".into(), crate::decode::ToJson::to_json(&self.country));
+        m.insert(
+            "providerName".into(),
+            crate::decode::ToJson::to_json(&self.provider_name),
+        );
+        m.insert(
+            "providerAccount".into(),
+            crate::decode::ToJson::to_json(&self.provider_account),
+        );
+        m.insert(
+            "customer_notes".into(),
+            crate::decode::ToJson::to_json(&self.customer_notes),
+        );
+        m.insert(
+            "post_status".into(),
+            crate::decode::ToJson::to_json(&self.post_status),
+        );
+        m.insert(
+            "post_status_description".into(),
+            crate::decode::ToJson::to_json(&self.post_status_description),
+        );
+        m.insert("date".into(), crate::decode::ToJson::to_json(&self.date));
+        m.insert("focDate".into(), crate::decode::ToJson::to_json(&self.foc_date));
+        m.insert("numbers".into(), crate::decode::ToJson::to_json(&self.numbers));
+        m.insert("notes".into(), crate::decode::ToJson::to_json(&self.notes));
+        m.insert(
+            "attachments".into(),
+            crate::decode::ToJson::to_json(&self.attachments),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
+    }
+}
 /// List your port orders, optionally filtered by id, status or dates.
 ///
-/// The documentation marks `portid` as required, which makes little sense for a listing; it is treated as an optional filter here. An order without a firm order commitment date may carry `foc_date: false`, which decodes as no date.
+/// The documentation marks `portid` as required (text pasted from getLNPDetails); live, it is an optional filter. With no port order, or none matching, VoIP.ms answers `status: invalid` with `error: no_ports`, which reads as an empty list. An order without a firm order commitment date may carry `foc_date: false`, which decodes as no date.
 ///
-/// Wire method `getLNPList`; effect: read.
+/// Wire method `getLNPList`; effect: read; an empty result (`no_ports`) decodes as an empty response.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetLnpList {
     portid: Option<i64>,
@@ -864,20 +1139,43 @@ pub struct LnpPortOrder {
     pub foc_date: Option<crate::Date>,
     /// `status`: Status code (a key of getLNPListStatus).
     pub status: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for LnpPortOrder {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                portid: crate::decode::field(o, &["portid"])?,
-                numbers: crate::decode::field(o, &["numbers"])?,
-                foc_date: crate::decode::field(o, &["foc_date"])?,
-                status: crate::decode::field(o, &["status"])?,
+                portid: r.field(&["portid"])?,
+                numbers: r.field(&["numbers"])?,
+                foc_date: r.field(&["foc_date"])?,
+                status: r.field(&["status"])?,
+                unreadable: r.finish(&["foc_date", "numbers", "portid", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for LnpPortOrder {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("portid".into(), crate::decode::ToJson::to_json(&self.portid));
+        m.insert("numbers".into(), crate::decode::ToJson::to_json(&self.numbers));
+        m.insert("foc_date".into(), crate::decode::ToJson::to_json(&self.foc_date));
+        m.insert("status".into(), crate::decode::ToJson::to_json(&self.status));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getLNPList` response.
@@ -886,17 +1184,37 @@ impl crate::decode::Decode for LnpPortOrder {
 pub struct GetLnpListResponse {
     /// `list`: The matching port orders.
     pub list: Vec<LnpPortOrder>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetLnpListResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                list: crate::decode::list(o, &["list"])?,
+                list: r.list(&["list"])?,
+                unreadable: r.finish(&["list", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetLnpListResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("list".into(), crate::decode::ToJson::to_json(&self.list));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the status codes a port order can have, with their descriptions.
@@ -932,19 +1250,42 @@ impl crate::Client {
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct GetLnpListStatusResponse {
-    /// `list_status`: Status code to description; includes an empty-string key.
+    /// `list_status`: Status code to description; includes an empty-string key. A JSON array is read as the map keyed `0`, `1`, ….
     pub list_status: std::collections::BTreeMap<String, String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetLnpListStatusResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                list_status: crate::decode::map(o, &["list_status"])?,
+                list_status: r.map(&["list_status"])?,
+                unreadable: r.finish(&["list_status", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetLnpListStatusResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "list_status".into(),
+            crate::decode::ToJson::to_json(&self.list_status),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the notes posted on a port order.
@@ -994,19 +1335,41 @@ pub struct LnpNote {
     pub date: Option<crate::Date>,
     /// `time`: Time of day it was posted, `HH:MM:SS`.
     pub time: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for LnpNote {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                note: crate::decode::field(o, &["note"])?,
-                date: crate::decode::field(o, &["date"])?,
-                time: crate::decode::field(o, &["time"])?,
+                note: r.field(&["note"])?,
+                date: r.field(&["date"])?,
+                time: r.field(&["time"])?,
+                unreadable: r.finish(&["date", "note", "time"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for LnpNote {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("note".into(), crate::decode::ToJson::to_json(&self.note));
+        m.insert("date".into(), crate::decode::ToJson::to_json(&self.date));
+        m.insert("time".into(), crate::decode::ToJson::to_json(&self.time));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getLNPNotes` response.
@@ -1015,17 +1378,37 @@ impl crate::decode::Decode for LnpNote {
 pub struct GetLnpNotesResponse {
     /// `list`: The notes, each with the day and time it was posted.
     pub list: Vec<LnpNote>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetLnpNotesResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                list: crate::decode::list(o, &["list"])?,
+                list: r.list(&["list"])?,
+                unreadable: r.finish(&["list", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetLnpNotesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("list".into(), crate::decode::ToJson::to_json(&self.list));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Show the current status of a port order.
@@ -1071,20 +1454,45 @@ pub struct GetLnpStatusResponse {
     pub post_status: Option<String>,
     /// `post_status_description`: Readable form of the status.
     pub post_status_description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetLnpStatusResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                post_status: crate::decode::field(o, &["post_status"])?,
-                post_status_description: crate::decode::field(
-                    o,
-                    &["post_status_description"],
-                )?,
+                post_status: r.field(&["post_status"])?,
+                post_status_description: r.field(&["post_status_description"])?,
+                unreadable: r
+                    .finish(&["post_status", "post_status_description", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetLnpStatusResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "post_status".into(),
+            crate::decode::ToJson::to_json(&self.post_status),
+        );
+        m.insert(
+            "post_status_description".into(),
+            crate::decode::ToJson::to_json(&self.post_status_description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }

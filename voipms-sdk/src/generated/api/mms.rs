@@ -39,23 +39,6 @@ impl crate::Client {
 }
 /// `deleteMMS` answers with its status only.
 pub type DeleteMmsResponse = crate::request::Ack;
-/// Allowed values of `type` for `getMMS`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum GetMmsDirection {
-    /// `1`: Messages that arrived on your DIDs.
-    Received,
-    /// `0`: Messages you sent.
-    Sent,
-}
-impl GetMmsDirection {
-    /// The wire text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Received => "1",
-            Self::Sent => "0",
-        }
-    }
-}
 /// List MMS messages with their media links, filtered by date range, direction, DID or contact, or fetch one by id.
 ///
 /// Rows come back under the key `sms`, as in getSMS, and add the attachment links. `from` and `to` default to today and may span at most 92 days (`invalid_daterange`); only `limit` rows are returned (50 by default). Dates are naive server wall-clock times. Media links may be absolute or relative (`media/…`) and can answer 404 for a short while after sending. With `all_messages=1` SMS rows are mixed in without a kind marker and with overlapping ids, so read each kind separately when syncing. An empty result comes back as the status `no_sms`.
@@ -66,7 +49,7 @@ pub struct GetMms {
     mms: Option<i64>,
     from: Option<crate::Date>,
     to: Option<crate::Date>,
-    direction: Option<GetMmsDirection>,
+    direction: Option<crate::api::MessageType>,
     did: Option<String>,
     contact: Option<String>,
     limit: Option<i64>,
@@ -104,7 +87,7 @@ impl GetMms {
         self
     }
     /// Keep only received (`1`) or only sent (`0`) messages; both when omitted. Example: `1`.
-    pub fn direction(mut self, direction: GetMmsDirection) -> Self {
+    pub fn direction(mut self, direction: crate::api::MessageType) -> Self {
         self.direction = Some(direction);
         self
     }
@@ -186,8 +169,8 @@ pub struct MmsMessage {
     pub id: Option<String>,
     /// `date`: When the message was sent or received, server wall-clock time (shifted by `timezone` if given).
     pub date: Option<crate::DateTime>,
-    /// `type`: `1` received, `0` sent.
-    pub direction: Option<String>,
+    /// `type`: `1` received, `0` sent. Read as [`MessageType`](crate::api::MessageType); a value it does not list is kept as `MessageType::Other` (and reported as drift).
+    pub direction: Option<crate::api::MessageType>,
     /// `did`: Your DID that sent or received the message; E.164 (`+1…`) when the DID's SMS dial mode is E.164.
     pub did: Option<String>,
     /// `contact`: The other party's number.
@@ -204,27 +187,75 @@ pub struct MmsMessage {
     pub col_media3: Option<String>,
     /// `media`: Links to all attachments of the message.
     pub media: Vec<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for MmsMessage {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                id: crate::decode::field(o, &["id"])?,
-                date: crate::decode::field(o, &["date"])?,
-                direction: crate::decode::field(o, &["type"])?,
-                did: crate::decode::field(o, &["did"])?,
-                contact: crate::decode::field(o, &["contact"])?,
-                message: crate::decode::field(o, &["message"])?,
-                carrier_status: crate::decode::field(o, &["carrier_status"])?,
-                col_media1: crate::decode::field(o, &["col_media1"])?,
-                col_media2: crate::decode::field(o, &["col_media2"])?,
-                col_media3: crate::decode::field(o, &["col_media3"])?,
-                media: crate::decode::list(o, &["media"])?,
+                id: r.field(&["id"])?,
+                date: r.field(&["date"])?,
+                direction: r.field(&["type"])?,
+                did: r.field(&["did"])?,
+                contact: r.field(&["contact"])?,
+                message: r.field(&["message"])?,
+                carrier_status: r.field(&["carrier_status"])?,
+                col_media1: r.field(&["col_media1"])?,
+                col_media2: r.field(&["col_media2"])?,
+                col_media3: r.field(&["col_media3"])?,
+                media: r.list(&["media"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "carrier_status",
+                            "col_media1",
+                            "col_media2",
+                            "col_media3",
+                            "contact",
+                            "date",
+                            "did",
+                            "id",
+                            "media",
+                            "message",
+                            "type",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for MmsMessage {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("id".into(), crate::decode::ToJson::to_json(&self.id));
+        m.insert("date".into(), crate::decode::ToJson::to_json(&self.date));
+        m.insert("type".into(), crate::decode::ToJson::to_json(&self.direction));
+        m.insert("did".into(), crate::decode::ToJson::to_json(&self.did));
+        m.insert("contact".into(), crate::decode::ToJson::to_json(&self.contact));
+        m.insert("message".into(), crate::decode::ToJson::to_json(&self.message));
+        m.insert(
+            "carrier_status".into(),
+            crate::decode::ToJson::to_json(&self.carrier_status),
+        );
+        m.insert("col_media1".into(), crate::decode::ToJson::to_json(&self.col_media1));
+        m.insert("col_media2".into(), crate::decode::ToJson::to_json(&self.col_media2));
+        m.insert("col_media3".into(), crate::decode::ToJson::to_json(&self.col_media3));
+        m.insert("media".into(), crate::decode::ToJson::to_json(&self.media));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getMMS` response.
@@ -233,17 +264,37 @@ impl crate::decode::Decode for MmsMessage {
 pub struct GetMmsResponse {
     /// `sms`: The matching MMS messages (the key is `sms`, not `mms`).
     pub sms: Vec<MmsMessage>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetMmsResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                sms: crate::decode::list(o, &["sms"])?,
+                sms: r.list(&["sms"])?,
+                unreadable: r.finish(&["sms", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetMmsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("sms".into(), crate::decode::ToJson::to_json(&self.sms));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Get the attachment links of one MMS.
@@ -300,38 +351,43 @@ pub struct GetMediaMmsResponse {
     pub id: Option<String>,
     /// `date`: When the message was sent or received, server wall-clock time.
     pub date: Option<crate::DateTime>,
-    /// `media`: Attachment links keyed by position (`1`, `2`, `3`).
+    /// `media`: Attachment links keyed by position (`1`, `2`, `3`). A JSON array is read as the map keyed `0`, `1`, ….
     pub media: std::collections::BTreeMap<String, String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetMediaMmsResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                id: crate::decode::field(o, &["id"])?,
-                date: crate::decode::field(o, &["date"])?,
-                media: crate::decode::map(o, &["media"])?,
+                id: r.field(&["id"])?,
+                date: r.field(&["date"])?,
+                media: r.map(&["media"])?,
+                unreadable: r.finish(&["date", "id", "media", "status"]),
             }),
         )
     }
 }
-/// Allowed values of `type` for `getResellerMMS`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum GetResellerMmsDirection {
-    /// `1`: Messages that arrived on the client's DIDs.
-    Received,
-    /// `0`: Messages sent from the client's DIDs.
-    Sent,
-}
-impl GetResellerMmsDirection {
-    /// The wire text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Received => "1",
-            Self::Sent => "0",
+impl crate::decode::ToJson for GetMediaMmsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("id".into(), crate::decode::ToJson::to_json(&self.id));
+        m.insert("date".into(), crate::decode::ToJson::to_json(&self.date));
+        m.insert("media".into(), crate::decode::ToJson::to_json(&self.media));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
         }
+        serde_json::Value::Object(m)
     }
 }
 /// List the MMS history of one reseller client.
@@ -339,23 +395,24 @@ impl GetResellerMmsDirection {
 /// The reseller counterpart of getMMS, with the same filters and limits: rows come back under the key `sms`, the range from `from` to `to` may span at most 92 days (both default to today), and at most `limit` rows (default 50) are returned. The id filter is called `sms` in the documentation and `mms` in the WSDL; send one of them. An empty result comes back as the status `no_sms`.
 ///
 /// Wire method `getResellerMMS`; effect: read; an empty result (`no_sms`) decodes as an empty response.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct GetResellerMms {
     sms: Option<i64>,
     from: Option<crate::Date>,
     to: Option<crate::Date>,
-    direction: Option<GetResellerMmsDirection>,
+    direction: Option<crate::api::MessageType>,
     did: Option<String>,
     contact: Option<String>,
     limit: Option<i64>,
     timezone: Option<i32>,
     all_messages: Option<bool>,
     mms: Option<i64>,
-    client: Option<i64>,
+    client: i64,
 }
 impl GetResellerMms {
-    /// A request with no parameters set; add optional ones with the setters.
-    pub fn new() -> Self {
+    /// Builds the request from its required parameters:
+    /// - `client`: Id of the reseller client whose messages are listed (see getClients). Required: VoIP.ms answers `invalid_client` without it (the documentation's required marker is lost where its table runs this row into `to`). Example: `561115`.
+    pub fn new(client: i64) -> Self {
         Self {
             sms: None,
             from: None,
@@ -367,7 +424,7 @@ impl GetResellerMms {
             timezone: None,
             all_messages: None,
             mms: None,
-            client: None,
+            client,
         }
     }
     /// Return only the MMS with this id (the name used by the documentation; the WSDL calls it `mms`). Example: `5853`.
@@ -386,7 +443,7 @@ impl GetResellerMms {
         self
     }
     /// Keep only received (`1`) or only sent (`0`) messages; both when omitted. Example: `1`.
-    pub fn direction(mut self, direction: GetResellerMmsDirection) -> Self {
+    pub fn direction(mut self, direction: crate::api::MessageType) -> Self {
         self.direction = Some(direction);
         self
     }
@@ -418,11 +475,6 @@ impl GetResellerMms {
     /// Return only the MMS with this id (the name used by the WSDL; the documentation calls it `sms`). Example: `5853`.
     pub fn mms(mut self, mms: i64) -> Self {
         self.mms = Some(mms);
-        self
-    }
-    /// Id of the reseller client whose messages are listed (see getClients). The call is meaningless without it. Example: `561115`.
-    pub fn client(mut self, client: i64) -> Self {
-        self.client = Some(client);
         self
     }
 }
@@ -463,7 +515,8 @@ impl crate::request::Request for GetResellerMms {
         if let Some(v) = &self.mms {
             params.push("mms", v.to_string());
         }
-        if let Some(v) = &self.client {
+        {
+            let v = &self.client;
             params.push("client", v.to_string());
         }
     }
@@ -472,8 +525,8 @@ impl crate::Client {
     /// List the MMS history of one reseller client.
     ///
     /// Shortcut for `client.send(&GetResellerMms::new(..))`; optional parameters: `.with(|r| r.param(..))`.
-    pub fn get_reseller_mms(&self) -> crate::Call<'_, GetResellerMms> {
-        crate::Call::new(self, GetResellerMms::new())
+    pub fn get_reseller_mms(&self, client: i64) -> crate::Call<'_, GetResellerMms> {
+        crate::Call::new(self, GetResellerMms::new(client))
     }
 }
 /// An item of `sms`.
@@ -484,30 +537,56 @@ pub struct MmsResellerMessage {
     pub id: Option<String>,
     /// `date`: When the message was sent or received, server wall-clock time (shifted by `timezone` if given).
     pub date: Option<crate::DateTime>,
-    /// `type`: `1` received, `0` sent.
-    pub direction: Option<String>,
+    /// `type`: `1` received, `0` sent. Read as [`MessageType`](crate::api::MessageType); a value it does not list is kept as `MessageType::Other` (and reported as drift).
+    pub direction: Option<crate::api::MessageType>,
     /// `did`: The client's DID that sent or received the message.
     pub did: Option<String>,
     /// `contact`: The other party's number.
     pub contact: Option<String>,
     /// `message`: Text part of the message.
     pub message: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for MmsResellerMessage {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                id: crate::decode::field(o, &["id"])?,
-                date: crate::decode::field(o, &["date"])?,
-                direction: crate::decode::field(o, &["type"])?,
-                did: crate::decode::field(o, &["did"])?,
-                contact: crate::decode::field(o, &["contact"])?,
-                message: crate::decode::field(o, &["message"])?,
+                id: r.field(&["id"])?,
+                date: r.field(&["date"])?,
+                direction: r.field(&["type"])?,
+                did: r.field(&["did"])?,
+                contact: r.field(&["contact"])?,
+                message: r.field(&["message"])?,
+                unreadable: r
+                    .finish(&["contact", "date", "did", "id", "message", "type"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for MmsResellerMessage {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("id".into(), crate::decode::ToJson::to_json(&self.id));
+        m.insert("date".into(), crate::decode::ToJson::to_json(&self.date));
+        m.insert("type".into(), crate::decode::ToJson::to_json(&self.direction));
+        m.insert("did".into(), crate::decode::ToJson::to_json(&self.did));
+        m.insert("contact".into(), crate::decode::ToJson::to_json(&self.contact));
+        m.insert("message".into(), crate::decode::ToJson::to_json(&self.message));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getResellerMMS` response.
@@ -516,17 +595,37 @@ impl crate::decode::Decode for MmsResellerMessage {
 pub struct GetResellerMmsResponse {
     /// `sms`: The client's matching MMS messages (the key is `sms`, not `mms`).
     pub sms: Vec<MmsResellerMessage>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetResellerMmsResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                sms: crate::decode::list(o, &["sms"])?,
+                sms: r.list(&["sms"])?,
+                unreadable: r.finish(&["sms", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetResellerMmsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("sms".into(), crate::decode::ToJson::to_json(&self.sms));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Send a multimedia message with up to three attachments from one of your SMS-enabled DIDs.
@@ -627,16 +726,36 @@ impl crate::Client {
 pub struct SendMmsResponse {
     /// `mms`: Id of the new MMS, sent as a JSON number.
     pub mms: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SendMmsResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                mms: crate::decode::field(o, &["mms"])?,
+                mms: r.field(&["mms"])?,
+                unreadable: r.finish(&["mms", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SendMmsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("mms".into(), crate::decode::ToJson::to_json(&self.mms));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }

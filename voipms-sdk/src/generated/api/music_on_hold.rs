@@ -102,23 +102,63 @@ pub struct MusicOnHoldClass {
     pub sort: Option<String>,
     /// `custom`: Whether the class was created on this account (as opposed to a built-in one).
     pub custom: Option<bool>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for MusicOnHoldClass {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                value: crate::decode::field(o, &["value"])?,
-                description: crate::decode::field(o, &["description"])?,
-                recordings: crate::decode::field(o, &["recordings"])?,
-                total: crate::decode::field(o, &["total"])?,
-                volume: crate::decode::field(o, &["volume"])?,
-                sort: crate::decode::field(o, &["sort"])?,
-                custom: crate::decode::field(o, &["custom"])?,
+                value: r.field(&["value"])?,
+                description: r.field(&["description"])?,
+                recordings: r.field(&["recordings"])?,
+                total: r.field(&["total"])?,
+                volume: r.field(&["volume"])?,
+                sort: r.field(&["sort"])?,
+                custom: r.field(&["custom"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "custom",
+                            "description",
+                            "recordings",
+                            "sort",
+                            "total",
+                            "value",
+                            "volume",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for MusicOnHoldClass {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("value".into(), crate::decode::ToJson::to_json(&self.value));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        m.insert("recordings".into(), crate::decode::ToJson::to_json(&self.recordings));
+        m.insert("total".into(), crate::decode::ToJson::to_json(&self.total));
+        m.insert("volume".into(), crate::decode::ToJson::to_json(&self.volume));
+        m.insert("sort".into(), crate::decode::ToJson::to_json(&self.sort));
+        m.insert("custom".into(), crate::decode::ToJson::to_json(&self.custom));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getMusicOnHold` response.
@@ -127,17 +167,40 @@ impl crate::decode::Decode for MusicOnHoldClass {
 pub struct GetMusicOnHoldResponse {
     /// `music_on_hold`: The music-on-hold classes.
     pub music_on_hold: Vec<MusicOnHoldClass>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetMusicOnHoldResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                music_on_hold: crate::decode::list(o, &["music_on_hold"])?,
+                music_on_hold: r.list(&["music_on_hold"])?,
+                unreadable: r.finish(&["music_on_hold", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetMusicOnHoldResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "music_on_hold".into(),
+            crate::decode::ToJson::to_json(&self.music_on_hold),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Allowed values of `sort` for `setMusicOnHold`.

@@ -170,24 +170,63 @@ pub struct PhonebookEntry {
     pub group: Option<String>,
     /// `group_name`: Name of that group.
     pub group_name: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for PhonebookEntry {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                phonebook: crate::decode::field(o, &["phonebook"])?,
-                speed_dial: crate::decode::field(o, &["speed_dial"])?,
-                name: crate::decode::field(o, &["name"])?,
-                number: crate::decode::field(o, &["number"])?,
-                callerid: crate::decode::field(o, &["callerid"])?,
-                note: crate::decode::field(o, &["note"])?,
-                group: crate::decode::field(o, &["group"])?,
-                group_name: crate::decode::field(o, &["group_name"])?,
+                phonebook: r.field(&["phonebook"])?,
+                speed_dial: r.field(&["speed_dial"])?,
+                name: r.field(&["name"])?,
+                number: r.field(&["number"])?,
+                callerid: r.field(&["callerid"])?,
+                note: r.field(&["note"])?,
+                group: r.field(&["group"])?,
+                group_name: r.field(&["group_name"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "callerid",
+                            "group",
+                            "group_name",
+                            "name",
+                            "note",
+                            "number",
+                            "phonebook",
+                            "speed_dial",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for PhonebookEntry {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("phonebook".into(), crate::decode::ToJson::to_json(&self.phonebook));
+        m.insert("speed_dial".into(), crate::decode::ToJson::to_json(&self.speed_dial));
+        m.insert("name".into(), crate::decode::ToJson::to_json(&self.name));
+        m.insert("number".into(), crate::decode::ToJson::to_json(&self.number));
+        m.insert("callerid".into(), crate::decode::ToJson::to_json(&self.callerid));
+        m.insert("note".into(), crate::decode::ToJson::to_json(&self.note));
+        m.insert("group".into(), crate::decode::ToJson::to_json(&self.group));
+        m.insert("group_name".into(), crate::decode::ToJson::to_json(&self.group_name));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getPhonebook` response.
@@ -196,22 +235,42 @@ impl crate::decode::Decode for PhonebookEntry {
 pub struct GetPhonebookResponse {
     /// `phonebooks`: The matching phonebook entries.
     pub phonebooks: Vec<PhonebookEntry>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetPhonebookResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                phonebooks: crate::decode::list(o, &["phonebooks"])?,
+                phonebooks: r.list(&["phonebooks"])?,
+                unreadable: r.finish(&["phonebooks", "status"]),
             }),
         )
     }
 }
+impl crate::decode::ToJson for GetPhonebookResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("phonebooks".into(), crate::decode::ToJson::to_json(&self.phonebooks));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
+    }
+}
 /// List phonebook groups, or one group by id or name.
 ///
-/// Each group carries the ids of its member entries in `members`. The key holding the list is not settled: the documentation shows `phonebooks` while another client reads `phonebook_groups`, so both are accepted. Member ids have been described as both `;`- and `,`-separated; split on either. An empty result comes back as the status `no_phonebook_group`.
+/// Each group carries the ids of its member entries in `members`. VoIP.ms sends the list under `phonebook_groups`; its documentation prints `phonebooks`, which is read too. Member ids have been described as both `;`- and `,`-separated; split on either. An empty result comes back as the status `no_phonebook_group`.
 ///
 /// Wire method `getPhonebookGroups`; effect: read; an empty result (`no_phonebook_group`) decodes as an empty response.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -258,7 +317,7 @@ impl crate::Client {
         crate::Call::new(self, GetPhonebookGroups::new())
     }
 }
-/// An item of `phonebooks`.
+/// An item of `phonebook_groups`.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct PhonebookGroup {
@@ -268,38 +327,86 @@ pub struct PhonebookGroup {
     pub name: Option<String>,
     /// `members`: Ids of the member phonebook entries, joined with `;` (sometimes `,`).
     pub members: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for PhonebookGroup {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                phonebook_group: crate::decode::field(o, &["phonebook_group"])?,
-                name: crate::decode::field(o, &["name"])?,
-                members: crate::decode::field(o, &["members"])?,
+                phonebook_group: r.field(&["phonebook_group"])?,
+                name: r.field(&["name"])?,
+                members: r.field(&["members"])?,
+                unreadable: r.finish(&["members", "name", "phonebook_group"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for PhonebookGroup {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "phonebook_group".into(),
+            crate::decode::ToJson::to_json(&self.phonebook_group),
+        );
+        m.insert("name".into(), crate::decode::ToJson::to_json(&self.name));
+        m.insert("members".into(), crate::decode::ToJson::to_json(&self.members));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getPhonebookGroups` response.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct GetPhonebookGroupsResponse {
-    /// `phonebooks`: The matching phonebook groups. (also read from `phonebook_groups`)
+    /// `phonebook_groups`: The matching phonebook groups. (also read from `phonebooks`)
     pub phonebooks: Vec<PhonebookGroup>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetPhonebookGroupsResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                phonebooks: crate::decode::list(o, &["phonebooks", "phonebook_groups"])?,
+                phonebooks: r.list(&["phonebook_groups", "phonebooks"])?,
+                unreadable: r.finish(&["phonebook_groups", "phonebooks", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetPhonebookGroupsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "phonebook_groups".into(),
+            crate::decode::ToJson::to_json(&self.phonebooks),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Create a phonebook entry, or update one when its id is given.
@@ -408,17 +515,37 @@ impl crate::Client {
 pub struct SetPhonebookResponse {
     /// `phonebook`: Id of the entry that was created or updated.
     pub phonebook: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SetPhonebookResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                phonebook: crate::decode::field(o, &["phonebook"])?,
+                phonebook: r.field(&["phonebook"])?,
+                unreadable: r.finish(&["phonebook", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SetPhonebookResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("phonebook".into(), crate::decode::ToJson::to_json(&self.phonebook));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Create a phonebook group, or rename one and replace its members when its id is given.
@@ -502,16 +629,36 @@ impl crate::Client {
 pub struct SetPhonebookGroupResponse {
     /// `group`: Id of the group that was created or updated.
     pub group: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SetPhonebookGroupResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                group: crate::decode::field(o, &["group"])?,
+                group: r.field(&["group"])?,
+                unreadable: r.finish(&["group", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SetPhonebookGroupResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("group".into(), crate::decode::ToJson::to_json(&self.group));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }

@@ -198,85 +198,235 @@ pub struct CallQueue {
     pub fail_over_routing_join_unavail: Option<String>,
     /// `fail_over_routing_leave_unavail`: Routing when every remaining agent becomes unavailable while callers wait.
     pub fail_over_routing_leave_unavail: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for CallQueue {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                queue: crate::decode::field(o, &["queue"])?,
-                queue_name: crate::decode::field(o, &["queue_name"])?,
-                queue_number: crate::decode::field(o, &["queue_number"])?,
-                queue_language: crate::decode::field(o, &["queue_language"])?,
-                queue_password: crate::decode::field(o, &["queue_password"])?,
-                callerid_prefix: crate::decode::field(o, &["callerid_prefix"])?,
-                join_announcement: crate::decode::field(o, &["join_announcement"])?,
-                priority_weight: crate::decode::field(o, &["priority_weight"])?,
-                agent_announcement: crate::decode::field(o, &["agent_announcement"])?,
-                report_hold_time_agent: crate::decode::field(
-                    o,
-                    &["report_hold_time_agent"],
-                )?,
-                member_delay: crate::decode::field(o, &["member_delay"])?,
-                music_on_hold: crate::decode::field(o, &["music_on_hold"])?,
-                maximum_wait_time: crate::decode::field(o, &["maximum_wait_time"])?,
-                maximum_callers: crate::decode::field(o, &["maximum_callers"])?,
-                join_when_empty: crate::decode::field(o, &["join_when_empty"])?,
-                leave_when_empty: crate::decode::field(o, &["leave_when_empty"])?,
-                ring_strategy: crate::decode::field(o, &["ring_strategy"])?,
-                ring_inuse: crate::decode::field(o, &["ring_inuse"])?,
-                agent_ring_timeout: crate::decode::field(o, &["agent_ring_timeout"])?,
-                retry_timer: crate::decode::field(o, &["retry_timer"])?,
-                wrapup_time: crate::decode::field(o, &["wrapup_time"])?,
-                voice_announcement: crate::decode::field(o, &["voice_announcement"])?,
-                frequency_announcement: crate::decode::field(
-                    o,
-                    &["frequency_announcement"],
-                )?,
-                announce_position_frequency: crate::decode::field(
-                    o,
-                    &["announce_position_frecuency"],
-                )?,
-                announce_round_seconds: crate::decode::field(
-                    o,
-                    &["announce_round_seconds"],
-                )?,
-                announce_hold_time: crate::decode::field(
-                    o,
-                    &["if_announce_position_enabled_report_estimated_hold_time"],
-                )?,
-                thankyou_for_your_patience: crate::decode::field(
-                    o,
-                    &["thankyou_for_your_patience"],
-                )?,
-                fail_over_routing_timeout: crate::decode::field(
-                    o,
-                    &["fail_over_routing_timeout"],
-                )?,
-                fail_over_routing_full: crate::decode::field(
-                    o,
-                    &["fail_over_routing_full"],
-                )?,
-                fail_over_routing_join_empty: crate::decode::field(
-                    o,
-                    &["fail_over_routing_join_empty"],
-                )?,
-                fail_over_routing_leave_empty: crate::decode::field(
-                    o,
-                    &["fail_over_routing_leave_empty"],
-                )?,
-                fail_over_routing_join_unavail: crate::decode::field(
-                    o,
-                    &["fail_over_routing_join_unavail"],
-                )?,
-                fail_over_routing_leave_unavail: crate::decode::field(
-                    o,
-                    &["fail_over_routing_leave_unavail"],
-                )?,
+                queue: r.field(&["queue"])?,
+                queue_name: r.field(&["queue_name"])?,
+                queue_number: r.field(&["queue_number"])?,
+                queue_language: r.field(&["queue_language"])?,
+                queue_password: r.field(&["queue_password"])?,
+                callerid_prefix: r.field(&["callerid_prefix"])?,
+                join_announcement: r.field(&["join_announcement"])?,
+                priority_weight: r.field(&["priority_weight"])?,
+                agent_announcement: r.field(&["agent_announcement"])?,
+                report_hold_time_agent: r.field(&["report_hold_time_agent"])?,
+                member_delay: r.field(&["member_delay"])?,
+                music_on_hold: r.field(&["music_on_hold"])?,
+                maximum_wait_time: r.field(&["maximum_wait_time"])?,
+                maximum_callers: r.field(&["maximum_callers"])?,
+                join_when_empty: r.field(&["join_when_empty"])?,
+                leave_when_empty: r.field(&["leave_when_empty"])?,
+                ring_strategy: r.field(&["ring_strategy"])?,
+                ring_inuse: r.field(&["ring_inuse"])?,
+                agent_ring_timeout: r.field(&["agent_ring_timeout"])?,
+                retry_timer: r.field(&["retry_timer"])?,
+                wrapup_time: r.field(&["wrapup_time"])?,
+                voice_announcement: r.field(&["voice_announcement"])?,
+                frequency_announcement: r.field(&["frequency_announcement"])?,
+                announce_position_frequency: r.field(&["announce_position_frecuency"])?,
+                announce_round_seconds: r.field(&["announce_round_seconds"])?,
+                announce_hold_time: r
+                    .field(
+                        &["if_announce_position_enabled_report_estimated_hold_time"],
+                    )?,
+                thankyou_for_your_patience: r.field(&["thankyou_for_your_patience"])?,
+                fail_over_routing_timeout: r.field(&["fail_over_routing_timeout"])?,
+                fail_over_routing_full: r.field(&["fail_over_routing_full"])?,
+                fail_over_routing_join_empty: r
+                    .field(&["fail_over_routing_join_empty"])?,
+                fail_over_routing_leave_empty: r
+                    .field(&["fail_over_routing_leave_empty"])?,
+                fail_over_routing_join_unavail: r
+                    .field(&["fail_over_routing_join_unavail"])?,
+                fail_over_routing_leave_unavail: r
+                    .field(&["fail_over_routing_leave_unavail"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "agent_announcement",
+                            "agent_ring_timeout",
+                            "announce_position_frecuency",
+                            "announce_round_seconds",
+                            "callerid_prefix",
+                            "fail_over_routing_full",
+                            "fail_over_routing_join_empty",
+                            "fail_over_routing_join_unavail",
+                            "fail_over_routing_leave_empty",
+                            "fail_over_routing_leave_unavail",
+                            "fail_over_routing_timeout",
+                            "frequency_announcement",
+                            "if_announce_position_enabled_report_estimated_hold_time",
+                            "join_announcement",
+                            "join_when_empty",
+                            "leave_when_empty",
+                            "maximum_callers",
+                            "maximum_wait_time",
+                            "member_delay",
+                            "music_on_hold",
+                            "priority_weight",
+                            "queue",
+                            "queue_language",
+                            "queue_name",
+                            "queue_number",
+                            "queue_password",
+                            "report_hold_time_agent",
+                            "retry_timer",
+                            "ring_inuse",
+                            "ring_strategy",
+                            "thankyou_for_your_patience",
+                            "voice_announcement",
+                            "wrapup_time",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for CallQueue {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("queue".into(), crate::decode::ToJson::to_json(&self.queue));
+        m.insert("queue_name".into(), crate::decode::ToJson::to_json(&self.queue_name));
+        m.insert(
+            "queue_number".into(),
+            crate::decode::ToJson::to_json(&self.queue_number),
+        );
+        m.insert(
+            "queue_language".into(),
+            crate::decode::ToJson::to_json(&self.queue_language),
+        );
+        m.insert(
+            "queue_password".into(),
+            crate::decode::ToJson::to_json(&self.queue_password),
+        );
+        m.insert(
+            "callerid_prefix".into(),
+            crate::decode::ToJson::to_json(&self.callerid_prefix),
+        );
+        m.insert(
+            "join_announcement".into(),
+            crate::decode::ToJson::to_json(&self.join_announcement),
+        );
+        m.insert(
+            "priority_weight".into(),
+            crate::decode::ToJson::to_json(&self.priority_weight),
+        );
+        m.insert(
+            "agent_announcement".into(),
+            crate::decode::ToJson::to_json(&self.agent_announcement),
+        );
+        m.insert(
+            "report_hold_time_agent".into(),
+            crate::decode::ToJson::to_json(&self.report_hold_time_agent),
+        );
+        m.insert(
+            "member_delay".into(),
+            crate::decode::ToJson::to_json(&self.member_delay),
+        );
+        m.insert(
+            "music_on_hold".into(),
+            crate::decode::ToJson::to_json(&self.music_on_hold),
+        );
+        m.insert(
+            "maximum_wait_time".into(),
+            crate::decode::ToJson::to_json(&self.maximum_wait_time),
+        );
+        m.insert(
+            "maximum_callers".into(),
+            crate::decode::ToJson::to_json(&self.maximum_callers),
+        );
+        m.insert(
+            "join_when_empty".into(),
+            crate::decode::ToJson::to_json(&self.join_when_empty),
+        );
+        m.insert(
+            "leave_when_empty".into(),
+            crate::decode::ToJson::to_json(&self.leave_when_empty),
+        );
+        m.insert(
+            "ring_strategy".into(),
+            crate::decode::ToJson::to_json(&self.ring_strategy),
+        );
+        m.insert("ring_inuse".into(), crate::decode::ToJson::to_json(&self.ring_inuse));
+        m.insert(
+            "agent_ring_timeout".into(),
+            crate::decode::ToJson::to_json(&self.agent_ring_timeout),
+        );
+        m.insert(
+            "retry_timer".into(),
+            crate::decode::ToJson::to_json(&self.retry_timer),
+        );
+        m.insert(
+            "wrapup_time".into(),
+            crate::decode::ToJson::to_json(&self.wrapup_time),
+        );
+        m.insert(
+            "voice_announcement".into(),
+            crate::decode::ToJson::to_json(&self.voice_announcement),
+        );
+        m.insert(
+            "frequency_announcement".into(),
+            crate::decode::ToJson::to_json(&self.frequency_announcement),
+        );
+        m.insert(
+            "announce_position_frecuency".into(),
+            crate::decode::ToJson::to_json(&self.announce_position_frequency),
+        );
+        m.insert(
+            "announce_round_seconds".into(),
+            crate::decode::ToJson::to_json(&self.announce_round_seconds),
+        );
+        m.insert(
+            "if_announce_position_enabled_report_estimated_hold_time".into(),
+            crate::decode::ToJson::to_json(&self.announce_hold_time),
+        );
+        m.insert(
+            "thankyou_for_your_patience".into(),
+            crate::decode::ToJson::to_json(&self.thankyou_for_your_patience),
+        );
+        m.insert(
+            "fail_over_routing_timeout".into(),
+            crate::decode::ToJson::to_json(&self.fail_over_routing_timeout),
+        );
+        m.insert(
+            "fail_over_routing_full".into(),
+            crate::decode::ToJson::to_json(&self.fail_over_routing_full),
+        );
+        m.insert(
+            "fail_over_routing_join_empty".into(),
+            crate::decode::ToJson::to_json(&self.fail_over_routing_join_empty),
+        );
+        m.insert(
+            "fail_over_routing_leave_empty".into(),
+            crate::decode::ToJson::to_json(&self.fail_over_routing_leave_empty),
+        );
+        m.insert(
+            "fail_over_routing_join_unavail".into(),
+            crate::decode::ToJson::to_json(&self.fail_over_routing_join_unavail),
+        );
+        m.insert(
+            "fail_over_routing_leave_unavail".into(),
+            crate::decode::ToJson::to_json(&self.fail_over_routing_leave_unavail),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getQueues` response.
@@ -285,17 +435,37 @@ impl crate::decode::Decode for CallQueue {
 pub struct GetQueuesResponse {
     /// `queues`: The queues.
     pub queues: Vec<CallQueue>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetQueuesResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                queues: crate::decode::list(o, &["queues"])?,
+                queues: r.list(&["queues"])?,
+                unreadable: r.finish(&["queues", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetQueuesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("queues".into(), crate::decode::ToJson::to_json(&self.queues));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the static agents of a queue, or one agent.
@@ -358,21 +528,49 @@ pub struct QueueStaticMember {
     pub account: Option<String>,
     /// `priority`: Priority of the member; lower values are offered calls first.
     pub priority: Option<i64>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for QueueStaticMember {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                member: crate::decode::field(o, &["member"])?,
-                queue_number: crate::decode::field(o, &["queue_number"])?,
-                name: crate::decode::field(o, &["name"])?,
-                account: crate::decode::field(o, &["account"])?,
-                priority: crate::decode::field(o, &["priority"])?,
+                member: r.field(&["member"])?,
+                queue_number: r.field(&["queue_number"])?,
+                name: r.field(&["name"])?,
+                account: r.field(&["account"])?,
+                priority: r.field(&["priority"])?,
+                unreadable: r
+                    .finish(&["account", "member", "name", "priority", "queue_number"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for QueueStaticMember {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("member".into(), crate::decode::ToJson::to_json(&self.member));
+        m.insert(
+            "queue_number".into(),
+            crate::decode::ToJson::to_json(&self.queue_number),
+        );
+        m.insert("name".into(), crate::decode::ToJson::to_json(&self.name));
+        m.insert("account".into(), crate::decode::ToJson::to_json(&self.account));
+        m.insert("priority".into(), crate::decode::ToJson::to_json(&self.priority));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getStaticMembers` response.
@@ -381,17 +579,37 @@ impl crate::decode::Decode for QueueStaticMember {
 pub struct GetStaticMembersResponse {
     /// `members`: The static members.
     pub members: Vec<QueueStaticMember>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetStaticMembersResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                members: crate::decode::list(o, &["members"])?,
+                members: r.list(&["members"])?,
+                unreadable: r.finish(&["members", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetStaticMembersResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("members".into(), crate::decode::ToJson::to_json(&self.members));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Allowed values of `report_hold_time_agent` for `setQueue`.
@@ -918,17 +1136,37 @@ impl crate::Client {
 pub struct SetQueueResponse {
     /// `queue`: Id of the created or updated queue.
     pub queue: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SetQueueResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                queue: crate::decode::field(o, &["queue"])?,
+                queue: r.field(&["queue"])?,
+                unreadable: r.finish(&["queue", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SetQueueResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("queue".into(), crate::decode::ToJson::to_json(&self.queue));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Add a static agent to a queue, or update one by id.
@@ -1015,16 +1253,36 @@ impl crate::Client {
 pub struct SetStaticMemberResponse {
     /// `member`: Id of the created or updated static member.
     pub member: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SetStaticMemberResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                member: crate::decode::field(o, &["member"])?,
+                member: r.field(&["member"])?,
+                unreadable: r.finish(&["member", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SetStaticMemberResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("member".into(), crate::decode::ToJson::to_json(&self.member));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }

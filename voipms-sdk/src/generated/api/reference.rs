@@ -48,18 +48,42 @@ pub struct GetAllowedCodecsAllowedCodecs {
     pub value: Option<String>,
     /// `description`: Human-readable label.
     pub description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetAllowedCodecsAllowedCodecs {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                value: crate::decode::field(o, &["value"])?,
-                description: crate::decode::field(o, &["description"])?,
+                value: r.field(&["value"])?,
+                description: r.field(&["description"])?,
+                unreadable: r.finish(&["description", "value"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetAllowedCodecsAllowedCodecs {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("value".into(), crate::decode::ToJson::to_json(&self.value));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getAllowedCodecs` response.
@@ -68,17 +92,40 @@ impl crate::decode::Decode for GetAllowedCodecsAllowedCodecs {
 pub struct GetAllowedCodecsResponse {
     /// `allowed_codecs`: The codecs, as code/label pairs.
     pub allowed_codecs: Vec<GetAllowedCodecsAllowedCodecs>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetAllowedCodecsResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                allowed_codecs: crate::decode::list(o, &["allowed_codecs"])?,
+                allowed_codecs: r.list(&["allowed_codecs"])?,
+                unreadable: r.finish(&["allowed_codecs", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetAllowedCodecsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "allowed_codecs".into(),
+            crate::decode::ToJson::to_json(&self.allowed_codecs),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the ways a sub-account can authenticate, or look up one.
@@ -129,18 +176,42 @@ pub struct GetAuthTypesAuthTypes {
     pub value: Option<String>,
     /// `description`: Human-readable label.
     pub description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetAuthTypesAuthTypes {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                value: crate::decode::field(o, &["value"])?,
-                description: crate::decode::field(o, &["description"])?,
+                value: r.field(&["value"])?,
+                description: r.field(&["description"])?,
+                unreadable: r.finish(&["description", "value"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetAuthTypesAuthTypes {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("value".into(), crate::decode::ToJson::to_json(&self.value));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getAuthTypes` response.
@@ -149,17 +220,37 @@ impl crate::decode::Decode for GetAuthTypesAuthTypes {
 pub struct GetAuthTypesResponse {
     /// `auth_types`: The authentication types, as code/label pairs.
     pub auth_types: Vec<GetAuthTypesAuthTypes>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetAuthTypesResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                auth_types: crate::decode::list(o, &["auth_types"])?,
+                auth_types: r.list(&["auth_types"])?,
+                unreadable: r.finish(&["auth_types", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetAuthTypesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("auth_types".into(), crate::decode::ToJson::to_json(&self.auth_types));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List country codes and names, or look up one country.
@@ -208,18 +299,42 @@ pub struct GetCountriesCountries {
     pub value: Option<String>,
     /// `description`: Country name.
     pub description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetCountriesCountries {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                value: crate::decode::field(o, &["value"])?,
-                description: crate::decode::field(o, &["description"])?,
+                value: r.field(&["value"])?,
+                description: r.field(&["description"])?,
+                unreadable: r.finish(&["description", "value"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetCountriesCountries {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("value".into(), crate::decode::ToJson::to_json(&self.value));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getCountries` response.
@@ -228,40 +343,37 @@ impl crate::decode::Decode for GetCountriesCountries {
 pub struct GetCountriesResponse {
     /// `countries`: The countries, as code/name pairs.
     pub countries: Vec<GetCountriesCountries>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetCountriesResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                countries: crate::decode::list(o, &["countries"])?,
+                countries: r.list(&["countries"])?,
+                unreadable: r.finish(&["countries", "status"]),
             }),
         )
     }
 }
-/// Allowed values of `dtmf_mode` for `getDTMFModes`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum GetDtmfModesDtmfMode {
-    /// `auto`
-    Auto,
-    /// `rfc2833`
-    Rfc2833,
-    /// `inband`
-    Inband,
-    /// `info`
-    Info,
-}
-impl GetDtmfModesDtmfMode {
-    /// The wire text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Auto => "auto",
-            Self::Rfc2833 => "rfc2833",
-            Self::Inband => "inband",
-            Self::Info => "info",
+impl crate::decode::ToJson for GetCountriesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("countries".into(), crate::decode::ToJson::to_json(&self.countries));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
         }
+        serde_json::Value::Object(m)
     }
 }
 /// List the DTMF signalling modes a sub-account can use, or look up one.
@@ -271,7 +383,7 @@ impl GetDtmfModesDtmfMode {
 /// Wire method `getDTMFModes`; effect: read.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetDtmfModes {
-    dtmf_mode: Option<GetDtmfModesDtmfMode>,
+    dtmf_mode: Option<crate::api::DtmfMode>,
 }
 impl GetDtmfModes {
     /// A request with no parameters set; add optional ones with the setters.
@@ -279,7 +391,7 @@ impl GetDtmfModes {
         Self { dtmf_mode: None }
     }
     /// Return only this DTMF mode. Example: `inband`.
-    pub fn dtmf_mode(mut self, dtmf_mode: GetDtmfModesDtmfMode) -> Self {
+    pub fn dtmf_mode(mut self, dtmf_mode: crate::api::DtmfMode) -> Self {
         self.dtmf_mode = Some(dtmf_mode);
         self
     }
@@ -312,18 +424,42 @@ pub struct GetDtmfModesDtmfModes {
     pub value: Option<String>,
     /// `description`: Human-readable label.
     pub description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetDtmfModesDtmfModes {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                value: crate::decode::field(o, &["value"])?,
-                description: crate::decode::field(o, &["description"])?,
+                value: r.field(&["value"])?,
+                description: r.field(&["description"])?,
+                unreadable: r.finish(&["description", "value"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetDtmfModesDtmfModes {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("value".into(), crate::decode::ToJson::to_json(&self.value));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getDTMFModes` response.
@@ -332,17 +468,37 @@ impl crate::decode::Decode for GetDtmfModesDtmfModes {
 pub struct GetDtmfModesResponse {
     /// `dtmf_modes`: The DTMF modes, as code/label pairs.
     pub dtmf_modes: Vec<GetDtmfModesDtmfModes>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetDtmfModesResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                dtmf_modes: crate::decode::list(o, &["dtmf_modes"])?,
+                dtmf_modes: r.list(&["dtmf_modes"])?,
+                unreadable: r.finish(&["dtmf_modes", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetDtmfModesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("dtmf_modes".into(), crate::decode::ToJson::to_json(&self.dtmf_modes));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the device types a sub-account can be set up for, or look up one.
@@ -393,18 +549,42 @@ pub struct GetDeviceTypesDeviceTypes {
     pub value: Option<String>,
     /// `description`: Human-readable label.
     pub description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetDeviceTypesDeviceTypes {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                value: crate::decode::field(o, &["value"])?,
-                description: crate::decode::field(o, &["description"])?,
+                value: r.field(&["value"])?,
+                description: r.field(&["description"])?,
+                unreadable: r.finish(&["description", "value"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetDeviceTypesDeviceTypes {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("value".into(), crate::decode::ToJson::to_json(&self.value));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getDeviceTypes` response.
@@ -413,17 +593,40 @@ impl crate::decode::Decode for GetDeviceTypesDeviceTypes {
 pub struct GetDeviceTypesResponse {
     /// `device_types`: The device types, as code/label pairs.
     pub device_types: Vec<GetDeviceTypesDeviceTypes>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetDeviceTypesResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                device_types: crate::decode::list(o, &["device_types"])?,
+                device_types: r.list(&["device_types"])?,
+                unreadable: r.finish(&["device_types", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetDeviceTypesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "device_types".into(),
+            crate::decode::ToJson::to_json(&self.device_types),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Allowed values of `type` for `getJoinWhenEmptyTypes`.
@@ -494,18 +697,42 @@ pub struct GetJoinWhenEmptyTypesTypes {
     pub value: Option<String>,
     /// `description`: Human-readable label.
     pub description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetJoinWhenEmptyTypesTypes {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                value: crate::decode::field(o, &["value"])?,
-                description: crate::decode::field(o, &["description"])?,
+                value: r.field(&["value"])?,
+                description: r.field(&["description"])?,
+                unreadable: r.finish(&["description", "value"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetJoinWhenEmptyTypesTypes {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("value".into(), crate::decode::ToJson::to_json(&self.value));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getJoinWhenEmptyTypes` response.
@@ -514,17 +741,37 @@ impl crate::decode::Decode for GetJoinWhenEmptyTypesTypes {
 pub struct GetJoinWhenEmptyTypesResponse {
     /// `types`: The choices, as code/label pairs.
     pub types: Vec<GetJoinWhenEmptyTypesTypes>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetJoinWhenEmptyTypesResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                types: crate::decode::list(o, &["types"])?,
+                types: r.list(&["types"])?,
+                unreadable: r.finish(&["status", "types"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetJoinWhenEmptyTypesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("types".into(), crate::decode::ToJson::to_json(&self.types));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the languages available for system prompts and voicemail, or look up one.
@@ -573,18 +820,42 @@ pub struct GetLanguagesLanguages {
     pub value: Option<String>,
     /// `description`: Language name.
     pub description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetLanguagesLanguages {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                value: crate::decode::field(o, &["value"])?,
-                description: crate::decode::field(o, &["description"])?,
+                value: r.field(&["value"])?,
+                description: r.field(&["description"])?,
+                unreadable: r.finish(&["description", "value"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetLanguagesLanguages {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("value".into(), crate::decode::ToJson::to_json(&self.value));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getLanguages` response.
@@ -593,17 +864,37 @@ impl crate::decode::Decode for GetLanguagesLanguages {
 pub struct GetLanguagesResponse {
     /// `languages`: The languages, as code/name pairs.
     pub languages: Vec<GetLanguagesLanguages>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetLanguagesResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                languages: crate::decode::list(o, &["languages"])?,
+                languages: r.list(&["languages"])?,
+                unreadable: r.finish(&["languages", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetLanguagesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("languages".into(), crate::decode::ToJson::to_json(&self.languages));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the locale codes available for call and voicemail transcription, or look up one.
@@ -654,18 +945,42 @@ pub struct GetLocalesLocales {
     pub value: Option<String>,
     /// `description`: Language and region name.
     pub description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetLocalesLocales {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                value: crate::decode::field(o, &["value"])?,
-                description: crate::decode::field(o, &["description"])?,
+                value: r.field(&["value"])?,
+                description: r.field(&["description"])?,
+                unreadable: r.finish(&["description", "value"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetLocalesLocales {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("value".into(), crate::decode::ToJson::to_json(&self.value));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getLocales` response.
@@ -674,17 +989,37 @@ impl crate::decode::Decode for GetLocalesLocales {
 pub struct GetLocalesResponse {
     /// `locales`: The locales, as code/name pairs.
     pub locales: Vec<GetLocalesLocales>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetLocalesResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                locales: crate::decode::list(o, &["locales"])?,
+                locales: r.list(&["locales"])?,
+                unreadable: r.finish(&["locales", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetLocalesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("locales".into(), crate::decode::ToJson::to_json(&self.locales));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the modes for locking international calls on a sub-account, or look up one.
@@ -735,18 +1070,42 @@ pub struct GetLockInternationalLockInternational {
     pub value: Option<String>,
     /// `description`: Human-readable label.
     pub description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetLockInternationalLockInternational {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                value: crate::decode::field(o, &["value"])?,
-                description: crate::decode::field(o, &["description"])?,
+                value: r.field(&["value"])?,
+                description: r.field(&["description"])?,
+                unreadable: r.finish(&["description", "value"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetLockInternationalLockInternational {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("value".into(), crate::decode::ToJson::to_json(&self.value));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getLockInternational` response.
@@ -755,40 +1114,40 @@ impl crate::decode::Decode for GetLockInternationalLockInternational {
 pub struct GetLockInternationalResponse {
     /// `lock_international`: The lock modes, as code/label pairs.
     pub lock_international: Vec<GetLockInternationalLockInternational>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetLockInternationalResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                lock_international: crate::decode::list(o, &["lock_international"])?,
+                lock_international: r.list(&["lock_international"])?,
+                unreadable: r.finish(&["lock_international", "status"]),
             }),
         )
     }
 }
-/// Allowed values of `nat` for `getNAT`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum GetNatNat {
-    /// `yes`
-    Yes,
-    /// `no`
-    No,
-    /// `route`
-    Route,
-    /// `never`
-    Never,
-}
-impl GetNatNat {
-    /// The wire text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Yes => "yes",
-            Self::No => "no",
-            Self::Route => "route",
-            Self::Never => "never",
+impl crate::decode::ToJson for GetLockInternationalResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "lock_international".into(),
+            crate::decode::ToJson::to_json(&self.lock_international),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
         }
+        serde_json::Value::Object(m)
     }
 }
 /// List the NAT handling options for a sub-account, or look up one.
@@ -798,7 +1157,7 @@ impl GetNatNat {
 /// Wire method `getNAT`; effect: read.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetNat {
-    nat: Option<GetNatNat>,
+    nat: Option<crate::api::Nat>,
 }
 impl GetNat {
     /// A request with no parameters set; add optional ones with the setters.
@@ -806,7 +1165,7 @@ impl GetNat {
         Self { nat: None }
     }
     /// Return only this NAT option. Example: `route`.
-    pub fn nat(mut self, nat: GetNatNat) -> Self {
+    pub fn nat(mut self, nat: crate::api::Nat) -> Self {
         self.nat = Some(nat);
         self
     }
@@ -839,18 +1198,42 @@ pub struct NatOption {
     pub value: Option<String>,
     /// `description`: Human-readable label.
     pub description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for NatOption {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                value: crate::decode::field(o, &["value"])?,
-                description: crate::decode::field(o, &["description"])?,
+                value: r.field(&["value"])?,
+                description: r.field(&["description"])?,
+                unreadable: r.finish(&["description", "value"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for NatOption {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("value".into(), crate::decode::ToJson::to_json(&self.value));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getNAT` response.
@@ -859,34 +1242,37 @@ impl crate::decode::Decode for NatOption {
 pub struct GetNatResponse {
     /// `nat`: The NAT options, as code/label pairs.
     pub nat: Vec<NatOption>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetNatResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                nat: crate::decode::list(o, &["nat"])?,
+                nat: r.list(&["nat"])?,
+                unreadable: r.finish(&["nat", "status"]),
             }),
         )
     }
 }
-/// Allowed values of `play_instructions` for `getPlayInstructions`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum GetPlayInstructionsPlayInstructions {
-    /// `u`: Play the full instructions before unread messages.
-    Unread,
-    /// `su`: Skip the instructions.
-    SkipUnread,
-}
-impl GetPlayInstructionsPlayInstructions {
-    /// The wire text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Unread => "u",
-            Self::SkipUnread => "su",
+impl crate::decode::ToJson for GetNatResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("nat".into(), crate::decode::ToJson::to_json(&self.nat));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
         }
+        serde_json::Value::Object(m)
     }
 }
 /// List the instruction-playback modes of a voicemail box, or look up one.
@@ -896,7 +1282,7 @@ impl GetPlayInstructionsPlayInstructions {
 /// Wire method `getPlayInstructions`; effect: read.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetPlayInstructions {
-    play_instructions: Option<GetPlayInstructionsPlayInstructions>,
+    play_instructions: Option<crate::api::PlayInstructions>,
 }
 impl GetPlayInstructions {
     /// A request with no parameters set; add optional ones with the setters.
@@ -906,7 +1292,7 @@ impl GetPlayInstructions {
     /// Return only this mode. Example: `u`.
     pub fn play_instructions(
         mut self,
-        play_instructions: GetPlayInstructionsPlayInstructions,
+        play_instructions: crate::api::PlayInstructions,
     ) -> Self {
         self.play_instructions = Some(play_instructions);
         self
@@ -940,18 +1326,42 @@ pub struct PlayInstructionsOption {
     pub value: Option<String>,
     /// `description`: Human-readable label.
     pub description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for PlayInstructionsOption {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                value: crate::decode::field(o, &["value"])?,
-                description: crate::decode::field(o, &["description"])?,
+                value: r.field(&["value"])?,
+                description: r.field(&["description"])?,
+                unreadable: r.finish(&["description", "value"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for PlayInstructionsOption {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("value".into(), crate::decode::ToJson::to_json(&self.value));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getPlayInstructions` response.
@@ -960,17 +1370,40 @@ impl crate::decode::Decode for PlayInstructionsOption {
 pub struct GetPlayInstructionsResponse {
     /// `play_instructions`: The modes, as code/label pairs.
     pub play_instructions: Vec<PlayInstructionsOption>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetPlayInstructionsResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                play_instructions: crate::decode::list(o, &["play_instructions"])?,
+                play_instructions: r.list(&["play_instructions"])?,
+                unreadable: r.finish(&["play_instructions", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetPlayInstructionsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "play_instructions".into(),
+            crate::decode::ToJson::to_json(&self.play_instructions),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the signalling protocols a sub-account can use, or look up one.
@@ -1021,18 +1454,42 @@ pub struct GetProtocolsProtocols {
     pub value: Option<String>,
     /// `description`: Human-readable label.
     pub description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetProtocolsProtocols {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                value: crate::decode::field(o, &["value"])?,
-                description: crate::decode::field(o, &["description"])?,
+                value: r.field(&["value"])?,
+                description: r.field(&["description"])?,
+                unreadable: r.finish(&["description", "value"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetProtocolsProtocols {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("value".into(), crate::decode::ToJson::to_json(&self.value));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getProtocols` response.
@@ -1041,17 +1498,37 @@ impl crate::decode::Decode for GetProtocolsProtocols {
 pub struct GetProtocolsResponse {
     /// `protocols`: The protocols, as code/name pairs.
     pub protocols: Vec<GetProtocolsProtocols>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetProtocolsResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                protocols: crate::decode::list(o, &["protocols"])?,
+                protocols: r.list(&["protocols"])?,
+                unreadable: r.finish(&["protocols", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetProtocolsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("protocols".into(), crate::decode::ToJson::to_json(&self.protocols));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Allowed values of `type` for `getReportEstimatedHoldTime`.
@@ -1127,18 +1604,42 @@ pub struct GetReportEstimatedHoldTimeTypes {
     pub value: Option<String>,
     /// `description`: Human-readable label.
     pub description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetReportEstimatedHoldTimeTypes {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                value: crate::decode::field(o, &["value"])?,
-                description: crate::decode::field(o, &["description"])?,
+                value: r.field(&["value"])?,
+                description: r.field(&["description"])?,
+                unreadable: r.finish(&["description", "value"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetReportEstimatedHoldTimeTypes {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("value".into(), crate::decode::ToJson::to_json(&self.value));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getReportEstimatedHoldTime` response.
@@ -1147,17 +1648,37 @@ impl crate::decode::Decode for GetReportEstimatedHoldTimeTypes {
 pub struct GetReportEstimatedHoldTimeResponse {
     /// `types`: The choices, as code/label pairs.
     pub types: Vec<GetReportEstimatedHoldTimeTypes>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetReportEstimatedHoldTimeResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                types: crate::decode::list(o, &["types"])?,
+                types: r.list(&["types"])?,
+                unreadable: r.finish(&["status", "types"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetReportEstimatedHoldTimeResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("types".into(), crate::decode::ToJson::to_json(&self.types));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the ring strategies a queue can use, or look up one.
@@ -1208,18 +1729,42 @@ pub struct GetRingStrategiesStrategies {
     pub value: Option<String>,
     /// `description`: Human-readable label.
     pub description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetRingStrategiesStrategies {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                value: crate::decode::field(o, &["value"])?,
-                description: crate::decode::field(o, &["description"])?,
+                value: r.field(&["value"])?,
+                description: r.field(&["description"])?,
+                unreadable: r.finish(&["description", "value"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetRingStrategiesStrategies {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("value".into(), crate::decode::ToJson::to_json(&self.value));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getRingStrategies` response.
@@ -1228,17 +1773,37 @@ impl crate::decode::Decode for GetRingStrategiesStrategies {
 pub struct GetRingStrategiesResponse {
     /// `strategies`: The strategies, as code/label pairs.
     pub strategies: Vec<GetRingStrategiesStrategies>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetRingStrategiesResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                strategies: crate::decode::list(o, &["strategies"])?,
+                strategies: r.list(&["strategies"])?,
+                unreadable: r.finish(&["status", "strategies"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetRingStrategiesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("strategies".into(), crate::decode::ToJson::to_json(&self.strategies));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the outbound routing classes, or look up one.
@@ -1289,18 +1854,42 @@ pub struct GetRoutesRoutes {
     pub value: Option<String>,
     /// `description`: Human-readable label.
     pub description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetRoutesRoutes {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                value: crate::decode::field(o, &["value"])?,
-                description: crate::decode::field(o, &["description"])?,
+                value: r.field(&["value"])?,
+                description: r.field(&["description"])?,
+                unreadable: r.finish(&["description", "value"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetRoutesRoutes {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("value".into(), crate::decode::ToJson::to_json(&self.value));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getRoutes` response.
@@ -1309,17 +1898,37 @@ impl crate::decode::Decode for GetRoutesRoutes {
 pub struct GetRoutesResponse {
     /// `routes`: The routes, as code/label pairs.
     pub routes: Vec<GetRoutesRoutes>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetRoutesResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                routes: crate::decode::list(o, &["routes"])?,
+                routes: r.list(&["routes"])?,
+                unreadable: r.finish(&["routes", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetRoutesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("routes".into(), crate::decode::ToJson::to_json(&self.routes));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the VoIP.ms servers (POPs) with their host names and addresses, or look up one.
@@ -1380,23 +1989,75 @@ pub struct PopServer {
     pub server_pop: Option<String>,
     /// `server_recommended`: Whether VoIP.ms recommends this server for you (`Yes`/`No` on the wire).
     pub server_recommended: Option<bool>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for PopServer {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                server_name: crate::decode::field(o, &["server_name"])?,
-                server_shortname: crate::decode::field(o, &["server_shortname"])?,
-                server_hostname: crate::decode::field(o, &["server_hostname"])?,
-                server_ip: crate::decode::field(o, &["server_ip"])?,
-                server_country: crate::decode::field(o, &["server_country"])?,
-                server_pop: crate::decode::field(o, &["server_pop"])?,
-                server_recommended: crate::decode::field(o, &["server_recommended"])?,
+                server_name: r.field(&["server_name"])?,
+                server_shortname: r.field(&["server_shortname"])?,
+                server_hostname: r.field(&["server_hostname"])?,
+                server_ip: r.field(&["server_ip"])?,
+                server_country: r.field(&["server_country"])?,
+                server_pop: r.field(&["server_pop"])?,
+                server_recommended: r.field(&["server_recommended"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "server_country",
+                            "server_hostname",
+                            "server_ip",
+                            "server_name",
+                            "server_pop",
+                            "server_recommended",
+                            "server_shortname",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for PopServer {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "server_name".into(),
+            crate::decode::ToJson::to_json(&self.server_name),
+        );
+        m.insert(
+            "server_shortname".into(),
+            crate::decode::ToJson::to_json(&self.server_shortname),
+        );
+        m.insert(
+            "server_hostname".into(),
+            crate::decode::ToJson::to_json(&self.server_hostname),
+        );
+        m.insert("server_ip".into(), crate::decode::ToJson::to_json(&self.server_ip));
+        m.insert(
+            "server_country".into(),
+            crate::decode::ToJson::to_json(&self.server_country),
+        );
+        m.insert("server_pop".into(), crate::decode::ToJson::to_json(&self.server_pop));
+        m.insert(
+            "server_recommended".into(),
+            crate::decode::ToJson::to_json(&self.server_recommended),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getServersInfo` response.
@@ -1405,17 +2066,37 @@ impl crate::decode::Decode for PopServer {
 pub struct GetServersInfoResponse {
     /// `servers`: The servers.
     pub servers: Vec<PopServer>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetServersInfoResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                servers: crate::decode::list(o, &["servers"])?,
+                servers: r.list(&["servers"])?,
+                unreadable: r.finish(&["servers", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetServersInfoResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("servers".into(), crate::decode::ToJson::to_json(&self.servers));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the named time zones a voicemail box can use, or look up one.
@@ -1466,18 +2147,42 @@ pub struct GetTimezonesTimezones {
     pub value: Option<String>,
     /// `description`: Human-readable label.
     pub description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetTimezonesTimezones {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                value: crate::decode::field(o, &["value"])?,
-                description: crate::decode::field(o, &["description"])?,
+                value: r.field(&["value"])?,
+                description: r.field(&["description"])?,
+                unreadable: r.finish(&["description", "value"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetTimezonesTimezones {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("value".into(), crate::decode::ToJson::to_json(&self.value));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getTimezones` response.
@@ -1486,40 +2191,37 @@ impl crate::decode::Decode for GetTimezonesTimezones {
 pub struct GetTimezonesResponse {
     /// `timezones`: The zones, as name/label pairs.
     pub timezones: Vec<GetTimezonesTimezones>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetTimezonesResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                timezones: crate::decode::list(o, &["timezones"])?,
+                timezones: r.list(&["timezones"])?,
+                unreadable: r.finish(&["status", "timezones"]),
             }),
         )
     }
 }
-/// Allowed values of `email_attachment_format` for `getVoicemailAttachmentFormats`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum GetVoicemailAttachmentFormatsEmailAttachmentFormat {
-    /// `wav49`: GSM-compressed WAV, the smaller file.
-    Wav49,
-    /// `wav`: Uncompressed WAV.
-    Wav,
-    /// `wavmp3`: MP3.
-    Mp3,
-    /// `no`: No audio attached to the e-mail.
-    NoAttachment,
-}
-impl GetVoicemailAttachmentFormatsEmailAttachmentFormat {
-    /// The wire text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Wav49 => "wav49",
-            Self::Wav => "wav",
-            Self::Mp3 => "wavmp3",
-            Self::NoAttachment => "no",
+impl crate::decode::ToJson for GetTimezonesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("timezones".into(), crate::decode::ToJson::to_json(&self.timezones));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
         }
+        serde_json::Value::Object(m)
     }
 }
 /// List the audio formats for voicemail sent by e-mail, or look up one.
@@ -1529,7 +2231,7 @@ impl GetVoicemailAttachmentFormatsEmailAttachmentFormat {
 /// Wire method `getVoicemailAttachmentFormats`; effect: read.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GetVoicemailAttachmentFormats {
-    email_attachment_format: Option<GetVoicemailAttachmentFormatsEmailAttachmentFormat>,
+    email_attachment_format: Option<crate::api::VoicemailAttachmentFormat>,
 }
 impl GetVoicemailAttachmentFormats {
     /// A request with no parameters set; add optional ones with the setters.
@@ -1541,7 +2243,7 @@ impl GetVoicemailAttachmentFormats {
     /// Return only this format. Example: `wav49`.
     pub fn email_attachment_format(
         mut self,
-        email_attachment_format: GetVoicemailAttachmentFormatsEmailAttachmentFormat,
+        email_attachment_format: crate::api::VoicemailAttachmentFormat,
     ) -> Self {
         self.email_attachment_format = Some(email_attachment_format);
         self
@@ -1577,18 +2279,42 @@ pub struct GetVoicemailAttachmentFormatsEmailAttachmentFormats {
     pub value: Option<String>,
     /// `description`: Human-readable label.
     pub description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetVoicemailAttachmentFormatsEmailAttachmentFormats {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                value: crate::decode::field(o, &["value"])?,
-                description: crate::decode::field(o, &["description"])?,
+                value: r.field(&["value"])?,
+                description: r.field(&["description"])?,
+                unreadable: r.finish(&["description", "value"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetVoicemailAttachmentFormatsEmailAttachmentFormats {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("value".into(), crate::decode::ToJson::to_json(&self.value));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getVoicemailAttachmentFormats` response.
@@ -1599,20 +2325,40 @@ pub struct GetVoicemailAttachmentFormatsResponse {
     pub email_attachment_formats: Vec<
         GetVoicemailAttachmentFormatsEmailAttachmentFormats,
     >,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetVoicemailAttachmentFormatsResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                email_attachment_formats: crate::decode::list(
-                    o,
-                    &["email_attachment_formats"],
-                )?,
+                email_attachment_formats: r.list(&["email_attachment_formats"])?,
+                unreadable: r.finish(&["email_attachment_formats", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetVoicemailAttachmentFormatsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "email_attachment_formats".into(),
+            crate::decode::ToJson::to_json(&self.email_attachment_formats),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the voicemail setup options, or look up one.
@@ -1663,18 +2409,42 @@ pub struct GetVoicemailSetupsVoicemailsetups {
     pub value: Option<String>,
     /// `description`: Human-readable label.
     pub description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetVoicemailSetupsVoicemailsetups {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                value: crate::decode::field(o, &["value"])?,
-                description: crate::decode::field(o, &["description"])?,
+                value: r.field(&["value"])?,
+                description: r.field(&["description"])?,
+                unreadable: r.finish(&["description", "value"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetVoicemailSetupsVoicemailsetups {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("value".into(), crate::decode::ToJson::to_json(&self.value));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getVoicemailSetups` response.
@@ -1683,16 +2453,39 @@ impl crate::decode::Decode for GetVoicemailSetupsVoicemailsetups {
 pub struct GetVoicemailSetupsResponse {
     /// `voicemailsetups`: The options, as code/label pairs.
     pub voicemailsetups: Vec<GetVoicemailSetupsVoicemailsetups>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetVoicemailSetupsResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                voicemailsetups: crate::decode::list(o, &["voicemailsetups"])?,
+                voicemailsetups: r.list(&["voicemailsetups"])?,
+                unreadable: r.finish(&["status", "voicemailsetups"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetVoicemailSetupsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "voicemailsetups".into(),
+            crate::decode::ToJson::to_json(&self.voicemailsetups),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }

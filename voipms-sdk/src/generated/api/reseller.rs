@@ -48,7 +48,7 @@ impl crate::request::Request for AddCharge {
         }
         {
             let v = &self.charge;
-            params.push("charge", v.as_str());
+            params.push("charge", v.to_string());
         }
         if let Some(v) = &self.description {
             params.push("description", v.as_str());
@@ -120,7 +120,7 @@ impl crate::request::Request for AddPayment {
         }
         {
             let v = &self.payment;
-            params.push("payment", v.as_str());
+            params.push("payment", v.to_string());
         }
         if let Some(v) = &self.description {
             params.push("description", v.as_str());
@@ -231,18 +231,42 @@ pub struct BalanceManagementOption {
     pub value: Option<String>,
     /// `description`: Label for display.
     pub description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for BalanceManagementOption {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                value: crate::decode::field(o, &["value"])?,
-                description: crate::decode::field(o, &["description"])?,
+                value: r.field(&["value"])?,
+                description: r.field(&["description"])?,
+                unreadable: r.finish(&["description", "value"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for BalanceManagementOption {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("value".into(), crate::decode::ToJson::to_json(&self.value));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getBalanceManagement` response.
@@ -251,17 +275,40 @@ impl crate::decode::Decode for BalanceManagementOption {
 pub struct GetBalanceManagementResponse {
     /// `balance_management`: Available policies.
     pub balance_management: Vec<BalanceManagementOption>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetBalanceManagementResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                balance_management: crate::decode::list(o, &["balance_management"])?,
+                balance_management: r.list(&["balance_management"])?,
+                unreadable: r.finish(&["balance_management", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetBalanceManagementResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "balance_management".into(),
+            crate::decode::ToJson::to_json(&self.balance_management),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the charges made to a reseller client.
@@ -313,20 +360,46 @@ pub struct ResellerCharge {
     pub amount: Option<crate::Decimal>,
     /// `description`
     pub description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for ResellerCharge {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                id: crate::decode::field(o, &["id"])?,
-                date: crate::decode::field(o, &["date"])?,
-                amount: crate::decode::field(o, &["amount"])?,
-                description: crate::decode::field(o, &["description"])?,
+                id: r.field(&["id"])?,
+                date: r.field(&["date"])?,
+                amount: r.field(&["amount"])?,
+                description: r.field(&["description"])?,
+                unreadable: r.finish(&["amount", "date", "description", "id"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for ResellerCharge {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("id".into(), crate::decode::ToJson::to_json(&self.id));
+        m.insert("date".into(), crate::decode::ToJson::to_json(&self.date));
+        m.insert("amount".into(), crate::decode::ToJson::to_json(&self.amount));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getCharges` response.
@@ -335,17 +408,37 @@ impl crate::decode::Decode for ResellerCharge {
 pub struct GetChargesResponse {
     /// `charges`: One row per charge.
     pub charges: Vec<ResellerCharge>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetChargesResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                charges: crate::decode::list(o, &["charges"])?,
+                charges: r.list(&["charges"])?,
+                unreadable: r.finish(&["charges", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetChargesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("charges".into(), crate::decode::ToJson::to_json(&self.charges));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the packages available to a reseller client.
@@ -396,18 +489,42 @@ pub struct ResellerClientPackage {
     pub value: Option<String>,
     /// `description`: The package name.
     pub description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for ResellerClientPackage {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                value: crate::decode::field(o, &["value"])?,
-                description: crate::decode::field(o, &["description"])?,
+                value: r.field(&["value"])?,
+                description: r.field(&["description"])?,
+                unreadable: r.finish(&["description", "value"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for ResellerClientPackage {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("value".into(), crate::decode::ToJson::to_json(&self.value));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getClientPackages` response.
@@ -416,17 +533,37 @@ impl crate::decode::Decode for ResellerClientPackage {
 pub struct GetClientPackagesResponse {
     /// `packages`: Packages the client can use.
     pub packages: Vec<ResellerClientPackage>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetClientPackagesResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                packages: crate::decode::list(o, &["packages"])?,
+                packages: r.list(&["packages"])?,
+                unreadable: r.finish(&["packages", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetClientPackagesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("packages".into(), crate::decode::ToJson::to_json(&self.packages));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Show a reseller client's low-balance threshold and alert address.
@@ -477,18 +614,39 @@ pub struct ResellerClientThreshold {
     pub threshold: Option<crate::Decimal>,
     /// `email`: Where the alert goes.
     pub email: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for ResellerClientThreshold {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                threshold: crate::decode::field(o, &["threshold"])?,
-                email: crate::decode::field(o, &["email"])?,
+                threshold: r.field(&["threshold"])?,
+                email: r.field(&["email"])?,
+                unreadable: r.finish(&["email", "threshold"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for ResellerClientThreshold {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("threshold".into(), crate::decode::ToJson::to_json(&self.threshold));
+        m.insert("email".into(), crate::decode::ToJson::to_json(&self.email));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getClientThreshold` response.
@@ -497,20 +655,40 @@ impl crate::decode::Decode for ResellerClientThreshold {
 pub struct GetClientThresholdResponse {
     /// `threshold_information`: The alert settings.
     pub threshold_information: Option<ResellerClientThreshold>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetClientThresholdResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                threshold_information: crate::decode::field(
-                    o,
-                    &["threshold_information"],
-                )?,
+                threshold_information: r.field(&["threshold_information"])?,
+                unreadable: r.finish(&["status", "threshold_information"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetClientThresholdResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "threshold_information".into(),
+            crate::decode::ToJson::to_json(&self.threshold_information),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the reseller clients, or find one by id or e-mail.
@@ -583,29 +761,84 @@ pub struct ResellerClient {
     pub phone_number: Option<String>,
     /// `balance_management`: Policy code from getBalanceManagement.
     pub balance_management: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for ResellerClient {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                client: crate::decode::field(o, &["client"])?,
-                email: crate::decode::field(o, &["email"])?,
-                password: crate::decode::field(o, &["password"])?,
-                company: crate::decode::field(o, &["company"])?,
-                firstname: crate::decode::field(o, &["firstname"])?,
-                lastname: crate::decode::field(o, &["lastname"])?,
-                address: crate::decode::field(o, &["address"])?,
-                city: crate::decode::field(o, &["city"])?,
-                state: crate::decode::field(o, &["state"])?,
-                country: crate::decode::field(o, &["country"])?,
-                zip: crate::decode::field(o, &["zip"])?,
-                phone_number: crate::decode::field(o, &["phone_number"])?,
-                balance_management: crate::decode::field(o, &["balance_management"])?,
+                client: r.field(&["client"])?,
+                email: r.field(&["email"])?,
+                password: r.field(&["password"])?,
+                company: r.field(&["company"])?,
+                firstname: r.field(&["firstname"])?,
+                lastname: r.field(&["lastname"])?,
+                address: r.field(&["address"])?,
+                city: r.field(&["city"])?,
+                state: r.field(&["state"])?,
+                country: r.field(&["country"])?,
+                zip: r.field(&["zip"])?,
+                phone_number: r.field(&["phone_number"])?,
+                balance_management: r.field(&["balance_management"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "address",
+                            "balance_management",
+                            "city",
+                            "client",
+                            "company",
+                            "country",
+                            "email",
+                            "firstname",
+                            "lastname",
+                            "password",
+                            "phone_number",
+                            "state",
+                            "zip",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for ResellerClient {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("client".into(), crate::decode::ToJson::to_json(&self.client));
+        m.insert("email".into(), crate::decode::ToJson::to_json(&self.email));
+        m.insert("password".into(), crate::decode::ToJson::to_json(&self.password));
+        m.insert("company".into(), crate::decode::ToJson::to_json(&self.company));
+        m.insert("firstname".into(), crate::decode::ToJson::to_json(&self.firstname));
+        m.insert("lastname".into(), crate::decode::ToJson::to_json(&self.lastname));
+        m.insert("address".into(), crate::decode::ToJson::to_json(&self.address));
+        m.insert("city".into(), crate::decode::ToJson::to_json(&self.city));
+        m.insert("state".into(), crate::decode::ToJson::to_json(&self.state));
+        m.insert("country".into(), crate::decode::ToJson::to_json(&self.country));
+        m.insert("zip".into(), crate::decode::ToJson::to_json(&self.zip));
+        m.insert(
+            "phone_number".into(),
+            crate::decode::ToJson::to_json(&self.phone_number),
+        );
+        m.insert(
+            "balance_management".into(),
+            crate::decode::ToJson::to_json(&self.balance_management),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getClients` response.
@@ -614,17 +847,37 @@ impl crate::decode::Decode for ResellerClient {
 pub struct GetClientsResponse {
     /// `clients`: One row per client.
     pub clients: Vec<ResellerClient>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetClientsResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                clients: crate::decode::list(o, &["clients"])?,
+                clients: r.list(&["clients"])?,
+                unreadable: r.finish(&["clients", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetClientsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("clients".into(), crate::decode::ToJson::to_json(&self.clients));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the deposits made for a reseller client.
@@ -676,20 +929,46 @@ pub struct ResellerDeposit {
     pub amount: Option<crate::Decimal>,
     /// `description`
     pub description: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for ResellerDeposit {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                id: crate::decode::field(o, &["id"])?,
-                date: crate::decode::field(o, &["date"])?,
-                amount: crate::decode::field(o, &["amount"])?,
-                description: crate::decode::field(o, &["description"])?,
+                id: r.field(&["id"])?,
+                date: r.field(&["date"])?,
+                amount: r.field(&["amount"])?,
+                description: r.field(&["description"])?,
+                unreadable: r.finish(&["amount", "date", "description", "id"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for ResellerDeposit {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("id".into(), crate::decode::ToJson::to_json(&self.id));
+        m.insert("date".into(), crate::decode::ToJson::to_json(&self.date));
+        m.insert("amount".into(), crate::decode::ToJson::to_json(&self.amount));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getDeposits` response.
@@ -698,17 +977,37 @@ impl crate::decode::Decode for ResellerDeposit {
 pub struct GetDepositsResponse {
     /// `deposits`: One row per deposit.
     pub deposits: Vec<ResellerDeposit>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetDepositsResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                deposits: crate::decode::list(o, &["deposits"])?,
+                deposits: r.list(&["deposits"])?,
+                unreadable: r.finish(&["deposits", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetDepositsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("deposits".into(), crate::decode::ToJson::to_json(&self.deposits));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the reseller packages, or one package.
@@ -775,26 +1074,87 @@ pub struct ResellerPackage {
     pub setup_fee: Option<crate::Decimal>,
     /// `free_minutes`: Minutes included each month.
     pub free_minutes: Option<i64>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for ResellerPackage {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                package: crate::decode::field(o, &["package"])?,
-                name: crate::decode::field(o, &["name"])?,
-                markup_fixed: crate::decode::field(o, &["markup_fixed"])?,
-                markup_percentage: crate::decode::field(o, &["markup_percentage"])?,
-                pulse: crate::decode::field(o, &["pulse"])?,
-                international_route: crate::decode::field(o, &["international_route"])?,
-                canada_route: crate::decode::field(o, &["canada_route"])?,
-                monthly_fee: crate::decode::field(o, &["monthly_fee"])?,
-                setup_fee: crate::decode::field(o, &["setup_fee"])?,
-                free_minutes: crate::decode::field(o, &["free_minutes"])?,
+                package: r.field(&["package"])?,
+                name: r.field(&["name"])?,
+                markup_fixed: r.field(&["markup_fixed"])?,
+                markup_percentage: r.field(&["markup_percentage"])?,
+                pulse: r.field(&["pulse"])?,
+                international_route: r.field(&["international_route"])?,
+                canada_route: r.field(&["canada_route"])?,
+                monthly_fee: r.field(&["monthly_fee"])?,
+                setup_fee: r.field(&["setup_fee"])?,
+                free_minutes: r.field(&["free_minutes"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "canada_route",
+                            "free_minutes",
+                            "international_route",
+                            "markup_fixed",
+                            "markup_percentage",
+                            "monthly_fee",
+                            "name",
+                            "package",
+                            "pulse",
+                            "setup_fee",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for ResellerPackage {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("package".into(), crate::decode::ToJson::to_json(&self.package));
+        m.insert("name".into(), crate::decode::ToJson::to_json(&self.name));
+        m.insert(
+            "markup_fixed".into(),
+            crate::decode::ToJson::to_json(&self.markup_fixed),
+        );
+        m.insert(
+            "markup_percentage".into(),
+            crate::decode::ToJson::to_json(&self.markup_percentage),
+        );
+        m.insert("pulse".into(), crate::decode::ToJson::to_json(&self.pulse));
+        m.insert(
+            "international_route".into(),
+            crate::decode::ToJson::to_json(&self.international_route),
+        );
+        m.insert(
+            "canada_route".into(),
+            crate::decode::ToJson::to_json(&self.canada_route),
+        );
+        m.insert(
+            "monthly_fee".into(),
+            crate::decode::ToJson::to_json(&self.monthly_fee),
+        );
+        m.insert("setup_fee".into(), crate::decode::ToJson::to_json(&self.setup_fee));
+        m.insert(
+            "free_minutes".into(),
+            crate::decode::ToJson::to_json(&self.free_minutes),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getPackages` response.
@@ -803,17 +1163,37 @@ impl crate::decode::Decode for ResellerPackage {
 pub struct GetPackagesResponse {
     /// `packages`: One row per package.
     pub packages: Vec<ResellerPackage>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetPackagesResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                packages: crate::decode::list(o, &["packages"])?,
+                packages: r.list(&["packages"])?,
+                unreadable: r.finish(&["packages", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetPackagesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("packages".into(), crate::decode::ToJson::to_json(&self.packages));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Show a reseller client's balance and call statistics.
@@ -874,23 +1254,75 @@ pub struct ResellerBalance {
     pub calls_today: Option<i64>,
     /// `time_today`: Talk time today, such as `2:50`.
     pub time_today: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for ResellerBalance {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                current_balance: crate::decode::field(o, &["current_balance"])?,
-                spent_total: crate::decode::field(o, &["spent_total"])?,
-                calls_total: crate::decode::field(o, &["calls_total"])?,
-                time_total: crate::decode::field(o, &["time_total"])?,
-                spent_today: crate::decode::field(o, &["spent_today"])?,
-                calls_today: crate::decode::field(o, &["calls_today"])?,
-                time_today: crate::decode::field(o, &["time_today"])?,
+                current_balance: r.field(&["current_balance"])?,
+                spent_total: r.field(&["spent_total"])?,
+                calls_total: r.field(&["calls_total"])?,
+                time_total: r.field(&["time_total"])?,
+                spent_today: r.field(&["spent_today"])?,
+                calls_today: r.field(&["calls_today"])?,
+                time_today: r.field(&["time_today"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "calls_today",
+                            "calls_total",
+                            "current_balance",
+                            "spent_today",
+                            "spent_total",
+                            "time_today",
+                            "time_total",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for ResellerBalance {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "current_balance".into(),
+            crate::decode::ToJson::to_json(&self.current_balance),
+        );
+        m.insert(
+            "spent_total".into(),
+            crate::decode::ToJson::to_json(&self.spent_total),
+        );
+        m.insert(
+            "calls_total".into(),
+            crate::decode::ToJson::to_json(&self.calls_total),
+        );
+        m.insert("time_total".into(), crate::decode::ToJson::to_json(&self.time_total));
+        m.insert(
+            "spent_today".into(),
+            crate::decode::ToJson::to_json(&self.spent_today),
+        );
+        m.insert(
+            "calls_today".into(),
+            crate::decode::ToJson::to_json(&self.calls_today),
+        );
+        m.insert("time_today".into(), crate::decode::ToJson::to_json(&self.time_today));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getResellerBalance` response.
@@ -899,17 +1331,37 @@ impl crate::decode::Decode for ResellerBalance {
 pub struct GetResellerBalanceResponse {
     /// `balance`: Balance and usage of the client.
     pub balance: Option<ResellerBalance>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetResellerBalanceResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                balance: crate::decode::field(o, &["balance"])?,
+                balance: r.field(&["balance"])?,
+                unreadable: r.finish(&["balance", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetResellerBalanceResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("balance".into(), crate::decode::ToJson::to_json(&self.balance));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Update a reseller client's profile.
@@ -1335,16 +1787,36 @@ impl crate::Client {
 pub struct SignupClientResponse {
     /// `client`: Id of the new client.
     pub client: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SignupClientResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                client: crate::decode::field(o, &["client"])?,
+                client: r.field(&["client"])?,
+                unreadable: r.finish(&["client", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SignupClientResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("client".into(), crate::decode::ToJson::to_json(&self.client));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }

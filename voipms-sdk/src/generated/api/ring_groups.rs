@@ -97,23 +97,66 @@ pub struct RingGroup {
     pub members: Option<String>,
     /// `voicemail`: Mailbox number that takes unanswered calls (see getVoicemails).
     pub voicemail: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for RingGroup {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                ring_group: crate::decode::field(o, &["ring_group"])?,
-                name: crate::decode::field(o, &["name"])?,
-                caller_announcement: crate::decode::field(o, &["caller_announcement"])?,
-                music_on_hold: crate::decode::field(o, &["music_on_hold"])?,
-                language: crate::decode::field(o, &["language"])?,
-                members: crate::decode::field(o, &["members"])?,
-                voicemail: crate::decode::field(o, &["voicemail"])?,
+                ring_group: r.field(&["ring_group"])?,
+                name: r.field(&["name"])?,
+                caller_announcement: r.field(&["caller_announcement"])?,
+                music_on_hold: r.field(&["music_on_hold"])?,
+                language: r.field(&["language"])?,
+                members: r.field(&["members"])?,
+                voicemail: r.field(&["voicemail"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "caller_announcement",
+                            "language",
+                            "members",
+                            "music_on_hold",
+                            "name",
+                            "ring_group",
+                            "voicemail",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for RingGroup {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("ring_group".into(), crate::decode::ToJson::to_json(&self.ring_group));
+        m.insert("name".into(), crate::decode::ToJson::to_json(&self.name));
+        m.insert(
+            "caller_announcement".into(),
+            crate::decode::ToJson::to_json(&self.caller_announcement),
+        );
+        m.insert(
+            "music_on_hold".into(),
+            crate::decode::ToJson::to_json(&self.music_on_hold),
+        );
+        m.insert("language".into(), crate::decode::ToJson::to_json(&self.language));
+        m.insert("members".into(), crate::decode::ToJson::to_json(&self.members));
+        m.insert("voicemail".into(), crate::decode::ToJson::to_json(&self.voicemail));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getRingGroups` response.
@@ -122,17 +165,40 @@ impl crate::decode::Decode for RingGroup {
 pub struct GetRingGroupsResponse {
     /// `ring_groups`: The matching ring groups.
     pub ring_groups: Vec<RingGroup>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetRingGroupsResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                ring_groups: crate::decode::list(o, &["ring_groups"])?,
+                ring_groups: r.list(&["ring_groups"])?,
+                unreadable: r.finish(&["ring_groups", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetRingGroupsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "ring_groups".into(),
+            crate::decode::ToJson::to_json(&self.ring_groups),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Create a ring group, or update one when its id is given.
@@ -246,16 +312,36 @@ impl crate::Client {
 pub struct SetRingGroupResponse {
     /// `ring_group`: Id of the group that was created or updated.
     pub ring_group: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SetRingGroupResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                ring_group: crate::decode::field(o, &["ring_group"])?,
+                ring_group: r.field(&["ring_group"])?,
+                unreadable: r.finish(&["ring_group", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SetRingGroupResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("ring_group".into(), crate::decode::ToJson::to_json(&self.ring_group));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }

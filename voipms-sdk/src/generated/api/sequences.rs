@@ -110,19 +110,41 @@ pub struct Sequence {
     pub name: Option<String>,
     /// `steps`: The ordered steps, kept as received because their encoding is unknown (JSON text or a JSON array).
     pub steps: Option<serde_json::Value>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for Sequence {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                sequence: crate::decode::field(o, &["sequence"])?,
-                name: crate::decode::field(o, &["name"])?,
-                steps: crate::decode::field(o, &["steps"])?,
+                sequence: r.field(&["sequence"])?,
+                name: r.field(&["name"])?,
+                steps: r.field(&["steps"])?,
+                unreadable: r.finish(&["name", "sequence", "steps"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for Sequence {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("sequence".into(), crate::decode::ToJson::to_json(&self.sequence));
+        m.insert("name".into(), crate::decode::ToJson::to_json(&self.name));
+        m.insert("steps".into(), crate::decode::ToJson::to_json(&self.steps));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getSequences` response.
@@ -131,17 +153,37 @@ impl crate::decode::Decode for Sequence {
 pub struct GetSequencesResponse {
     /// `sequences`: The matching sequences (shape assumed, not confirmed by a sample).
     pub sequences: Vec<Sequence>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetSequencesResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                sequences: crate::decode::list(o, &["sequences"])?,
+                sequences: r.list(&["sequences"])?,
+                unreadable: r.finish(&["sequences", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetSequencesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("sequences".into(), crate::decode::ToJson::to_json(&self.sequences));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Create a sequence, or update one when its id is given.
@@ -220,16 +262,36 @@ impl crate::Client {
 pub struct SetSequencesResponse {
     /// `sequence`: Id of the sequence that was created or updated (assumed).
     pub sequence: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SetSequencesResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                sequence: crate::decode::field(o, &["sequence"])?,
+                sequence: r.field(&["sequence"])?,
+                unreadable: r.finish(&["sequence", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SetSequencesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("sequence".into(), crate::decode::ToJson::to_json(&self.sequence));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }

@@ -93,25 +93,63 @@ pub struct SipUriEntry {
     pub callerid_override: Option<String>,
     /// `callerid_e164`: Whether the caller ID is sent in E.164 form.
     pub callerid_e164: Option<bool>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SipUriEntry {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                sipuri: crate::decode::field(o, &["sipuri"])?,
-                uri: crate::decode::field(o, &["uri"])?,
-                description: crate::decode::field(o, &["description"])?,
-                callerid_override: crate::decode::field_none_if(
-                    o,
-                    &["callerid_override"],
-                    &["-1", ""],
-                )?,
-                callerid_e164: crate::decode::field(o, &["callerid_e164"])?,
+                sipuri: r.field(&["sipuri"])?,
+                uri: r.field(&["uri"])?,
+                description: r.field(&["description"])?,
+                callerid_override: r.field_none_if(&["callerid_override"], &["-1", ""])?,
+                callerid_e164: r.field(&["callerid_e164"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "callerid_e164",
+                            "callerid_override",
+                            "description",
+                            "sipuri",
+                            "uri",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SipUriEntry {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("sipuri".into(), crate::decode::ToJson::to_json(&self.sipuri));
+        m.insert("uri".into(), crate::decode::ToJson::to_json(&self.uri));
+        m.insert(
+            "description".into(),
+            crate::decode::ToJson::to_json(&self.description),
+        );
+        m.insert(
+            "callerid_override".into(),
+            crate::decode::ToJson::to_json(&self.callerid_override),
+        );
+        m.insert(
+            "callerid_e164".into(),
+            crate::decode::ToJson::to_json(&self.callerid_e164),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getSIPURIs` response.
@@ -120,17 +158,37 @@ impl crate::decode::Decode for SipUriEntry {
 pub struct GetSipUrisResponse {
     /// `sipuris`: The matching SIP URI entries.
     pub sipuris: Vec<SipUriEntry>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetSipUrisResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                sipuris: crate::decode::list(o, &["sipuris"])?,
+                sipuris: r.list(&["sipuris"])?,
+                unreadable: r.finish(&["sipuris", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetSipUrisResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("sipuris".into(), crate::decode::ToJson::to_json(&self.sipuris));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Create a SIP URI entry, or update one when its id is given.
@@ -218,16 +276,36 @@ impl crate::Client {
 pub struct SetSipUriResponse {
     /// `sipuri`: Id of the entry that was created or updated, when VoIP.ms includes it.
     pub sipuri: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SetSipUriResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                sipuri: crate::decode::field(o, &["sipuri"])?,
+                sipuri: r.field(&["sipuri"])?,
+                unreadable: r.finish(&["sipuri", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SetSipUriResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("sipuri".into(), crate::decode::ToJson::to_json(&self.sipuri));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }

@@ -39,44 +39,28 @@ impl crate::Client {
 }
 /// `deleteSMS` answers with its status only.
 pub type DeleteSmsResponse = crate::request::Ack;
-/// Allowed values of `type` for `getResellerSMS`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum GetResellerSmsDirection {
-    /// `1`: Messages that arrived on the client's DIDs.
-    Received,
-    /// `0`: Messages sent from the client's DIDs.
-    Sent,
-}
-impl GetResellerSmsDirection {
-    /// The wire text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Received => "1",
-            Self::Sent => "0",
-        }
-    }
-}
 /// List the SMS history of one reseller client.
 ///
 /// The reseller counterpart of getSMS, with the same filters and limits: the range from `from` to `to` may span at most 92 days (both default to today), at most `limit` rows (default 50) are returned, and returned dates are naive server wall-clock times. An empty result comes back as the status `no_sms`.
 ///
 /// Wire method `getResellerSMS`; effect: read; an empty result (`no_sms`) decodes as an empty response.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct GetResellerSms {
     sms: Option<i64>,
     from: Option<crate::Date>,
     to: Option<crate::Date>,
-    direction: Option<GetResellerSmsDirection>,
+    direction: Option<crate::api::MessageType>,
     did: Option<String>,
     contact: Option<String>,
     limit: Option<i64>,
     timezone: Option<i32>,
     all_messages: Option<bool>,
-    client: Option<i64>,
+    client: i64,
 }
 impl GetResellerSms {
-    /// A request with no parameters set; add optional ones with the setters.
-    pub fn new() -> Self {
+    /// Builds the request from its required parameters:
+    /// - `client`: Id of the reseller client whose messages are listed (see getClients). Required: VoIP.ms answers `invalid_client` without it (the documentation's required marker is lost where its table runs this row into `to`). Example: `561115`.
+    pub fn new(client: i64) -> Self {
         Self {
             sms: None,
             from: None,
@@ -87,7 +71,7 @@ impl GetResellerSms {
             limit: None,
             timezone: None,
             all_messages: None,
-            client: None,
+            client,
         }
     }
     /// Return only the message with this id. Example: `5853`.
@@ -106,7 +90,7 @@ impl GetResellerSms {
         self
     }
     /// Keep only received (`1`) or only sent (`0`) messages; both when omitted. Example: `1`.
-    pub fn direction(mut self, direction: GetResellerSmsDirection) -> Self {
+    pub fn direction(mut self, direction: crate::api::MessageType) -> Self {
         self.direction = Some(direction);
         self
     }
@@ -133,11 +117,6 @@ impl GetResellerSms {
     /// `1` returns SMS and MMS rows together, with no field telling them apart and overlapping id sequences. Only works without an `sms` id filter. Example: `0`.
     pub fn all_messages(mut self, all_messages: bool) -> Self {
         self.all_messages = Some(all_messages);
-        self
-    }
-    /// Id of the reseller client whose messages are listed (see getClients). The call is meaningless without it. Example: `561115`.
-    pub fn client(mut self, client: i64) -> Self {
-        self.client = Some(client);
         self
     }
 }
@@ -175,7 +154,8 @@ impl crate::request::Request for GetResellerSms {
         if let Some(v) = &self.all_messages {
             params.push("all_messages", crate::wire::flag(*v));
         }
-        if let Some(v) = &self.client {
+        {
+            let v = &self.client;
             params.push("client", v.to_string());
         }
     }
@@ -184,8 +164,8 @@ impl crate::Client {
     /// List the SMS history of one reseller client.
     ///
     /// Shortcut for `client.send(&GetResellerSms::new(..))`; optional parameters: `.with(|r| r.param(..))`.
-    pub fn get_reseller_sms(&self) -> crate::Call<'_, GetResellerSms> {
-        crate::Call::new(self, GetResellerSms::new())
+    pub fn get_reseller_sms(&self, client: i64) -> crate::Call<'_, GetResellerSms> {
+        crate::Call::new(self, GetResellerSms::new(client))
     }
 }
 /// An item of `sms`.
@@ -196,30 +176,56 @@ pub struct SmsResellerMessage {
     pub id: Option<String>,
     /// `date`: When the message was sent or received, server wall-clock time (shifted by `timezone` if given).
     pub date: Option<crate::DateTime>,
-    /// `type`: `1` received, `0` sent.
-    pub direction: Option<String>,
+    /// `type`: `1` received, `0` sent. Read as [`MessageType`](crate::api::MessageType); a value it does not list is kept as `MessageType::Other` (and reported as drift).
+    pub direction: Option<crate::api::MessageType>,
     /// `did`: The client's DID that sent or received the message; E.164 (`+1…`) when the DID's SMS dial mode is E.164.
     pub did: Option<String>,
     /// `contact`: The other party's number.
     pub contact: Option<String>,
     /// `message`: Message body. Quotes may come back backslash-escaped.
     pub message: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SmsResellerMessage {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                id: crate::decode::field(o, &["id"])?,
-                date: crate::decode::field(o, &["date"])?,
-                direction: crate::decode::field(o, &["type"])?,
-                did: crate::decode::field(o, &["did"])?,
-                contact: crate::decode::field(o, &["contact"])?,
-                message: crate::decode::field(o, &["message"])?,
+                id: r.field(&["id"])?,
+                date: r.field(&["date"])?,
+                direction: r.field(&["type"])?,
+                did: r.field(&["did"])?,
+                contact: r.field(&["contact"])?,
+                message: r.field(&["message"])?,
+                unreadable: r
+                    .finish(&["contact", "date", "did", "id", "message", "type"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SmsResellerMessage {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("id".into(), crate::decode::ToJson::to_json(&self.id));
+        m.insert("date".into(), crate::decode::ToJson::to_json(&self.date));
+        m.insert("type".into(), crate::decode::ToJson::to_json(&self.direction));
+        m.insert("did".into(), crate::decode::ToJson::to_json(&self.did));
+        m.insert("contact".into(), crate::decode::ToJson::to_json(&self.contact));
+        m.insert("message".into(), crate::decode::ToJson::to_json(&self.message));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getResellerSMS` response.
@@ -228,34 +234,37 @@ impl crate::decode::Decode for SmsResellerMessage {
 pub struct GetResellerSmsResponse {
     /// `sms`: The client's matching messages.
     pub sms: Vec<SmsResellerMessage>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetResellerSmsResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                sms: crate::decode::list(o, &["sms"])?,
+                sms: r.list(&["sms"])?,
+                unreadable: r.finish(&["sms", "status"]),
             }),
         )
     }
 }
-/// Allowed values of `type` for `getSMS`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum GetSmsDirection {
-    /// `1`: Messages that arrived on your DIDs.
-    Received,
-    /// `0`: Messages you sent.
-    Sent,
-}
-impl GetSmsDirection {
-    /// The wire text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Received => "1",
-            Self::Sent => "0",
+impl crate::decode::ToJson for GetResellerSmsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("sms".into(), crate::decode::ToJson::to_json(&self.sms));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
         }
+        serde_json::Value::Object(m)
     }
 }
 /// List SMS messages, filtered by date range, direction, DID or contact, or fetch one by id.
@@ -268,7 +277,7 @@ pub struct GetSms {
     sms: Option<i64>,
     from: Option<crate::Date>,
     to: Option<crate::Date>,
-    direction: Option<GetSmsDirection>,
+    direction: Option<crate::api::MessageType>,
     did: Option<String>,
     contact: Option<String>,
     limit: Option<i64>,
@@ -306,7 +315,7 @@ impl GetSms {
         self
     }
     /// Keep only received (`1`) or only sent (`0`) messages; both when omitted. Example: `1`.
-    pub fn direction(mut self, direction: GetSmsDirection) -> Self {
+    pub fn direction(mut self, direction: crate::api::MessageType) -> Self {
         self.direction = Some(direction);
         self
     }
@@ -388,8 +397,8 @@ pub struct SmsMessage {
     pub id: Option<String>,
     /// `date`: When the message was sent or received, server wall-clock time (shifted by `timezone` if given).
     pub date: Option<crate::DateTime>,
-    /// `type`: `1` received, `0` sent.
-    pub direction: Option<String>,
+    /// `type`: `1` received, `0` sent. Read as [`MessageType`](crate::api::MessageType); a value it does not list is kept as `MessageType::Other` (and reported as drift).
+    pub direction: Option<crate::api::MessageType>,
     /// `did`: Your DID that sent or received the message; E.164 (`+1…`) when the DID's SMS dial mode is E.164.
     pub did: Option<String>,
     /// `contact`: The other party's number.
@@ -398,23 +407,63 @@ pub struct SmsMessage {
     pub message: Option<String>,
     /// `carrier_status`: Delivery status reported by the carrier, when known.
     pub carrier_status: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SmsMessage {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                id: crate::decode::field(o, &["id"])?,
-                date: crate::decode::field(o, &["date"])?,
-                direction: crate::decode::field(o, &["type"])?,
-                did: crate::decode::field(o, &["did"])?,
-                contact: crate::decode::field(o, &["contact"])?,
-                message: crate::decode::field(o, &["message"])?,
-                carrier_status: crate::decode::field(o, &["carrier_status"])?,
+                id: r.field(&["id"])?,
+                date: r.field(&["date"])?,
+                direction: r.field(&["type"])?,
+                did: r.field(&["did"])?,
+                contact: r.field(&["contact"])?,
+                message: r.field(&["message"])?,
+                carrier_status: r.field(&["carrier_status"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "carrier_status",
+                            "contact",
+                            "date",
+                            "did",
+                            "id",
+                            "message",
+                            "type",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SmsMessage {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("id".into(), crate::decode::ToJson::to_json(&self.id));
+        m.insert("date".into(), crate::decode::ToJson::to_json(&self.date));
+        m.insert("type".into(), crate::decode::ToJson::to_json(&self.direction));
+        m.insert("did".into(), crate::decode::ToJson::to_json(&self.did));
+        m.insert("contact".into(), crate::decode::ToJson::to_json(&self.contact));
+        m.insert("message".into(), crate::decode::ToJson::to_json(&self.message));
+        m.insert(
+            "carrier_status".into(),
+            crate::decode::ToJson::to_json(&self.carrier_status),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getSMS` response.
@@ -423,17 +472,37 @@ impl crate::decode::Decode for SmsMessage {
 pub struct GetSmsResponse {
     /// `sms`: The matching messages.
     pub sms: Vec<SmsMessage>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetSmsResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                sms: crate::decode::list(o, &["sms"])?,
+                sms: r.list(&["sms"])?,
+                unreadable: r.finish(&["sms", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetSmsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("sms".into(), crate::decode::ToJson::to_json(&self.sms));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Send a text message from one of your SMS-enabled DIDs.
@@ -504,34 +573,37 @@ impl crate::Client {
 pub struct SendSmsResponse {
     /// `sms`: Id of the new message, sent as a JSON number.
     pub sms: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SendSmsResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                sms: crate::decode::field(o, &["sms"])?,
+                sms: r.field(&["sms"])?,
+                unreadable: r.finish(&["sms", "status"]),
             }),
         )
     }
 }
-/// Allowed values of `dialmode` for `setSMS`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SetSmsDialmode {
-    /// `1`: Ten-digit North American numbers, without the `+1` prefix.
-    Nanpa,
-    /// `2`: Numbers with their country code, such as `+15551234567`.
-    E164,
-}
-impl SetSmsDialmode {
-    /// The wire text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Nanpa => "1",
-            Self::E164 => "2",
+impl crate::decode::ToJson for SendSmsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("sms".into(), crate::decode::ToJson::to_json(&self.sms));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
         }
+        serde_json::Value::Object(m)
     }
 }
 /// Enable or disable SMS on a DID and choose how its incoming messages are delivered.
@@ -552,7 +624,7 @@ pub struct SetSms {
     url_callback_retry: Option<bool>,
     webhook_enable: Option<bool>,
     webhook: Option<String>,
-    dialmode: Option<SetSmsDialmode>,
+    dialmode: Option<crate::api::SmsDialingMode>,
     smpp_enabled: Option<bool>,
     smpp_url: Option<String>,
     smpp_user: Option<String>,
@@ -631,8 +703,8 @@ impl SetSms {
         self.webhook = Some(webhook.into());
         self
     }
-    /// Number format used for this DID's messages through the API; it also changes how numbers appear in getSMS and getMMS results. Example: `1`.
-    pub fn dialmode(mut self, dialmode: SetSmsDialmode) -> Self {
+    /// Number format used for this DID's messages through the API; it also changes how numbers appear in getSMS and getMMS results. Another value is refused with `invalid_dialmode`. Example: `1`.
+    pub fn dialmode(mut self, dialmode: crate::api::SmsDialingMode) -> Self {
         self.dialmode = Some(dialmode);
         self
     }

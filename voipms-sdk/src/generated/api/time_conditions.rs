@@ -106,26 +106,84 @@ pub struct TimeCondition {
     pub weekdaystart: Option<String>,
     /// `weekdayend`: Last weekday of each window, `;`-separated.
     pub weekdayend: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for TimeCondition {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                timecondition: crate::decode::field(o, &["timecondition"])?,
-                name: crate::decode::field(o, &["name"])?,
-                routing_match: crate::decode::field(o, &["routing_match"])?,
-                routing_nomatch: crate::decode::field(o, &["routing_nomatch"])?,
-                starthour: crate::decode::field(o, &["starthour"])?,
-                startminute: crate::decode::field(o, &["startminute"])?,
-                endhour: crate::decode::field(o, &["endhour"])?,
-                endminute: crate::decode::field(o, &["endminute"])?,
-                weekdaystart: crate::decode::field(o, &["weekdaystart"])?,
-                weekdayend: crate::decode::field(o, &["weekdayend"])?,
+                timecondition: r.field(&["timecondition"])?,
+                name: r.field(&["name"])?,
+                routing_match: r.field(&["routing_match"])?,
+                routing_nomatch: r.field(&["routing_nomatch"])?,
+                starthour: r.field(&["starthour"])?,
+                startminute: r.field(&["startminute"])?,
+                endhour: r.field(&["endhour"])?,
+                endminute: r.field(&["endminute"])?,
+                weekdaystart: r.field(&["weekdaystart"])?,
+                weekdayend: r.field(&["weekdayend"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "endhour",
+                            "endminute",
+                            "name",
+                            "routing_match",
+                            "routing_nomatch",
+                            "starthour",
+                            "startminute",
+                            "timecondition",
+                            "weekdayend",
+                            "weekdaystart",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for TimeCondition {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "timecondition".into(),
+            crate::decode::ToJson::to_json(&self.timecondition),
+        );
+        m.insert("name".into(), crate::decode::ToJson::to_json(&self.name));
+        m.insert(
+            "routing_match".into(),
+            crate::decode::ToJson::to_json(&self.routing_match),
+        );
+        m.insert(
+            "routing_nomatch".into(),
+            crate::decode::ToJson::to_json(&self.routing_nomatch),
+        );
+        m.insert("starthour".into(), crate::decode::ToJson::to_json(&self.starthour));
+        m.insert(
+            "startminute".into(),
+            crate::decode::ToJson::to_json(&self.startminute),
+        );
+        m.insert("endhour".into(), crate::decode::ToJson::to_json(&self.endhour));
+        m.insert("endminute".into(), crate::decode::ToJson::to_json(&self.endminute));
+        m.insert(
+            "weekdaystart".into(),
+            crate::decode::ToJson::to_json(&self.weekdaystart),
+        );
+        m.insert("weekdayend".into(), crate::decode::ToJson::to_json(&self.weekdayend));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getTimeConditions` response.
@@ -134,17 +192,40 @@ impl crate::decode::Decode for TimeCondition {
 pub struct GetTimeConditionsResponse {
     /// `timecondition`: The matching time conditions.
     pub timecondition: Vec<TimeCondition>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetTimeConditionsResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                timecondition: crate::decode::list(o, &["timecondition"])?,
+                timecondition: r.list(&["timecondition"])?,
+                unreadable: r.finish(&["status", "timecondition"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetTimeConditionsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "timecondition".into(),
+            crate::decode::ToJson::to_json(&self.timecondition),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Create a time condition, or update one when its id is given.
@@ -294,16 +375,39 @@ impl crate::Client {
 pub struct SetTimeConditionResponse {
     /// `timecondition`: Id of the condition that was created or updated.
     pub timecondition: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for SetTimeConditionResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                timecondition: crate::decode::field(o, &["timecondition"])?,
+                timecondition: r.field(&["timecondition"])?,
+                unreadable: r.finish(&["status", "timecondition"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for SetTimeConditionResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "timecondition".into(),
+            crate::decode::ToJson::to_json(&self.timecondition),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }

@@ -57,19 +57,41 @@ pub struct AssignDidVpriResponse {
     pub did_added: Option<String>,
     /// `monthly`: Monthly amount charged for this DID on the vPRI.
     pub monthly: Option<crate::Decimal>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for AssignDidVpriResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                vpri: crate::decode::field(o, &["vpri"])?,
-                did_added: crate::decode::field(o, &["DIDAdded"])?,
-                monthly: crate::decode::field(o, &["monthly"])?,
+                vpri: r.field(&["vpri"])?,
+                did_added: r.field(&["DIDAdded"])?,
+                monthly: r.field(&["monthly"])?,
+                unreadable: r.finish(&["DIDAdded", "monthly", "status", "vpri"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for AssignDidVpriResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("vpri".into(), crate::decode::ToJson::to_json(&self.vpri));
+        m.insert("DIDAdded".into(), crate::decode::ToJson::to_json(&self.did_added));
+        m.insert("monthly".into(), crate::decode::ToJson::to_json(&self.monthly));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// List the DIDs attached to a virtual PRI.
@@ -113,17 +135,37 @@ impl crate::Client {
 pub struct GetDidVpriResponse {
     /// `dids`: The DIDs currently attached to the vPRI, as digit strings.
     pub dids: Vec<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetDidVpriResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                dids: crate::decode::list(o, &["dids"])?,
+                dids: r.list(&["dids"])?,
+                unreadable: r.finish(&["dids", "status"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetDidVpriResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("dids".into(), crate::decode::ToJson::to_json(&self.dids));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Show a virtual PRI's channels, burst settings and fees.
@@ -185,28 +227,81 @@ pub struct VirtualPri {
     pub burst_max_channels: Option<i64>,
     /// `burst_percentage_charge`: Surcharge applied to burst usage, in percent.
     pub burst_percentage_charge: Option<crate::Decimal>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for VirtualPri {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                vpri: crate::decode::field(o, &["vpri"])?,
-                name: crate::decode::field(o, &["name"])?,
-                note: crate::decode::field(o, &["note"])?,
-                channels: crate::decode::field(o, &["channels"])?,
-                monthly_fee: crate::decode::field(o, &["monthly_fee"])?,
-                next_billing: crate::decode::field(o, &["next_billing"])?,
-                burst_enabled: crate::decode::field(o, &["burst_enabled"])?,
-                burst_max_channels: crate::decode::field(o, &["burst_max_channels"])?,
-                burst_percentage_charge: crate::decode::field(
-                    o,
-                    &["burst_percentage_charge"],
-                )?,
+                vpri: r.field(&["vpri"])?,
+                name: r.field(&["name"])?,
+                note: r.field(&["note"])?,
+                channels: r.field(&["channels"])?,
+                monthly_fee: r.field(&["monthly_fee"])?,
+                next_billing: r.field(&["next_billing"])?,
+                burst_enabled: r.field(&["burst_enabled"])?,
+                burst_max_channels: r.field(&["burst_max_channels"])?,
+                burst_percentage_charge: r.field(&["burst_percentage_charge"])?,
+                unreadable: r
+                    .finish(
+                        &[
+                            "burst_enabled",
+                            "burst_max_channels",
+                            "burst_percentage_charge",
+                            "channels",
+                            "monthly_fee",
+                            "name",
+                            "next_billing",
+                            "note",
+                            "vpri",
+                        ],
+                    ),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for VirtualPri {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("vpri".into(), crate::decode::ToJson::to_json(&self.vpri));
+        m.insert("name".into(), crate::decode::ToJson::to_json(&self.name));
+        m.insert("note".into(), crate::decode::ToJson::to_json(&self.note));
+        m.insert("channels".into(), crate::decode::ToJson::to_json(&self.channels));
+        m.insert(
+            "monthly_fee".into(),
+            crate::decode::ToJson::to_json(&self.monthly_fee),
+        );
+        m.insert(
+            "next_billing".into(),
+            crate::decode::ToJson::to_json(&self.next_billing),
+        );
+        m.insert(
+            "burst_enabled".into(),
+            crate::decode::ToJson::to_json(&self.burst_enabled),
+        );
+        m.insert(
+            "burst_max_channels".into(),
+            crate::decode::ToJson::to_json(&self.burst_max_channels),
+        );
+        m.insert(
+            "burst_percentage_charge".into(),
+            crate::decode::ToJson::to_json(&self.burst_percentage_charge),
+        );
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// The payload of a successful `getVPRIs` response.
@@ -215,17 +310,37 @@ impl crate::decode::Decode for VirtualPri {
 pub struct GetVprisResponse {
     /// `vpri`: The matching vPRIs.
     pub vpri: Vec<VirtualPri>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for GetVprisResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                vpri: crate::decode::list(o, &["vpri"])?,
+                vpri: r.list(&["vpri"])?,
+                unreadable: r.finish(&["status", "vpri"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for GetVprisResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("vpri".into(), crate::decode::ToJson::to_json(&self.vpri));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
 /// Detach a DID from a virtual PRI.
@@ -288,17 +403,38 @@ pub struct RemoveDidVpriResponse {
     pub vpri: Option<String>,
     /// `DIDRemoved`: The DID that was detached.
     pub did_removed: Option<String>,
+    /// Values VoIP.ms sent that did not read as their declared type, by wire key; each such
+    /// field is `None`. Empty unless the answer held something odd.
+    pub unreadable: crate::decode::Unreadable,
 }
 impl crate::decode::Decode for RemoveDidVpriResponse {
-    fn decode(
-        value: &serde_json::Value,
+    fn decode<'v>(
+        value: &'v serde_json::Value,
+        cx: &mut crate::decode::Cx<'v>,
     ) -> Result<Option<Self>, crate::decode::DecodeError> {
-        let Some(o) = crate::decode::object(value)? else { return Ok(None) };
+        let Some(mut r) = crate::decode::Reader::new(value, cx)? else {
+            return Ok(None)
+        };
         Ok(
             Some(Self {
-                vpri: crate::decode::field(o, &["vpri"])?,
-                did_removed: crate::decode::field(o, &["DIDRemoved"])?,
+                vpri: r.field(&["vpri"])?,
+                did_removed: r.field(&["DIDRemoved"])?,
+                unreadable: r.finish(&["DIDRemoved", "status", "vpri"]),
             }),
         )
+    }
+}
+impl crate::decode::ToJson for RemoveDidVpriResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert("vpri".into(), crate::decode::ToJson::to_json(&self.vpri));
+        m.insert("DIDRemoved".into(), crate::decode::ToJson::to_json(&self.did_removed));
+        if !self.unreadable.is_empty() {
+            m.insert(
+                "unreadable".into(),
+                crate::decode::ToJson::to_json(&self.unreadable),
+            );
+        }
+        serde_json::Value::Object(m)
     }
 }
