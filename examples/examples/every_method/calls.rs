@@ -259,7 +259,10 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
     tally
         .record(
             "delLocation",
-            client.send(&api::DelLocation::new("Location1", 1i64)).await.map(|_| ()),
+            client
+                .send(&api::DelLocation::new("Montreal office", 2617i64))
+                .await
+                .map(|_| ()),
         );
     tally
         .record(

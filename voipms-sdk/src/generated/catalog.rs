@@ -2380,7 +2380,7 @@ pub static METHODS: &[Method] = &[
                 kind: ParamKind::String,
                 required: true,
                 description: "The name of the location to delete, as listed by getLocations.",
-                example: Some("Location1"),
+                example: Some("Montreal office"),
                 values: &[],
             },
             Param {
@@ -2389,7 +2389,7 @@ pub static METHODS: &[Method] = &[
                 kind: ParamKind::Integer,
                 required: true,
                 description: "The id of the same location.",
-                example: Some("1"),
+                example: Some("2617"),
                 values: &[],
             },
         ],

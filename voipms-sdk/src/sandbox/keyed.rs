@@ -124,34 +124,59 @@ pub(crate) fn del_moh(cx: &mut Ctx<'_>, args: &Args<'_>) -> Res {
 
 fn locations<'a>(cx: &'a mut Ctx<'_>) -> &'a mut Records {
     store(cx, "locations", || {
-        let names = catalog::method("getLocations")
+        // The example in the live shape: an object keyed by id (a plain list of names while the
+        // built-in location `0` is the only one).
+        let example = catalog::method("getLocations")
             .and_then(|m| serde_json::from_str::<Value>(m.example).ok())
-            .and_then(|v| v["locations"].as_array().cloned())
-            .unwrap_or_default();
-        let rows: Vec<Record> = names
+            .map(|v| v["locations"].clone())
+            .unwrap_or(Value::Null);
+        let pairs: Vec<(String, Value)> = match example {
+            Value::Object(map) => map.into_iter().collect(),
+            Value::Array(names) => names
+                .into_iter()
+                .enumerate()
+                .map(|(i, n)| (i.to_string(), n))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let rows: Vec<Record> = pairs
             .into_iter()
-            .enumerate()
-            .map(|(i, n)| {
+            .map(|(id, n)| {
                 let mut r = Record::new();
-                r.insert("id".into(), json!((i + 1).to_string()));
+                r.insert("id".into(), json!(id));
                 r.insert("name".into(), n);
                 r
             })
             .collect();
-        Records {
-            next: rows.len() as u64 + 1,
-            rows,
-        }
+        let next = rows
+            .iter()
+            .filter_map(|r| id_of(r, "id").parse::<u64>().ok())
+            .max()
+            .map_or(1, |m| m + 1);
+        Records { next, rows }
     })
 }
 
 pub(crate) fn get_locations(cx: &mut Ctx<'_>) -> Res {
-    let names: Vec<Value> = locations(cx)
-        .rows
+    let rows = &locations(cx).rows;
+    let only_builtin = rows.iter().all(|r| id_of(r, "id") == "0");
+    if only_builtin {
+        let names: Vec<Value> = rows
+            .iter()
+            .map(|r| r.get("name").cloned().unwrap_or(Value::Null))
+            .collect();
+        return ok1("locations", Value::Array(names));
+    }
+    let map: serde_json::Map<String, Value> = rows
         .iter()
-        .map(|r| r.get("name").cloned().unwrap_or(Value::Null))
+        .map(|r| {
+            (
+                id_of(r, "id"),
+                r.get("name").cloned().unwrap_or(Value::Null),
+            )
+        })
         .collect();
-    ok1("locations", Value::Array(names))
+    ok1("locations", Value::Object(map))
 }
 
 pub(crate) fn set_location(cx: &mut Ctx<'_>, args: &Args<'_>) -> Res {

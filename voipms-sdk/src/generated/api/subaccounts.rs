@@ -607,8 +607,8 @@ pub struct DelLocation {
 }
 impl DelLocation {
     /// Builds the request from its required parameters:
-    /// - `name`: The name of the location to delete, as listed by getLocations. Example: `Location1`.
-    /// - `id`: The id of the same location. Example: `1`.
+    /// - `name`: The name of the location to delete, as listed by getLocations. Example: `Montreal office`.
+    /// - `id`: The id of the same location. Example: `2617`.
     pub fn new(name: impl Into<String>, id: i64) -> Self {
         Self { name: name.into(), id }
     }
