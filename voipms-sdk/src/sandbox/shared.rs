@@ -1,8 +1,9 @@
 //! One account shared by several processes through its state file ([`Sandbox::open_shared`]).
 //!
 //! The file is the account: a process that shares it keeps a copy in memory, and applies each
-//! request under the file's lock, on the file's latest content. Before a request, the file is
-//! read and compared (length and hash) with what this process last read or wrote; when another
+//! request under the file's lock, on the file's latest content. Before a request, the file's
+//! metadata is compared with what this process last saw (one `stat`); when it differs, the file
+//! is read and compared (length and hash) with what this process last read or wrote; when another
 //! process changed it, the copy is replaced by the file's state. After a request that may change
 //! the account (any method whose effect is not a read), the state is written back (atomically,
 //! by rename) before the answer leaves. If it cannot be written, the change is undone in memory
@@ -38,6 +39,10 @@ pub(crate) struct Shared {
     lock: Arc<dyn StateLock>,
     /// Fingerprint of the file's content as last read or written here (`None`: no file).
     known: Option<Fingerprint>,
+    /// The file's metadata when it was last read or written here: while it is the same, the
+    /// content is too (every writer replaces the file by rename, which changes its inode), so
+    /// a read-only request costs one `stat` rather than reading and hashing the whole file.
+    stamp: Option<Stamp>,
     /// Seed and "today" of the fresh account made when the file disappears.
     seed: u64,
     today: Option<Date>,
@@ -47,6 +52,30 @@ pub(crate) struct Shared {
 struct Fingerprint {
     len: usize,
     hash: u64,
+}
+
+/// Length, modification time and (on unix) device and inode of the state file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    file: (u64, u64),
+}
+
+fn stamp(path: &std::path::Path) -> Option<Stamp> {
+    let m = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    let file = {
+        use std::os::unix::fs::MetadataExt;
+        (m.dev(), m.ino())
+    };
+    #[cfg(not(unix))]
+    let file = (0, 0);
+    Some(Stamp {
+        len: m.len(),
+        modified: m.modified().ok(),
+        file,
+    })
 }
 
 fn fingerprint(bytes: &[u8]) -> Fingerprint {
@@ -66,6 +95,7 @@ impl Shared {
         bytes: &[u8],
     ) -> Shared {
         Shared {
+            stamp: stamp(&path),
             path,
             lock,
             known: Some(fingerprint(bytes)),
@@ -92,11 +122,15 @@ impl Shared {
                 .snapshot(&self.path)
                 .and_then(|bytes| write_atomically(&self.path, &bytes).map(|()| bytes));
             match written {
-                Ok(bytes) => self.known = Some(fingerprint(&bytes)),
+                Ok(bytes) => {
+                    self.known = Some(fingerprint(&bytes));
+                    self.stamp = stamp(&self.path);
+                }
                 Err(e) => {
                     *sandbox.lock() = before;
                     // The file may or may not have been replaced: read it again next time.
                     self.known = None;
+                    self.stamp = None;
                     return Err(e.to_string());
                 }
             }
@@ -107,6 +141,10 @@ impl Shared {
     /// Replaces the in-memory account with the file's when another process changed the file
     /// (a fresh account when the file was deleted).
     fn refresh(&mut self, sandbox: &Sandbox) -> Result<(), String> {
+        let now_stamp = stamp(&self.path);
+        if now_stamp.is_some() && now_stamp == self.stamp && self.known.is_some() {
+            return Ok(());
+        }
         let bytes = match std::fs::read(&self.path) {
             Ok(b) => Some(b),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -119,6 +157,7 @@ impl Shared {
         };
         let now = bytes.as_deref().map(fingerprint);
         if now.is_some() && now == self.known {
+            self.stamp = now_stamp;
             return Ok(());
         }
         let state = match bytes {
@@ -131,6 +170,7 @@ impl Shared {
         tracing::debug!(state = %self.path.display(), "another process changed the sandbox: reloaded");
         *sandbox.lock() = state;
         self.known = now;
+        self.stamp = now_stamp;
         Ok(())
     }
 }
