@@ -195,6 +195,8 @@ pub struct SpamCandidate {
     pub stats: CallerStats,
     /// Already in the spam group.
     pub already_marked: bool,
+    /// Blocking Caller ID filters that already cover it (directly, through a group or `p:`).
+    pub blocked_by: Vec<i64>,
     /// Phonebook groups holding it.
     pub groups: Vec<String>,
 }
@@ -215,7 +217,7 @@ impl SpamCandidate {
 pub struct SuggestOptions {
     /// Lowest score listed (40).
     pub min_score: i32,
-    /// List numbers already in the spam group too (off).
+    /// List numbers already in the spam group or already blocked by a Caller ID filter too (off).
     pub include_marked: bool,
     /// At most this many candidates (all by default).
     pub limit: Option<usize>,
@@ -408,6 +410,8 @@ pub struct ScoreContext {
     pub phonebook: PhonebookSnapshot,
     /// The spam group's id, if it exists.
     pub spam_group: Option<i64>,
+    /// The account's Caller ID filters (a number a blocking one covers is already blocked).
+    pub filters: Vec<Filter>,
 }
 
 /// Caller names that say "spam" outright.
@@ -597,10 +601,12 @@ fn score(number: &PhoneNumber, s: &CallerStats, ctx: &ScoreContext) -> Vec<SpamR
             ),
         ));
     }
-    if s.calls >= 3 && ratio >= 0.8 {
+    // Each call again without a real conversation is more evidence: 8 points per repeat, up to
+    // 40, so a number that keeps calling outranks one that called once with the same signals.
+    if s.calls >= 2 && s.long == 0 && ratio >= 0.5 {
         r.push(reason(
             SpamSignal::Repeated,
-            15,
+            8 * (s.calls - 1).min(5) as i32,
             format!("called {} times without a real conversation", s.calls),
         ));
     }
@@ -730,9 +736,19 @@ pub fn rank_callers(
                 .filter(|g| g.members.iter().any(|m| entry_ids.contains(m)))
                 .map(|g| g.name.clone())
                 .collect();
+            let blocked_by = ctx
+                .filters
+                .iter()
+                .filter(|f| {
+                    f.rule.is_blocking()
+                        && filters::rule_matches(&f.rule, &number, &ctx.phonebook).is_some()
+                })
+                .map(|f| f.id)
+                .collect();
             SpamCandidate {
                 score: reasons.iter().map(|r| r.points).sum(),
                 already_marked: in_spam_group(&entry_ids, ctx),
+                blocked_by,
                 number,
                 reasons,
                 stats,
@@ -740,7 +756,7 @@ pub fn rank_callers(
             }
         })
         .filter(|c| c.score >= options.min_score)
-        .filter(|c| options.include_marked || !c.already_marked)
+        .filter(|c| options.include_marked || (!c.already_marked && c.blocked_by.is_empty()))
         .collect();
     out.sort_by(|a, b| {
         b.score
@@ -898,6 +914,7 @@ impl SpamGuard {
         let mut s = Session::new(&self.client, "suggest_spam_numbers");
         let dids = account::read_dids(&mut s).await?;
         let phonebook = phonebook::read_snapshot(&mut s).await?;
+        let rules = steps::read_filters(&mut s).await?;
         let export = CdrQuery::for_range(range)
             .timezone(self.options.timezone)
             .fetch_all(&self.client)
@@ -907,6 +924,7 @@ impl SpamGuard {
             dids: dids.into_iter().filter_map(|d| d.number).collect(),
             spam_group: phonebook.group_named(&self.options.group).map(|g| g.id),
             phonebook,
+            filters: rules,
         };
         let (candidates, anonymous) = rank_callers(&export.rows, &ctx, options);
         Ok(SpamSuggestions {
@@ -1262,6 +1280,7 @@ mod tests {
                 ],
             },
             spam_group: Some(11),
+            filters: Vec::new(),
         }
     }
 
@@ -1380,12 +1399,19 @@ mod tests {
             assert!(pos(spam) < pos("3055550001"), "{order:?}");
             assert!(pos(spam) < pos("7865550101"), "{order:?}");
         }
-        // A neighbour spoof with a SPAM? name tops the list.
+        // The robocaller calling again and again tops the list, then the neighbour spoof with a
+        // SPAM? name.
         assert_eq!(
             ranked[0].number.as_str(),
-            "5551230042",
+            "8445550142",
             "{}",
             ranked[0].explain()
+        );
+        assert_eq!(
+            ranked[1].number.as_str(),
+            "5551230042",
+            "{}",
+            ranked[1].explain()
         );
         let robo = ranked
             .iter()
@@ -1447,5 +1473,91 @@ mod tests {
         let (ranked, _) = rank_callers(&rows(), &c, &SuggestOptions::default());
         let order: Vec<&str> = ranked.iter().map(|c| c.number.as_str()).collect();
         assert_eq!(order, vec!["5551230042", "5551239999"]);
+    }
+    /// Rows of `n` unanswered calls from `callerid` to the DID, one a day from `day`.
+    fn calls_from(callerid: &str, n: u32, day: u32) -> Vec<CdrRecord> {
+        (0..n)
+            .map(|i| {
+                row(
+                    &format!("2025-02-{:02} 14:00:00", day + i),
+                    callerid,
+                    "5551234567",
+                    "NO ANSWER",
+                    0,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_number_calling_again_and_again_ranks_above_a_single_call() {
+        let c = ScoreContext {
+            dids: vec![PhoneNumber::parse("5551234567").unwrap()],
+            ..ScoreContext::default()
+        };
+        // A one-off neighbour spoof with a SPAM? name, against a number that called eight times
+        // with the same name, and one that called four times with no name at all.
+        let mut rows = calls_from("\"SPAM?\" <5551230042>", 1, 1);
+        rows.extend(calls_from("\"SPAM?\" <3055550190>", 8, 2));
+        rows.extend(calls_from("\"V\" <7275550111>", 4, 3));
+        rows.extend(calls_from("\"V\" <5551230077>", 1, 20));
+        let (ranked, _) = rank_callers(&rows, &c, &SuggestOptions::default());
+        let order: Vec<&str> = ranked.iter().map(|c| c.number.as_str()).collect();
+        let pos = |n: &str| order.iter().position(|x| *x == n).unwrap();
+        assert!(pos("3055550190") < pos("5551230042"), "{order:?}");
+        assert!(pos("7275550111") < pos("5551230077"), "{order:?}");
+        let robo = &ranked[pos("3055550190")];
+        assert!(
+            robo.reasons
+                .iter()
+                .any(|r| r.signal == SpamSignal::Repeated && r.points > 15),
+            "{}",
+            robo.explain()
+        );
+        // Two calls are already a repeat, worth less than eight.
+        let (two, _) = rank_callers(
+            &calls_from("\"V\" <7275550111>", 2, 3),
+            &c,
+            &SuggestOptions {
+                min_score: i32::MIN,
+                ..SuggestOptions::default()
+            },
+        );
+        let points = two[0]
+            .reasons
+            .iter()
+            .find(|r| r.signal == SpamSignal::Repeated)
+            .map(|r| r.points);
+        assert_eq!(points, Some(8), "{}", two[0].explain());
+    }
+
+    #[test]
+    fn numbers_a_blocking_filter_covers_are_left_out() {
+        let mut c = ctx();
+        c.filters = vec![
+            Filter {
+                id: 7,
+                rule: FilterRule::new("5551230042", "all", "sys:hangup"),
+            },
+            // Not blocking: sends the caller to voicemail.
+            Filter {
+                id: 8,
+                rule: FilterRule::new("5551239999", "all", "vm:101"),
+            },
+        ];
+        let (ranked, _) = rank_callers(&rows(), &c, &SuggestOptions::default());
+        let order: Vec<&str> = ranked.iter().map(|c| c.number.as_str()).collect();
+        assert_eq!(order, vec!["5551239999"]);
+        let all = SuggestOptions {
+            include_marked: true,
+            ..SuggestOptions::default()
+        };
+        let (ranked, _) = rank_callers(&rows(), &c, &all);
+        let blocked = ranked
+            .iter()
+            .find(|c| c.number.as_str() == "5551230042")
+            .unwrap();
+        assert_eq!(blocked.blocked_by, vec![7]);
+        assert!(!blocked.already_marked);
     }
 }

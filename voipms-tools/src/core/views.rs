@@ -128,6 +128,7 @@ pub fn candidate(c: &SpamCandidate) -> Value {
         })).collect::<Vec<_>>(),
         "stats": stats(&c.stats),
         "already_marked": c.already_marked,
+        "blocked_by": c.blocked_by,
         "groups": c.groups,
     })
 }

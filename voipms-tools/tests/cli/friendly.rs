@@ -207,7 +207,14 @@ fn spam_suggest_lists_the_seeded_spam_callers() {
     // The robocaller still calling is already in the Spam group: listed with --include-marked.
     let marked = json(
         &env,
-        &["spam", "suggest", "--days", "400", "--include-marked"],
+        &[
+            "spam",
+            "suggest",
+            "--days",
+            "400",
+            "--include-marked",
+            "--all",
+        ],
     );
     let robo = marked["candidates"]
         .as_array()
@@ -232,6 +239,59 @@ fn spam_suggest_lists_the_seeded_spam_callers() {
     assert!(out.stdout.contains("method=getCDR"), "{}", out.stdout);
     let out = env.run(&["spam", "suggest", "--days", "0"]);
     out.code(2);
+}
+
+#[test]
+fn spam_suggest_shows_the_top_20_unless_asked_for_more() {
+    let env = sandbox();
+    let all = json(&env, &["spam", "suggest", "--all"]);
+    let total = all["candidates"].as_array().unwrap().len();
+    assert!(
+        total > 20,
+        "the seeded account has more than 20 candidates: {total}"
+    );
+    assert_eq!(all["total"], total);
+    let top = json(&env, &["spam", "suggest"]);
+    assert_eq!(top["candidates"].as_array().unwrap().len(), 20, "{top}");
+    assert_eq!(top["total"], total);
+    assert_eq!(top["candidates"][0], all["candidates"][0]);
+    let five = json(&env, &["spam", "suggest", "--limit", "5"]);
+    assert_eq!(five["candidates"].as_array().unwrap().len(), 5);
+    let out = text(&env, &["spam", "suggest"]);
+    assert!(
+        out.stdout
+            .contains(&format!("{} more candidates not shown", total - 20)),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("--all"), "{}", out.stdout);
+    env.run(&["spam", "suggest", "--all", "--limit", "3"])
+        .code(2);
+    // A number blocked by its own Caller ID filter is left out, and listed apart with
+    // --include-marked.
+    let first = top["candidates"][0]["number"].as_str().unwrap().to_owned();
+    env.run(&["filters", "block", &first, "--yes"]).code(0);
+    let after = json(&env, &["spam", "suggest", "--all"]);
+    assert!(
+        after["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["number"] != first.as_str()),
+        "{after}"
+    );
+    let listed = json(&env, &["spam", "suggest", "--all", "--include-marked"]);
+    let blocked = listed["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["number"] == first.as_str())
+        .expect("listed with --include-marked");
+    assert_eq!(
+        blocked["blocked_by"].as_array().unwrap().len(),
+        1,
+        "{blocked}"
+    );
 }
 
 /// What marking may change: the phonebook, its groups and the filters.
