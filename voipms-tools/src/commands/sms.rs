@@ -175,6 +175,7 @@ fn send(ctx: &mut Ctx, m: &ArgMatches, kind: MessageKind) -> Result<(), Failure>
         sms,
     )?;
     let to = m.get_one::<String>("to").expect("required").clone();
+    friendly::check_number("--to", &to, friendly::NumberUse::Dialable)?;
     let length = if sms && m.get_flag("split") {
         SmsLength::Split
     } else {
@@ -184,7 +185,6 @@ fn send(ctx: &mut Ctx, m: &ArgMatches, kind: MessageKind) -> Result<(), Failure>
     if sms && length == SmsLength::Refuse {
         check_sms(&text).map_err(friendly::failure)?;
     }
-    PhoneNumber::parse(&to).map_err(|e| Failure::usage(format!("--to: {e}")))?;
     let media: Vec<Media> = m
         .try_get_many::<String>("media")
         .ok()

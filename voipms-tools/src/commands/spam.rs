@@ -17,7 +17,7 @@ use super::phonebook::join;
 use crate::core::views;
 use crate::ctx::Ctx;
 use crate::exit::Failure;
-use crate::friendly::{self, Plan, Report, calls_text, plural};
+use crate::friendly::{self, NumberUse, Plan, Report, calls_text, plural};
 use crate::output::{BOLD, CYAN, DIM, GREEN, RED, Rows, YELLOW};
 
 /// Candidates `spam suggest` shows without `--limit` or `--all`.
@@ -503,6 +503,7 @@ fn action_word(a: FilterAction) -> &'static str {
 
 fn mark(ctx: &mut Ctx, m: &ArgMatches, mut options: SpamOptions) -> Result<(), Failure> {
     let number = m.get_one::<String>("number").expect("required").clone();
+    friendly::check_number("NUMBER", &number, NumberUse::Dialable)?;
     if let Some(r) = m.get_one::<String>("routing") {
         options.routing = r.clone();
     }
@@ -562,6 +563,7 @@ fn mark(ctx: &mut Ctx, m: &ArgMatches, mut options: SpamOptions) -> Result<(), F
 
 fn unmark(ctx: &mut Ctx, m: &ArgMatches, options: SpamOptions) -> Result<(), Failure> {
     let number = m.get_one::<String>("number").expect("required").clone();
+    friendly::check_number("NUMBER", &number, NumberUse::Dialable)?;
     let opts = UnmarkOptions {
         remove_empty_group: m.get_flag("remove-empty-group"),
     };

@@ -294,6 +294,57 @@ fn spam_suggest_shows_the_top_20_unless_asked_for_more() {
     );
 }
 
+#[test]
+fn friendly_writes_refuse_a_bad_number_before_sending_anything() {
+    let mock = Mock::examples();
+    let env = Env::new().creds(&mock, "pw");
+    let cases: &[&[&str]] = &[
+        &["phonebook", "add", "Friends", "12"],
+        &["phonebook", "remove", "Friends", "555-12"],
+        &["spam", "mark", "12345"],
+        &["spam", "unmark", "911"],
+        &["spam", "mark", "sip:2563"],
+        &["filters", "block", "999"],
+        &["filters", "unblock", "p:abc"],
+        &["sms", "send", "--to", "12345", "hi"],
+        &[
+            "mms",
+            "send",
+            "--to",
+            "4321",
+            "--media",
+            "data:image/png;base64,AA==",
+            "hi",
+        ],
+        &["sms", "send", "--to", "+44123", "hi"],
+    ];
+    for args in cases {
+        let mut all = args.to_vec();
+        all.push("--yes");
+        let out = env.run(&all);
+        out.code(2);
+        assert!(
+            out.stderr.contains("Nothing was sent") && out.stderr.contains("country code"),
+            "{args:?}: {}",
+            out.stderr
+        );
+        assert_eq!(mock.count(), 0, "{args:?} sent {:?}", mock.last().method());
+    }
+    // Accepted forms still reach the account: a token for a filter, E.164, SIP in a phonebook.
+    let mut n = 0;
+    for args in [
+        ["filters", "block", "0", "--dry-run"],
+        ["filters", "block", "p:12", "--dry-run"],
+        ["spam", "mark", "+442079460958", "--dry-run"],
+        ["phonebook", "add", "Friends", "sip:2563"],
+    ] {
+        let out = env.run(&[&args[..], &["--yes"]].concat());
+        assert_ne!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert!(mock.count() > n, "{args:?}: nothing read");
+        n = mock.count();
+    }
+}
+
 /// What marking may change: the phonebook, its groups and the filters.
 fn account_state(env: &Env) -> (Value, Value, Value) {
     (
