@@ -520,6 +520,7 @@ impl Filters {
         let filters = steps::read_filters(&mut s).await?;
         let (plan, ..) = plan_ensure(&filters, &rule, None, |have| have.satisfies(&rule));
         Ok(DryRun {
+            warnings: Vec::new(),
             reads: s.take_calls(),
             planned: steps::planned_calls(&plan),
         })
@@ -558,6 +559,7 @@ impl Filters {
         let mut s = Session::new(&self.client, "plan remove_rule");
         let filters = steps::read_filters(&mut s).await?;
         Ok(DryRun {
+            warnings: Vec::new(),
             reads: s.take_calls(),
             planned: steps::planned_calls(&plan_remove(&filters, &probe)),
         })

@@ -72,6 +72,9 @@ pub struct DryRun {
     /// Writes the operation would send, in order (these were **not** sent). Empty when the
     /// account is already as asked.
     pub planned: Vec<PlannedCall>,
+    /// What the caller should know before going ahead (marking one of the account's own DIDs as
+    /// spam, …); empty when nothing looks off.
+    pub warnings: Vec<String>,
 }
 
 impl DryRun {

@@ -862,6 +862,7 @@ impl Phonebook {
             Vec::new()
         };
         Ok(DryRun {
+            warnings: Vec::new(),
             reads: s.take_calls(),
             planned: steps::planned_calls(&steps),
         })
@@ -933,6 +934,7 @@ impl Phonebook {
         )
         .map_err(|wanted| limit_error(&mut s, &snap, group, wanted, &self.options))?;
         Ok(DryRun {
+            warnings: Vec::new(),
             reads: s.take_calls(),
             planned: steps::planned_calls(&plan.steps),
         })
@@ -967,6 +969,7 @@ impl Phonebook {
         let snap = read_snapshot(&mut s).await?;
         let plan = plan_remove(&snap, group, &number, &orphans);
         Ok(DryRun {
+            warnings: Vec::new(),
             reads: s.take_calls(),
             planned: steps::planned_calls(&plan.steps),
         })

@@ -494,6 +494,7 @@ impl Messaging {
     ) -> Result<DryRun, OpError> {
         let plan = plan_sms(did, dst, message, length)?;
         Ok(DryRun {
+            warnings: Vec::new(),
             reads: Vec::new(),
             planned: plan.requests.iter().map(PlannedCall::of).collect(),
         })
@@ -535,6 +536,7 @@ impl Messaging {
     ) -> Result<DryRun, OpError> {
         let (_, _, request) = self.mms_request(did, dst, message, media).await?;
         Ok(DryRun {
+            warnings: Vec::new(),
             reads: Vec::new(),
             planned: vec![PlannedCall::of(&request)],
         })

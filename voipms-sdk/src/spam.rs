@@ -341,6 +341,9 @@ pub struct SpamMark {
     pub already_member: bool,
     /// Whether it was added now.
     pub added: bool,
+    /// Why marking this number may be a mistake (one of your DIDs, a contact in another
+    /// group); marked all the same.
+    pub warnings: Vec<MarkWarning>,
     /// The rule blocking the group.
     pub filter_id: i64,
     /// What was done to the rule.
@@ -349,6 +352,68 @@ pub struct SpamMark {
     pub race_retries: u32,
     /// Calls made.
     pub calls: Vec<ApiCall>,
+}
+
+/// Why marking a number as spam may be a mistake.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MarkWarning {
+    /// The number is one of the account's own DIDs.
+    OwnDid,
+    /// The number is in the phonebook, in these groups besides the spam group (possibly none).
+    Contact {
+        /// Names of the groups holding it.
+        groups: Vec<String>,
+    },
+}
+
+impl fmt::Display for MarkWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MarkWarning::OwnDid => f.write_str(
+                "it is one of your own DIDs: calls showing it as Caller ID (your own forwarded \
+                 or looped calls) will be blocked too",
+            ),
+            MarkWarning::Contact { groups } if groups.is_empty() => {
+                f.write_str("it is a contact in your phonebook: calls from it will be blocked")
+            }
+            MarkWarning::Contact { groups } => write!(
+                f,
+                "it is a contact in phonebook group {}: calls from it will be blocked",
+                groups.join(", ")
+            ),
+        }
+    }
+}
+
+/// What may be wrong with marking `number`: one of `dids`, or a contact outside `spam_group`.
+fn mark_warnings(
+    number: &PhoneNumber,
+    snap: &PhonebookSnapshot,
+    dids: &[PhoneNumber],
+    spam_group: &str,
+) -> Vec<MarkWarning> {
+    let mut out = Vec::new();
+    if dids.contains(number) {
+        out.push(MarkWarning::OwnDid);
+    }
+    if !snap.entries_for(number).is_empty() {
+        let groups: Vec<String> = snap
+            .groups_holding_number(number)
+            .into_iter()
+            .filter(|g| g.name != spam_group)
+            .map(|g| g.name.clone())
+            .collect();
+        let only_spam = groups.is_empty()
+            && snap
+                .groups_holding_number(number)
+                .iter()
+                .any(|g| g.name == spam_group);
+        if !only_spam {
+            out.push(MarkWarning::Contact { groups });
+        }
+    }
+    out
 }
 
 impl SpamMark {
@@ -974,13 +1039,20 @@ impl SpamGuard {
         let group = phonebook::check_group_name(&self.options.group)?.to_owned();
         let _guards = phonebook::lock_group_and_numbers(&self.client, &group, [&number]).await;
         let mut s = Session::new(&self.client, "mark_number_as_spam");
+        let dids: Vec<PhoneNumber> = account::read_dids(&mut s)
+            .await?
+            .into_iter()
+            .filter_map(|d| d.number)
+            .collect();
         let attempts = self.options.phonebook.max_attempts.max(1);
         let mut first: Option<(bool, FilterAction)> = None;
+        let mut warnings: Option<Vec<MarkWarning>> = None;
         let mut created_entries: HashSet<i64> = HashSet::new();
         let mut group_created = false;
         for attempt in 1..=attempts {
             let snap = phonebook::read_snapshot(&mut s).await?;
             let rules = steps::read_filters(&mut s).await?;
+            warnings.get_or_insert_with(|| mark_warnings(&number, &snap, &dids, &group));
             let plan = self.plan_mark(&snap, &rules, &number).map_err(|n| {
                 phonebook::limit_error(&mut s, &snap, &group, n, &self.options.phonebook)
             })?;
@@ -1053,6 +1125,7 @@ impl SpamGuard {
                 entry_created: created_entries.contains(&entry_id),
                 already_member: was_member,
                 added: !was_member,
+                warnings: warnings.take().unwrap_or_default(),
                 filter_id,
                 filter_action: action,
                 race_retries: attempt - 1,
@@ -1067,12 +1140,21 @@ impl SpamGuard {
         let number = PhoneNumber::parse(number)?;
         let group = phonebook::check_group_name(&self.options.group)?.to_owned();
         let mut s = Session::new(&self.client, "plan mark_number_as_spam");
+        let dids: Vec<PhoneNumber> = account::read_dids(&mut s)
+            .await?
+            .into_iter()
+            .filter_map(|d| d.number)
+            .collect();
         let snap = phonebook::read_snapshot(&mut s).await?;
         let rules = steps::read_filters(&mut s).await?;
         let plan = self.plan_mark(&snap, &rules, &number).map_err(|n| {
             phonebook::limit_error(&mut s, &snap, &group, n, &self.options.phonebook)
         })?;
         Ok(DryRun {
+            warnings: mark_warnings(&number, &snap, &dids, &group)
+                .iter()
+                .map(|w| format!("{number}: {w}"))
+                .collect(),
             reads: s.take_calls(),
             planned: steps::planned_calls(&plan.steps),
         })
@@ -1212,6 +1294,7 @@ impl SpamGuard {
         };
         let (plan, ..) = self.plan_unmark(&snap, rules.as_deref(), &number);
         Ok(DryRun {
+            warnings: Vec::new(),
             reads: s.take_calls(),
             planned: steps::planned_calls(&plan.steps),
         })

@@ -26,7 +26,7 @@ use voipms_sdk::{Client, DateRange, RetryPolicy};
 use crate::core::views;
 use crate::ctx::Ctx;
 use crate::exit::{Code, Failure, code_of};
-use crate::output::{self, DIM, Format, MASK, Rows};
+use crate::output::{self, DIM, Format, MASK, Rows, YELLOW};
 use crate::transport::{Recorded, Recorder, Render};
 use crate::{errln, outln};
 
@@ -218,6 +218,9 @@ pub fn change<T>(
             Plan::Local => recording_client(ctx)?.0,
         };
         let dry = block_on(ctx, plan(client))?.map_err(failure)?;
+        for w in &dry.warnings {
+            warn(ctx, w);
+        }
         print_dry_run(ctx, &dry)?;
         return Ok(None);
     }
@@ -226,6 +229,9 @@ pub fn change<T>(
     let client = session.client().clone();
     if !sandbox && !ctx.globals.yes {
         let dry = block_on(ctx, plan(client.clone()))?.map_err(failure)?;
+        for w in &dry.warnings {
+            warn(ctx, w);
+        }
         if dry.changes_anything() {
             let planned = record_planned(ctx, &dry.planned)?;
             let effect = worst_effect(&dry.planned);
@@ -432,6 +438,13 @@ pub fn message_text(
 /// Prints a warning on stderr.
 pub fn note(text: &str) {
     errln!("{DIM}{text}{DIM:#}");
+}
+
+/// Prints `warning: TEXT` on stderr, once per run (a plan and its change may both report it).
+pub fn warn(ctx: &mut Ctx, text: &str) {
+    if ctx.first_warning(text) {
+        errln!("{YELLOW}warning{YELLOW:#}: {text}");
+    }
 }
 
 /// `1 call` / `2 calls`.

@@ -527,6 +527,9 @@ fn mark(ctx: &mut Ctx, m: &ArgMatches, mut options: SpamOptions) -> Result<(), F
     else {
         return Ok(());
     };
+    for w in &r.warnings {
+        friendly::warn(ctx, &format!("{}: {w}", r.number));
+    }
     let mut text = if r.changed() {
         format!(
             "{GREEN}Marked{GREEN:#} {} as spam: {} group {group} ({}{}) as {} {}; calls from the \

@@ -345,6 +345,54 @@ fn friendly_writes_refuse_a_bad_number_before_sending_anything() {
     }
 }
 
+#[test]
+fn spam_mark_warns_about_an_own_did_and_a_contact() {
+    let env = sandbox();
+    // One of the account's DIDs: marked (the user asked), with a warning.
+    let out = env.run(&["spam", "mark", "5551234567"]);
+    out.code(0);
+    assert!(
+        out.stderr
+            .contains("warning: 5551234567: it is one of your own DIDs"),
+        "{}",
+        out.stderr
+    );
+    let mom = json(&env, &["phonebook", "entries"])["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "Mom")
+        .expect("the seeded contact Mom")["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // A contact in another group: warned once, in the dry run and in the change.
+    let out = env.run(&["spam", "mark", &mom, "--dry-run"]);
+    out.code(0);
+    assert!(
+        out.stderr.contains(&format!(
+            "warning: {mom}: it is a contact in phonebook group Family"
+        )),
+        "{}",
+        out.stderr
+    );
+    let out = env.run(&["spam", "mark", &mom]);
+    out.code(0);
+    assert_eq!(out.stderr.matches("warning:").count(), 1, "{}", out.stderr);
+    let doc = json(&env, &["spam", "mark", &mom]);
+    assert!(
+        doc["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("phonebook group Family"),
+        "{doc}"
+    );
+    // A stranger: no warning.
+    let out = env.run(&["spam", "mark", "8885550199"]);
+    out.code(0);
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+}
+
 /// What marking may change: the phonebook, its groups and the filters.
 fn account_state(env: &Env) -> (Value, Value, Value) {
     (
