@@ -880,7 +880,7 @@ impl SpamGuard {
         options: &InspectOptions,
     ) -> Result<NumberReport, OpError> {
         let number = PhoneNumber::parse(number)?;
-        let mut s = Session::new(&self.client, "inspect_number");
+        let mut s = Session::new(&self.client, "inspecting the number");
         let snap = phonebook::read_snapshot(&mut s).await?;
         let rules = steps::read_filters(&mut s).await?;
         let export = CdrQuery::for_range(options.range)
@@ -976,7 +976,7 @@ impl SpamGuard {
         range: DateRange,
         options: &SuggestOptions,
     ) -> Result<SpamSuggestions, OpError> {
-        let mut s = Session::new(&self.client, "suggest_spam_numbers");
+        let mut s = Session::new(&self.client, "ranking the callers");
         let dids = account::read_dids(&mut s).await?;
         let phonebook = phonebook::read_snapshot(&mut s).await?;
         let rules = steps::read_filters(&mut s).await?;
@@ -1038,7 +1038,7 @@ impl SpamGuard {
         let number = PhoneNumber::parse(number)?;
         let group = phonebook::check_group_name(&self.options.group)?.to_owned();
         let _guards = phonebook::lock_group_and_numbers(&self.client, &group, [&number]).await;
-        let mut s = Session::new(&self.client, "mark_number_as_spam");
+        let mut s = Session::new(&self.client, "marking as spam");
         let dids: Vec<PhoneNumber> = account::read_dids(&mut s)
             .await?
             .into_iter()
@@ -1139,7 +1139,7 @@ impl SpamGuard {
     pub async fn plan_mark_number_as_spam(&self, number: &str) -> Result<DryRun, OpError> {
         let number = PhoneNumber::parse(number)?;
         let group = phonebook::check_group_name(&self.options.group)?.to_owned();
-        let mut s = Session::new(&self.client, "plan mark_number_as_spam");
+        let mut s = Session::new(&self.client, "marking as spam (planning)");
         let dids: Vec<PhoneNumber> = account::read_dids(&mut s)
             .await?
             .into_iter()
@@ -1213,7 +1213,7 @@ impl SpamGuard {
         let number = PhoneNumber::parse(number)?;
         let group = phonebook::check_group_name(&self.options.group)?.to_owned();
         let _guards = phonebook::lock_group_and_numbers(&self.client, &group, [&number]).await;
-        let mut s = Session::new(&self.client, "unmark_number_as_spam");
+        let mut s = Session::new(&self.client, "unmarking as spam");
         let attempts = self.options.phonebook.max_attempts.max(1);
         let mut result = SpamUnmark {
             number: number.clone(),
@@ -1285,7 +1285,7 @@ impl SpamGuard {
         options: &UnmarkOptions,
     ) -> Result<DryRun, OpError> {
         let number = PhoneNumber::parse(number)?;
-        let mut s = Session::new(&self.client, "plan unmark_number_as_spam");
+        let mut s = Session::new(&self.client, "unmarking as spam (planning)");
         let snap = phonebook::read_snapshot(&mut s).await?;
         let rules = if options.remove_empty_group {
             Some(steps::read_filters(&mut s).await?)
