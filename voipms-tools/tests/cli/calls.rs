@@ -639,3 +639,39 @@ fn changes_ask_on_a_terminal() {
     out.code(0);
     assert_eq!(mock.last().params(), [("phonebook", "7")]);
 }
+
+#[test]
+fn retries_are_told_one_by_one_only_with_verbose() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let failures = std::sync::Arc::new(AtomicUsize::new(0));
+    let mock = {
+        let failures = failures.clone();
+        Mock::start(move |req| {
+            // Two getBalance requests out of three fail: two retries per run.
+            if req.method() == "getBalance" && failures.fetch_add(1, Ordering::SeqCst) % 3 < 2 {
+                (503, "<html>busy</html>".to_owned())
+            } else {
+                example_answer(req)
+            }
+        })
+    };
+    let env = Env::new().creds(&mock, "pw");
+    let out = env.run(&["balance"]);
+    out.code(0);
+    assert!(!out.stderr.contains("retrying"), "{}", out.stderr);
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("retried 2 times") && out.stderr.contains("-v"),
+        "{}",
+        out.stderr
+    );
+    let out = env.run(&["-v", "balance"]);
+    out.code(0);
+    assert_eq!(
+        out.stderr.matches("retrying VoIP.ms call").count(),
+        2,
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("retried 2 times"), "{}", out.stderr);
+}
