@@ -155,6 +155,12 @@ fn run(mut args: Vec<String>) -> Result<(), Failure> {
             return Ok(());
         }
         Err(e) => {
+            // An unknown --flag of a method: told like an unknown key= (did you mean, the list).
+            if let Methods::One(m) = methods
+                && let Some(f) = crate::params::unknown_flag(m, &e)
+            {
+                return Err(f);
+            }
             let ok = e.exit_code() == 0;
             let f = clap_failure(e);
             return if ok { Ok(()) } else { Err(f) };

@@ -675,3 +675,37 @@ fn retries_are_told_one_by_one_only_with_verbose() {
     );
     assert!(!out.stderr.contains("retried 2 times"), "{}", out.stderr);
 }
+
+#[test]
+fn an_unknown_flag_is_told_like_an_unknown_key() {
+    let mock = Mock::examples();
+    let env = Env::new().creds(&mock, PW);
+    for (args, unknown, hint) in [
+        (
+            &["getCDR", "--date-fro", "2025-01-01"][..],
+            "unknown parameter `--date-fro`; did you mean `--date-from`?",
+            "getCDR takes: --date-from, --date-to,",
+        ),
+        (
+            &["get-cdr", "--bogus=1"][..],
+            "unknown parameter `--bogus`",
+            "getCDR takes: --date-from",
+        ),
+        (
+            &["getCDR", "date_fro=2025-01-01"][..],
+            "unknown parameter `date_fro`; did you mean `date_from`?",
+            "getCDR takes: date_from, date_to,",
+        ),
+    ] {
+        let out = env.run(args);
+        out.code(2);
+        for needle in [unknown, hint, "Nothing was sent", "voipms help getCDR"] {
+            assert!(
+                out.stderr.contains(needle),
+                "{args:?}: {needle}\n{}",
+                out.stderr
+            );
+        }
+    }
+    assert_eq!(mock.count(), 0);
+}
