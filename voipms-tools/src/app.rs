@@ -50,6 +50,27 @@ fn prescan(args: &[String]) -> Option<usize> {
     None
 }
 
+/// `voipms phonebook help`, `voipms spam mark help`: a last word `help` right after a command's
+/// name (and its subcommands' names, nothing else) asks for that command's help, like `--help`.
+fn help_word_to_flag(tree: &clap::Command, args: &mut [String], i: usize) {
+    let Some((last, path)) = args[i..].split_last() else {
+        return;
+    };
+    if last != "help" || path.is_empty() {
+        return;
+    }
+    let mut cmd = tree;
+    for word in path {
+        match cmd.find_subcommand(word) {
+            Some(sub) => cmd = sub,
+            None => return,
+        }
+    }
+    if let Some(l) = args.last_mut() {
+        *l = "--help".to_owned();
+    }
+}
+
 fn wants_method_help(rest: &[String]) -> bool {
     if rest.len() == 1 && rest[0] == "help" {
         return true;
@@ -144,7 +165,11 @@ fn run(mut args: Vec<String>) -> Result<(), Failure> {
             }
         }
     }
-    let matches = match cli::build(methods).try_get_matches_from(&args) {
+    let tree = cli::build(methods);
+    if let Some(i) = prescan(&args) {
+        help_word_to_flag(&tree, &mut args, i);
+    }
+    let matches = match tree.try_get_matches_from(&args) {
         Ok(m) => m,
         // Bare `voipms`: the help, on stdout, and success.
         Err(e)

@@ -163,3 +163,62 @@ fn completion_scripts() {
         assert!(stdout.contains("getPhonebook"), "{stdout}");
     }
 }
+
+#[test]
+fn the_word_help_after_any_command_shows_its_help() {
+    let env = Env::new();
+    for path in [
+        &["balance"][..],
+        &["phonebook"],
+        &["phonebook", "groups"],
+        &["phonebook", "entries"],
+        &["phonebook", "add"],
+        &["phonebook", "remove"],
+        &["spam"],
+        &["spam", "inspect"],
+        &["spam", "suggest"],
+        &["spam", "mark"],
+        &["spam", "unmark"],
+        &["cdr"],
+        &["cdr", "export"],
+        &["sms"],
+        &["sms", "send"],
+        &["sms", "list"],
+        &["mms"],
+        &["mms", "send"],
+        &["recordings"],
+        &["recordings", "list"],
+        &["recordings", "get"],
+        &["recordings", "email"],
+        &["recordings", "delete"],
+        &["filters"],
+        &["filters", "list"],
+        &["filters", "block"],
+        &["filters", "unblock"],
+        &["call"],
+        &["doctor"],
+        &["decode"],
+        &["list"],
+        &["completion"],
+        &["sandbox"],
+        &["sandbox", "serve"],
+        &["sandbox", "reset"],
+        &["mcp"],
+        &["mcp", "tokens"],
+        &["audit"],
+        &["get-balance"],
+    ] {
+        let mut args = path.to_vec();
+        args.push("help");
+        let out = env.run(&args);
+        out.code(0);
+        args.pop();
+        args.push("--help");
+        let same = env.run(&args);
+        same.code(0);
+        assert_eq!(out.stdout, same.stdout, "{path:?}");
+    }
+    // Anywhere else, `help` is an ordinary value: the text of an SMS here.
+    let out = env.run(&["sms", "send", "--to", "5551234567", "help", "--dry-run"]);
+    assert!(!out.stdout.contains("Usage:"), "{}", out.stdout);
+}
