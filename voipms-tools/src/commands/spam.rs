@@ -382,8 +382,58 @@ fn inspect(ctx: &mut Ctx, m: &ArgMatches, options: SpamOptions) -> Result<(), Fa
     };
     let text = inspect_text(&r, &group, &opts);
     let json = views::number_report(&r, &opts.range);
-    Report::new(json, text).print(ctx);
+    let rows = inspect_rows(&r, &json);
+    Report::new(json, text).with_rows(rows).print(ctx);
     Ok(())
+}
+
+/// `--format csv|table`: one row per recent call (to or from the number), each with the number
+/// and its verdict; one row without a call when there is none.
+fn inspect_rows(r: &NumberReport, json: &serde_json::Value) -> Rows {
+    let verdict = json["verdict"]["verdict"].as_str().unwrap_or_default();
+    let head = || vec![r.number.to_string(), verdict.to_owned()];
+    let mut rows: Vec<Vec<String>> = r
+        .recent_calls
+        .iter()
+        .map(|c| {
+            let from_it = CallerId::parse(c.callerid.as_deref().unwrap_or(""))
+                .number
+                .as_ref()
+                == Some(&r.number);
+            let mut row = head();
+            row.extend([
+                c.date.map(|t| t.to_string()).unwrap_or_default(),
+                if from_it { "from it" } else { "to it" }.to_owned(),
+                c.callerid.clone().unwrap_or_default(),
+                c.destination.clone().unwrap_or_default(),
+                c.disposition.clone().unwrap_or_default(),
+                c.seconds.map(|s| s.to_string()).unwrap_or_default(),
+                c.description.clone().unwrap_or_default(),
+            ]);
+            row
+        })
+        .collect();
+    if rows.is_empty() {
+        let mut row = head();
+        row.extend(std::iter::repeat_n(String::new(), 7));
+        rows.push(row);
+    }
+    Rows {
+        headers: [
+            "number",
+            "verdict",
+            "date",
+            "direction",
+            "callerid",
+            "destination",
+            "disposition",
+            "seconds",
+            "description",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows,
+    }
 }
 
 fn inspect_text(r: &NumberReport, group: &str, opts: &InspectOptions) -> String {

@@ -393,6 +393,38 @@ fn spam_mark_warns_about_an_own_did_and_a_contact() {
     assert!(!out.stderr.contains("warning"), "{}", out.stderr);
 }
 
+#[test]
+fn spam_inspect_csv_carries_the_calls() {
+    let env = sandbox();
+    let doc = json(&env, &["spam", "inspect", "3055550190"]);
+    let calls = doc["recent_calls"].as_array().unwrap();
+    assert!(!calls.is_empty(), "{doc}");
+    let out = text(&env, &["spam", "inspect", "3055550190", "--format", "csv"]);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(
+        lines[0],
+        "number,verdict,date,direction,callerid,destination,disposition,seconds,description"
+    );
+    assert_eq!(lines.len(), calls.len() + 1, "{}", out.stdout);
+    let first = calls[0]["date"].as_str().unwrap();
+    assert!(
+        lines[1].starts_with(&format!(
+            "3055550190,{},{first},from it,",
+            doc["verdict"]["verdict"].as_str().unwrap()
+        )),
+        "{}",
+        out.stdout
+    );
+    let out = text(
+        &env,
+        &["spam", "inspect", "3055550190", "--format", "table"],
+    );
+    assert!(out.stdout.starts_with("NUMBER"), "{}", out.stdout);
+    // A number that never called: its verdict, no call.
+    let out = text(&env, &["spam", "inspect", "8885550100", "--format", "csv"]);
+    assert_eq!(out.stdout.lines().nth(1), Some("8885550100,unknown,,,,,,,"));
+}
+
 /// What marking may change: the phonebook, its groups and the filters.
 fn account_state(env: &Env) -> (Value, Value, Value) {
     (
