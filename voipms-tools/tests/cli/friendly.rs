@@ -425,6 +425,37 @@ fn spam_inspect_csv_carries_the_calls() {
     assert_eq!(out.stdout.lines().nth(1), Some("8885550100,unknown,,,,,,,"));
 }
 
+#[test]
+fn recordings_refuse_a_malformed_id() {
+    let mock = Mock::examples();
+    let env = Env::new().creds(&mock, "pw");
+    for args in [
+        &["recordings", "delete", "abc", "--yes"][..],
+        &["recordings", "delete", "../etc", "--yes"],
+        &["recordings", "get", "abc", "--out", "x.mp3"],
+        &[
+            "recordings",
+            "email",
+            "not an id",
+            "--email",
+            "me@example.com",
+        ],
+    ] {
+        let out = env.run(args);
+        out.code(2);
+        assert!(
+            out.stderr.contains("is not a recording id") && out.stderr.contains("recordings list"),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+    assert_eq!(mock.count(), 0);
+    // A real id still goes through.
+    let id = "MTAwMDAxLTU1NTEyMzQ1NjctNTU1OTg3NjU0My1JTi0xNzE4OTAwMDAw";
+    env.run(&["recordings", "delete", id, "--yes"]).code(0);
+    assert_eq!(mock.last().get("callrecording"), Some(id));
+}
+
 /// What marking may change: the phonebook, its groups and the filters.
 fn account_state(env: &Env) -> (Value, Value, Value) {
     (
@@ -654,7 +685,14 @@ fn recordings_list_get_email_delete() {
     let bytes = std::fs::read(&mp3).unwrap();
     assert!(looks_like_mp3(&bytes), "{:?}", &bytes[..bytes.len().min(8)]);
     assert_eq!(saved["bytes"].as_u64().unwrap() as usize, bytes.len());
-    let out = env.run(&["recordings", "get", "nope", "--out", "x.mp3"]);
+    // A well-formed id the account does not have.
+    let out = env.run(&[
+        "recordings",
+        "get",
+        "MTAwMDAxLW5vcGUtbm9wZQ",
+        "--out",
+        "x.mp3",
+    ]);
     out.code(3);
     assert!(!env.dir.join("x.mp3").exists());
 
