@@ -306,17 +306,17 @@ fn friendly_writes_refuse_a_bad_number_before_sending_anything() {
         &["spam", "mark", "sip:2563"],
         &["filters", "block", "999"],
         &["filters", "unblock", "p:abc"],
-        &["sms", "send", "--to", "12345", "hi"],
+        &["sms", "send", "--dst", "12345", "hi"],
         &[
             "mms",
             "send",
-            "--to",
+            "--dst",
             "4321",
             "--media",
             "data:image/png;base64,AA==",
             "hi",
         ],
-        &["sms", "send", "--to", "+44123", "hi"],
+        &["sms", "send", "--dst", "+44123", "hi"],
     ];
     for args in cases {
         let mut all = args.to_vec();
@@ -454,6 +454,44 @@ fn recordings_refuse_a_malformed_id() {
     let id = "MTAwMDAxLTU1NTEyMzQ1NjctNTU1OTg3NjU0My1JTi0xNzE4OTAwMDAw";
     env.run(&["recordings", "delete", id, "--yes"]).code(0);
     assert_eq!(mock.last().get("callrecording"), Some(id));
+}
+
+#[test]
+fn sms_send_names_the_recipient_dst_and_still_takes_to() {
+    let env = sandbox();
+    let out = env.run(&["sms", "send", "--dst", "5553334444", "hi", "--dry-run"]);
+    out.code(0);
+    assert!(out.stdout.contains("dst=5553334444"), "{}", out.stdout);
+    assert!(!out.stderr.contains("deprecated"), "{}", out.stderr);
+    // The old name: same request, a note on stderr.
+    let old = env.run(&["sms", "send", "--to", "5553334444", "hi", "--dry-run"]);
+    old.code(0);
+    assert_eq!(old.stdout, out.stdout);
+    assert!(
+        old.stderr.contains("--to is deprecated") && old.stderr.contains("--dst"),
+        "{}",
+        old.stderr
+    );
+    // Either one, not both; one is needed.
+    env.run(&[
+        "sms",
+        "send",
+        "--dst",
+        "5553334444",
+        "--to",
+        "5553334444",
+        "hi",
+    ])
+    .code(2);
+    let out = env.run(&["sms", "send", "hi"]);
+    out.code(2);
+    assert!(out.stderr.contains("--dst"), "{}", out.stderr);
+    // The help names --dst only.
+    let help = env.run(&["sms", "send", "--help"]).stdout;
+    assert!(
+        help.contains("--dst <NUMBER>") && !help.contains("--to"),
+        "{help}"
+    );
 }
 
 /// What marking may change: the phonebook, its groups and the filters.
@@ -735,7 +773,15 @@ fn sms_length_check_split_file_stdin_and_mms() {
             .len()
     };
     assert_eq!(count(&env), 0);
-    let out = env.run(&["sms", "send", "--did", "5551234567", "--to", contact, &long]);
+    let out = env.run(&[
+        "sms",
+        "send",
+        "--did",
+        "5551234567",
+        "--dst",
+        contact,
+        &long,
+    ]);
     out.code(2);
     assert!(out.stderr.contains("160 bytes"), "{}", out.stderr);
     assert!(out.stderr.contains("--split"), "{}", out.stderr);
@@ -748,7 +794,7 @@ fn sms_length_check_split_file_stdin_and_mms() {
             "send",
             "--did",
             "5551234567",
-            "--to",
+            "--dst",
             contact,
             "--split",
             &long,
@@ -758,7 +804,7 @@ fn sms_length_check_split_file_stdin_and_mms() {
     assert_eq!(count(&env), 2);
     let out = text(
         &env,
-        &["sms", "send", "--did", "5551234567", "--to", contact, "hi"],
+        &["sms", "send", "--did", "5551234567", "--dst", contact, "hi"],
     );
     assert!(out.stdout.contains("Sent 1 SMS"), "{}", out.stdout);
     let file = env.dir.join("msg.txt");
@@ -768,7 +814,7 @@ fn sms_length_check_split_file_stdin_and_mms() {
         &[
             "sms",
             "send",
-            "--to",
+            "--dst",
             contact,
             "--file",
             file.to_str().unwrap(),
@@ -776,7 +822,7 @@ fn sms_length_check_split_file_stdin_and_mms() {
     );
     assert_eq!(sent["parts"][0]["text"], "from a file");
     let out = env.run_stdin(
-        &["sms", "send", "--to", contact, "--format", "json"],
+        &["sms", "send", "--dst", contact, "--format", "json"],
         "from stdin\n",
     );
     out.code(0);
@@ -802,7 +848,7 @@ fn sms_length_check_split_file_stdin_and_mms() {
             "send",
             "--did",
             "5551234567",
-            "--to",
+            "--dst",
             contact,
             "--split",
             &long,
@@ -821,7 +867,7 @@ fn sms_length_check_split_file_stdin_and_mms() {
             "send",
             "--did",
             "5551234567",
-            "--to",
+            "--dst",
             contact,
             "look",
             "--media",
@@ -834,7 +880,7 @@ fn sms_length_check_split_file_stdin_and_mms() {
         &[
             "mms",
             "send",
-            "--to",
+            "--dst",
             contact,
             "--media",
             gif.to_str().unwrap(),
@@ -859,7 +905,7 @@ fn sms_over_160_bytes_is_refused_before_anything_is_sent() {
         "send",
         "--did",
         "5551234567",
-        "--to",
+        "--dst",
         "5557654321",
         "--yes",
         &long,
@@ -940,7 +986,7 @@ fn changes_on_a_served_account_need_yes() {
     // Nothing left to change: no confirmation needed.
     let again = json(&env, &["phonebook", "add", "Served", "5552223333"]);
     assert_eq!(again["changed"], false);
-    let out = env.run(&["sms", "send", "--to", "5557654321", "hi"]);
+    let out = env.run(&["sms", "send", "--dst", "5557654321", "hi"]);
     out.code(2);
     assert!(out.stderr.contains("spends money"), "{}", out.stderr);
     json(&env, &["spam", "suggest", "--limit", "2"]);
@@ -974,7 +1020,7 @@ fn dry_runs_without_credentials() {
         "send",
         "--did",
         "5551234567",
-        "--to",
+        "--dst",
         "5557654321",
         "hello",
         "--dry-run",

@@ -219,6 +219,6 @@ fn the_word_help_after_any_command_shows_its_help() {
         assert_eq!(out.stdout, same.stdout, "{path:?}");
     }
     // Anywhere else, `help` is an ordinary value: the text of an SMS here.
-    let out = env.run(&["sms", "send", "--to", "5551234567", "help", "--dry-run"]);
+    let out = env.run(&["sms", "send", "--dst", "5551234567", "help", "--dry-run"]);
     assert!(!out.stdout.contains("Usage:"), "{}", out.stdout);
 }
