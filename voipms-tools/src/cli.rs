@@ -82,7 +82,7 @@ fn global_args() -> Vec<Arg> {
             .ignore_case(true)
             .hide_possible_values(true)
             .help(
-                "Output: pretty (default on a terminal), json (default otherwise), raw, table, csv",
+                "Output: pretty, json, raw, table or csv (default: see Output formats in voipms --help)",
             )
             .help_heading("Global options"),
         Arg::new(G_DRY_RUN)
@@ -174,6 +174,12 @@ fn root_after_help() -> String {
   Parameters go as --name VALUE, --name=VALUE or name=VALUE; `voipms list` shows the {} methods
   and `voipms help METHOD` (or METHOD --help) their parameters. Calls that change the account ask
   for confirmation (or need --yes); --dry-run shows the request and sends nothing.
+
+Output formats:
+  API method commands print pretty text on a terminal and JSON when piped or redirected.
+  The friendly commands (balance, phonebook, spam, cdr, sms, mms, recordings, filters), list and
+  doctor print text even when piped: add --format json (or table, csv) to get data.
+  cdr export writes CSV unless --format json (or an --out file ending in .json).
 
 Credentials:
   VOIPMS_API_USERNAME and VOIPMS_API_PASSWORD, or a profile in the config file (chmod 600):

@@ -222,3 +222,38 @@ fn the_word_help_after_any_command_shows_its_help() {
     let out = env.run(&["sms", "send", "--dst", "5551234567", "help", "--dry-run"]);
     assert!(!out.stdout.contains("Usage:"), "{}", out.stdout);
 }
+
+#[test]
+fn the_global_help_states_each_default_format_and_it_holds() {
+    let env = Env::new();
+    let state = env.dir.join("sandbox-state.json").display().to_string();
+    let env = env
+        .var("VOIPMS_SANDBOX", "1")
+        .var("VOIPMS_SANDBOX_STATE", &state);
+    let help = env.run(&["--help"]).stdout;
+    for needle in [
+        "API method commands print pretty text on a terminal and JSON when piped",
+        "print text even when piped: add --format json",
+        "cdr export writes CSV unless --format json",
+    ] {
+        assert!(help.contains(needle), "{needle}\n{help}");
+    }
+    // What it says holds (the tests' stdout is a pipe).
+    let method = env.run(&["getBalance"]);
+    method.code(0);
+    assert!(
+        method.stdout.trim_start().starts_with('{'),
+        "{}",
+        method.stdout
+    );
+    let friendly = env.run(&["balance"]);
+    friendly.code(0);
+    assert!(
+        !friendly.stdout.trim_start().starts_with('{'),
+        "{}",
+        friendly.stdout
+    );
+    let export = env.run(&["cdr", "export", "--from", "-3d"]);
+    export.code(0);
+    assert!(export.stdout.starts_with("date,"), "{}", export.stdout);
+}
