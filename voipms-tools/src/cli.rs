@@ -227,6 +227,40 @@ pub fn build(methods: Methods) -> Command {
     root
 }
 
+/// The tree a completion script is generated from: the built-in commands, and every method under
+/// its name and its kebab-case name with its flags — without descriptions, without the global
+/// options repeated per method, and with a value completed only where there is something to offer
+/// (an enum's values, a file for a base64 payload), so the scripts stay small.
+pub fn completion_tree() -> Command {
+    // The global options are completed after `voipms`, not again after every command.
+    let mut root = Command::new("voipms")
+        .disable_help_subcommand(true)
+        .args(global_args());
+    for b in commands::BUILTINS {
+        root = root.subcommand((b.command)());
+    }
+    for m in catalog::METHODS {
+        let mut cmd = Command::new(m.name)
+            .visible_alias(m.kebab_name())
+            .disable_help_flag(true);
+        for p in m.params {
+            let arg = Arg::new(p.name).long(long_name(p.name));
+            let arg = match p.kind {
+                ParamKind::Enum => {
+                    let values: Vec<&'static str> = p.values.iter().map(|v| v.value).collect();
+                    arg.value_parser(PossibleValuesParser::new(values))
+                }
+                ParamKind::Base64 => arg.value_hint(clap::ValueHint::FilePath),
+                // The value is typed freely: nothing to complete, no case in the script.
+                _ => arg.action(ArgAction::SetTrue),
+            };
+            cmd = cmd.arg(arg);
+        }
+        root = root.subcommand(cmd);
+    }
+    root
+}
+
 /// The command of one method: a flag per parameter, plus free `key=value`/positional arguments.
 /// Nothing is validated by clap (so every problem can be reported at once, whichever way a value
 /// was given); its `--help` is intercepted and shows [`crate::help::method_help`].

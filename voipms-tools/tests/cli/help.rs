@@ -132,11 +132,25 @@ fn list_and_filters() {
 #[test]
 fn completion_scripts() {
     let env = Env::new();
-    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+    // Every method under both its names, its flags, and a script that stays small (they were
+    // 525 to 650 KB with every description and the global options repeated per method).
+    for (shell, budget_kb) in [
+        ("bash", 250),
+        ("zsh", 200),
+        ("fish", 270),
+        ("powershell", 400),
+        ("elvish", 180),
+    ] {
         let out = env.run(&["completion", shell]);
         out.code(0);
         assert!(out.stdout.contains("getDIDsInfo"), "{shell}");
+        assert!(out.stdout.contains("get-dids-info"), "{shell}");
         assert!(out.stdout.contains("date-from"), "{shell}");
+        assert!(
+            out.stdout.len() <= budget_kb * 1000,
+            "{shell}: {} bytes",
+            out.stdout.len()
+        );
     }
     let has_bash = std::process::Command::new("bash")
         .arg("--version")
@@ -144,23 +158,42 @@ fn completion_scripts() {
         .is_ok();
     if has_bash {
         let bin = env!("CARGO_BIN_EXE_voipms");
-        let script = format!(
-            "set -e; source <(NO_COLOR=1 '{bin}' completion bash); complete -p voipms; \
-             COMP_WORDS=(voipms getPhon); COMP_CWORD=1; COMP_LINE='voipms getPhon'; \
-             COMP_POINT=${{#COMP_LINE}}; _voipms voipms getPhon voipms; echo \"${{COMPREPLY[@]}}\""
-        );
-        let out = std::process::Command::new("bash")
-            .arg("-c")
-            .arg(&script)
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "bash could not load the script: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        // Loads the script, then completes each (words, index of the word being completed).
+        let complete = |cases: &[(&str, usize)]| {
+            let mut script = format!(
+                "set -e; source <(NO_COLOR=1 '{bin}' completion bash); complete -p voipms;"
+            );
+            for (words, cword) in cases {
+                let w: Vec<&str> = words.split(' ').collect();
+                let prev = if *cword > 0 { w[cword - 1] } else { "" };
+                script.push_str(&format!(
+                    " COMP_WORDS=({words}); COMP_CWORD={cword}; COMP_LINE='{words}'; \
+                     COMP_POINT=${{#COMP_LINE}}; _voipms voipms {} {prev}; \
+                     echo \"${{COMPREPLY[@]}}\";",
+                    w[*cword]
+                ));
+            }
+            let out = std::process::Command::new("bash")
+                .arg("-c")
+                .arg(&script)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "bash could not load the script: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        let stdout = complete(&[
+            ("voipms getPhon", 1),
+            // The kebab-case names complete too, and so do a method's flags after them.
+            ("voipms get-phonebook-gr", 1),
+            ("voipms get-cdr --date-f", 2),
+        ]);
         assert!(stdout.contains("getPhonebook"), "{stdout}");
+        assert!(stdout.contains("get-phonebook-groups"), "{stdout}");
+        assert!(stdout.contains("--date-from"), "{stdout}");
     }
 }
 
