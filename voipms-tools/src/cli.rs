@@ -176,8 +176,8 @@ fn root_after_help() -> String {
   for confirmation (or need --yes); --dry-run shows the request and sends nothing.
 
 Output formats:
-  API method commands print pretty text on a terminal and JSON when piped or redirected.
-  The friendly commands (balance, phonebook, spam, cdr, sms, mms, recordings, filters), list and
+  API method commands and cdr print pretty text on a terminal and JSON when piped or redirected.
+  The other friendly commands (balance, phonebook, spam, sms, mms, recordings, filters), list and
   doctor print text even when piped: add --format json (or table, csv) to get data.
   cdr export writes CSV unless --format json (or an --out file ending in .json).
 

@@ -265,7 +265,7 @@ fn the_global_help_states_each_default_format_and_it_holds() {
         .var("VOIPMS_SANDBOX_STATE", &state);
     let help = env.run(&["--help"]).stdout;
     for needle in [
-        "API method commands print pretty text on a terminal and JSON when piped",
+        "API method commands and cdr print pretty text on a terminal and JSON when piped",
         "print text even when piped: add --format json",
         "cdr export writes CSV unless --format json",
     ] {
@@ -279,6 +279,9 @@ fn the_global_help_states_each_default_format_and_it_holds() {
         "{}",
         method.stdout
     );
+    let cdr = env.run(&["cdr", "--from", "-3d"]);
+    cdr.code(0);
+    assert!(cdr.stdout.trim_start().starts_with('{'), "{}", cdr.stdout);
     let friendly = env.run(&["balance"]);
     friendly.code(0);
     assert!(
