@@ -258,11 +258,7 @@ fn the_word_help_after_any_command_shows_its_help() {
 
 #[test]
 fn the_global_help_states_each_default_format_and_it_holds() {
-    let env = Env::new();
-    let state = env.dir.join("sandbox-state.json").display().to_string();
-    let env = env
-        .var("VOIPMS_SANDBOX", "1")
-        .var("VOIPMS_SANDBOX_STATE", &state);
+    let env = crate::friendly::sandbox();
     let help = env.run(&["--help"]).stdout;
     for needle in [
         "API method commands and cdr print pretty text on a terminal and JSON when piped",
