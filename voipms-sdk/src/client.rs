@@ -543,7 +543,9 @@ impl Client {
                 _ => return Err(err),
             };
             retries += 1;
+            // Under its own target, so a front end can show retries only when asked (`-v`).
             tracing::warn!(
+                target: RETRY_LOG_TARGET,
                 method,
                 attempt = retries,
                 max_retries = policy.max_retries,
@@ -624,6 +626,9 @@ fn choose_encoding(spec: Option<&Method>, params: &Params) -> Encoding {
         Encoding::Get
     }
 }
+
+/// The `tracing` target of the warning logged before each retry (`retrying VoIP.ms call`).
+pub const RETRY_LOG_TARGET: &str = "voipms_sdk::retry";
 
 /// How long to wait before retrying after `err`, or `None` when the call must not be repeated.
 fn retry_delay(policy: &RetryPolicy, err: &Error, effect: Effect, retry: u32) -> Option<Duration> {

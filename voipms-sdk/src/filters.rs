@@ -448,7 +448,7 @@ impl Filters {
     pub async fn ensure_rule(&self, rule: FilterRule) -> Result<EnsureFilter, OpError> {
         check_rule(&rule)?;
         let _guard = ops::lock(&self.client, "filter", &filter_lock_key(&rule)).await;
-        let mut s = Session::new(&self.client, "ensure_rule");
+        let mut s = Session::new(&self.client, "setting the Caller ID filter");
         let attempts = self.max_attempts.max(1);
         let mut first_action = None;
         for attempt in 1..=attempts {
@@ -516,10 +516,11 @@ impl Filters {
     /// The calls [`ensure_rule`](Self::ensure_rule) would make.
     pub async fn plan_ensure_rule(&self, rule: FilterRule) -> Result<DryRun, OpError> {
         check_rule(&rule)?;
-        let mut s = Session::new(&self.client, "plan ensure_rule");
+        let mut s = Session::new(&self.client, "setting the Caller ID filter (planning)");
         let filters = steps::read_filters(&mut s).await?;
         let (plan, ..) = plan_ensure(&filters, &rule, None, |have| have.satisfies(&rule));
         Ok(DryRun {
+            warnings: Vec::new(),
             reads: s.take_calls(),
             planned: steps::planned_calls(&plan),
         })
@@ -530,7 +531,7 @@ impl Filters {
     pub async fn remove_rule(&self, callerid: &str, did: &str) -> Result<FilterRemoval, OpError> {
         let probe = FilterRule::new(callerid, did, "sys:hangup");
         let _guard = ops::lock(&self.client, "filter", &filter_lock_key(&probe)).await;
-        let mut s = Session::new(&self.client, "remove_rule");
+        let mut s = Session::new(&self.client, "removing the Caller ID filter");
         let filters = steps::read_filters(&mut s).await?;
         let plan = plan_remove(&filters, &probe);
         let removed: Vec<i64> = plan
@@ -555,9 +556,10 @@ impl Filters {
     /// The calls [`remove_rule`](Self::remove_rule) would make.
     pub async fn plan_remove_rule(&self, callerid: &str, did: &str) -> Result<DryRun, OpError> {
         let probe = FilterRule::new(callerid, did, "sys:hangup");
-        let mut s = Session::new(&self.client, "plan remove_rule");
+        let mut s = Session::new(&self.client, "removing the Caller ID filter (planning)");
         let filters = steps::read_filters(&mut s).await?;
         Ok(DryRun {
+            warnings: Vec::new(),
             reads: s.take_calls(),
             planned: steps::planned_calls(&plan_remove(&filters, &probe)),
         })

@@ -67,7 +67,7 @@ mod steps;
 
 pub use client::{
     Call, Client, ClientBuilder, Credentials, DEFAULT_BASE_URL, ENV_PASSWORD, ENV_URL,
-    ENV_USERNAME, MULTIPART_THRESHOLD, Outcome, RetryPolicy,
+    ENV_USERNAME, MULTIPART_THRESHOLD, Outcome, RETRY_LOG_TARGET, RetryPolicy,
 };
 pub use error::{ApiError, BodyProblem, Error, TransportKind};
 pub use request::{Request, Response};

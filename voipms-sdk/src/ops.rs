@@ -72,6 +72,9 @@ pub struct DryRun {
     /// Writes the operation would send, in order (these were **not** sent). Empty when the
     /// account is already as asked.
     pub planned: Vec<PlannedCall>,
+    /// What the caller should know before going ahead (marking one of the account's own DIDs as
+    /// spam, …); empty when nothing looks off.
+    pub warnings: Vec<String>,
 }
 
 impl DryRun {
@@ -244,7 +247,7 @@ impl From<crate::numbers::InvalidNumber> for OpError {
 /// An API call failed part-way through an operation.
 #[derive(Debug)]
 pub struct Failure {
-    /// The operation (`add_numbers_to_group`).
+    /// The operation, in words (`adding to the phonebook group`).
     pub operation: &'static str,
     /// The error of the call that failed.
     pub error: Error,
@@ -677,7 +680,7 @@ mod tests {
             excerpt: String::new(),
         };
         let nothing = Failure {
-            operation: "add_numbers_to_group",
+            operation: "adding to the phonebook group",
             error,
             calls: vec![call("getPhonebook", Effect::Read, CallOutcome::Ok)],
         };
@@ -712,7 +715,7 @@ mod tests {
     #[test]
     fn a_billable_write_is_never_advised_to_be_run_again() {
         let lost = Failure {
-            operation: "send_sms",
+            operation: "sending the SMS",
             error: Error::Http {
                 method: "sendSMS".into(),
                 status: 502,

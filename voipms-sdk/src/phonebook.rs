@@ -795,7 +795,7 @@ impl Phonebook {
     pub async fn ensure_group(&self, name: &str) -> Result<EnsureGroup, OpError> {
         let name = check_group_name(name)?;
         let _guard = ops::lock(&self.client, "group", name).await;
-        let mut s = Session::new(&self.client, "ensure_group");
+        let mut s = Session::new(&self.client, "creating the phonebook group");
         let groups = steps::read_groups(&mut s).await?;
         let existing = groups_named(&groups, name);
         if let Some(g) = existing.first() {
@@ -851,7 +851,7 @@ impl Phonebook {
     /// The calls [`ensure_group`](Self::ensure_group) would make, without making them.
     pub async fn plan_ensure_group(&self, name: &str) -> Result<DryRun, OpError> {
         let name = check_group_name(name)?;
-        let mut s = Session::new(&self.client, "plan ensure_group");
+        let mut s = Session::new(&self.client, "creating the phonebook group (planning)");
         let groups = steps::read_groups(&mut s).await?;
         let steps = if groups_named(&groups, name).is_empty() {
             vec![Step::CreateGroup {
@@ -862,6 +862,7 @@ impl Phonebook {
             Vec::new()
         };
         Ok(DryRun {
+            warnings: Vec::new(),
             reads: s.take_calls(),
             planned: steps::planned_calls(&steps),
         })
@@ -910,7 +911,7 @@ impl Phonebook {
         let wanted = parse_wanted(members)?;
         let _guards =
             lock_group_and_numbers(&self.client, group, wanted.iter().map(|w| &w.number)).await;
-        let mut s = Session::new(&self.client, "add_numbers_to_group");
+        let mut s = Session::new(&self.client, "adding to the phonebook group");
         add_locked(&mut s, &self.options, group, &wanted).await
     }
 
@@ -922,7 +923,7 @@ impl Phonebook {
     ) -> Result<DryRun, OpError> {
         let group = check_group_name(group)?;
         let wanted = parse_wanted(members)?;
-        let mut s = Session::new(&self.client, "plan add_numbers_to_group");
+        let mut s = Session::new(&self.client, "adding to the phonebook group (planning)");
         let snap = read_snapshot(&mut s).await?;
         let plan = plan_add(
             &snap,
@@ -933,6 +934,7 @@ impl Phonebook {
         )
         .map_err(|wanted| limit_error(&mut s, &snap, group, wanted, &self.options))?;
         Ok(DryRun {
+            warnings: Vec::new(),
             reads: s.take_calls(),
             planned: steps::planned_calls(&plan.steps),
         })
@@ -950,7 +952,7 @@ impl Phonebook {
         let group = check_group_name(group)?;
         let number = PhoneNumber::parse(number)?;
         let _guards = lock_group_and_numbers(&self.client, group, [&number]).await;
-        let mut s = Session::new(&self.client, "remove_number_from_group");
+        let mut s = Session::new(&self.client, "removing from the phonebook group");
         remove_locked(&mut s, &self.options, group, &number, &orphans).await
     }
 
@@ -963,10 +965,11 @@ impl Phonebook {
     ) -> Result<DryRun, OpError> {
         let group = check_group_name(group)?;
         let number = PhoneNumber::parse(number)?;
-        let mut s = Session::new(&self.client, "plan remove_number_from_group");
+        let mut s = Session::new(&self.client, "removing from the phonebook group (planning)");
         let snap = read_snapshot(&mut s).await?;
         let plan = plan_remove(&snap, group, &number, &orphans);
         Ok(DryRun {
+            warnings: Vec::new(),
             reads: s.take_calls(),
             planned: steps::planned_calls(&plan.steps),
         })

@@ -311,6 +311,7 @@ impl Recordings {
     /// The call [`email`](Self::email) would make.
     pub fn plan_email(&self, account: &str, id: &str, email: &str) -> Result<DryRun, OpError> {
         Ok(DryRun {
+            warnings: Vec::new(),
             reads: Vec::new(),
             planned: vec![PlannedCall::of(&email_request(account, id, email)?)],
         })
@@ -365,6 +366,7 @@ impl Recordings {
     pub fn plan_delete(&self, account: &str, id: &str) -> Result<DryRun, OpError> {
         let request = DelCallRecording::new(check_account(account)?, check_id(id)?);
         Ok(DryRun {
+            warnings: Vec::new(),
             reads: Vec::new(),
             planned: vec![PlannedCall::of(&request)],
         })

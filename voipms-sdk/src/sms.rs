@@ -60,8 +60,8 @@ pub fn check_sms(message: &str) -> Result<(), OpError> {
     if bytes > SMS_MAX_BYTES {
         return Err(OpError::invalid(format!(
             "the SMS text is {bytes} bytes of UTF-8 ({} characters) and one SMS carries at most \
-             {SMS_MAX_BYTES} bytes (accented letters count 2, emoji 4); shorten it, or send it \
-             split into {} messages (SmsLength::Split, --split)",
+             {SMS_MAX_BYTES} bytes (accented letters count 2, emoji 4); shorten it, or allow \
+             splitting it into {} messages (--split on the command line)",
             message.chars().count(),
             split_sms(message, SMS_MAX_BYTES).len()
         )));
@@ -460,7 +460,7 @@ impl Messaging {
         length: SmsLength,
     ) -> Result<SentSms, OpError> {
         let plan = plan_sms(did, dst, message, length)?;
-        let mut s = Session::new(&self.client, "send_sms");
+        let mut s = Session::new(&self.client, "sending the SMS");
         let mut check =
             LostReplyCheck::new(self, &mut s, MessageKind::Sms, &plan.did, &plan.dst).await;
         let mut parts = Vec::new();
@@ -494,6 +494,7 @@ impl Messaging {
     ) -> Result<DryRun, OpError> {
         let plan = plan_sms(did, dst, message, length)?;
         Ok(DryRun {
+            warnings: Vec::new(),
             reads: Vec::new(),
             planned: plan.requests.iter().map(PlannedCall::of).collect(),
         })
@@ -509,7 +510,7 @@ impl Messaging {
         media: &[Media],
     ) -> Result<SentMms, OpError> {
         let (did, dst, request) = self.mms_request(did, dst, message, media).await?;
-        let mut s = Session::new(&self.client, "send_mms");
+        let mut s = Session::new(&self.client, "sending the MMS");
         let mut check = LostReplyCheck::new(self, &mut s, MessageKind::Mms, &did, &dst).await;
         let id = match s.write(&request).await {
             Ok(resp) => resp.mms,
@@ -535,6 +536,7 @@ impl Messaging {
     ) -> Result<DryRun, OpError> {
         let (_, _, request) = self.mms_request(did, dst, message, media).await?;
         Ok(DryRun {
+            warnings: Vec::new(),
             reads: Vec::new(),
             planned: vec![PlannedCall::of(&request)],
         })

@@ -195,6 +195,8 @@ pub struct SpamCandidate {
     pub stats: CallerStats,
     /// Already in the spam group.
     pub already_marked: bool,
+    /// Blocking Caller ID filters that already cover it (directly, through a group or `p:`).
+    pub blocked_by: Vec<i64>,
     /// Phonebook groups holding it.
     pub groups: Vec<String>,
 }
@@ -215,7 +217,7 @@ impl SpamCandidate {
 pub struct SuggestOptions {
     /// Lowest score listed (40).
     pub min_score: i32,
-    /// List numbers already in the spam group too (off).
+    /// List numbers already in the spam group or already blocked by a Caller ID filter too (off).
     pub include_marked: bool,
     /// At most this many candidates (all by default).
     pub limit: Option<usize>,
@@ -339,6 +341,9 @@ pub struct SpamMark {
     pub already_member: bool,
     /// Whether it was added now.
     pub added: bool,
+    /// Why marking this number may be a mistake (one of your DIDs, a contact in another
+    /// group); marked all the same.
+    pub warnings: Vec<MarkWarning>,
     /// The rule blocking the group.
     pub filter_id: i64,
     /// What was done to the rule.
@@ -347,6 +352,68 @@ pub struct SpamMark {
     pub race_retries: u32,
     /// Calls made.
     pub calls: Vec<ApiCall>,
+}
+
+/// Why marking a number as spam may be a mistake.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MarkWarning {
+    /// The number is one of the account's own DIDs.
+    OwnDid,
+    /// The number is in the phonebook, in these groups besides the spam group (possibly none).
+    Contact {
+        /// Names of the groups holding it.
+        groups: Vec<String>,
+    },
+}
+
+impl fmt::Display for MarkWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MarkWarning::OwnDid => f.write_str(
+                "it is one of your own DIDs: calls showing it as Caller ID (your own forwarded \
+                 or looped calls) will be blocked too",
+            ),
+            MarkWarning::Contact { groups } if groups.is_empty() => {
+                f.write_str("it is a contact in your phonebook: calls from it will be blocked")
+            }
+            MarkWarning::Contact { groups } => write!(
+                f,
+                "it is a contact in phonebook group {}: calls from it will be blocked",
+                groups.join(", ")
+            ),
+        }
+    }
+}
+
+/// What may be wrong with marking `number`: one of `dids`, or a contact outside `spam_group`.
+fn mark_warnings(
+    number: &PhoneNumber,
+    snap: &PhonebookSnapshot,
+    dids: &[PhoneNumber],
+    spam_group: &str,
+) -> Vec<MarkWarning> {
+    let mut out = Vec::new();
+    if dids.contains(number) {
+        out.push(MarkWarning::OwnDid);
+    }
+    if !snap.entries_for(number).is_empty() {
+        let groups: Vec<String> = snap
+            .groups_holding_number(number)
+            .into_iter()
+            .filter(|g| g.name != spam_group)
+            .map(|g| g.name.clone())
+            .collect();
+        let only_spam = groups.is_empty()
+            && snap
+                .groups_holding_number(number)
+                .iter()
+                .any(|g| g.name == spam_group);
+        if !only_spam {
+            out.push(MarkWarning::Contact { groups });
+        }
+    }
+    out
 }
 
 impl SpamMark {
@@ -408,6 +475,8 @@ pub struct ScoreContext {
     pub phonebook: PhonebookSnapshot,
     /// The spam group's id, if it exists.
     pub spam_group: Option<i64>,
+    /// The account's Caller ID filters (a number a blocking one covers is already blocked).
+    pub filters: Vec<Filter>,
 }
 
 /// Caller names that say "spam" outright.
@@ -595,12 +664,12 @@ fn score(number: &PhoneNumber, s: &CallerStats, ctx: &ScoreContext) -> Vec<SpamR
             ),
         ));
     }
-    // A number that calls again and again outweighs any one call: the points grow with the calls
-    // (15 at three, +5 a call, at most 60) and the days (10 at three, +2 a day, at most 30).
-    if s.calls >= 3 && ratio >= 0.8 {
+    // A number that calls again and again outweighs any one call: each call again without a
+    // real conversation is more evidence, 8 points per repeat, at most 60.
+    if s.calls >= 2 && s.long == 0 && ratio >= 0.5 {
         r.push(reason(
             SpamSignal::Repeated,
-            (15 + 5 * (s.calls as i32 - 3)).min(60),
+            (8 * (s.calls as i32 - 1)).min(60),
             format!("called {} times without a real conversation", s.calls),
         ));
     }
@@ -730,9 +799,19 @@ pub fn rank_callers(
                 .filter(|g| g.members.iter().any(|m| entry_ids.contains(m)))
                 .map(|g| g.name.clone())
                 .collect();
+            let blocked_by = ctx
+                .filters
+                .iter()
+                .filter(|f| {
+                    f.rule.is_blocking()
+                        && filters::rule_matches(&f.rule, &number, &ctx.phonebook).is_some()
+                })
+                .map(|f| f.id)
+                .collect();
             SpamCandidate {
                 score: reasons.iter().map(|r| r.points).sum(),
                 already_marked: in_spam_group(&entry_ids, ctx),
+                blocked_by,
                 number,
                 reasons,
                 stats,
@@ -740,7 +819,7 @@ pub fn rank_callers(
             }
         })
         .filter(|c| c.score >= options.min_score)
-        .filter(|c| options.include_marked || !c.already_marked)
+        .filter(|c| options.include_marked || (!c.already_marked && c.blocked_by.is_empty()))
         .collect();
     out.sort_by(|a, b| {
         b.score
@@ -799,7 +878,7 @@ impl SpamGuard {
         options: &InspectOptions,
     ) -> Result<NumberReport, OpError> {
         let number = PhoneNumber::parse(number)?;
-        let mut s = Session::new(&self.client, "inspect_number");
+        let mut s = Session::new(&self.client, "inspecting the number");
         let snap = phonebook::read_snapshot(&mut s).await?;
         let rules = steps::read_filters(&mut s).await?;
         let export = CdrQuery::for_range(options.range)
@@ -895,9 +974,10 @@ impl SpamGuard {
         range: DateRange,
         options: &SuggestOptions,
     ) -> Result<SpamSuggestions, OpError> {
-        let mut s = Session::new(&self.client, "suggest_spam_numbers");
+        let mut s = Session::new(&self.client, "ranking the callers");
         let dids = account::read_dids(&mut s).await?;
         let phonebook = phonebook::read_snapshot(&mut s).await?;
+        let rules = steps::read_filters(&mut s).await?;
         let export = CdrQuery::for_range(range)
             .timezone(self.options.timezone)
             .fetch_all(&self.client)
@@ -907,6 +987,7 @@ impl SpamGuard {
             dids: dids.into_iter().filter_map(|d| d.number).collect(),
             spam_group: phonebook.group_named(&self.options.group).map(|g| g.id),
             phonebook,
+            filters: rules,
         };
         let (candidates, anonymous) = rank_callers(&export.rows, &ctx, options);
         Ok(SpamSuggestions {
@@ -955,14 +1036,21 @@ impl SpamGuard {
         let number = PhoneNumber::parse(number)?;
         let group = phonebook::check_group_name(&self.options.group)?.to_owned();
         let _guards = phonebook::lock_group_and_numbers(&self.client, &group, [&number]).await;
-        let mut s = Session::new(&self.client, "mark_number_as_spam");
+        let mut s = Session::new(&self.client, "marking as spam");
+        let dids: Vec<PhoneNumber> = account::read_dids(&mut s)
+            .await?
+            .into_iter()
+            .filter_map(|d| d.number)
+            .collect();
         let attempts = self.options.phonebook.max_attempts.max(1);
         let mut first: Option<(bool, FilterAction)> = None;
+        let mut warnings: Option<Vec<MarkWarning>> = None;
         let mut created_entries: HashSet<i64> = HashSet::new();
         let mut group_created = false;
         for attempt in 1..=attempts {
             let snap = phonebook::read_snapshot(&mut s).await?;
             let rules = steps::read_filters(&mut s).await?;
+            warnings.get_or_insert_with(|| mark_warnings(&number, &snap, &dids, &group));
             let plan = self.plan_mark(&snap, &rules, &number).map_err(|n| {
                 phonebook::limit_error(&mut s, &snap, &group, n, &self.options.phonebook)
             })?;
@@ -1035,6 +1123,7 @@ impl SpamGuard {
                 entry_created: created_entries.contains(&entry_id),
                 already_member: was_member,
                 added: !was_member,
+                warnings: warnings.take().unwrap_or_default(),
                 filter_id,
                 filter_action: action,
                 race_retries: attempt - 1,
@@ -1048,13 +1137,22 @@ impl SpamGuard {
     pub async fn plan_mark_number_as_spam(&self, number: &str) -> Result<DryRun, OpError> {
         let number = PhoneNumber::parse(number)?;
         let group = phonebook::check_group_name(&self.options.group)?.to_owned();
-        let mut s = Session::new(&self.client, "plan mark_number_as_spam");
+        let mut s = Session::new(&self.client, "marking as spam (planning)");
+        let dids: Vec<PhoneNumber> = account::read_dids(&mut s)
+            .await?
+            .into_iter()
+            .filter_map(|d| d.number)
+            .collect();
         let snap = phonebook::read_snapshot(&mut s).await?;
         let rules = steps::read_filters(&mut s).await?;
         let plan = self.plan_mark(&snap, &rules, &number).map_err(|n| {
             phonebook::limit_error(&mut s, &snap, &group, n, &self.options.phonebook)
         })?;
         Ok(DryRun {
+            warnings: mark_warnings(&number, &snap, &dids, &group)
+                .iter()
+                .map(|w| format!("{number}: {w}"))
+                .collect(),
             reads: s.take_calls(),
             planned: steps::planned_calls(&plan.steps),
         })
@@ -1113,7 +1211,7 @@ impl SpamGuard {
         let number = PhoneNumber::parse(number)?;
         let group = phonebook::check_group_name(&self.options.group)?.to_owned();
         let _guards = phonebook::lock_group_and_numbers(&self.client, &group, [&number]).await;
-        let mut s = Session::new(&self.client, "unmark_number_as_spam");
+        let mut s = Session::new(&self.client, "unmarking as spam");
         let attempts = self.options.phonebook.max_attempts.max(1);
         let mut result = SpamUnmark {
             number: number.clone(),
@@ -1185,7 +1283,7 @@ impl SpamGuard {
         options: &UnmarkOptions,
     ) -> Result<DryRun, OpError> {
         let number = PhoneNumber::parse(number)?;
-        let mut s = Session::new(&self.client, "plan unmark_number_as_spam");
+        let mut s = Session::new(&self.client, "unmarking as spam (planning)");
         let snap = phonebook::read_snapshot(&mut s).await?;
         let rules = if options.remove_empty_group {
             Some(steps::read_filters(&mut s).await?)
@@ -1194,6 +1292,7 @@ impl SpamGuard {
         };
         let (plan, ..) = self.plan_unmark(&snap, rules.as_deref(), &number);
         Ok(DryRun {
+            warnings: Vec::new(),
             reads: s.take_calls(),
             planned: steps::planned_calls(&plan.steps),
         })
@@ -1262,6 +1361,7 @@ mod tests {
                 ],
             },
             spam_group: Some(11),
+            filters: Vec::new(),
         }
     }
 
@@ -1454,5 +1554,91 @@ mod tests {
         let (ranked, _) = rank_callers(&rows(), &c, &SuggestOptions::default());
         let order: Vec<&str> = ranked.iter().map(|c| c.number.as_str()).collect();
         assert_eq!(order, vec!["5551230042", "5551239999"]);
+    }
+    /// Rows of `n` unanswered calls from `callerid` to the DID, one a day from `day`.
+    fn calls_from(callerid: &str, n: u32, day: u32) -> Vec<CdrRecord> {
+        (0..n)
+            .map(|i| {
+                row(
+                    &format!("2025-02-{:02} 14:00:00", day + i),
+                    callerid,
+                    "5551234567",
+                    "NO ANSWER",
+                    0,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_number_calling_again_and_again_ranks_above_a_single_call() {
+        let c = ScoreContext {
+            dids: vec![PhoneNumber::parse("5551234567").unwrap()],
+            ..ScoreContext::default()
+        };
+        // A one-off neighbour spoof with a SPAM? name, against a number that called eight times
+        // with the same name, and one that called four times with no name at all.
+        let mut rows = calls_from("\"SPAM?\" <5551230042>", 1, 1);
+        rows.extend(calls_from("\"SPAM?\" <3055550190>", 8, 2));
+        rows.extend(calls_from("\"V\" <7275550111>", 4, 3));
+        rows.extend(calls_from("\"V\" <5551230077>", 1, 20));
+        let (ranked, _) = rank_callers(&rows, &c, &SuggestOptions::default());
+        let order: Vec<&str> = ranked.iter().map(|c| c.number.as_str()).collect();
+        let pos = |n: &str| order.iter().position(|x| *x == n).unwrap();
+        assert!(pos("3055550190") < pos("5551230042"), "{order:?}");
+        assert!(pos("7275550111") < pos("5551230077"), "{order:?}");
+        let robo = &ranked[pos("3055550190")];
+        assert!(
+            robo.reasons
+                .iter()
+                .any(|r| r.signal == SpamSignal::Repeated && r.points > 15),
+            "{}",
+            robo.explain()
+        );
+        // Two calls are already a repeat, worth less than eight.
+        let (two, _) = rank_callers(
+            &calls_from("\"V\" <7275550111>", 2, 3),
+            &c,
+            &SuggestOptions {
+                min_score: i32::MIN,
+                ..SuggestOptions::default()
+            },
+        );
+        let points = two[0]
+            .reasons
+            .iter()
+            .find(|r| r.signal == SpamSignal::Repeated)
+            .map(|r| r.points);
+        assert_eq!(points, Some(8), "{}", two[0].explain());
+    }
+
+    #[test]
+    fn numbers_a_blocking_filter_covers_are_left_out() {
+        let mut c = ctx();
+        c.filters = vec![
+            Filter {
+                id: 7,
+                rule: FilterRule::new("5551230042", "all", "sys:hangup"),
+            },
+            // Not blocking: sends the caller to voicemail.
+            Filter {
+                id: 8,
+                rule: FilterRule::new("5551239999", "all", "vm:101"),
+            },
+        ];
+        let (ranked, _) = rank_callers(&rows(), &c, &SuggestOptions::default());
+        let order: Vec<&str> = ranked.iter().map(|c| c.number.as_str()).collect();
+        assert_eq!(order, vec!["5551239999"]);
+        let all = SuggestOptions {
+            include_marked: true,
+            ..SuggestOptions::default()
+        };
+        let (ranked, _) = rank_callers(&rows(), &c, &all);
+        let blocked = ranked
+            .iter()
+            .find(|c| c.number.as_str() == "5551230042")
+            .unwrap();
+        assert_eq!(blocked.blocked_by, vec![7]);
+        assert!(!blocked.already_marked);
     }
 }

@@ -2,6 +2,7 @@
 //! parse, set up logging and the context, dispatch, and turn the outcome into an exit code.
 
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use voipms_sdk::catalog;
 
@@ -10,7 +11,7 @@ use crate::commands::{self, clap_failure, resolve_method, unknown_command};
 use crate::ctx::Ctx;
 use crate::errln;
 use crate::exit::Failure;
-use crate::output::{self, LogWriter, RED};
+use crate::output::{self, DIM, LogWriter, RED};
 
 /// Runs the program with the process's arguments.
 pub fn main() -> ExitCode {
@@ -49,6 +50,27 @@ fn prescan(args: &[String]) -> Option<usize> {
     None
 }
 
+/// `voipms phonebook help`, `voipms spam mark help`: a last word `help` right after a command's
+/// name (and its subcommands' names, nothing else) asks for that command's help, like `--help`.
+fn help_word_to_flag(tree: &clap::Command, args: &mut [String], i: usize) {
+    let Some((last, path)) = args[i..].split_last() else {
+        return;
+    };
+    if last != "help" || path.is_empty() {
+        return;
+    }
+    let mut cmd = tree;
+    for word in path {
+        match cmd.find_subcommand(word) {
+            Some(sub) => cmd = sub,
+            None => return,
+        }
+    }
+    if let Some(l) = args.last_mut() {
+        *l = "--help".to_owned();
+    }
+}
+
 fn wants_method_help(rest: &[String]) -> bool {
     if rest.len() == 1 && rest[0] == "help" {
         return true;
@@ -58,8 +80,38 @@ fn wants_method_help(rest: &[String]) -> bool {
         .any(|a| a == "--help" || a == "-h")
 }
 
+/// Retries of VoIP.ms calls in this run (each logged only with `-v`).
+static RETRIES: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts the SDK's retry warnings, whatever the log level.
+struct RetryCounter;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for RetryCounter {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        if event.metadata().target() == voipms_sdk::RETRY_LOG_TARGET {
+            RETRIES.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Without `-v`, the retries of the run as one line at the end instead of one line each.
+fn retries_summary(verbose: u8) {
+    let n = RETRIES.load(Ordering::Relaxed);
+    if verbose == 0 && n > 0 {
+        errln!(
+            "{DIM}VoIP.ms calls were retried {} (no answer, a dropped connection or the rate \
+             limit); -v shows each retry.{DIM:#}",
+            if n == 1 {
+                "once".to_owned()
+            } else {
+                format!("{n} times")
+            }
+        );
+    }
+}
+
 fn init_logging(verbose: u8) {
-    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::filter::{LevelFilter, Targets};
     use tracing_subscriber::prelude::*;
     let level = match verbose {
         0 => tracing::Level::WARN,
@@ -72,18 +124,26 @@ fn init_logging(verbose: u8) {
     } else {
         level
     };
+    // Each retry is told only with -v; without, one line at the end counts them.
+    let retries = if verbose == 0 {
+        LevelFilter::OFF
+    } else {
+        LevelFilter::from_level(level)
+    };
     let filter = Targets::new()
         .with_default(level)
         .with_target("voipms::access", access)
-        .with_target("voipms::oauth", access);
+        .with_target("voipms::oauth", access)
+        .with_target(voipms_sdk::RETRY_LOG_TARGET, retries);
     let _ = tracing_subscriber::registry()
         .with(
             tracing_subscriber::fmt::layer()
                 .with_writer(|| LogWriter)
                 .without_time()
-                .with_target(verbose > 1),
+                .with_target(verbose > 1)
+                .with_filter(filter),
         )
-        .with(filter)
+        .with(RetryCounter)
         .try_init();
 }
 
@@ -105,7 +165,11 @@ fn run(mut args: Vec<String>) -> Result<(), Failure> {
             }
         }
     }
-    let matches = match cli::build(methods).try_get_matches_from(&args) {
+    let tree = cli::build(methods);
+    if let Some(i) = prescan(&args) {
+        help_word_to_flag(&tree, &mut args, i);
+    }
+    let matches = match tree.try_get_matches_from(&args) {
         Ok(m) => m,
         // Bare `voipms`: the help, on stdout, and success.
         Err(e)
@@ -116,6 +180,12 @@ fn run(mut args: Vec<String>) -> Result<(), Failure> {
             return Ok(());
         }
         Err(e) => {
+            // An unknown --flag of a method: told like an unknown key= (did you mean, the list).
+            if let Methods::One(m) = methods
+                && let Some(f) = crate::params::unknown_flag(m, &e)
+            {
+                return Err(f);
+            }
             let ok = e.exit_code() == 0;
             let f = clap_failure(e);
             return if ok { Ok(()) } else { Err(f) };
@@ -137,6 +207,7 @@ fn run(mut args: Vec<String>) -> Result<(), Failure> {
     // The sandbox's state is saved even after an API error: the calls before it may have
     // changed it.
     let saved = ctx.finish();
+    retries_summary(ctx.globals.verbose);
     result.and(saved)
 }
 

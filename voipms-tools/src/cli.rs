@@ -82,7 +82,7 @@ fn global_args() -> Vec<Arg> {
             .ignore_case(true)
             .hide_possible_values(true)
             .help(
-                "Output: pretty (default on a terminal), json (default otherwise), raw, table, csv",
+                "Output: pretty, json, raw, table or csv (default: see Output formats in voipms --help)",
             )
             .help_heading("Global options"),
         Arg::new(G_DRY_RUN)
@@ -175,6 +175,12 @@ fn root_after_help() -> String {
   and `voipms help METHOD` (or METHOD --help) their parameters. Calls that change the account ask
   for confirmation (or need --yes); --dry-run shows the request and sends nothing.
 
+Output formats:
+  API method commands and cdr print pretty text on a terminal and JSON when piped or redirected.
+  The other friendly commands (balance, phonebook, spam, sms, mms, recordings, filters), list and
+  doctor print text even when piped: add --format json (or table, csv) to get data.
+  cdr export writes CSV unless --format json (or an --out file ending in .json).
+
 Credentials:
   VOIPMS_API_USERNAME and VOIPMS_API_PASSWORD, or a profile in the config file (chmod 600):
     [profiles.default]
@@ -217,6 +223,40 @@ pub fn build(methods: Methods) -> Command {
                 root = root.subcommand(method_command(m, true));
             }
         }
+    }
+    root
+}
+
+/// The tree a completion script is generated from: the built-in commands, and every method under
+/// its name and its kebab-case name with its flags — without descriptions, without the global
+/// options repeated per method, and with a value completed only where there is something to offer
+/// (an enum's values, a file for a base64 payload), so the scripts stay small.
+pub fn completion_tree() -> Command {
+    // The global options are completed after `voipms`, not again after every command.
+    let mut root = Command::new("voipms")
+        .disable_help_subcommand(true)
+        .args(global_args());
+    for b in commands::BUILTINS {
+        root = root.subcommand((b.command)());
+    }
+    for m in catalog::METHODS {
+        let mut cmd = Command::new(m.name)
+            .visible_alias(m.kebab_name())
+            .disable_help_flag(true);
+        for p in m.params {
+            let arg = Arg::new(p.name).long(long_name(p.name));
+            let arg = match p.kind {
+                ParamKind::Enum => {
+                    let values: Vec<&'static str> = p.values.iter().map(|v| v.value).collect();
+                    arg.value_parser(PossibleValuesParser::new(values))
+                }
+                ParamKind::Base64 => arg.value_hint(clap::ValueHint::FilePath),
+                // The value is typed freely: nothing to complete, no case in the script.
+                _ => arg.action(ArgAction::SetTrue),
+            };
+            cmd = cmd.arg(arg);
+        }
+        root = root.subcommand(cmd);
     }
     root
 }

@@ -70,9 +70,20 @@ pub struct Ctx {
     session: Option<Session>,
     /// A call that may change the account was made (the sandbox's state needs saving).
     changed: bool,
+    /// Warnings already printed (a plan's warnings are not repeated by the change's result).
+    warned: Vec<String>,
 }
 
 impl Ctx {
+    /// Records `text` as printed; false when it was printed before.
+    pub fn first_warning(&mut self, text: &str) -> bool {
+        if self.warned.iter().any(|w| w == text) {
+            return false;
+        }
+        self.warned.push(text.to_owned());
+        true
+    }
+
     /// A context for `globals`.
     pub fn new(globals: Globals) -> Self {
         let format = globals.format.unwrap_or_else(Format::default_for_stdout);
@@ -83,6 +94,7 @@ impl Ctx {
             rt: None,
             session: None,
             changed: false,
+            warned: Vec::new(),
         }
     }
 

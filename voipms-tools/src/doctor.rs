@@ -246,6 +246,18 @@ fn reachability(ctx: &mut Ctx, checks: &mut Vec<Check>) -> Result<(), Failure> {
             ));
             Some(ip)
         }
+        // VoIP.ms answered with a status (invalid_credentials, ip_not_enabled…): the network is
+        // fine, and the checks below pin the refusal on the credentials or the allow-list.
+        Err(e) if e.status().is_some() => {
+            checks.push(Check::pass(
+                "network",
+                format!(
+                    "VoIP.ms answers (it refused getIP: {})",
+                    e.status().unwrap_or_default()
+                ),
+            ));
+            None
+        }
         Err(e) => {
             let code = code_of(&e);
             let fix = if code == Code::Network {

@@ -26,7 +26,7 @@ use voipms_sdk::{Client, DateRange, RetryPolicy};
 use crate::core::views;
 use crate::ctx::Ctx;
 use crate::exit::{Code, Failure, code_of};
-use crate::output::{self, DIM, Format, MASK, Rows};
+use crate::output::{self, DIM, Format, MASK, Rows, YELLOW};
 use crate::transport::{Recorded, Recorder, Render};
 use crate::{errln, outln};
 
@@ -218,6 +218,9 @@ pub fn change<T>(
             Plan::Local => recording_client(ctx)?.0,
         };
         let dry = block_on(ctx, plan(client))?.map_err(failure)?;
+        for w in &dry.warnings {
+            warn(ctx, w);
+        }
         print_dry_run(ctx, &dry)?;
         return Ok(None);
     }
@@ -226,6 +229,9 @@ pub fn change<T>(
     let client = session.client().clone();
     if !sandbox && !ctx.globals.yes {
         let dry = block_on(ctx, plan(client.clone()))?.map_err(failure)?;
+        for w in &dry.warnings {
+            warn(ctx, w);
+        }
         if dry.changes_anything() {
             let planned = record_planned(ctx, &dry.planned)?;
             let effect = worst_effect(&dry.planned);
@@ -434,6 +440,13 @@ pub fn note(text: &str) {
     errln!("{DIM}{text}{DIM:#}");
 }
 
+/// Prints `warning: TEXT` on stderr, once per run (a plan and its change may both report it).
+pub fn warn(ctx: &mut Ctx, text: &str) {
+    if ctx.first_warning(text) {
+        errln!("{YELLOW}warning{YELLOW:#}: {text}");
+    }
+}
+
 /// `1 call` / `2 calls`.
 pub fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -504,4 +517,68 @@ pub fn print_planned_reads(ctx: &mut Ctx, planned: &[PlannedCall]) -> Result<(),
         .collect();
     print_requests(ctx, &recorded);
     Ok(())
+}
+
+/// What a friendly write takes as a number: checked before anything is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberUse {
+    /// A number that calls or is called: NANP or E.164 (`sms send`, `spam mark`).
+    Dialable,
+    /// A phonebook entry's number: NANP, E.164 or a SIP reference (`sip:2563`).
+    Contact,
+    /// A Caller ID filter's caller: NANP, E.164 or a token (`0`, `i`, `s`, `sb`, `sc`, `p`,
+    /// `p:ID`).
+    FilterCaller,
+}
+
+/// Checks `text`, given as `what` (`NUMBER`, `--to`), for `usage`: a usage error that says why and
+/// what is accepted, so nothing is sent for a number VoIP.ms would refuse or misread.
+pub fn check_number(what: &str, text: &str, usage: NumberUse) -> Result<(), Failure> {
+    use voipms_sdk::numbers::NumberKind;
+    let token = text.trim();
+    if usage == NumberUse::FilterCaller
+        && (["0", "i", "s", "sb", "sc", "p"].contains(&token)
+            || token
+                .strip_prefix("p:")
+                .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())))
+    {
+        return Ok(());
+    }
+    let accepted = match usage {
+        NumberUse::Dialable => {
+            "a North American number of 10 digits (5551234567, +1 555 123 4567) or an \
+             international one as +<country code><number> (+442079460958)"
+        }
+        NumberUse::Contact => {
+            "a North American number of 10 digits (5551234567, +1 555 123 4567), an \
+             international one as +<country code><number> (+442079460958), or a SIP reference \
+             (sip:2563)"
+        }
+        NumberUse::FilterCaller => {
+            "a North American number of 10 digits (5551234567), an international one as \
+             +<country code><number> (+442079460958), or a token: 0 anonymous, i outside North \
+             America, p any phonebook entry, p:ID a phonebook group"
+        }
+    };
+    let number = voipms_sdk::PhoneNumber::parse(text).map_err(|e| {
+        Failure::usage(if usage == NumberUse::FilterCaller {
+            format!(
+                "{what}: `{text}` is neither a phone number nor a filter token ({}); use \
+                 {accepted}. Nothing was sent.",
+                e.reason
+            )
+        } else {
+            format!("{what}: {e}. Nothing was sent.")
+        })
+    })?;
+    match (number.kind(), usage) {
+        (NumberKind::Nanp | NumberKind::International, _) => Ok(()),
+        (NumberKind::Sip, NumberUse::Contact) => Ok(()),
+        (NumberKind::Short, _) => Err(Failure::usage(format!(
+            "{what}: `{text}` is too short for a phone number; use {accepted}. Nothing was sent."
+        ))),
+        _ => Err(Failure::usage(format!(
+            "{what}: `{text}` is not accepted here; use {accepted}. Nothing was sent."
+        ))),
+    }
 }

@@ -199,7 +199,7 @@ pub fn collect(
     if problems.is_empty() {
         return Ok(params);
     }
-    let mut msg = if problems.len() == 1 {
+    let msg = if problems.len() == 1 {
         format!("{}: {}", m.name, problems[0])
     } else {
         let mut s = format!(
@@ -213,11 +213,35 @@ pub fn collect(
         }
         s
     };
+    Err(nothing_sent(m, msg))
+}
+
+fn nothing_sent(m: &Method, mut msg: String) -> Failure {
     msg.push_str(&format!(
         "\nNothing was sent. `voipms help {}` lists every parameter.",
         m.name
     ));
-    Err(Failure::usage(msg))
+    Failure::usage(msg)
+}
+
+/// The error for an unknown `--flag` on the command of `m`: the same as for an unknown `key=`
+/// (did you mean, the parameters it takes), in flag form. `None` for other parse errors.
+pub fn unknown_flag(m: &Method, e: &clap::Error) -> Option<Failure> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let flag = arg.split_once('=').map_or(arg.as_str(), |(k, _)| k);
+    if !flag.starts_with("--") {
+        return None;
+    }
+    Some(nothing_sent(
+        m,
+        format!("{}: {}", m.name, unknown_param(m, flag)),
+    ))
 }
 
 fn looks_like_key(k: &str) -> bool {
@@ -226,17 +250,26 @@ fn looks_like_key(k: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
+/// An unknown parameter `key` (`key=` form, or `--flag` form when it starts with `--`).
 fn unknown_param(m: &Method, key: &str) -> String {
-    let k = norm(key);
+    let as_flag = key.starts_with("--");
+    let shown = |name: &str| {
+        if as_flag {
+            format!("--{}", long_name(name))
+        } else {
+            name.to_owned()
+        }
+    };
+    let k = norm(key.trim_start_matches('-'));
     let best = m
         .params
         .iter()
         .map(|p| (strsim::jaro_winkler(&norm(p.name), &k), p))
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, p)| format!("; did you mean `{}`?", p.name))
+        .map(|(_, p)| format!("; did you mean `{}`?", shown(p.name)))
         .unwrap_or_default();
-    let names: Vec<&str> = m.params.iter().map(|p| p.name).collect();
+    let names: Vec<String> = m.params.iter().map(|p| shown(p.name)).collect();
     let known = if names.is_empty() {
         format!("{} takes no parameters", m.name)
     } else {

@@ -16,11 +16,11 @@ use voipms_sdk::api::CdrRecord;
 use voipms_sdk::cdr::CdrQuery;
 use voipms_sdk::ops::PlannedCall;
 use voipms_sdk::outfile::OutputFile;
-use voipms_sdk::{Date, Params, catalog};
+use voipms_sdk::{Date, catalog};
 
 use super::Builtin;
 use crate::core::views;
-use crate::ctx::{Ctx, Invocation};
+use crate::ctx::Ctx;
 use crate::exit::Failure;
 use crate::friendly;
 use crate::output::{self, Format};
@@ -33,9 +33,6 @@ pub const BUILTIN: Builtin = Builtin {
     run,
     needs_all_methods: false,
 };
-
-/// The call statuses getCDR filters on, as its flag parameters.
-const STATUSES: [&str; 4] = ["answered", "noanswer", "busy", "failed"];
 
 /// The first year a date range may start in.
 const FIRST_YEAR: i32 = 2000;
@@ -82,7 +79,10 @@ fn filter_args(cmd: Command) -> Command {
                 .long("timezone")
                 .value_name("OFFSET")
                 .allow_negative_numbers(true)
-                .help("Whole-hour UTC offset for the times, -12 to 13; default: this machine's"),
+                .help(
+                    "Whole-hour UTC offset for the times, -12 to 13; default -5: VoIP.ms server \
+                     time, as in `voipms recordings`",
+                ),
         )
 }
 
@@ -91,9 +91,10 @@ fn command() -> Command {
         .about("Call detail records with friendly options (getCDR); `cdr export` for CSV/JSON")
         .long_about(
             "Call detail records, mapped to getCDR: --from/--to (default: the last 30 days), \
-             --status (default: all four), --timezone (default: this machine's UTC offset). \
-             VoIP.ms answers at most 92 days per call: a longer range is fetched in 92-day \
-             windows. Every getCDR parameter is also available as `voipms getCDR`. \
+             --status (default: all four), --timezone (default -5: VoIP.ms server time, the \
+             time `voipms recordings` shows). VoIP.ms answers at most 92 days per call: a longer \
+             range is fetched in 92-day windows. Calls are listed oldest first, whatever the \
+             range. Every getCDR parameter is also available as `voipms getCDR`. \
              `voipms cdr export` streams any range to CSV or JSON.",
         )
         .args_conflicts_with_subcommands(true)
@@ -123,12 +124,6 @@ fn command() -> Command {
             ),
         );
     filter_args(cmd)
-}
-
-/// This machine's UTC offset in whole hours, within getCDR's range.
-pub fn local_offset_hours() -> i32 {
-    let secs = chrono::Local::now().offset().local_minus_utc();
-    (secs as f64 / 3600.0).round().clamp(-12.0, 13.0) as i32
 }
 
 /// The getCDR flags for a `--status` list.
@@ -216,7 +211,8 @@ impl Options {
         };
         let tz_param = spec.param("timezone").expect("getCDR has timezone");
         let timezone = match m.get_one::<String>("timezone") {
-            None => Some(local_offset_hours().to_string()),
+            // VoIP.ms server time, the time call recordings carry too.
+            None => Some(voipms_sdk::cdr::DEFAULT_TIMEZONE.to_string()),
             Some(raw) => params::encode(tz_param, raw, today)
                 .map_err(|e| problems.push(format!("--timezone: {e}")))
                 .ok(),
@@ -243,11 +239,6 @@ impl Options {
             billing: m.get_one::<String>("billing").cloned(),
             account: m.get_one::<String>("account").cloned(),
         })
-    }
-
-    /// Days in the range, both ends included.
-    fn days(&self) -> u64 {
-        (self.to - self.from).num_days().unsigned_abs() + 1
     }
 
     /// The same query for the SDK's windowed export.
@@ -277,27 +268,10 @@ fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
     if let Some(("export", sub)) = m.subcommand() {
         return export(ctx, sub);
     }
+    // Every range the same way: window by window (one window up to 92 days), the rows in date
+    // order without duplicates, printed as one getCDR answer.
     let o = Options::parse(m, "cdr")?;
-    if o.days() > MAX_DAYS {
-        return list_windows(ctx, &o);
-    }
-    let mut params = Params::new()
-        .with("date_from", o.from.format("%Y-%m-%d").to_string())
-        .with("date_to", o.to.format("%Y-%m-%d").to_string());
-    for (name, on) in STATUSES.iter().zip(o.flags) {
-        params.push(*name, voipms_sdk::wire::flag(on));
-    }
-    params.push("timezone", o.timezone.clone());
-    if let Some(t) = &o.calltype {
-        params.push("calltype", t.clone());
-    }
-    if let Some(b) = &o.billing {
-        params.push("callbilling", b.clone());
-    }
-    if let Some(a) = &o.account {
-        params.push("account", a.clone());
-    }
-    ctx.invoke_and_print(&Invocation::of(getcdr(), params))
+    list_windows(ctx, &o)
 }
 
 /// Asks before a range of more than [`ASK_ABOVE_WINDOWS`] getCDR windows.
@@ -317,7 +291,7 @@ fn print_requests(ctx: &mut Ctx, q: &CdrQuery) -> Result<(), Failure> {
     friendly::print_planned_reads(ctx, &planned)
 }
 
-/// `cdr` over more than 92 days: fetched window by window, printed as one getCDR answer.
+/// `cdr`: fetched window by window (one for up to 92 days), printed as one getCDR answer.
 fn list_windows(ctx: &mut Ctx, o: &Options) -> Result<(), Failure> {
     let q = o.query();
     if ctx.globals.dry_run {
@@ -590,6 +564,5 @@ mod tests {
                 .contains("not a call status")
         );
         assert!(status_flags(",").is_err());
-        assert!((-12..=13).contains(&local_offset_hours()));
     }
 }

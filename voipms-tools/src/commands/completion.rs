@@ -54,7 +54,7 @@ fn run(_ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
             )));
         }
     };
-    let mut cmd = crate::cli::build(crate::cli::Methods::All);
+    let mut cmd = crate::cli::completion_tree();
     let mut buf = Vec::new();
     clap_complete::generate(shell, &mut cmd, "voipms", &mut buf);
     output::stdout_bytes(&buf);

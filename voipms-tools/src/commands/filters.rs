@@ -142,6 +142,7 @@ fn list(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
 
 fn block(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
     let callerid = m.get_one::<String>("callerid").expect("required").clone();
+    friendly::check_number("CALLERID", &callerid, friendly::NumberUse::FilterCaller)?;
     let did = m
         .get_one::<String>("did")
         .cloned()
@@ -206,6 +207,7 @@ fn block(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
 
 fn unblock(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
     let callerid = m.get_one::<String>("callerid").expect("required").clone();
+    friendly::check_number("CALLERID", &callerid, friendly::NumberUse::FilterCaller)?;
     let did = m
         .get_one::<String>("did")
         .cloned()

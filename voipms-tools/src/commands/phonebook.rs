@@ -245,6 +245,7 @@ fn group_name(ctx: &mut Ctx, wanted: &str) -> Result<String, Failure> {
 fn add(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
     let group = group_name(ctx, m.get_one::<String>("group").expect("required"))?;
     let number = m.get_one::<String>("number").expect("required").clone();
+    friendly::check_number("NUMBER", &number, friendly::NumberUse::Contact)?;
     let name = m.get_one::<String>("name").cloned();
     let (g, n, nm) = (&group, &number, name.as_deref());
     let Some(r) = friendly::change(
@@ -309,6 +310,7 @@ fn add(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
 fn remove(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
     let group = group_name(ctx, m.get_one::<String>("group").expect("required"))?;
     let number = m.get_one::<String>("number").expect("required").clone();
+    friendly::check_number("NUMBER", &number, friendly::NumberUse::Contact)?;
     let delete = m.get_flag("delete-orphans");
     let orphans = || {
         if delete {

@@ -34,7 +34,27 @@ fn id_arg() -> Arg {
     Arg::new("id")
         .value_name("ID")
         .required(true)
+        .value_parser(recording_id)
         .help("The recording's id (the `id` column of `voipms recordings list`)")
+}
+
+/// A recording id as getCallRecordings gives them: an opaque base64 string (at least 16
+/// characters of `A-Z a-z 0-9 + / _ - =`), or digits. Anything else is refused before a call.
+fn recording_id(text: &str) -> Result<String, String> {
+    let id = text.trim();
+    let base64 = id.len() >= 16
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+/_-=".contains(&b));
+    let digits = !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit());
+    if base64 || digits {
+        Ok(id.to_owned())
+    } else {
+        Err(format!(
+            "`{text}` is not a recording id: ids are the long opaque strings of the `id` column \
+             of `voipms recordings list` (such as MTAwMDAxLTU1NTEy…); nothing was sent"
+        ))
+    }
 }
 
 fn command() -> Command {
@@ -44,7 +64,8 @@ fn command() -> Command {
             "Call recordings (of accounts or DIDs with call recording on). `list` covers any \
              date range and every page; `get` writes the MP3 whole (or not at all); `email` \
              has VoIP.ms send it; `delete` removes it (deleting one already gone changes \
-             nothing). Changes to a real account ask for confirmation (or need --yes); \
+             nothing). Times are VoIP.ms server time (UTC-5), as `voipms cdr` shows them by \
+             default. Changes to a real account ask for confirmation (or need --yes); \
              --dry-run prints the request.",
         )
         .subcommand_required(true)

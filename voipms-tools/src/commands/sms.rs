@@ -38,29 +38,43 @@ fn did_arg() -> Arg {
         .help("The account's DID to send from (default: the first DID with SMS turned on)")
 }
 
-fn send_args(cmd: Command) -> Command {
-    cmd.arg(did_arg())
-        .arg(
-            Arg::new("to")
-                .long("to")
-                .value_name("NUMBER")
-                .required(true)
-                .allow_hyphen_values(true)
-                .help("Destination number"),
-        )
-        .arg(
-            Arg::new("message")
-                .value_name("MESSAGE")
-                .allow_hyphen_values(true)
-                .help("The text (or --file, or stdin)"),
-        )
-        .arg(
-            Arg::new("file")
-                .long("file")
-                .value_name("FILE")
-                .conflicts_with("message")
-                .help("Read the text from FILE (- for stdin)"),
-        )
+fn send_args(cmd: Command, kind: &str) -> Command {
+    // --dst is required unless the old --to is given; the usage names only --dst.
+    cmd.override_usage(format!(
+        "voipms {kind} send [OPTIONS] --dst <NUMBER> [MESSAGE]"
+    ))
+    .arg(did_arg())
+    .arg(
+        Arg::new("dst")
+            .long("dst")
+            .value_name("NUMBER")
+            .required_unless_present("to")
+            .conflicts_with("to")
+            .allow_hyphen_values(true)
+            .help("Destination number"),
+    )
+    // The old name of --dst, kept working: elsewhere (cdr, sms list, recordings) --to is a
+    // date.
+    .arg(
+        Arg::new("to")
+            .long("to")
+            .value_name("NUMBER")
+            .hide(true)
+            .allow_hyphen_values(true),
+    )
+    .arg(
+        Arg::new("message")
+            .value_name("MESSAGE")
+            .allow_hyphen_values(true)
+            .help("The text (or --file, or stdin)"),
+    )
+    .arg(
+        Arg::new("file")
+            .long("file")
+            .value_name("FILE")
+            .conflicts_with("message")
+            .help("Read the text from FILE (- for stdin)"),
+    )
 }
 
 fn list_command(kind: &str) -> Command {
@@ -104,6 +118,7 @@ fn sms_command() -> Command {
         .subcommand(
             send_args(
                 Command::new("send").about("Send an SMS (text as an argument, --file or stdin)"),
+                "sms",
             )
             .arg(
                 Arg::new("split")
@@ -126,7 +141,11 @@ fn mms_command() -> Command {
         )
         .subcommand_required(true)
         .subcommand(
-            send_args(Command::new("send").about("Send an MMS with media and optional text")).arg(
+            send_args(
+                Command::new("send").about("Send an MMS with media and optional text"),
+                "mms",
+            )
+            .arg(
                 Arg::new("media")
                     .long("media")
                     .value_name("PATH_OR_URL")
@@ -174,7 +193,18 @@ fn send(ctx: &mut Ctx, m: &ArgMatches, kind: MessageKind) -> Result<(), Failure>
         m.get_one::<String>("file"),
         sms,
     )?;
-    let to = m.get_one::<String>("to").expect("required").clone();
+    let to = match (m.get_one::<String>("dst"), m.get_one::<String>("to")) {
+        (Some(dst), _) => dst.clone(),
+        (None, Some(to)) => {
+            friendly::note(
+                "--to is deprecated here: the destination is --dst (in cdr, sms list and \
+                 recordings, --to is a date)",
+            );
+            to.clone()
+        }
+        (None, None) => return Err(Failure::usage("the destination is missing: --dst NUMBER")),
+    };
+    friendly::check_number("--dst", &to, friendly::NumberUse::Dialable)?;
     let length = if sms && m.get_flag("split") {
         SmsLength::Split
     } else {
@@ -184,7 +214,6 @@ fn send(ctx: &mut Ctx, m: &ArgMatches, kind: MessageKind) -> Result<(), Failure>
     if sms && length == SmsLength::Refuse {
         check_sms(&text).map_err(friendly::failure)?;
     }
-    PhoneNumber::parse(&to).map_err(|e| Failure::usage(format!("--to: {e}")))?;
     let media: Vec<Media> = m
         .try_get_many::<String>("media")
         .ok()

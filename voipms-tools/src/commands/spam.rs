@@ -17,8 +17,11 @@ use super::phonebook::join;
 use crate::core::views;
 use crate::ctx::Ctx;
 use crate::exit::Failure;
-use crate::friendly::{self, Plan, Report, calls_text, plural};
+use crate::friendly::{self, NumberUse, Plan, Report, calls_text, plural};
 use crate::output::{BOLD, CYAN, DIM, GREEN, RED, Rows, YELLOW};
+
+/// Candidates `spam suggest` shows without `--limit` or `--all`.
+const DEFAULT_SUGGESTIONS: usize = 20;
 
 /// Registry entry.
 pub const BUILTIN: Builtin = Builtin {
@@ -84,7 +87,14 @@ fn command() -> Command {
                         .short('n')
                         .value_name("N")
                         .value_parser(clap::value_parser!(usize))
-                        .help("At most N candidates (default: all)"),
+                        .conflicts_with("all")
+                        .help("At most N candidates (default 20)"),
+                )
+                .arg(
+                    Arg::new("all")
+                        .long("all")
+                        .action(ArgAction::SetTrue)
+                        .help("List every candidate, not only the top 20"),
                 )
                 .arg(
                     Arg::new("min-score")
@@ -98,7 +108,10 @@ fn command() -> Command {
                     Arg::new("include-marked")
                         .long("include-marked")
                         .action(ArgAction::SetTrue)
-                        .help("Also list numbers already in the spam group"),
+                        .help(
+                            "Also list numbers already in the spam group or blocked by a Caller \
+                             ID filter (they are marked as such)",
+                        ),
                 )
                 .arg(group_arg()),
         )
@@ -164,9 +177,19 @@ fn when(t: Option<&voipms_sdk::DateTime>) -> String {
 
 fn suggest(ctx: &mut Ctx, m: &ArgMatches, options: SpamOptions) -> Result<(), Failure> {
     let range = DateRange::last_days(days(m));
+    // The SDK ranks every caller; the top `limit` are shown and the rest counted.
+    let limit = if m.get_flag("all") {
+        None
+    } else {
+        Some(
+            m.get_one::<usize>("limit")
+                .copied()
+                .unwrap_or(DEFAULT_SUGGESTIONS),
+        )
+    };
     let mut opts = SuggestOptions {
         include_marked: m.get_flag("include-marked"),
-        limit: m.get_one::<usize>("limit").copied(),
+        limit: None,
         ..SuggestOptions::default()
     };
     if let Some(s) = m.get_one::<i32>("min-score") {
@@ -181,9 +204,22 @@ fn suggest(ctx: &mut Ctx, m: &ArgMatches, options: SpamOptions) -> Result<(), Fa
     else {
         return Ok(());
     };
+    let mut found = found;
+    let total = found.candidates.len();
+    if let Some(n) = limit {
+        found.candidates.truncate(n);
+    }
     let rows = suggestion_rows(&found);
-    let text = suggestion_text(&found, &group, opts.include_marked);
-    let json = views::suggestions(&found, &group);
+    let mut text = suggestion_text(&found, &group, opts.include_marked);
+    let more = total - found.candidates.len();
+    if more > 0 {
+        text.push_str(&format!(
+            "{} not shown: {CYAN}--limit N{CYAN:#} or {CYAN}--all{CYAN:#} lists them.\n",
+            plural(more, "more candidate", "more candidates")
+        ));
+    }
+    let mut json = views::suggestions(&found, &group);
+    json["total"] = total.into();
     Report::new(json, text).with_rows(rows).print(ctx);
     Ok(())
 }
@@ -216,7 +252,12 @@ fn suggestion_rows(found: &SpamSuggestions) -> Rows {
                     c.stats.answered.to_string(),
                     c.stats.days.to_string(),
                     when(c.stats.last_seen.as_ref()),
-                    if c.already_marked { "yes" } else { "no" }.to_owned(),
+                    if c.already_marked || !c.blocked_by.is_empty() {
+                        "yes"
+                    } else {
+                        "no"
+                    }
+                    .to_owned(),
                     c.explain(),
                 ]
             })
@@ -241,6 +282,11 @@ fn suggestion_text(found: &SpamSuggestions, group: &str, include_marked: bool) -
             let s = &c.stats;
             let marked = if c.already_marked {
                 format!("  {DIM}(already in {group}){DIM:#}")
+            } else if !c.blocked_by.is_empty() {
+                format!(
+                    "  {DIM}(already blocked by Caller ID filter {}){DIM:#}",
+                    join(&c.blocked_by)
+                )
             } else {
                 String::new()
             };
@@ -270,7 +316,7 @@ fn suggestion_text(found: &SpamSuggestions, group: &str, include_marked: bool) -
             if include_marked {
                 String::new()
             } else {
-                format!(" {DIM}(numbers already in {group} are left out; --include-marked lists them){DIM:#}")
+                format!(" {DIM}(numbers already in {group} or blocked are left out; --include-marked lists them){DIM:#}")
             }
         ));
     }
@@ -336,8 +382,58 @@ fn inspect(ctx: &mut Ctx, m: &ArgMatches, options: SpamOptions) -> Result<(), Fa
     };
     let text = inspect_text(&r, &group, &opts);
     let json = views::number_report(&r, &opts.range);
-    Report::new(json, text).print(ctx);
+    let rows = inspect_rows(&r, &json);
+    Report::new(json, text).with_rows(rows).print(ctx);
     Ok(())
+}
+
+/// `--format csv|table`: one row per recent call (to or from the number), each with the number
+/// and its verdict; one row without a call when there is none.
+fn inspect_rows(r: &NumberReport, json: &serde_json::Value) -> Rows {
+    let verdict = json["verdict"]["verdict"].as_str().unwrap_or_default();
+    let head = || vec![r.number.to_string(), verdict.to_owned()];
+    let mut rows: Vec<Vec<String>> = r
+        .recent_calls
+        .iter()
+        .map(|c| {
+            let from_it = CallerId::parse(c.callerid.as_deref().unwrap_or(""))
+                .number
+                .as_ref()
+                == Some(&r.number);
+            let mut row = head();
+            row.extend([
+                c.date.map(|t| t.to_string()).unwrap_or_default(),
+                if from_it { "from it" } else { "to it" }.to_owned(),
+                c.callerid.clone().unwrap_or_default(),
+                c.destination.clone().unwrap_or_default(),
+                c.disposition.clone().unwrap_or_default(),
+                c.seconds.map(|s| s.to_string()).unwrap_or_default(),
+                c.description.clone().unwrap_or_default(),
+            ]);
+            row
+        })
+        .collect();
+    if rows.is_empty() {
+        let mut row = head();
+        row.extend(std::iter::repeat_n(String::new(), 7));
+        rows.push(row);
+    }
+    Rows {
+        headers: [
+            "number",
+            "verdict",
+            "date",
+            "direction",
+            "callerid",
+            "destination",
+            "disposition",
+            "seconds",
+            "description",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows,
+    }
 }
 
 fn inspect_text(r: &NumberReport, group: &str, opts: &InspectOptions) -> String {
@@ -457,6 +553,7 @@ fn action_word(a: FilterAction) -> &'static str {
 
 fn mark(ctx: &mut Ctx, m: &ArgMatches, mut options: SpamOptions) -> Result<(), Failure> {
     let number = m.get_one::<String>("number").expect("required").clone();
+    friendly::check_number("NUMBER", &number, NumberUse::Dialable)?;
     if let Some(r) = m.get_one::<String>("routing") {
         options.routing = r.clone();
     }
@@ -480,6 +577,9 @@ fn mark(ctx: &mut Ctx, m: &ArgMatches, mut options: SpamOptions) -> Result<(), F
     else {
         return Ok(());
     };
+    for w in &r.warnings {
+        friendly::warn(ctx, &format!("{}: {w}", r.number));
+    }
     let mut text = if r.changed() {
         format!(
             "{GREEN}Marked{GREEN:#} {} as spam: {} group {group} ({}{}) as {} {}; calls from the \
@@ -516,6 +616,7 @@ fn mark(ctx: &mut Ctx, m: &ArgMatches, mut options: SpamOptions) -> Result<(), F
 
 fn unmark(ctx: &mut Ctx, m: &ArgMatches, options: SpamOptions) -> Result<(), Failure> {
     let number = m.get_one::<String>("number").expect("required").clone();
+    friendly::check_number("NUMBER", &number, NumberUse::Dialable)?;
     let opts = UnmarkOptions {
         remove_empty_group: m.get_flag("remove-empty-group"),
     };

@@ -128,6 +128,7 @@ pub fn candidate(c: &SpamCandidate) -> Value {
         })).collect::<Vec<_>>(),
         "stats": stats(&c.stats),
         "already_marked": c.already_marked,
+        "blocked_by": c.blocked_by,
         "groups": c.groups,
     })
 }
@@ -209,6 +210,7 @@ pub fn mark(r: &SpamMark, group: &str) -> Value {
         "entry_created": r.entry_created,
         "already_member": r.already_member,
         "added": r.added,
+        "warnings": r.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
         "filter_id": r.filter_id,
         "filter_action": r.filter_action.as_str(),
         "race_retries": r.race_retries,

@@ -232,7 +232,7 @@ fn cdr_alias_maps_friendly_options() {
             ("account", "100001_VoIP"),
         ]
     );
-    // Defaults: the last 30 days, every status, the machine's offset (TZ=UTC here).
+    // Defaults: the last 30 days, every status, VoIP.ms server time (-5, as recordings).
     env.run(&["cdr"]).code(0);
     let req = mock.last();
     let today = chrono::Utc::now().date_naive();
@@ -242,7 +242,7 @@ fn cdr_alias_maps_friendly_options() {
     for s in ["answered", "noanswer", "busy", "failed"] {
         assert_eq!(req.get(s), Some("1"), "{s}");
     }
-    assert_eq!(req.get("timezone"), Some("0"));
+    assert_eq!(req.get("timezone"), Some("-5"));
     // Relative dates start with a hyphen.
     env.run(&["cdr", "--from", "-30d", "--to", "-1d"]).code(0);
     let req = mock.last();
@@ -684,4 +684,134 @@ fn changes_ask_on_a_terminal() {
     let out = on_a_terminal(&env, &["delPhonebook", "--phonebook", "7"], "y").unwrap();
     out.code(0);
     assert_eq!(mock.last().params(), [("phonebook", "7")]);
+}
+
+#[test]
+fn retries_are_told_one_by_one_only_with_verbose() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let failures = std::sync::Arc::new(AtomicUsize::new(0));
+    let mock = {
+        let failures = failures.clone();
+        Mock::start(move |req| {
+            // Two getBalance requests out of three fail: two retries per run.
+            if req.method() == "getBalance" && failures.fetch_add(1, Ordering::SeqCst) % 3 < 2 {
+                (503, "<html>busy</html>".to_owned())
+            } else {
+                example_answer(req)
+            }
+        })
+    };
+    let env = Env::new().creds(&mock, "pw");
+    let out = env.run(&["balance"]);
+    out.code(0);
+    assert!(!out.stderr.contains("retrying"), "{}", out.stderr);
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("retried 2 times") && out.stderr.contains("-v"),
+        "{}",
+        out.stderr
+    );
+    let out = env.run(&["-v", "balance"]);
+    out.code(0);
+    assert_eq!(
+        out.stderr.matches("retrying VoIP.ms call").count(),
+        2,
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("retried 2 times"), "{}", out.stderr);
+}
+
+#[test]
+fn an_unknown_flag_is_told_like_an_unknown_key() {
+    let mock = Mock::examples();
+    let env = Env::new().creds(&mock, PW);
+    for (args, unknown, hint) in [
+        (
+            &["getCDR", "--date-fro", "2025-01-01"][..],
+            "unknown parameter `--date-fro`; did you mean `--date-from`?",
+            "getCDR takes: --date-from, --date-to,",
+        ),
+        (
+            &["get-cdr", "--bogus=1"][..],
+            "unknown parameter `--bogus`",
+            "getCDR takes: --date-from",
+        ),
+        (
+            &["getCDR", "date_fro=2025-01-01"][..],
+            "unknown parameter `date_fro`; did you mean `date_from`?",
+            "getCDR takes: date_from, date_to,",
+        ),
+    ] {
+        let out = env.run(args);
+        out.code(2);
+        for needle in [unknown, hint, "Nothing was sent", "voipms help getCDR"] {
+            assert!(
+                out.stderr.contains(needle),
+                "{args:?}: {needle}\n{}",
+                out.stderr
+            );
+        }
+    }
+    assert_eq!(mock.count(), 0);
+}
+
+#[test]
+fn cdr_lists_oldest_first_for_every_range_length() {
+    // VoIP.ms answers newest first; the rows of each window are given in that order.
+    let mock = Mock::start(|req: &Request| {
+        if req.method() != "getCDR" {
+            return example_answer(req);
+        }
+        let to = req.get("date_to").unwrap().to_owned();
+        let from = req.get("date_from").unwrap().to_owned();
+        let row = |day: &str, id: &str| {
+            format!(
+                r#"{{"date":"{day} 10:00:00","callerid":"<5553334444>","destination":"5551234567","disposition":"ANSWERED","seconds":"5","uniqueid":"{id}"}}"#
+            )
+        };
+        let rows = [
+            row(&to, &format!("{to}-b")),
+            row(&from, &format!("{from}-a")),
+        ];
+        (
+            200,
+            format!(r#"{{"status":"success","cdr":[{}]}}"#, rows.join(",")),
+        )
+    });
+    let env = Env::new().creds(&mock, PW);
+    for (from, to) in [("2025-01-01", "2025-01-31"), ("2025-01-01", "2025-06-30")] {
+        let out = env.run(&["cdr", "--from", from, "--to", to, "--format", "json"]);
+        out.code(0);
+        let dates: Vec<String> = out.json()["cdr"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["date"].as_str().unwrap().to_owned())
+            .collect();
+        let mut sorted = dates.clone();
+        sorted.sort();
+        assert_eq!(dates, sorted, "{from} to {to}");
+        assert!(dates.len() >= 2, "{dates:?}");
+    }
+}
+
+#[test]
+fn cdr_and_recordings_show_the_same_time_for_a_call() {
+    // A machine far from VoIP.ms's clock: its offset must not change what cdr shows.
+    let env = crate::friendly::sandbox().var("TZ", "Asia/Tokyo");
+    let out = env.run(&["recordings", "list", "--from", "-7d", "--format", "json"]);
+    out.code(0);
+    let rec = out.json()["recordings"][0].clone();
+    let when = rec["datetime"]
+        .as_str()
+        .expect("a seeded recording")
+        .to_owned();
+    let out = env.run(&["cdr", "--from", "-7d", "--format", "json"]);
+    out.code(0);
+    let rows = out.json()["cdr"].as_array().unwrap().clone();
+    assert!(
+        rows.iter().any(|r| r["date"] == when.as_str()),
+        "no call at {when} in cdr (recording {rec})"
+    );
 }

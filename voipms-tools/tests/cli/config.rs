@@ -163,6 +163,37 @@ fn doctor_reports_each_check_with_its_fix() {
 }
 
 #[test]
+fn doctor_blames_the_credentials_not_the_network_when_voipms_answers() {
+    let refused =
+        Mock::start(|_: &Request| (200, r#"{"status":"invalid_credentials"}"#.to_owned()));
+    let env = Env::new().creds(&refused, "wrong-password");
+    let out = env.run(&["doctor"]);
+    out.code(3);
+    assert!(out.stdout.contains("✓ network"), "{}", out.stdout);
+    assert!(out.stdout.contains("VoIP.ms answers"), "{}", out.stdout);
+    assert!(out.stdout.contains("✗ API access"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("refused the user name and API password"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("✗ network"), "{}", out.stdout);
+    let j = env.run(&["doctor", "--format", "json"]).json();
+    let state = |name: &str| {
+        j["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["check"] == name)
+            .unwrap()["state"]
+            .clone()
+    };
+    assert_eq!(state("network"), "pass");
+    assert_eq!(state("API access"), "fail");
+}
+
+#[test]
 fn doctor_drift_reports_typed_decode_failures() {
     let mock = Mock::examples();
     let env = Env::new().creds(&mock, "drift-password");

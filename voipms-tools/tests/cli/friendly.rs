@@ -217,7 +217,14 @@ fn spam_suggest_lists_the_seeded_spam_callers() {
     // The robocaller still calling is already in the Spam group: listed with --include-marked.
     let marked = json(
         &env,
-        &["spam", "suggest", "--days", "400", "--include-marked"],
+        &[
+            "spam",
+            "suggest",
+            "--days",
+            "400",
+            "--include-marked",
+            "--all",
+        ],
     );
     let robo = marked["candidates"]
         .as_array()
@@ -242,6 +249,259 @@ fn spam_suggest_lists_the_seeded_spam_callers() {
     assert!(out.stdout.contains("method=getCDR"), "{}", out.stdout);
     let out = env.run(&["spam", "suggest", "--days", "0"]);
     out.code(2);
+}
+
+#[test]
+fn spam_suggest_shows_the_top_20_unless_asked_for_more() {
+    let env = sandbox();
+    let all = json(&env, &["spam", "suggest", "--all"]);
+    let total = all["candidates"].as_array().unwrap().len();
+    assert!(
+        total > 20,
+        "the seeded account has more than 20 candidates: {total}"
+    );
+    assert_eq!(all["total"], total);
+    let top = json(&env, &["spam", "suggest"]);
+    assert_eq!(top["candidates"].as_array().unwrap().len(), 20, "{top}");
+    assert_eq!(top["total"], total);
+    assert_eq!(top["candidates"][0], all["candidates"][0]);
+    let five = json(&env, &["spam", "suggest", "--limit", "5"]);
+    assert_eq!(five["candidates"].as_array().unwrap().len(), 5);
+    let out = text(&env, &["spam", "suggest"]);
+    assert!(
+        out.stdout
+            .contains(&format!("{} more candidates not shown", total - 20)),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("--all"), "{}", out.stdout);
+    env.run(&["spam", "suggest", "--all", "--limit", "3"])
+        .code(2);
+    // A number blocked by its own Caller ID filter is left out, and listed apart with
+    // --include-marked.
+    let first = top["candidates"][0]["number"].as_str().unwrap().to_owned();
+    env.run(&["filters", "block", &first, "--yes"]).code(0);
+    let after = json(&env, &["spam", "suggest", "--all"]);
+    assert!(
+        after["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["number"] != first.as_str()),
+        "{after}"
+    );
+    let listed = json(&env, &["spam", "suggest", "--all", "--include-marked"]);
+    let blocked = listed["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["number"] == first.as_str())
+        .expect("listed with --include-marked");
+    assert_eq!(
+        blocked["blocked_by"].as_array().unwrap().len(),
+        1,
+        "{blocked}"
+    );
+}
+
+#[test]
+fn friendly_writes_refuse_a_bad_number_before_sending_anything() {
+    let mock = Mock::examples();
+    let env = Env::new().creds(&mock, "pw");
+    let cases: &[&[&str]] = &[
+        &["phonebook", "add", "Friends", "12"],
+        &["phonebook", "remove", "Friends", "555-12"],
+        &["spam", "mark", "12345"],
+        &["spam", "unmark", "911"],
+        &["spam", "mark", "sip:2563"],
+        &["filters", "block", "999"],
+        &["filters", "unblock", "p:abc"],
+        &["sms", "send", "--dst", "12345", "hi"],
+        &[
+            "mms",
+            "send",
+            "--dst",
+            "4321",
+            "--media",
+            "data:image/png;base64,AA==",
+            "hi",
+        ],
+        &["sms", "send", "--dst", "+44123", "hi"],
+    ];
+    for args in cases {
+        let mut all = args.to_vec();
+        all.push("--yes");
+        let out = env.run(&all);
+        out.code(2);
+        assert!(
+            out.stderr.contains("Nothing was sent") && out.stderr.contains("country code"),
+            "{args:?}: {}",
+            out.stderr
+        );
+        assert_eq!(mock.count(), 0, "{args:?} sent {:?}", mock.last().method());
+    }
+    // Accepted forms still reach the account: a token for a filter, E.164, SIP in a phonebook.
+    let mut n = 0;
+    for args in [
+        ["filters", "block", "0", "--dry-run"],
+        ["filters", "block", "p:12", "--dry-run"],
+        ["spam", "mark", "+442079460958", "--dry-run"],
+        ["phonebook", "add", "Friends", "sip:2563"],
+    ] {
+        let out = env.run(&[&args[..], &["--yes"]].concat());
+        assert_ne!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert!(mock.count() > n, "{args:?}: nothing read");
+        n = mock.count();
+    }
+}
+
+#[test]
+fn spam_mark_warns_about_an_own_did_and_a_contact() {
+    let env = sandbox();
+    // One of the account's DIDs: marked (the user asked), with a warning.
+    let out = env.run(&["spam", "mark", "5551234567"]);
+    out.code(0);
+    assert!(
+        out.stderr
+            .contains("warning: 5551234567: it is one of your own DIDs"),
+        "{}",
+        out.stderr
+    );
+    let mom = json(&env, &["phonebook", "entries"])["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "Mom")
+        .expect("the seeded contact Mom")["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // A contact in another group: warned once, in the dry run and in the change.
+    let out = env.run(&["spam", "mark", &mom, "--dry-run"]);
+    out.code(0);
+    assert!(
+        out.stderr.contains(&format!(
+            "warning: {mom}: it is a contact in phonebook group Family"
+        )),
+        "{}",
+        out.stderr
+    );
+    let out = env.run(&["spam", "mark", &mom]);
+    out.code(0);
+    assert_eq!(out.stderr.matches("warning:").count(), 1, "{}", out.stderr);
+    let doc = json(&env, &["spam", "mark", &mom]);
+    assert!(
+        doc["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("phonebook group Family"),
+        "{doc}"
+    );
+    // A stranger: no warning.
+    let out = env.run(&["spam", "mark", "8885550199"]);
+    out.code(0);
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+}
+
+#[test]
+fn spam_inspect_csv_carries_the_calls() {
+    let env = sandbox();
+    let doc = json(&env, &["spam", "inspect", "3055550190"]);
+    let calls = doc["recent_calls"].as_array().unwrap();
+    assert!(!calls.is_empty(), "{doc}");
+    let out = text(&env, &["spam", "inspect", "3055550190", "--format", "csv"]);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(
+        lines[0],
+        "number,verdict,date,direction,callerid,destination,disposition,seconds,description"
+    );
+    assert_eq!(lines.len(), calls.len() + 1, "{}", out.stdout);
+    let first = calls[0]["date"].as_str().unwrap();
+    assert!(
+        lines[1].starts_with(&format!(
+            "3055550190,{},{first},from it,",
+            doc["verdict"]["verdict"].as_str().unwrap()
+        )),
+        "{}",
+        out.stdout
+    );
+    let out = text(
+        &env,
+        &["spam", "inspect", "3055550190", "--format", "table"],
+    );
+    assert!(out.stdout.starts_with("NUMBER"), "{}", out.stdout);
+    // A number that never called: its verdict, no call.
+    let out = text(&env, &["spam", "inspect", "8885550100", "--format", "csv"]);
+    assert_eq!(out.stdout.lines().nth(1), Some("8885550100,unknown,,,,,,,"));
+}
+
+#[test]
+fn recordings_refuse_a_malformed_id() {
+    let mock = Mock::examples();
+    let env = Env::new().creds(&mock, "pw");
+    for args in [
+        &["recordings", "delete", "abc", "--yes"][..],
+        &["recordings", "delete", "../etc", "--yes"],
+        &["recordings", "get", "abc", "--out", "x.mp3"],
+        &[
+            "recordings",
+            "email",
+            "not an id",
+            "--email",
+            "me@example.com",
+        ],
+    ] {
+        let out = env.run(args);
+        out.code(2);
+        assert!(
+            out.stderr.contains("is not a recording id") && out.stderr.contains("recordings list"),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+    assert_eq!(mock.count(), 0);
+    // A real id still goes through.
+    let id = "MTAwMDAxLTU1NTEyMzQ1NjctNTU1OTg3NjU0My1JTi0xNzE4OTAwMDAw";
+    env.run(&["recordings", "delete", id, "--yes"]).code(0);
+    assert_eq!(mock.last().get("callrecording"), Some(id));
+}
+
+#[test]
+fn sms_send_names_the_recipient_dst_and_still_takes_to() {
+    let env = sandbox();
+    let out = env.run(&["sms", "send", "--dst", "5553334444", "hi", "--dry-run"]);
+    out.code(0);
+    assert!(out.stdout.contains("dst=5553334444"), "{}", out.stdout);
+    assert!(!out.stderr.contains("deprecated"), "{}", out.stderr);
+    // The old name: same request, a note on stderr.
+    let old = env.run(&["sms", "send", "--to", "5553334444", "hi", "--dry-run"]);
+    old.code(0);
+    assert_eq!(old.stdout, out.stdout);
+    assert!(
+        old.stderr.contains("--to is deprecated") && old.stderr.contains("--dst"),
+        "{}",
+        old.stderr
+    );
+    // Either one, not both; one is needed.
+    env.run(&[
+        "sms",
+        "send",
+        "--dst",
+        "5553334444",
+        "--to",
+        "5553334444",
+        "hi",
+    ])
+    .code(2);
+    let out = env.run(&["sms", "send", "hi"]);
+    out.code(2);
+    assert!(out.stderr.contains("--dst"), "{}", out.stderr);
+    // The help names --dst only.
+    let help = env.run(&["sms", "send", "--help"]).stdout;
+    assert!(
+        help.contains("--dst <NUMBER>") && !help.contains("--to"),
+        "{help}"
+    );
 }
 
 /// What marking may change: the phonebook, its groups and the filters.
@@ -475,7 +735,14 @@ fn recordings_list_get_email_delete() {
     let bytes = std::fs::read(&mp3).unwrap();
     assert!(looks_like_mp3(&bytes), "{:?}", &bytes[..bytes.len().min(8)]);
     assert_eq!(saved["bytes"].as_u64().unwrap() as usize, bytes.len());
-    let out = env.run(&["recordings", "get", "nope", "--out", "x.mp3"]);
+    // A well-formed id the account does not have.
+    let out = env.run(&[
+        "recordings",
+        "get",
+        "MTAwMDAxLW5vcGUtbm9wZQ",
+        "--out",
+        "x.mp3",
+    ]);
     out.code(3);
     assert!(!env.dir.join("x.mp3").exists());
 
@@ -518,7 +785,15 @@ fn sms_length_check_split_file_stdin_and_mms() {
             .len()
     };
     assert_eq!(count(&env), 0);
-    let out = env.run(&["sms", "send", "--did", "5551234567", "--to", contact, &long]);
+    let out = env.run(&[
+        "sms",
+        "send",
+        "--did",
+        "5551234567",
+        "--dst",
+        contact,
+        &long,
+    ]);
     out.code(2);
     assert!(out.stderr.contains("160 bytes"), "{}", out.stderr);
     assert!(out.stderr.contains("--split"), "{}", out.stderr);
@@ -531,7 +806,7 @@ fn sms_length_check_split_file_stdin_and_mms() {
             "send",
             "--did",
             "5551234567",
-            "--to",
+            "--dst",
             contact,
             "--split",
             &long,
@@ -541,7 +816,7 @@ fn sms_length_check_split_file_stdin_and_mms() {
     assert_eq!(count(&env), 2);
     let out = text(
         &env,
-        &["sms", "send", "--did", "5551234567", "--to", contact, "hi"],
+        &["sms", "send", "--did", "5551234567", "--dst", contact, "hi"],
     );
     assert!(out.stdout.contains("Sent 1 SMS"), "{}", out.stdout);
     let file = env.dir.join("msg.txt");
@@ -551,7 +826,7 @@ fn sms_length_check_split_file_stdin_and_mms() {
         &[
             "sms",
             "send",
-            "--to",
+            "--dst",
             contact,
             "--file",
             file.to_str().unwrap(),
@@ -559,7 +834,7 @@ fn sms_length_check_split_file_stdin_and_mms() {
     );
     assert_eq!(sent["parts"][0]["text"], "from a file");
     let out = env.run_stdin(
-        &["sms", "send", "--to", contact, "--format", "json"],
+        &["sms", "send", "--dst", contact, "--format", "json"],
         "from stdin\n",
     );
     out.code(0);
@@ -585,7 +860,7 @@ fn sms_length_check_split_file_stdin_and_mms() {
             "send",
             "--did",
             "5551234567",
-            "--to",
+            "--dst",
             contact,
             "--split",
             &long,
@@ -604,7 +879,7 @@ fn sms_length_check_split_file_stdin_and_mms() {
             "send",
             "--did",
             "5551234567",
-            "--to",
+            "--dst",
             contact,
             "look",
             "--media",
@@ -617,7 +892,7 @@ fn sms_length_check_split_file_stdin_and_mms() {
         &[
             "mms",
             "send",
-            "--to",
+            "--dst",
             contact,
             "--media",
             gif.to_str().unwrap(),
@@ -642,7 +917,7 @@ fn sms_over_160_bytes_is_refused_before_anything_is_sent() {
         "send",
         "--did",
         "5551234567",
-        "--to",
+        "--dst",
         "5557654321",
         "--yes",
         &long,
@@ -723,7 +998,7 @@ fn changes_on_a_served_account_need_yes() {
     // Nothing left to change: no confirmation needed.
     let again = json(&env, &["phonebook", "add", "Served", "5552223333"]);
     assert_eq!(again["changed"], false);
-    let out = env.run(&["sms", "send", "--to", "5557654321", "hi"]);
+    let out = env.run(&["sms", "send", "--dst", "5557654321", "hi"]);
     out.code(2);
     assert!(out.stderr.contains("spends money"), "{}", out.stderr);
     json(&env, &["spam", "suggest", "--limit", "2"]);
@@ -757,7 +1032,7 @@ fn dry_runs_without_credentials() {
         "send",
         "--did",
         "5551234567",
-        "--to",
+        "--dst",
         "5557654321",
         "hello",
         "--dry-run",

@@ -135,11 +135,25 @@ fn list_and_filters() {
 #[test]
 fn completion_scripts() {
     let env = Env::new();
-    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+    // Every method under both its names, its flags, and a script that stays small (they were
+    // 525 to 650 KB with every description and the global options repeated per method).
+    for (shell, budget_kb) in [
+        ("bash", 250),
+        ("zsh", 200),
+        ("fish", 270),
+        ("powershell", 400),
+        ("elvish", 180),
+    ] {
         let out = env.run(&["completion", shell]);
         out.code(0);
         assert!(out.stdout.contains("getDIDsInfo"), "{shell}");
+        assert!(out.stdout.contains("get-dids-info"), "{shell}");
         assert!(out.stdout.contains("date-from"), "{shell}");
+        assert!(
+            out.stdout.len() <= budget_kb * 1000,
+            "{shell}: {} bytes",
+            out.stdout.len()
+        );
     }
     let has_bash = std::process::Command::new("bash")
         .arg("--version")
@@ -147,22 +161,134 @@ fn completion_scripts() {
         .is_ok();
     if has_bash {
         let bin = env!("CARGO_BIN_EXE_voipms");
-        let script = format!(
-            "set -e; source <(NO_COLOR=1 '{bin}' completion bash); complete -p voipms; \
-             COMP_WORDS=(voipms getPhon); COMP_CWORD=1; COMP_LINE='voipms getPhon'; \
-             COMP_POINT=${{#COMP_LINE}}; _voipms voipms getPhon voipms; echo \"${{COMPREPLY[@]}}\""
-        );
-        let out = std::process::Command::new("bash")
-            .arg("-c")
-            .arg(&script)
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "bash could not load the script: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        // Loads the script, then completes each (words, index of the word being completed).
+        let complete = |cases: &[(&str, usize)]| {
+            let mut script = format!(
+                "set -e; source <(NO_COLOR=1 '{bin}' completion bash); complete -p voipms;"
+            );
+            for (words, cword) in cases {
+                let w: Vec<&str> = words.split(' ').collect();
+                let prev = if *cword > 0 { w[cword - 1] } else { "" };
+                script.push_str(&format!(
+                    " COMP_WORDS=({words}); COMP_CWORD={cword}; COMP_LINE='{words}'; \
+                     COMP_POINT=${{#COMP_LINE}}; _voipms voipms {} {prev}; \
+                     echo \"${{COMPREPLY[@]}}\";",
+                    w[*cword]
+                ));
+            }
+            let out = std::process::Command::new("bash")
+                .arg("-c")
+                .arg(&script)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "bash could not load the script: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        let stdout = complete(&[
+            ("voipms getPhon", 1),
+            // The kebab-case names complete too, and so do a method's flags after them.
+            ("voipms get-phonebook-gr", 1),
+            ("voipms get-cdr --date-f", 2),
+        ]);
         assert!(stdout.contains("getPhonebook"), "{stdout}");
+        assert!(stdout.contains("get-phonebook-groups"), "{stdout}");
+        assert!(stdout.contains("--date-from"), "{stdout}");
     }
+}
+
+#[test]
+fn the_word_help_after_any_command_shows_its_help() {
+    let env = Env::new();
+    for path in [
+        &["balance"][..],
+        &["phonebook"],
+        &["phonebook", "groups"],
+        &["phonebook", "entries"],
+        &["phonebook", "add"],
+        &["phonebook", "remove"],
+        &["spam"],
+        &["spam", "inspect"],
+        &["spam", "suggest"],
+        &["spam", "mark"],
+        &["spam", "unmark"],
+        &["cdr"],
+        &["cdr", "export"],
+        &["sms"],
+        &["sms", "send"],
+        &["sms", "list"],
+        &["mms"],
+        &["mms", "send"],
+        &["recordings"],
+        &["recordings", "list"],
+        &["recordings", "get"],
+        &["recordings", "email"],
+        &["recordings", "delete"],
+        &["filters"],
+        &["filters", "list"],
+        &["filters", "block"],
+        &["filters", "unblock"],
+        &["call"],
+        &["doctor"],
+        &["decode"],
+        &["list"],
+        &["completion"],
+        &["sandbox"],
+        &["sandbox", "serve"],
+        &["sandbox", "reset"],
+        &["mcp"],
+        &["mcp", "tokens"],
+        &["audit"],
+        &["get-balance"],
+    ] {
+        let mut args = path.to_vec();
+        args.push("help");
+        let out = env.run(&args);
+        out.code(0);
+        args.pop();
+        args.push("--help");
+        let same = env.run(&args);
+        same.code(0);
+        assert_eq!(out.stdout, same.stdout, "{path:?}");
+    }
+    // Anywhere else, `help` is an ordinary value: the text of an SMS here.
+    let out = env.run(&["sms", "send", "--dst", "5551234567", "help", "--dry-run"]);
+    assert!(!out.stdout.contains("Usage:"), "{}", out.stdout);
+}
+
+#[test]
+fn the_global_help_states_each_default_format_and_it_holds() {
+    let env = crate::friendly::sandbox();
+    let help = env.run(&["--help"]).stdout;
+    for needle in [
+        "API method commands and cdr print pretty text on a terminal and JSON when piped",
+        "print text even when piped: add --format json",
+        "cdr export writes CSV unless --format json",
+    ] {
+        assert!(help.contains(needle), "{needle}\n{help}");
+    }
+    // What it says holds (the tests' stdout is a pipe).
+    let method = env.run(&["getBalance"]);
+    method.code(0);
+    assert!(
+        method.stdout.trim_start().starts_with('{'),
+        "{}",
+        method.stdout
+    );
+    let cdr = env.run(&["cdr", "--from", "-3d"]);
+    cdr.code(0);
+    assert!(cdr.stdout.trim_start().starts_with('{'), "{}", cdr.stdout);
+    let friendly = env.run(&["balance"]);
+    friendly.code(0);
+    assert!(
+        !friendly.stdout.trim_start().starts_with('{'),
+        "{}",
+        friendly.stdout
+    );
+    let export = env.run(&["cdr", "export", "--from", "-3d"]);
+    export.code(0);
+    assert!(export.stdout.starts_with("date,"), "{}", export.stdout);
 }

@@ -135,7 +135,7 @@ fn mms_text_after_media_is_the_text() {
         "send",
         "--did",
         "5551234567",
-        "--to",
+        "--dst",
         "5559876543",
         "--media",
         "https://example.com/a.png",

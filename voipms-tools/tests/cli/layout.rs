@@ -105,3 +105,88 @@ fn commands_never_import_the_entry_point() {
         "the registry is consulted from the top, not the reverse",
     );
 }
+
+/// Whether `s` holds a Rust path such as `SmsLength::Split` or `Verdict::Blocked`.
+fn has_rust_path(s: &str) -> bool {
+    s.match_indices("::").any(|(i, _)| {
+        let before = s[..i]
+            .chars()
+            .rev()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect::<String>();
+        let after = s[i + 2..].chars().next();
+        before
+            .chars()
+            .last()
+            .is_some_and(|c| c.is_ascii_uppercase())
+            && after.is_some_and(|c| c.is_ascii_uppercase())
+    })
+}
+
+/// The string literals of one line (escaped quotes kept inside, good enough for messages).
+fn literals(line: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = None;
+    let mut prev = ' ';
+    for (i, c) in line.char_indices() {
+        if c == '"' && prev != '\\' {
+            match start.take() {
+                Some(s) => out.push(&line[s..i]),
+                None => start = Some(i + 1),
+            }
+        }
+        prev = c;
+    }
+    out
+}
+
+/// Internal names never reach a user: the operation names the SDK's helpers put in their errors
+/// are words, and no message of the helpers or the command line spells a Rust path
+/// (`SmsLength::Split`).
+#[test]
+fn messages_name_no_rust_identifiers() {
+    let sdk = Path::new(env!("CARGO_MANIFEST_DIR")).join("../voipms-sdk/src");
+    let mut files: Vec<(PathBuf, String)> = std::fs::read_dir(&sdk)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).unwrap();
+            (p, text)
+        })
+        .collect();
+    files.extend(sources(""));
+    let mut found = Vec::new();
+    for (path, text) in &files {
+        // Unit tests sit at the end of a file, after `#[cfg(test)]`.
+        let body = text.split("#[cfg(test)]").next().unwrap_or(text);
+        let mut continued = false;
+        for (n, line) in body.lines().enumerate() {
+            let code = line.trim_start();
+            // A line continuing a string literal (`\` at the end of the one before): its text
+            // runs to the first quote.
+            let was_continued = std::mem::replace(&mut continued, code.ends_with('\\'));
+            if was_continued && has_rust_path(code.split('"').next().unwrap_or(code)) {
+                found.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+            }
+            if code.starts_with("//") || code.starts_with("#[") {
+                continue;
+            }
+            let at = || format!("{}:{}: {}", path.display(), n + 1, line.trim());
+            if let Some(rest) = code.split("Session::new(").nth(1)
+                && let Some(name) = literals(rest).first()
+                && name.contains('_')
+            {
+                found.push(at());
+            }
+            if literals(code).iter().any(|l| has_rust_path(l)) {
+                found.push(at());
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "internal names in messages:\n{}",
+        found.join("\n")
+    );
+}

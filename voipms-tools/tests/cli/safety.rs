@@ -49,7 +49,7 @@ fn sent(served: &Served, to: &str, text: &str) -> usize {
 }
 
 fn send_sms(env: &Env, to: &str, text: &str) -> Out {
-    env.run(&["sms", "send", "--did", DID, "--to", to, text, "--yes"])
+    env.run(&["sms", "send", "--did", DID, "--dst", to, text, "--yes"])
 }
 
 fn lose(method: &str, lost: LostReply) -> Faults {
