@@ -406,7 +406,10 @@ fn inspect_rows(r: &NumberReport, json: &serde_json::Value) -> Rows {
                 if from_it { "from it" } else { "to it" }.to_owned(),
                 c.callerid.clone().unwrap_or_default(),
                 c.destination.clone().unwrap_or_default(),
-                c.disposition.clone().unwrap_or_default(),
+                c.disposition
+                    .as_ref()
+                    .map(|d| d.as_str().to_owned())
+                    .unwrap_or_default(),
                 c.seconds.map(|s| s.to_string()).unwrap_or_default(),
                 c.description.clone().unwrap_or_default(),
             ]);
