@@ -424,7 +424,7 @@ pub static SPECS: &[Spec] = &[
         toolset: "spam",
         covers: None,
         title: "Suggest spam callers",
-        description: "Callers ranked by how much they look like spam, with the reasons behind each score; numbers already marked are left out.",
+        description: "Callers ranked by how much they look like spam, with the reasons behind each score; numbers already marked or blocked are left out.",
         effect: Effect::Read,
         idempotent: true,
         args: &[

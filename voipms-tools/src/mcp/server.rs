@@ -309,6 +309,11 @@ impl VoipmsServer {
                             if n == 1 { "it" } else { "them" }
                         )
                     };
+                    let mut text = text;
+                    for w in &dry.warnings {
+                        text.push_str(" Warning: ");
+                        text.push_str(w);
+                    }
                     Answer::ok(
                         json!({
                             "dry_run": true,
@@ -316,6 +321,7 @@ impl VoipmsServer {
                             "changes": dry.changes_anything(),
                             "reads": views::calls(&dry.reads),
                             "would_send": would,
+                            "warnings": dry.warnings,
                         }),
                         text,
                     )

@@ -284,6 +284,21 @@ fn a_session_on_the_sandbox_reads_plans_and_changes() {
         .unwrap()
         .to_owned();
     assert!(r["structuredContent"]["next_cursor"].is_string(), "{r}");
+    // Marking one of the account's own DIDs is planned with a warning.
+    let own = s.call("voipms_call_method", json!({"method": "getDIDsInfo"}));
+    let did = own["structuredContent"]["dids"][0]["did"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = s.call("voipms_mark_number_as_spam", json!({"number": did}));
+    assert!(
+        !r["structuredContent"]["warnings"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{r}"
+    );
+    assert!(text_of(&r).contains("Warning:"), "{r}");
     let r = s.call(
         "voipms_mark_number_as_spam",
         json!({"number": top, "dry_run": false}),
