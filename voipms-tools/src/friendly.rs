@@ -21,12 +21,12 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 use voipms_sdk::catalog::{self, Effect};
 use voipms_sdk::ops::{ApiCall, CallOutcome, DryRun, OpError, PlannedCall};
-use voipms_sdk::{Client, DateRange, RetryPolicy};
+use voipms_sdk::{Client, DateRange};
 
 use crate::core::views;
 use crate::ctx::Ctx;
 use crate::exit::{Code, Failure, code_of};
-use crate::output::{self, DIM, Format, MASK, Rows, YELLOW};
+use crate::output::{self, DIM, Format, Rows, YELLOW};
 use crate::transport::{Recorded, Recorder, Render};
 use crate::{errln, outln};
 
@@ -139,15 +139,7 @@ pub fn block_on<F: Future>(ctx: &mut Ctx, f: F) -> Result<F::Output, Failure> {
 /// success), with the endpoint and user name a dry run shows.
 fn recording_client(ctx: &mut Ctx) -> Result<(Client, Arc<Recorder>), Failure> {
     let (base_url, username) = ctx.dry_run_identity()?;
-    let recorder = Arc::new(Recorder::default());
-    let client = Client::builder()
-        // The password is never part of a recording: a placeholder stands in for it.
-        .credentials(username, MASK)
-        .base_url(base_url)
-        .retry(RetryPolicy::none())
-        .transport(recorder.clone())
-        .build()?;
-    Ok((client, recorder))
+    crate::core::recorder::recording_client(&base_url, &username)
 }
 
 /// The client of the account the command works on.

@@ -26,7 +26,7 @@ pub const YELLOW: Style = AnsiColor::Yellow.on_default();
 /// Keys and names.
 pub const CYAN: Style = AnsiColor::Cyan.on_default();
 
-pub use crate::core::secrets::{MASK, redact};
+pub use crate::core::secrets::redact;
 
 /// The first error writing to stdout (disk full, a device that refuses it); nothing more is
 /// written after it and the run ends with exit code 8.

@@ -114,6 +114,23 @@ impl Transport for Recorder {
     }
 }
 
+/// A client that records requests instead of sending them (each is answered with an empty
+/// success), as `username` at `base_url`; the password is never part of a recording (a
+/// placeholder stands in for it).
+pub fn recording_client(
+    base_url: &str,
+    username: &str,
+) -> Result<(Client, Arc<Recorder>), Failure> {
+    let recorder = Arc::new(Recorder::default());
+    let client = Client::builder()
+        .credentials(username, MASK)
+        .base_url(base_url)
+        .retry(RetryPolicy::none())
+        .transport(recorder.clone())
+        .build()?;
+    Ok((client, recorder))
+}
+
 /// Builds the exact request the client would send for `method` with `params`, without sending
 /// anything: the SDK client runs with a [`Recorder`] in place of HTTP.
 pub async fn record(
@@ -123,14 +140,7 @@ pub async fn record(
     effect: Effect,
     params: &Params,
 ) -> Result<Recorded, Failure> {
-    let recorder = Arc::new(Recorder::default());
-    let client = Client::builder()
-        // The password is never part of a recording: a placeholder stands in for it.
-        .credentials(username, MASK)
-        .base_url(base_url)
-        .retry(RetryPolicy::none())
-        .transport(recorder.clone())
-        .build()?;
+    let (client, recorder) = recording_client(base_url, username)?;
     client.call_with_effect(method, effect, params).await?;
     recorder
         .take()
