@@ -331,15 +331,7 @@ impl VoipmsServer {
                     Answer::error(e)
                 }
             },
-            Verdict::Refuse(why) => {
-                audit.outcome = "refused";
-                Answer::error(why)
-            }
-            // The server's gate never asks: its permissions are allowed or refused.
-            Verdict::Confirm => {
-                audit.outcome = "refused";
-                Answer::error("this change needs a confirmation the server cannot ask for")
-            }
+            v @ (Verdict::Refuse(_) | Verdict::Confirm) => refused(v, audit),
             Verdict::Send => {
                 // Serialised with every other voipms process changing this account.
                 let _held = match self.account_lock().await {
@@ -422,15 +414,7 @@ impl VoipmsServer {
                     Err(f) => Answer::error(f.message),
                 }
             }
-            Verdict::Refuse(why) => {
-                audit.outcome = "refused";
-                Answer::error(why)
-            }
-            // The server's gate never asks: its permissions are allowed or refused.
-            Verdict::Confirm => {
-                audit.outcome = "refused";
-                Answer::error("this change needs a confirmation the server cannot ask for")
-            }
+            v @ (Verdict::Refuse(_) | Verdict::Confirm) => refused(v, audit),
             Verdict::Send => self.send(m, &params, audit).await,
         }
     }
@@ -635,6 +619,16 @@ impl VoipmsServer {
             args.insert("dry_run".into(), d.clone());
         }
         self.method(m, &args, policy, audit).await
+    }
+}
+
+/// The answer to a call the gate refused (the server's gate never asks for a confirmation: its
+/// permissions are allowed or refused).
+fn refused(verdict: Verdict, audit: &mut AuditNote) -> Answer {
+    audit.outcome = "refused";
+    match verdict {
+        Verdict::Refuse(why) => Answer::error(why),
+        _ => Answer::error("this change needs a confirmation the server cannot ask for"),
     }
 }
 
