@@ -221,11 +221,29 @@ pub fn catalog(spec: &Spec) -> String {
             quote!((#p, #r))
         });
         let empty_del = f.empty_del;
+        let parent = match &f.parent {
+            Some(p) => {
+                let (family, param) = (lit(&p.family), lit(&p.param));
+                let link = match &p.link {
+                    crate::spec::ParentLink::Field(v) => {
+                        let v = lit(v);
+                        quote!(ParentLink::Field(#v))
+                    }
+                    crate::spec::ParentLink::List(v) => {
+                        let v = lit(v);
+                        quote!(ParentLink::List(#v))
+                    }
+                };
+                quote!(Some(Parent { family: #family, param: #param, link: #link }))
+            }
+            None => quote!(None),
+        };
         quote! {
             Family {
                 name: #name, get: #get, set: #set, del: #del, get_id: #get_id, set_id: #set_id,
                 del_id: #del_id, list_key: #list_key, id_field: #id_field, reply_key: #reply_key,
                 not_found: #not_found, fields: &[#(#fields),*], empty_del: #empty_del,
+                parent: #parent,
             }
         }
     });
@@ -244,11 +262,17 @@ pub fn catalog(spec: &Spec) -> String {
             }
             None => quote!(None),
         };
+        let read_with = sb.read_with.iter().map(|(r, w)| {
+            let (r, w) = (lit(r), lit(w));
+            quote!((#r, #w))
+        });
         let why = lit(&sb.why);
-        Some(quote!(SandboxWrite { method: #method, model: #model, read: #read, why: #why }))
+        Some(quote!(SandboxWrite {
+            method: #method, model: #model, read: #read, read_with: &[#(#read_with),*], why: #why
+        }))
     });
     format_file(quote! {
-        use crate::catalog::{Category, Cli, EnumValue, Effect, Family, SandboxModel, SandboxWrite, Field, FieldKind, Item, Method, Param, ParamKind, Positional, PositionalWhen, Scalar};
+        use crate::catalog::{Category, Cli, EnumValue, Effect, Family, Parent, ParentLink, SandboxModel, SandboxWrite, Field, FieldKind, Item, Method, Param, ParamKind, Positional, PositionalWhen, Scalar};
         /// Every method, sorted by wire name.
         pub static METHODS: &[Method] = &[#(#methods),*];
         /// Every category, sorted by slug.

@@ -74,6 +74,30 @@ pub struct Family {
     pub fields: Vec<(String, String)>,
     /// A successful `del` answers an empty body (delConference).
     pub empty_del: bool,
+    /// The record each of this family's records belongs to (a queue's members).
+    pub parent: Option<Parent>,
+}
+
+/// `parent = { family, param, field | list }` on a `[[family]]`: the family's records belong to
+/// one record of another family, named by `param` on the methods that take it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parent {
+    /// The parent family's name.
+    pub family: String,
+    /// The parameter naming the parent (on `set`; on `get` and `del` where they have it).
+    pub param: String,
+    /// How the link is kept.
+    pub link: ParentLink,
+}
+
+/// Where the link between a record and its parent is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParentLink {
+    /// A field of the child record holds the parent's id (`queue_number` of a static member).
+    Field(String),
+    /// A field of the parent record lists its children's ids joined by `;` (a conference's
+    /// `members`).
+    List(String),
 }
 
 /// What a call does to the account.
@@ -119,6 +143,8 @@ pub struct SandboxModel {
     pub model: String,
     /// The read method that shows the write's effect.
     pub read: Option<String>,
+    /// Parameters of `read` filled from the write's: (read parameter, write parameter).
+    pub read_with: Vec<(String, String)>,
     /// Why the write is not a family's record write (our words).
     pub why: String,
 }
@@ -383,6 +409,16 @@ struct RawFamily {
     fields: BTreeMap<String, String>,
     #[serde(default)]
     empty_del: bool,
+    parent: Option<RawParent>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawParent {
+    family: String,
+    param: String,
+    field: Option<String>,
+    list: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -413,6 +449,8 @@ struct RawMethod {
 struct RawSandbox {
     model: String,
     read: Option<String>,
+    #[serde(default)]
+    read_with: BTreeMap<String, String>,
     #[serde(default)]
     why: String,
 }
@@ -1024,6 +1062,38 @@ fn parse_family(
             ),
         );
     }
+    let parent = f.parent.map(|p| {
+        has_param(cx, &f.set, &p.param);
+        let link = match (p.field, p.list) {
+            (Some(field), None) => {
+                let listed = find(&f.get)
+                    .and_then(|g| g.response.iter().find(|r| r.name == f.list_key))
+                    .is_some_and(|l| l.fields.iter().any(|x| x.name == field));
+                if !listed {
+                    err(
+                        cx,
+                        format!("`parent.field`: the records have no field `{field}`"),
+                    );
+                }
+                ParentLink::Field(field)
+            }
+            (None, Some(list)) => ParentLink::List(list),
+            _ => {
+                err(
+                    cx,
+                    "`parent` needs exactly one of `field` (the child's field holding the parent id) \
+                     or `list` (the parent's field listing child ids)"
+                        .into(),
+                );
+                ParentLink::Field(String::new())
+            }
+        };
+        Parent {
+            family: p.family,
+            param: p.param,
+            link,
+        }
+    });
     Family {
         name: f.name,
         get: f.get,
@@ -1038,6 +1108,7 @@ fn parse_family(
         not_found: f.not_found,
         fields: f.fields.into_iter().collect(),
         empty_del: f.empty_del,
+        parent,
     }
 }
 
@@ -1134,9 +1205,18 @@ fn parse_method(
                 "missing why: say why this write is not a family's record write".into(),
             );
         }
+        if !sb.read_with.is_empty() && sb.read.is_none() {
+            cx.err(
+                file,
+                mn,
+                item.clone(),
+                "`read_with` needs `read`: the read whose parameters it fills".into(),
+            );
+        }
         SandboxModel {
             model: sb.model,
             read: sb.read,
+            read_with: sb.read_with.into_iter().collect(),
             why: sb.why.trim().to_owned(),
         }
     });
@@ -1734,6 +1814,7 @@ fn is_datetime(t: &str) -> bool {
 
 fn check_global(cx: &mut Ctx, categories: &[Category], enums: &[SharedEnum]) {
     check_sandbox_models(cx, categories);
+    check_parents(cx, categories);
     // Names that share the api module (everything is re-exported at its root).
     let mut types: BTreeMap<String, String> = enums
         .iter()
@@ -1818,7 +1899,26 @@ fn check_sandbox_models(cx: &mut Ctx, categories: &[Category]) {
                         item.clone(),
                         format!("`read`: `{read}` is not a read method"),
                     ),
-                    Some(_) => {}
+                    Some(r) => {
+                        for (rp, wp) in &sb.read_with {
+                            if r.param(rp).is_none() {
+                                cx.err(
+                                    &c.file,
+                                    Some(&m.name),
+                                    item.clone(),
+                                    format!("`read_with`: `{read}` has no parameter `{rp}`"),
+                                );
+                            }
+                            if m.param(wp).is_none() {
+                                cx.err(
+                                    &c.file,
+                                    Some(&m.name),
+                                    item.clone(),
+                                    format!("`read_with`: no parameter `{wp}` on this method"),
+                                );
+                            }
+                        }
+                    }
                 }
             }
             let in_family = categories
@@ -1832,6 +1932,60 @@ fn check_sandbox_models(cx: &mut Ctx, categories: &[Category]) {
                     item,
                     "belongs to a `[[family]]`, which is its model: remove `sandbox`".into(),
                 );
+            }
+        }
+    }
+}
+
+/// A family's `parent` names another family; a `list` link is a field of that family's records.
+fn check_parents(cx: &mut Ctx, categories: &[Category]) {
+    let families: BTreeMap<&str, &Family> = categories
+        .iter()
+        .flat_map(|c| &c.families)
+        .map(|f| (f.name.as_str(), f))
+        .collect();
+    let methods: BTreeMap<&str, &Method> = categories
+        .iter()
+        .flat_map(|c| &c.methods)
+        .map(|m| (m.name.as_str(), m))
+        .collect();
+    for c in categories {
+        for f in &c.families {
+            let Some(p) = &f.parent else { continue };
+            let item = Some(format!("family `{}`", f.name));
+            let Some(parent) = families.get(p.family.as_str()) else {
+                cx.err(
+                    &c.file,
+                    None,
+                    item,
+                    format!("`parent.family`: no family `{}`", p.family),
+                );
+                continue;
+            };
+            if parent.name == f.name {
+                cx.err(
+                    &c.file,
+                    None,
+                    item.clone(),
+                    "`parent.family`: a family cannot be its own parent".into(),
+                );
+            }
+            if let ParentLink::List(list) = &p.link {
+                let listed = methods
+                    .get(parent.get.as_str())
+                    .and_then(|g| g.response.iter().find(|r| r.name == parent.list_key))
+                    .is_some_and(|l| l.fields.iter().any(|x| &x.name == list));
+                if !listed {
+                    cx.err(
+                        &c.file,
+                        None,
+                        item,
+                        format!(
+                            "`parent.list`: the records of `{}` have no field `{list}`",
+                            parent.name
+                        ),
+                    );
+                }
             }
         }
     }

@@ -1648,3 +1648,116 @@ fn read_dir_reads_only_top_level_toml_sorted() {
         ]
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Family parents and sandbox read parameters
+
+/// Two families, `shelves` and `items`, with `parent` (TOML, or empty) on `items`.
+fn families(parent: &str) -> String {
+    let get = |name: &str, key: &str, fields: &str, id: &str| {
+        with_example(
+            name,
+            &format!("{{\"status\": \"success\", \"{key}\": [{{\"{id}\": \"1\"{fields}}}]}}"),
+            &format!(
+                "{}[method.response.{key}]\ntype = \"list<object>\"\n[method.response.{key}.fields]\n{id} = \"text\"\n{}\n",
+                param(id, ""),
+                if fields.is_empty() {
+                    "members = \"text\""
+                } else {
+                    "shelf = \"text\""
+                }
+            ),
+        )
+    };
+    let family = |name: &str, get: &str, set: &str, id: &str, key: &str, extra: &str| {
+        format!(
+            "[[family]]\nname = \"{name}\"\nget = \"{get}\"\nset = \"{set}\"\nid_param = \"{id}\"\nlist_key = \"{key}\"\nid_field = \"{id}\"\nnot_found = \"no_thing\"\n{extra}\n"
+        )
+    };
+    demo(
+        &(family("shelves", "getShelves", "setShelf", "shelf", "shelves", "")
+            + &family("items", "getItems", "setItem", "item", "items", parent)
+            + &get("getShelves", "shelves", "", "shelf")
+            + &get("getItems", "items", ", \"shelf\": \"1\"", "item")
+            + &method("setShelf", &param("shelf", ""))
+            + &method("setItem", &(param("item", "") + &param("shelf", "")))),
+    )
+}
+
+#[test]
+fn a_family_parent_is_checked_and_carried() {
+    let spec = parse_demo(&families(
+        "parent = { family = \"shelves\", param = \"shelf\", field = \"shelf\" }",
+    ))
+    .expect("valid");
+    let items = &spec.categories[0].families[1];
+    let p = items.parent.as_ref().expect("a parent");
+    assert_eq!((p.family.as_str(), p.param.as_str()), ("shelves", "shelf"));
+    assert_eq!(p.link, spec::ParentLink::Field("shelf".into()));
+    let spec = parse_demo(&families(
+        "parent = { family = \"shelves\", param = \"shelf\", list = \"members\" }",
+    ))
+    .expect("valid");
+    assert_eq!(
+        spec.categories[0].families[1].parent.as_ref().unwrap().link,
+        spec::ParentLink::List("members".into())
+    );
+
+    let errs = demo_errors(&families(
+        "parent = { family = \"crates\", param = \"shelf\", field = \"shelf\" }",
+    ));
+    the_error(&errs, "no family `crates`");
+    let errs = demo_errors(&families(
+        "parent = { family = \"shelves\", param = \"lid\", field = \"shelf\" }",
+    ));
+    the_error(&errs, "has no parameter `lid`");
+    let errs = demo_errors(&families(
+        "parent = { family = \"shelves\", param = \"shelf\", field = \"lid\" }",
+    ));
+    the_error(&errs, "the records have no field `lid`");
+    let errs = demo_errors(&families(
+        "parent = { family = \"shelves\", param = \"shelf\", list = \"lids\" }",
+    ));
+    the_error(&errs, "the records of `shelves` have no field `lids`");
+    let errs = demo_errors(&families(
+        "parent = { family = \"shelves\", param = \"shelf\", field = \"shelf\", list = \"members\" }",
+    ));
+    the_error(&errs, "exactly one of `field`");
+}
+
+#[test]
+fn sandbox_read_with_names_parameters_of_both_methods() {
+    let text = |read_with: &str| {
+        demo(
+            &(with_example(
+                "getThings",
+                "{\"status\": \"success\"}",
+                &param("thing", ""),
+            ) + &method(
+                "delThing",
+                &format!(
+                    "sandbox = {{ model = \"hand\", read = \"getThings\", read_with = {{ {read_with} }}, why = \"Because.\" }}\n{}",
+                    param("id", "")
+                ),
+            )),
+        )
+    };
+    let spec = parse_demo(&text("thing = \"id\"")).expect("valid");
+    let del = spec
+        .methods()
+        .into_iter()
+        .find(|m| m.name == "delThing")
+        .unwrap();
+    assert_eq!(
+        del.sandbox.as_ref().unwrap().read_with,
+        [("thing".to_owned(), "id".to_owned())]
+    );
+    the_error(
+        &demo_errors(&text("other = \"id\"")),
+        "`getThings` has no parameter `other`",
+    );
+    the_error(
+        &demo_errors(&text("thing = \"nope\"")),
+        "no parameter `nope` on this method",
+    );
+}

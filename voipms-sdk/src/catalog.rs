@@ -320,6 +320,28 @@ pub struct Family {
     pub fields: &'static [(&'static str, &'static str)],
     /// A successful `del` answers an empty body.
     pub empty_del: bool,
+    /// The record each record of this family belongs to (a queue's static members).
+    pub parent: Option<Parent>,
+}
+
+/// The parent of a [`Family`]'s records: one record of another family, named by `param`.
+#[derive(Debug, Clone, Copy)]
+pub struct Parent {
+    /// The parent family (`queues`).
+    pub family: &'static str,
+    /// The parameter naming the parent, on `set` and on `get` and `del` where they take it.
+    pub param: &'static str,
+    /// Where the link is kept.
+    pub link: ParentLink,
+}
+
+/// Where the link between a record and its parent is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParentLink {
+    /// This field of the record holds the parent's id.
+    Field(&'static str),
+    /// This field of the parent record lists its children's ids, joined by `;`.
+    List(&'static str),
 }
 
 /// How the sandbox makes a write real when no [`Family`] holds it (`sandbox = {…}` in
@@ -343,6 +365,9 @@ pub struct SandboxWrite {
     pub model: SandboxModel,
     /// The read method that shows its effect.
     pub read: Option<&'static str>,
+    /// Parameters of `read` filled from the write's: (read parameter, write parameter), such
+    /// as getSMS's `sms` from deleteSMS's `id`.
+    pub read_with: &'static [(&'static str, &'static str)],
     /// Why it is not a family's record write.
     pub why: &'static str,
 }

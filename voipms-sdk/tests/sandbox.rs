@@ -1994,6 +1994,206 @@ async fn every_family_stores_what_its_set_writes() {
     }
 }
 
+/// The families whose records belong to a record of another family, as the spec declares them.
+#[test]
+fn child_families_name_their_parent() {
+    let parents: Vec<(&str, &str, &str, catalog::ParentLink)> = catalog::FAMILIES
+        .iter()
+        .filter_map(|f| f.parent.map(|p| (f.name, p.family, p.param, p.link)))
+        .collect();
+    assert_eq!(
+        parents,
+        [
+            (
+                "conference_members",
+                "conferences",
+                "conference",
+                catalog::ParentLink::List("members")
+            ),
+            (
+                "queue_members",
+                "queues",
+                "queue",
+                catalog::ParentLink::Field("queue_number")
+            ),
+        ]
+    );
+}
+
+/// A queue's static members: listed per queue, and a call naming another queue than the
+/// member's is refused (`invalid_member`), an unknown queue too (`invalid_queue`).
+#[tokio::test]
+async fn queue_members_belong_to_their_queue() {
+    let sb = Sandbox::new(config());
+    let client = sb.client();
+    let ids = |v: &Value, key: &str, field: &str| -> Vec<String> {
+        v[key]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| r[field].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let members = |queue: &str| {
+        let client = client.clone();
+        let queue = queue.to_owned();
+        async move {
+            let v = client
+                .call("getStaticMembers", p([("queue", queue.as_str())]))
+                .await
+                .unwrap();
+            ids(&v, "members", "member")
+        }
+    };
+    assert_eq!(members("3008").await, ["163"]);
+    // A second queue, and a member of it.
+    let made = client
+        .call(
+            "setQueue",
+            required_params(catalog::method("setQueue").unwrap()),
+        )
+        .await
+        .unwrap();
+    let other = made["queue"].as_str().unwrap().to_owned();
+    assert_eq!(members(&other).await, Vec::<String>::new());
+    let member = |queue: &str, name: &str| {
+        p([("priority", "0")])
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .chain([
+                ("queue".to_owned(), queue.to_owned()),
+                ("member_name".to_owned(), name.to_owned()),
+            ])
+            .collect::<Params>()
+    };
+    let bob = client
+        .call("setStaticMember", member(&other, "Bob"))
+        .await
+        .unwrap()["member"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(members(&other).await, [bob.as_str()]);
+    assert_eq!(
+        members("3008").await,
+        ["163"],
+        "listed under its own queue only"
+    );
+    let listed = client
+        .call("getStaticMembers", p([("queue", &other)]))
+        .await
+        .unwrap();
+    assert_eq!(listed["members"][0]["queue_number"], other.as_str());
+    // By id through the wrong queue: nothing (an empty status, which `call` answers as such).
+    let none = client
+        .call("getStaticMembers", p([("queue", "3008"), ("member", &bob)]))
+        .await
+        .unwrap();
+    assert_eq!(none["status"], "no_member");
+
+    // Through the wrong queue, a delete and an update are refused and change nothing.
+    let e = client
+        .call("delStaticMember", p([("member", &bob), ("queue", "3008")]))
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&e), "invalid_member");
+    assert!(
+        format!("{e}").contains("does not belong to queue 3008"),
+        "{e}"
+    );
+    let mut moved = member("3008", "Bob moved");
+    moved.push("member", bob.clone());
+    let e = client.call("setStaticMember", moved).await.unwrap_err();
+    assert_eq!(status_of(&e), "invalid_member");
+    assert_eq!(members(&other).await, [bob.as_str()]);
+    let again = client
+        .call("getStaticMembers", p([("queue", &other)]))
+        .await
+        .unwrap();
+    assert_eq!(again["members"][0]["name"], "Bob");
+
+    // An unknown queue: the queue's not-found status, on every method.
+    for (method, params) in [
+        ("getStaticMembers", p([("queue", "987654")])),
+        (
+            "delStaticMember",
+            p([("member", "163"), ("queue", "987654")]),
+        ),
+        ("setStaticMember", member("987654", "Nobody")),
+    ] {
+        let e = client.call(method, params).await.unwrap_err();
+        assert_eq!(status_of(&e), "invalid_queue", "{method}");
+    }
+
+    // Through its own queue: deleted.
+    client
+        .call("delStaticMember", p([("member", &bob), ("queue", &other)]))
+        .await
+        .unwrap();
+    assert_eq!(members(&other).await, Vec::<String>::new());
+    assert_eq!(members("3008").await, ["163"]);
+}
+
+/// A conference member profile made for a bridge is attached to it; an unknown bridge is
+/// refused; deleting the profile detaches it from every bridge.
+#[tokio::test]
+async fn conference_member_profiles_join_their_conference() {
+    let sb = Sandbox::new(config());
+    let client = sb.client();
+    let bridge_members = || {
+        let client = client.clone();
+        async move {
+            let v = client
+                .call("getConference", p([("conference", "1599")]))
+                .await
+                .unwrap();
+            v["conference"][0]["members"]
+                .as_str()
+                .unwrap()
+                .split(';')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        }
+    };
+    let before = bridge_members().await;
+    let made = client
+        .call(
+            "setConferenceMember",
+            p([("conference", "1599"), ("name", "guest")]),
+        )
+        .await
+        .unwrap();
+    let id = made["member"].as_str().unwrap().to_owned();
+    let mut expected = before.clone();
+    expected.push(id.clone());
+    assert_eq!(bridge_members().await, expected);
+    // The profile itself carries no conference field (getConferenceMembers has none).
+    let profile = client
+        .call("getConferenceMembers", p([("member", &id)]))
+        .await
+        .unwrap();
+    assert!(
+        profile["member"][0].get("conference").is_none(),
+        "{profile}"
+    );
+
+    let e = client
+        .call(
+            "setConferenceMember",
+            p([("conference", "987654"), ("name", "lost")]),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(status_of(&e), "invalid_conference");
+
+    client
+        .call("delConferenceMember", p([("member", &id)]))
+        .await
+        .unwrap();
+    assert_eq!(bridge_members().await, before);
+}
+
 /// What a read answers, or its status when it fails (an empty list is a `no_*` status).
 async fn read_state(client: &Client, read: &str, params: Params) -> Value {
     match client.call(read, params).await {

@@ -317,7 +317,7 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
     tally
         .record(
             "delStaticMember",
-            client.send(&api::DelStaticMember::new(1918i64, 27183i64)).await.map(|_| ()),
+            client.send(&api::DelStaticMember::new(163i64, 3008i64)).await.map(|_| ()),
         );
     tally
         .record(
@@ -893,7 +893,7 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
     tally
         .record(
             "getStaticMembers",
-            client.send(&api::GetStaticMembers::new(4136i64)).await.map(|_| ()),
+            client.send(&api::GetStaticMembers::new(3008i64)).await.map(|_| ()),
         );
     tally
         .record(
@@ -1357,7 +1357,7 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
         .record(
             "setConferenceMember",
             client
-                .send(&api::SetConferenceMember::new(5356i64, "host"))
+                .send(&api::SetConferenceMember::new(1599i64, "host"))
                 .await
                 .map(|_| ()),
         );
@@ -1573,7 +1573,7 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
         .record(
             "setStaticMember",
             client
-                .send(&api::SetStaticMember::new(4136i64, "Alice (support)", 0i64))
+                .send(&api::SetStaticMember::new(3008i64, "Alice (support)", 0i64))
                 .await
                 .map(|_| ()),
         );

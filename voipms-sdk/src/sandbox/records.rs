@@ -3,10 +3,14 @@
 //! with an id updates it (an unknown id is the family's `not_found` status), the matching `get*`
 //! lists the records (or the one its id parameter names) and `del*` deletes one. A family's
 //! records start as the example rows of its `get` method.
+//!
+//! A family with a `parent` (a queue's static members, a conference's member profiles) checks
+//! the parent its calls name: an unknown one is the parent family's `not_found`, a record of
+//! another parent the family's own; its `get` lists only the parent's records.
 
 use serde_json::Value;
 
-use crate::catalog::{Family, Method};
+use crate::catalog::{self, Family, Method, ParentLink};
 
 use super::core::{Answer, Ctx, Res, ok, ok1};
 use super::state::{Record, Records};
@@ -19,17 +23,152 @@ pub(crate) fn handle(
     args: &Args<'_>,
     cx: &mut Ctx<'_>,
 ) -> Res {
-    let records = cx
-        .st
+    let parent = match family.parent {
+        Some(p) => match args.get(p.param) {
+            Some(id) => Some(parent_of(family, id.trim(), cx)?),
+            None => None,
+        },
+        None => None,
+    };
+    let records = store(cx, family);
+    let out = if method.name == family.get {
+        list(family, method, args, records, parent.as_ref())
+    } else if method.name == family.set {
+        set(family, args, records, parent.as_ref())
+    } else {
+        delete(family, args, records, parent.as_ref())
+    }?;
+    if let (Some(p), Some(link)) = (&parent, &out.link) {
+        relink(cx, family, p, link);
+    }
+    if let Some(gone) = &out.unlinked {
+        unlink_everywhere(cx, family, gone);
+    }
+    Ok(out.answer)
+}
+
+/// The records of `family`, seeded on first use.
+fn store<'a>(cx: &'a mut Ctx<'_>, family: &'static Family) -> &'a mut Records {
+    cx.st
         .records
         .entry(family.name.to_owned())
-        .or_insert_with(|| seed(family));
-    if method.name == family.get {
-        list(family, method, args, records)
-    } else if method.name == family.set {
-        set(family, args, records)
-    } else {
-        delete(family, args, records)
+        .or_insert_with(|| seed(family))
+}
+
+/// The parent record a call names: its family, its id and (for a `list` link) the ids it lists.
+struct ParentRecord {
+    family: &'static Family,
+    id: String,
+    /// The children the parent lists (a `list` link; empty for a `field` link).
+    children: Vec<String>,
+}
+
+/// The parent `id` of a call on `family`, or the parent family's `not_found`.
+fn parent_of(family: &'static Family, id: &str, cx: &mut Ctx<'_>) -> Result<ParentRecord, Fail> {
+    let Some(p) = family.parent else {
+        return Err(Fail::new(family.not_found));
+    };
+    let Some(pf) = catalog::FAMILIES.iter().find(|f| f.name == p.family) else {
+        return Err(Fail::new(family.not_found));
+    };
+    let Some(row) = store(cx, pf)
+        .rows
+        .iter()
+        .find(|r| id_of(r, pf.id_field) == id)
+    else {
+        return Err(Fail::msg(
+            pf.not_found,
+            format!("no {} has the id {id}", singular(pf.name)),
+        ));
+    };
+    let children = match p.link {
+        ParentLink::List(field) => split_ids(&id_of(row, field)),
+        ParentLink::Field(_) => Vec::new(),
+    };
+    Ok(ParentRecord {
+        family: pf,
+        id: id.to_owned(),
+        children,
+    })
+}
+
+fn split_ids(v: &str) -> Vec<String> {
+    v.split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `call_parking` → `call parking`; `queues` → `queue`.
+fn singular(name: &str) -> String {
+    let name = name.replace('_', " ");
+    name.strip_suffix('s').map_or(name.clone(), str::to_owned)
+}
+
+/// Whether `row` belongs to `parent`.
+fn belongs(family: &Family, row: &Record, parent: &ParentRecord) -> bool {
+    match family.parent.map(|p| p.link) {
+        Some(ParentLink::Field(field)) => id_of(row, field) == parent.id,
+        Some(ParentLink::List(_)) => parent
+            .children
+            .iter()
+            .any(|c| *c == id_of(row, family.id_field)),
+        None => true,
+    }
+}
+
+/// What a family call did besides its answer: a child to link to the named parent (a `list`
+/// link), or a deleted record to take out of every parent's list.
+struct Outcome {
+    answer: Answer,
+    link: Option<String>,
+    unlinked: Option<String>,
+}
+
+fn answered(answer: Res) -> Result<Outcome, Fail> {
+    Ok(Outcome {
+        answer: answer?,
+        link: None,
+        unlinked: None,
+    })
+}
+
+/// Adds `child`, a record of `family`, to the list of its parent record (a `list` link), once.
+fn relink(cx: &mut Ctx<'_>, family: &Family, parent: &ParentRecord, child: &str) {
+    let Some(ParentLink::List(field)) = family.parent.map(|p| p.link) else {
+        return;
+    };
+    if parent.children.iter().any(|c| c == child) {
+        return;
+    }
+    let pf = parent.family;
+    if let Some(row) = store(cx, pf)
+        .rows
+        .iter_mut()
+        .find(|r| id_of(r, pf.id_field) == parent.id)
+    {
+        let mut ids = split_ids(&id_of(row, field));
+        ids.push(child.to_owned());
+        row.insert(field.to_owned(), Value::String(ids.join(";")));
+    }
+}
+
+/// Takes a deleted record of `family` out of every parent record that lists it.
+fn unlink_everywhere(cx: &mut Ctx<'_>, family: &Family, gone: &str) {
+    let Some(p) = family.parent else { return };
+    let ParentLink::List(field) = p.link else {
+        return;
+    };
+    let Some(pf) = catalog::FAMILIES.iter().find(|f| f.name == p.family) else {
+        return;
+    };
+    for row in &mut store(cx, pf).rows {
+        let ids = split_ids(&id_of(row, field));
+        if ids.iter().any(|c| c == gone) {
+            let kept: Vec<String> = ids.into_iter().filter(|c| c != gone).collect();
+            row.insert(field.to_owned(), Value::String(kept.join(";")));
+        }
     }
 }
 
@@ -76,15 +215,27 @@ pub(crate) fn seed_rows(get: &str, list_key: &str, id_field: &str) -> Records {
     }
 }
 
-fn list(family: &Family, method: &Method, args: &Args<'_>, records: &Records) -> Res {
+fn list(
+    family: &Family,
+    method: &Method,
+    args: &Args<'_>,
+    records: &Records,
+    parent: Option<&ParentRecord>,
+) -> Result<Outcome, Fail> {
     let wanted = args.get(family.get_id);
-    list_rows(
+    let rows: Vec<Record> = records
+        .rows
+        .iter()
+        .filter(|r| parent.is_none_or(|p| belongs(family, r, p)))
+        .cloned()
+        .collect();
+    answered(list_rows(
         method,
         family.list_key,
-        &records.rows,
+        &rows,
         family.id_field,
         wanted,
-    )
+    ))
 }
 
 /// Lists `rows` under `key`, filtered on `field` when `wanted` is set; the method's empty
@@ -110,15 +261,30 @@ pub(crate) fn list_rows(
     ok1(key, Value::Array(rows))
 }
 
-fn set(family: &'static Family, args: &Args<'_>, records: &mut Records) -> Res {
+fn set(
+    family: &'static Family,
+    args: &Args<'_>,
+    records: &mut Records,
+    parent: Option<&ParentRecord>,
+) -> Result<Outcome, Fail> {
     let dry_run = args.flag("test") == Some(true);
     let id = match args.get(family.set_id) {
         Some(id) => {
-            if !records.rows.iter().any(|r| id_of(r, family.id_field) == id) {
+            let Some(row) = records
+                .rows
+                .iter()
+                .find(|r| id_of(r, family.id_field) == id)
+            else {
                 return Err(Fail::msg(
                     family.not_found,
                     format!("no {} has the id {id}", family.name.replace('_', " ")),
                 ));
+            };
+            // A field link names the record's parent: an update through another one is refused.
+            if let (Some(p), Some(ParentLink::Field(_))) = (parent, family.parent.map(|p| p.link))
+                && !belongs(family, row, p)
+            {
+                return Err(not_in_parent(family, id, p));
             }
             id.to_owned()
         }
@@ -152,21 +318,51 @@ fn set(family: &'static Family, args: &Args<'_>, records: &mut Records) -> Res {
             if name == family.set_id || name == "test" {
                 continue;
             }
-            let field = family
-                .fields
-                .iter()
-                .find(|(p, _)| *p == name)
-                .map_or(name, |(_, f)| *f);
+            // The parent parameter is kept in the link field, or in the parent's own list.
+            let field = match family.parent {
+                Some(p) if p.param == name => match p.link {
+                    ParentLink::Field(f) => f,
+                    ParentLink::List(_) => continue,
+                },
+                _ => family
+                    .fields
+                    .iter()
+                    .find(|(p, _)| *p == name)
+                    .map_or(name, |(_, f)| *f),
+            };
             row.insert(field.to_owned(), Value::String(value.to_owned()));
         }
     }
-    match family.reply_key {
-        Some(key) => ok1(key, Value::String(id)),
+    let answer = match family.reply_key {
+        Some(key) => ok1(key, Value::String(id.clone())),
         None => ok(),
-    }
+    }?;
+    Ok(Outcome {
+        answer,
+        link: (!dry_run).then_some(id),
+        unlinked: None,
+    })
 }
 
-fn delete(family: &'static Family, args: &Args<'_>, records: &mut Records) -> Res {
+/// A record that exists but belongs to another parent: the family's own `not_found`.
+fn not_in_parent(family: &Family, id: &str, parent: &ParentRecord) -> Fail {
+    Fail::msg(
+        family.not_found,
+        format!(
+            "{} {id} does not belong to {} {}",
+            singular(family.name),
+            singular(parent.family.name),
+            parent.id
+        ),
+    )
+}
+
+fn delete(
+    family: &'static Family,
+    args: &Args<'_>,
+    records: &mut Records,
+    parent: Option<&ParentRecord>,
+) -> Result<Outcome, Fail> {
     let key = family.del_id.unwrap_or(family.set_id);
     let id = args.get(key).unwrap_or_default();
     let Some(at) = records
@@ -179,12 +375,23 @@ fn delete(family: &'static Family, args: &Args<'_>, records: &mut Records) -> Re
             format!("no {} has the id {id}", family.name.replace('_', " ")),
         ));
     };
-    if args.flag("test") != Some(true) {
+    if let Some(p) = parent
+        && !belongs(family, &records.rows[at], p)
+    {
+        return Err(not_in_parent(family, id, p));
+    }
+    let dry_run = args.flag("test") == Some(true);
+    if !dry_run {
         records.rows.remove(at);
     }
-    if family.empty_del {
-        Ok(Answer::Empty)
+    let answer = if family.empty_del {
+        Answer::Empty
     } else {
-        ok()
-    }
+        ok()?
+    };
+    Ok(Outcome {
+        answer,
+        link: None,
+        unlinked: (!dry_run).then(|| id.to_owned()),
+    })
 }

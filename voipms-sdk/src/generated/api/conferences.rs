@@ -1428,7 +1428,7 @@ pub struct SetConferenceMember {
 }
 impl SetConferenceMember {
     /// Builds the request from its required parameters:
-    /// - `conference`: Id of the conference the profile is for, from getConference. Profiles can also be linked later with addMemberToConference. Example: `5356`.
+    /// - `conference`: Id of the conference the profile is for, from getConference. Profiles can also be linked later with addMemberToConference. Example: `1599`.
     /// - `name`: Name of the profile. Example: `host`.
     pub fn new(conference: i64, name: impl Into<String>) -> Self {
         Self {

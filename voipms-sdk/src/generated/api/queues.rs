@@ -51,8 +51,8 @@ pub struct DelStaticMember {
 }
 impl DelStaticMember {
     /// Builds the request from its required parameters:
-    /// - `member`: Id of the static member to remove, from getStaticMembers. Example: `1918`.
-    /// - `queue`: Id of the queue the member belongs to, from getQueues. Example: `27183`.
+    /// - `member`: Id of the static member to remove, from getStaticMembers. Example: `163`.
+    /// - `queue`: Id of the queue the member belongs to, from getQueues. Example: `3008`.
     pub fn new(member: i64, queue: i64) -> Self {
         Self { member, queue }
     }
@@ -480,7 +480,7 @@ pub struct GetStaticMembers {
 }
 impl GetStaticMembers {
     /// Builds the request from its required parameters:
-    /// - `queue`: Id of the queue whose agents to list, from getQueues. Example: `4136`.
+    /// - `queue`: Id of the queue whose agents to list, from getQueues. Example: `3008`.
     pub fn new(queue: i64) -> Self {
         Self { queue, member: None }
     }
@@ -1184,7 +1184,7 @@ pub struct SetStaticMember {
 }
 impl SetStaticMember {
     /// Builds the request from its required parameters:
-    /// - `queue`: Id of the queue, from getQueues. Example: `4136`.
+    /// - `queue`: Id of the queue, from getQueues. Example: `3008`.
     /// - `member_name`: Label of the agent, shown as `name` in getStaticMembers. Example: `Alice (support)`.
     /// - `priority`: Order in which agents are offered calls; `0` is tried first. Example: `0`.
     pub fn new(queue: i64, member_name: impl Into<String>, priority: i64) -> Self {
