@@ -154,7 +154,7 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
             client
                 .send(
                     &api::CreateSubAccount::new(
-                        "VoIP",
+                        "Lobby",
                         1i64,
                         1i64,
                         1i64,
@@ -175,7 +175,7 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
             client
                 .send(
                     &api::CreateVoicemail::new(
-                        "1001",
+                        "1002",
                         "Front Desk",
                         "4821",
                         true,
@@ -391,14 +391,14 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
             client
                 .send(
                     &api::E911ProvisionManually::new(
-                        "5551234568",
+                        "4165550134",
                         "Jane Doe",
-                        "23",
-                        "W BROAD ST",
-                        "RICHMOND",
-                        "VA",
+                        "100",
+                        "KING ST W",
+                        "TORONTO",
+                        "ON",
                         api::E911Country::UnitedStates,
-                        "23220",
+                        "M5X 1A9",
                         api::E911Language::English,
                         "jane.doe@example.com",
                     ),
@@ -1120,7 +1120,7 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
             client
                 .send(
                     &api::OrderVanity::new(
-                        "8772223333",
+                        "8775550146",
                         "account:100001_VoIP",
                         5i64,
                         60i64,
@@ -1245,7 +1245,7 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
                     &api::SendVoicemailEmail::new(
                         "1001",
                         "INBOX",
-                        1i64,
+                        2i64,
                         "jane.doe@example.com",
                     ),
                 )
@@ -1310,7 +1310,13 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
         .record(
             "setCallerIDFiltering",
             client
-                .send(&api::SetCallerIdFiltering::new("5559876543", "all", "sys:hangup"))
+                .send(
+                    &api::SetCallerIdFiltering::new(
+                        "5559876543",
+                        "5551234568",
+                        "sys:hangup",
+                    ),
+                )
                 .await
                 .map(|_| ()),
         );
@@ -1394,20 +1400,20 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
     tally
         .record(
             "setDIDPOP",
-            client.send(&api::SetDidPop::new("5551234567", 3i64)).await.map(|_| ()),
+            client.send(&api::SetDidPop::new("5551234568", 3i64)).await.map(|_| ()),
         );
     tally
         .record(
             "setDIDRouting",
             client
-                .send(&api::SetDidRouting::new("5551234567", "account:100001_VoIP"))
+                .send(&api::SetDidRouting::new("5551234568", "account:100001_VoIP"))
                 .await
                 .map(|_| ()),
         );
     tally
         .record(
             "setDIDVoicemail",
-            client.send(&api::SetDidVoicemail::new("5551234567")).await.map(|_| ()),
+            client.send(&api::SetDidVoicemail::new("5551234568")).await.map(|_| ()),
         );
     tally
         .record(
@@ -1444,7 +1450,7 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
         .record(
             "setFaxNumberURLCallback",
             client
-                .send(&api::SetFaxNumberUrlCallback::new("5552341234"))
+                .send(&api::SetFaxNumberUrlCallback::new("4165550175"))
                 .await
                 .map(|_| ()),
         );
@@ -1554,7 +1560,7 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
     tally
         .record(
             "setSMS",
-            client.send(&api::SetSms::new("5551234567", true)).await.map(|_| ()),
+            client.send(&api::SetSms::new("5551234568", true)).await.map(|_| ()),
         );
     tally
         .record(

@@ -1165,8 +1165,8 @@ pub static METHODS: &[Method] = &[
                 rust_name: "username",
                 kind: ParamKind::String,
                 required: true,
-                description: "The suffix of the new login. VoIP.ms puts the main account number and an underscore in front of it, so `VoIP` becomes `100001_VoIP`. It must be unique on the account (`used_username`).",
-                example: Some("VoIP"),
+                description: "The suffix of the new login. VoIP.ms puts the main account number and an underscore in front of it, so `Lobby` becomes `100001_Lobby`. It must be unique on the account (`used_username`).",
+                example: Some("Lobby"),
                 values: &[],
             },
             Param {
@@ -1720,7 +1720,7 @@ pub static METHODS: &[Method] = &[
                 doc: "Its full login, such as `100001_VoIP`.",
             },
         ],
-        example: "{\"account\":\"100001_VoIP\",\"id\":\"99785\",\"status\":\"success\"}",
+        example: "{\"account\":\"100001_Lobby\",\"id\":\"99789\",\"status\":\"success\"}",
         cli: Cli {
             positional: &[],
             aliases: &[],
@@ -1742,7 +1742,7 @@ pub static METHODS: &[Method] = &[
                 kind: ParamKind::String,
                 required: true,
                 description: "The mailbox number to create, 1 to 10 digits. Kept as text because leading zeros are significant (`01` and `1` are different boxes).",
-                example: Some("1001"),
+                example: Some("1002"),
                 values: &[],
             },
             Param {
@@ -2759,7 +2759,7 @@ pub static METHODS: &[Method] = &[
                 kind: ParamKind::Integer,
                 required: false,
                 description: "The numeric id of the sub-account, `id` from getSubAccounts or createSubAccount.",
-                example: Some("99785"),
+                example: Some("99788"),
                 values: &[],
             },
         ],
@@ -3330,7 +3330,7 @@ pub static METHODS: &[Method] = &[
                 kind: ParamKind::Phone,
                 required: true,
                 description: "The DID whose emergency address will be registered, digits only.",
-                example: Some("5551234568"),
+                example: Some("4165550134"),
                 values: &[],
             },
             Param {
@@ -3348,7 +3348,7 @@ pub static METHODS: &[Method] = &[
                 kind: ParamKind::String,
                 required: true,
                 description: "Civic number of the building. Sent as text because civic numbers can include letters or fractions, even though the WSDL declares an integer.",
-                example: Some("23"),
+                example: Some("100"),
                 values: &[],
             },
             Param {
@@ -3357,7 +3357,7 @@ pub static METHODS: &[Method] = &[
                 kind: ParamKind::String,
                 required: true,
                 description: "Street name, including its type and direction where relevant.",
-                example: Some("W BROAD ST"),
+                example: Some("KING ST W"),
                 values: &[],
             },
             Param {
@@ -3384,7 +3384,7 @@ pub static METHODS: &[Method] = &[
                 kind: ParamKind::String,
                 required: true,
                 description: "City or municipality of the service address.",
-                example: Some("RICHMOND"),
+                example: Some("TORONTO"),
                 values: &[],
             },
             Param {
@@ -3393,7 +3393,7 @@ pub static METHODS: &[Method] = &[
                 kind: ParamKind::String,
                 required: true,
                 description: "Two-letter state or province code.",
-                example: Some("VA"),
+                example: Some("ON"),
                 values: &[],
             },
             Param {
@@ -3402,7 +3402,7 @@ pub static METHODS: &[Method] = &[
                 kind: ParamKind::Enum,
                 required: true,
                 description: "Country of the service address.",
-                example: None,
+                example: Some("CA"),
                 values: &[
                     EnumValue {
                         value: "US",
@@ -3422,7 +3422,7 @@ pub static METHODS: &[Method] = &[
                 kind: ParamKind::String,
                 required: true,
                 description: "ZIP or postal code, under the name the documentation uses. The WSDL calls this input `zip` (see below); send the same value in both when unsure which one the server reads.",
-                example: Some("23220"),
+                example: Some("M5X 1A9"),
                 values: &[],
             },
             Param {
@@ -3431,7 +3431,7 @@ pub static METHODS: &[Method] = &[
                 kind: ParamKind::Enum,
                 required: true,
                 description: "Language in which emergency services receive the record. Only Canadian addresses use it; for a US address send `EN`.",
-                example: None,
+                example: Some("EN"),
                 values: &[
                     EnumValue {
                         value: "EN",
@@ -3469,7 +3469,7 @@ pub static METHODS: &[Method] = &[
                 kind: ParamKind::String,
                 required: false,
                 description: "ZIP or postal code under the name the WSDL gives it. The documentation and most clients send `zip_code` instead; this wire name is kept so that either spelling can be sent.",
-                example: Some("23220"),
+                example: Some("M5X 1A9"),
                 values: &[],
             },
         ],
@@ -8418,7 +8418,7 @@ pub static METHODS: &[Method] = &[
                 doc: "The fax numbers.",
             },
         ],
-        example: "{\"numbers\":[{\"attach_file\":\"1\",\"city\":\"HALF MOON BAY\",\"country\":\"United States\",\"description\":\"United States, CA, HALF MOON BAY\",\"did\":\"555.234.1234\",\"email\":\"faxes@example.com\",\"email_enabled\":\"1\",\"fax_to_sip_enabled\":\"1\",\"fax_to_sip_enabled_account\":\"100001_Office\",\"id\":\"923\",\"max_attempts\":\"10\",\"note\":\"Front desk fax\",\"reseller_account\":\"100001_VoIP\",\"reseller_minute\":\"0.01000000\",\"reseller_monthly\":\"0.00000000\",\"reseller_next_billing\":\"2025-08-30\",\"reseller_setup\":\"0.00000000\",\"retry\":\"0\",\"state\":\"CA\",\"url\":\"https://example.com/fax-hook\",\"url_enabled\":\"1\"}],\"status\":\"success\"}",
+        example: "{\"numbers\":[{\"attach_file\":\"1\",\"city\":\"HALF MOON BAY\",\"country\":\"United States\",\"description\":\"United States, CA, HALF MOON BAY\",\"did\":\"555.234.1234\",\"email\":\"faxes@example.com\",\"email_enabled\":\"1\",\"fax_to_sip_enabled\":\"1\",\"fax_to_sip_enabled_account\":\"100001_Office\",\"id\":\"923\",\"max_attempts\":\"10\",\"note\":\"Front desk fax\",\"reseller_account\":\"100001_VoIP\",\"reseller_minute\":\"0.01000000\",\"reseller_monthly\":\"0.00000000\",\"reseller_next_billing\":\"2025-08-30\",\"reseller_setup\":\"0.00000000\",\"retry\":\"0\",\"state\":\"CA\",\"url\":\"https://example.com/fax-hook\",\"url_enabled\":\"1\"},{\"attach_file\":\"0\",\"city\":\"TORONTO\",\"country\":\"Canada\",\"description\":\"Canada, ON, TORONTO\",\"did\":\"416.555.0175\",\"email\":\"\",\"email_enabled\":\"0\",\"fax_to_sip_enabled\":\"0\",\"fax_to_sip_enabled_account\":\"\",\"id\":\"924\",\"max_attempts\":\"5\",\"note\":\"Toronto office fax\",\"reseller_account\":\"\",\"reseller_minute\":\"\",\"reseller_monthly\":\"\",\"reseller_next_billing\":\"\",\"reseller_setup\":\"\",\"retry\":\"1\",\"state\":\"ON\",\"url\":\"https://example.com/fax-hook?office=toronto\",\"url_enabled\":\"1\"}],\"status\":\"success\"}",
         cli: Cli {
             positional: &[],
             aliases: &[],
@@ -16492,7 +16492,7 @@ pub static METHODS: &[Method] = &[
                 kind: ParamKind::Phone,
                 required: true,
                 description: "The vanity toll-free number to buy, as listed by searchVanity.",
-                example: Some("8772223333"),
+                example: Some("8775550146"),
                 values: &[],
             },
             Param {
@@ -17812,7 +17812,7 @@ pub static METHODS: &[Method] = &[
                 kind: ParamKind::Integer,
                 required: true,
                 description: "Number of the message inside `folder`, from getVoicemailMessages.",
-                example: Some("1"),
+                example: Some("2"),
                 values: &[],
             },
             Param {
@@ -18183,7 +18183,7 @@ pub static METHODS: &[Method] = &[
                 kind: ParamKind::String,
                 required: true,
                 description: "The DID of yours the rule applies to, such as `5551234567`, or `all` for every DID.",
-                example: Some("all"),
+                example: Some("5551234568"),
                 values: &[],
             },
             Param {
@@ -19206,7 +19206,7 @@ pub static METHODS: &[Method] = &[
                 kind: ParamKind::Phone,
                 required: true,
                 description: "The DID to move (10 digits).",
-                example: Some("5551234567"),
+                example: Some("5551234568"),
                 values: &[],
             },
             Param {
@@ -19242,7 +19242,7 @@ pub static METHODS: &[Method] = &[
                 kind: ParamKind::Phone,
                 required: true,
                 description: "The DID to re-route (10 digits).",
-                example: Some("5551234567"),
+                example: Some("5551234568"),
                 values: &[],
             },
             Param {
@@ -19278,7 +19278,7 @@ pub static METHODS: &[Method] = &[
                 kind: ParamKind::Phone,
                 required: true,
                 description: "The DID whose mailbox changes (10 digits).",
-                example: Some("5551234567"),
+                example: Some("5551234568"),
                 values: &[],
             },
             Param {
@@ -19735,7 +19735,7 @@ pub static METHODS: &[Method] = &[
                 kind: ParamKind::Phone,
                 required: true,
                 description: "One of your fax numbers, digits only.",
-                example: Some("5552341234"),
+                example: Some("4165550175"),
                 values: &[],
             },
             Param {
@@ -20873,7 +20873,7 @@ pub static METHODS: &[Method] = &[
                 kind: ParamKind::Phone,
                 required: true,
                 description: "Your DID whose SMS settings are changed.",
-                example: Some("5551234567"),
+                example: Some("5551234568"),
                 values: &[],
             },
             Param {
@@ -22923,14 +22923,14 @@ pub static SANDBOX_WRITES: &[SandboxWrite] = &[
         method: "deleteMMS",
         model: SandboxModel::Hand,
         read: Some("getMMS"),
-        read_with: &[],
+        read_with: &[("mms", "id")],
         why: "deletes one listed message; messages are made by sendMMS, not a set method",
     },
     SandboxWrite {
         method: "deleteSMS",
         model: SandboxModel::Hand,
         read: Some("getSMS"),
-        read_with: &[],
+        read_with: &[("sms", "id")],
         why: "deletes one listed message; messages are made by sendSMS, not a set method",
     },
     SandboxWrite {

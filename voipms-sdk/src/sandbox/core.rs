@@ -161,7 +161,7 @@ pub(crate) fn stateful(index: usize, args: &Args<'_>, cx: &mut Ctx<'_>) -> Res {
         "e911Cancel" => keyed::e911_cancel(cx, args),
         "getFaxNumbersInfo" => keyed::get_fax_numbers(cx, args),
         "setFaxNumberInfo" | "setFaxNumberEmail" | "setFaxNumberURLCallback" => {
-            keyed::set_fax_number(cx, args)
+            keyed::set_fax_number(cx, m.name, args)
         }
         "orderFaxNumber" => charged(index, args, cx, |cx| keyed::order_fax(cx, args)),
         "cancelFaxNumber" => keyed::cancel_fax(cx, args),

@@ -12,7 +12,7 @@ use super::core::{Answer, Ctx, Res, ok, ok1};
 use super::records::{self, id_of, seed, seed_rows};
 use super::state::{Record, Records};
 use super::time;
-use super::validate::{Args, Fail};
+use super::validate::{Args, Fail, is_true};
 
 /// The records kept under `name`, seeded on first use.
 fn store<'a>(cx: &'a mut Ctx<'_>, name: &str, seed: impl FnOnce() -> Records) -> &'a mut Records {
@@ -473,8 +473,18 @@ const FAX_FIELDS: &[(&str, &str)] = &[
     ("url_callback_retry", "retry"),
 ];
 
+/// The switches each fax-number setter turns off when the call leaves them out (documented
+/// "Default: false"); `url_callback_retry` has no documented default and is left alone.
+fn fax_defaults(method: &str) -> &'static [&'static str] {
+    match method {
+        "setFaxNumberEmail" => &["email_enable", "email_attach_file"],
+        "setFaxNumberURLCallback" => &["url_callback_enable"],
+        _ => &["email_enable", "email_attach_file", "url_callback_enable"],
+    }
+}
+
 /// setFaxNumberInfo / setFaxNumberEmail / setFaxNumberURLCallback.
-pub(crate) fn set_fax_number(cx: &mut Ctx<'_>, args: &Args<'_>) -> Res {
+pub(crate) fn set_fax_number(cx: &mut Ctx<'_>, method: &str, args: &Args<'_>) -> Res {
     let did = digits(args.get("did").unwrap_or_default());
     let test = dry(args);
     let Some(row) = fax_numbers(cx)
@@ -487,8 +497,40 @@ pub(crate) fn set_fax_number(cx: &mut Ctx<'_>, args: &Args<'_>) -> Res {
             format!("{did} is not one of the account's fax numbers"),
         ));
     };
-    if !test {
-        write(row, args, &["did"], FAX_FIELDS);
+    if test {
+        return ok();
+    }
+    write(row, args, &["did", "max_attempts"], FAX_FIELDS);
+    let field = |param: &'static str| -> &'static str {
+        FAX_FIELDS
+            .iter()
+            .find(|(p, _)| *p == param)
+            .map_or(param, |(_, f)| *f)
+    };
+    for param in [
+        "email_enable",
+        "email_attach_file",
+        "url_callback_enable",
+        "url_callback_retry",
+    ] {
+        let value = match args.get(param) {
+            Some(v) => is_true(v),
+            None if fax_defaults(method).contains(&param) => false,
+            None => continue,
+        };
+        row.insert(field(param).into(), json!(if value { "1" } else { "0" }));
+    }
+    // setFaxNumberInfo without max_attempts resets it to 10; 0 keeps the current value (live).
+    if method == "setFaxNumberInfo" {
+        match args.int("max_attempts") {
+            Some(0) => {}
+            Some(n) => {
+                row.insert("max_attempts".into(), json!(n.to_string()));
+            }
+            None => {
+                row.insert("max_attempts".into(), json!("10"));
+            }
+        }
     }
     ok()
 }
@@ -797,12 +839,32 @@ pub(crate) fn add_attachment(cx: &mut Ctx<'_>, args: &Args<'_>) -> Res {
 
 // ---- vPRI DIDs and conference members: lists of values on a parent. ----
 
+/// The account's vPRIs: the ids getVPRIs lists.
+fn vpris() -> Vec<String> {
+    super::examples::example("getVPRIs")["vpri"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|v| match &v["vpri"] {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+/// The DIDs on `vpri`: the account's vPRI starts with the DIDs getDIDvPRI's example lists,
+/// any other id with none.
 fn vpri_dids<'a>(cx: &'a mut Ctx<'_>, vpri: &str) -> &'a mut Records {
+    let known = vpris().iter().any(|v| v == vpri);
     store(cx, &format!("vpri_dids/{vpri}"), || {
-        let dids = super::examples::example("getDIDvPRI")["dids"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
+        let dids = if known {
+            super::examples::example("getDIDvPRI")["dids"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         Records {
             next: 1,
             rows: dids
@@ -827,10 +889,34 @@ pub(crate) fn get_vpri_dids(cx: &mut Ctx<'_>, args: &Args<'_>) -> Res {
     ok1("dids", Value::Array(dids))
 }
 
-/// assignDIDvPRI / removeDIDvPRI.
+/// assignDIDvPRI / removeDIDvPRI. A removal without `vpri` takes the DID off the vPRI it is on.
 pub(crate) fn vpri_did(cx: &mut Ctx<'_>, args: &Args<'_>, assign: bool) -> Res {
-    let vpri = args.get("vpri").unwrap_or_default().to_owned();
     let did = digits(args.get("did").unwrap_or_default());
+    let vpri = match args.get("vpri") {
+        Some(v) => v.trim().to_owned(),
+        None if !assign => {
+            let mut ids = vpris();
+            // vPRIs the account state knows beyond the listed ones (`vpri_dids/<id>`).
+            ids.extend(
+                cx.st
+                    .records
+                    .keys()
+                    .filter_map(|k| k.strip_prefix("vpri_dids/"))
+                    .map(str::to_owned),
+            );
+            let holder = ids
+                .into_iter()
+                .find(|v| vpri_dids(cx, v).rows.iter().any(|r| id_of(r, "did") == did));
+            let Some(v) = holder else {
+                return Err(Fail::msg(
+                    "invalid_did",
+                    format!("{did} is not on any vPRI"),
+                ));
+            };
+            v
+        }
+        None => String::new(),
+    };
     let rows = &mut vpri_dids(cx, &vpri).rows;
     let at = rows.iter().position(|r| id_of(r, "did") == did);
     let mut out = serde_json::Map::new();

@@ -506,6 +506,36 @@ impl Sandbox {
         }
     }
 
+    /// Funds the account with `dollars`, as a payment made in the VoIP.ms portal would (no API
+    /// method adds money to one's own account): the balance grows and getTransactionHistory
+    /// lists the payment.
+    pub fn deposit(&self, dollars: u32) {
+        let pay = || {
+            let mut st = self.lock();
+            let t = st.tick();
+            let amount = i64::from(dollars) * time::DOLLAR;
+            let uniqueid = st.next.transaction.to_string();
+            st.next.transaction += 1;
+            st.balance += amount;
+            st.transactions.push(state::Transaction {
+                t,
+                uniqueid,
+                kind: "Payment".into(),
+                description: "Payment (portal)".into(),
+                amount,
+            });
+        };
+        let mut shared = lock(&self.inner.shared);
+        match shared.as_mut() {
+            Some(sh) => {
+                if let Err(e) = sh.apply(self, true, pay) {
+                    tracing::warn!("the sandbox deposit was not made: {e}");
+                }
+            }
+            None => pay(),
+        }
+    }
+
     /// The API user name the sandbox accepts.
     pub fn username(&self) -> &str {
         &self.inner.username

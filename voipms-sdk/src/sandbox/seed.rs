@@ -172,6 +172,7 @@ pub(crate) fn account(seed: u64, today: NaiveDate) -> State {
     phonebook(&mut state, &people, &robocallers);
     state.vm_messages = voicemail(&mut Rng::new(seed, 0x7011), &history, today, clock);
     state.recordings = recordings(&mut Rng::new(seed, 0x2EC0), &history, today);
+    pin_example_recording(&mut state.recordings);
     let (sms, mms) = messages(&mut Rng::new(seed, 0x5A5), &people, today, clock);
     state.next.sms = sms.last().map_or(1801, |m| m.id + 1);
     state.next.mms = mms.last().map_or(1905, |m| m.id + 1);
@@ -804,6 +805,22 @@ fn recordings(rng: &mut Rng, history: &[CdrRow], today: NaiveDate) -> Vec<CallRe
             })
         })
         .collect()
+}
+
+/// The documented examples name the first recording getCallRecordings' example lists: the
+/// seeded recording nearest that row's time takes its id (ids are opaque to callers).
+fn pin_example_recording(recordings: &mut [CallRecording]) {
+    let row = &example("getCallRecordings")["recordings"][0];
+    let (Some(id), Some(when)) = (row["callrecording"].as_str(), row["datetime"].as_str()) else {
+        return;
+    };
+    let Ok(when) = chrono::NaiveDateTime::parse_from_str(when, "%Y-%m-%d %H:%M:%S") else {
+        return;
+    };
+    let when = when.and_utc().timestamp();
+    if let Some(nearest) = recordings.iter_mut().min_by_key(|r| (r.t - when).abs()) {
+        nearest.id = id.to_owned();
+    }
 }
 
 const SMS_IN: &[&str] = &[

@@ -237,7 +237,7 @@ pub struct SetCallerIdFiltering {
 impl SetCallerIdFiltering {
     /// Builds the request from its required parameters:
     /// - `callerid`: Caller ID that triggers the rule: a 10-digit number such as `5559876543`, or a token: `0` anonymous callers, `i` numbers outside North America, `s`, `sb` or `sc` a STIR/SHAKEN attestation level, `p` any number in your phonebook, `p:ID` the entries of one phonebook group (id from getPhonebookGroups). Example: `5559876543`.
-    /// - `did`: The DID of yours the rule applies to, such as `5551234567`, or `all` for every DID. Example: `all`.
+    /// - `did`: The DID of yours the rule applies to, such as `5551234567`, or `all` for every DID. Example: `5551234568`.
     /// - `routing`: Where matching calls go, as `header:value`. To block, use `sys:hangup`, `sys:busy`, `sys:noservice` or `sys:disconnected`; other targets such as `vm:101`, `account:100001_VoIP` or `fwd:1026` work too. Example: `sys:hangup`.
     pub fn new(
         callerid: impl Into<String>,

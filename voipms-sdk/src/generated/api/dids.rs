@@ -4494,7 +4494,7 @@ pub struct OrderVanity {
 }
 impl OrderVanity {
     /// Builds the request from its required parameters:
-    /// - `did`: The vanity toll-free number to buy, as listed by searchVanity. Example: `8772223333`.
+    /// - `did`: The vanity toll-free number to buy, as listed by searchVanity. Example: `8775550146`.
     /// - `routing`: Main destination for inbound calls to the number, as `header:value`: `account:100001_VoIP` (sub-account), `fwd:1026` (forwarding from getForwardings), `vm:101` (mailbox), `sip:5096`, `grp:`, `ivr:`, `queue:`, `tc:`, `cb:`, `disa:`, `recording:` followed by the id from the matching get* call, `sys:hangup`/`sys:busy`/`sys:noservice`/`sys:disconnected`/`sys:echo`/`sys:dtmf`, or `none:`. Example: `account:100001_VoIP`.
     /// - `pop`: Server (point of presence) that handles the number's calls, by its `server_pop` id in getServersInfo. Example: `5`.
     /// - `dialtime`: Ring time in seconds before an unanswered call moves on to `failover_noanswer`. Example: `60`.
@@ -5994,7 +5994,7 @@ pub struct SetDidPop {
 }
 impl SetDidPop {
     /// Builds the request from its required parameters:
-    /// - `did`: The DID to move (10 digits). Example: `5551234567`.
+    /// - `did`: The DID to move (10 digits). Example: `5551234568`.
     /// - `pop`: Server that should handle the number's calls from now on, by its `server_pop` id in getServersInfo. Example: `3`.
     pub fn new(did: impl Into<String>, pop: i64) -> Self {
         Self { did: did.into(), pop }
@@ -6043,7 +6043,7 @@ pub struct SetDidRouting {
 }
 impl SetDidRouting {
     /// Builds the request from its required parameters:
-    /// - `did`: The DID to re-route (10 digits). Example: `5551234567`.
+    /// - `did`: The DID to re-route (10 digits). Example: `5551234568`.
     /// - `routing`: New main destination for inbound calls, as `header:value`: `account:100001_VoIP` (sub-account), `fwd:1026` (forwarding from getForwardings), `vm:101` (mailbox), `sip:5096`, `grp:`, `ivr:`, `queue:`, `tc:`, `cb:`, `disa:`, `recording:` followed by the id from the matching get* call, `sys:hangup`/`sys:busy`/`sys:noservice`/`sys:disconnected`/`sys:echo`/`sys:dtmf`, or `none:`. Example: `account:100001_VoIP`.
     pub fn new(did: impl Into<String>, routing: impl Into<String>) -> Self {
         Self {
@@ -6093,7 +6093,7 @@ pub struct SetDidVoicemail {
 }
 impl SetDidVoicemail {
     /// Builds the request from its required parameters:
-    /// - `did`: The DID whose mailbox changes (10 digits). Example: `5551234567`.
+    /// - `did`: The DID whose mailbox changes (10 digits). Example: `5551234568`.
     pub fn new(did: impl Into<String>) -> Self {
         Self {
             did: did.into(),

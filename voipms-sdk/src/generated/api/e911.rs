@@ -568,15 +568,15 @@ pub struct E911ProvisionManually {
 }
 impl E911ProvisionManually {
     /// Builds the request from its required parameters:
-    /// - `did`: The DID whose emergency address will be registered, digits only. Example: `5551234568`.
+    /// - `did`: The DID whose emergency address will be registered, digits only. Example: `4165550134`.
     /// - `full_name`: Name of the person or business that dispatchers will see for this number. Example: `Jane Doe`.
-    /// - `street_number`: Civic number of the building. Sent as text because civic numbers can include letters or fractions, even though the WSDL declares an integer. Example: `23`.
-    /// - `street_name`: Street name, including its type and direction where relevant. Example: `W BROAD ST`.
-    /// - `city`: City or municipality of the service address. Example: `RICHMOND`.
-    /// - `state`: Two-letter state or province code. Example: `VA`.
-    /// - `country`: Country of the service address.
-    /// - `zip_code`: ZIP or postal code, under the name the documentation uses. The WSDL calls this input `zip` (see below); send the same value in both when unsure which one the server reads. Example: `23220`.
-    /// - `language`: Language in which emergency services receive the record. Only Canadian addresses use it; for a US address send `EN`.
+    /// - `street_number`: Civic number of the building. Sent as text because civic numbers can include letters or fractions, even though the WSDL declares an integer. Example: `100`.
+    /// - `street_name`: Street name, including its type and direction where relevant. Example: `KING ST W`.
+    /// - `city`: City or municipality of the service address. Example: `TORONTO`.
+    /// - `state`: Two-letter state or province code. Example: `ON`.
+    /// - `country`: Country of the service address. Example: `CA`.
+    /// - `zip_code`: ZIP or postal code, under the name the documentation uses. The WSDL calls this input `zip` (see below); send the same value in both when unsure which one the server reads. Example: `M5X 1A9`.
+    /// - `language`: Language in which emergency services receive the record. Only Canadian addresses use it; for a US address send `EN`. Example: `EN`.
     /// - `email`: Contact address for notices about this e911 record. Example: `jane.doe@example.com`.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
@@ -623,7 +623,7 @@ impl E911ProvisionManually {
         self.other_info = Some(other_info.into());
         self
     }
-    /// ZIP or postal code under the name the WSDL gives it. The documentation and most clients send `zip_code` instead; this wire name is kept so that either spelling can be sent. Example: `23220`.
+    /// ZIP or postal code under the name the WSDL gives it. The documentation and most clients send `zip_code` instead; this wire name is kept so that either spelling can be sent. Example: `M5X 1A9`.
     pub fn zip(mut self, zip: impl Into<String>) -> Self {
         self.zip = Some(zip.into());
         self

@@ -2956,7 +2956,7 @@ pub struct SetFaxNumberUrlCallback {
 }
 impl SetFaxNumberUrlCallback {
     /// Builds the request from its required parameters:
-    /// - `did`: One of your fax numbers, digits only. Example: `5552341234`.
+    /// - `did`: One of your fax numbers, digits only. Example: `4165550175`.
     pub fn new(did: impl Into<String>) -> Self {
         Self {
             did: did.into(),

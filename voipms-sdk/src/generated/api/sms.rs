@@ -634,7 +634,7 @@ pub struct SetSms {
 }
 impl SetSms {
     /// Builds the request from its required parameters:
-    /// - `did`: Your DID whose SMS settings are changed. Example: `5551234567`.
+    /// - `did`: Your DID whose SMS settings are changed. Example: `5551234568`.
     /// - `enable`: `1` turns SMS on for the DID, `0` turns it off. Example: `1`.
     pub fn new(did: impl Into<String>, enable: bool) -> Self {
         Self {

@@ -59,7 +59,7 @@ pub struct CreateSubAccount {
 }
 impl CreateSubAccount {
     /// Builds the request from its required parameters:
-    /// - `username`: The suffix of the new login. VoIP.ms puts the main account number and an underscore in front of it, so `VoIP` becomes `100001_VoIP`. It must be unique on the account (`used_username`). Example: `VoIP`.
+    /// - `username`: The suffix of the new login. VoIP.ms puts the main account number and an underscore in front of it, so `Lobby` becomes `100001_Lobby`. It must be unique on the account (`used_username`). Example: `Lobby`.
     /// - `protocol`: The signalling protocol, as a code from getProtocols (`3` is IAX2). It is fixed at creation: setSubAccount cannot change it. Example: `1`.
     /// - `auth_type`: How the device proves who it is, as a code from getAuthTypes: a username and password, or static IP authentication (code `2`), which uses `ip` instead. Example: `1`.
     /// - `device_type`: The kind of equipment that connects, as a code from getDeviceTypes (`1` is an IP PBX, gateway or VoIP switch). Example: `1`.
@@ -658,7 +658,7 @@ impl DelSubAccount {
     pub fn new() -> Self {
         Self { id: None }
     }
-    /// The numeric id of the sub-account, `id` from getSubAccounts or createSubAccount. Example: `99785`.
+    /// The numeric id of the sub-account, `id` from getSubAccounts or createSubAccount. Example: `99788`.
     pub fn id(mut self, id: i64) -> Self {
         self.id = Some(id);
         self

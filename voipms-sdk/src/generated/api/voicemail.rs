@@ -32,7 +32,7 @@ pub struct CreateVoicemail {
 }
 impl CreateVoicemail {
     /// Builds the request from its required parameters:
-    /// - `digits`: The mailbox number to create, 1 to 10 digits. Kept as text because leading zeros are significant (`01` and `1` are different boxes). Example: `1001`.
+    /// - `digits`: The mailbox number to create, 1 to 10 digits. Kept as text because leading zeros are significant (`01` and `1` are different boxes). Example: `1002`.
     /// - `name`: Display name of the mailbox, shown in the portal and in getVoicemails. Example: `Front Desk`.
     /// - `password`: Numeric PIN that opens the box for listening, typically 4 digits. Kept as text so leading zeros survive. Example: `4821`.
     /// - `skip_password`: Skip the PIN prompt when the owner checks the box. Sent as 1/0, the documented form; the API also accepts yes/no for this field. Example: `0`.
@@ -1618,7 +1618,7 @@ impl SendVoicemailEmail {
     /// Builds the request from its required parameters:
     /// - `mailbox`: The mailbox number, as returned by getVoicemails. Example: `1001`.
     /// - `folder`: Folder holding the message, such as `INBOX`. Example: `INBOX`.
-    /// - `message_num`: Number of the message inside `folder`, from getVoicemailMessages. Example: `1`.
+    /// - `message_num`: Number of the message inside `folder`, from getVoicemailMessages. Example: `2`.
     /// - `email_address`: A single recipient address; it need not be the box's notification address. Example: `jane.doe@example.com`.
     pub fn new(
         mailbox: impl Into<String>,
