@@ -2400,6 +2400,59 @@ async fn every_write_is_real_or_declares_its_effect() {
     assert!(checked >= 50, "{checked}");
 }
 
+/// A deposit (what a portal payment does) raises the balance by its amount and is listed in the
+/// transaction history; nothing else is spent.
+#[tokio::test]
+async fn a_deposit_funds_the_account() {
+    let sb = Sandbox::new(config());
+    let client = sb.client();
+    let balance = || {
+        let client = client.clone();
+        async move {
+            let v = client
+                .call("getBalance", p([("advanced", "1")]))
+                .await
+                .unwrap();
+            let b = &v["balance"];
+            (
+                b["current_balance"]
+                    .as_str()
+                    .unwrap()
+                    .parse::<f64>()
+                    .unwrap(),
+                b["spent_total"].as_str().unwrap().parse::<f64>().unwrap(),
+            )
+        }
+    };
+    let (before, spent) = balance().await;
+    sb.deposit(125);
+    let (after, spent_after) = balance().await;
+    assert!((after - before - 125.0).abs() < 1e-6, "{before} → {after}");
+    assert!((spent_after - spent).abs() < 1e-6);
+    let history = client
+        .call(
+            "getTransactionHistory",
+            p([("date_from", "2025-07-15"), ("date_to", "2025-07-15")]),
+        )
+        .await
+        .unwrap();
+    let payments: Vec<&Value> = history["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["type"] == "Payment")
+        .collect();
+    assert_eq!(payments.len(), 1, "{history}");
+    assert_eq!(
+        payments[0]["ammount"]
+            .as_str()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap(),
+        125.0
+    );
+}
+
 #[tokio::test]
 async fn invoice_depends_on_its_period() {
     let sb = Sandbox::new(config());
