@@ -2235,10 +2235,10 @@ async fn fax_number_setters_apply_their_defaults() {
     assert_eq!(number("4165550175").await["max_attempts"], "10");
 }
 
-/// removeDIDvPRI without a vPRI takes the DID off the vPRI it is on; another vPRI id holds no
-/// DIDs of the account.
+/// Only a per-minute DID of the account joins a vPRI, one vPRI at a time; removeDIDvPRI without
+/// a vPRI takes the DID off the vPRI it is on; another vPRI id holds no DIDs of the account.
 #[tokio::test]
-async fn vpri_removal_finds_the_vpri_of_the_did() {
+async fn vpri_dids_are_per_minute_dids_on_one_vpri() {
     let sb = Sandbox::new(config());
     let client = sb.client();
     let dids = |vpri: &'static str| {
@@ -2251,11 +2251,31 @@ async fn vpri_removal_finds_the_vpri_of_the_did() {
             v["dids"].clone()
         }
     };
+    assert_eq!(dids("100112").await, serde_json::json!(["5551234567"]));
+    assert_eq!(dids("200200").await, serde_json::json!([]));
+    for (did, status) in [
+        ("4165550134", "invalid_did"), // flat rate
+        ("5559990000", "invalid_did"), // not the account's
+        ("5551234567", "did_in_use"),
+    ] {
+        let e = client
+            .call("assignDIDvPRI", p([("did", did), ("vpri", "200200")]))
+            .await
+            .unwrap_err();
+        assert_eq!(status_of(&e), status, "{did}");
+    }
+    let added = client
+        .call(
+            "assignDIDvPRI",
+            p([("did", "5551234568"), ("vpri", "100112")]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(added["DIDAdded"], "5551234568");
     assert_eq!(
         dids("100112").await,
         serde_json::json!(["5551234567", "5551234568"])
     );
-    assert_eq!(dids("200200").await, serde_json::json!([]));
     let out = client
         .call("removeDIDvPRI", p([("did", "5551234568")]))
         .await

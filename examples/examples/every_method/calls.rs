@@ -64,7 +64,7 @@ pub async fn call_every_method(client: &Client, tally: &mut super::Tally) {
         .record(
             "assignDIDvPRI",
             client
-                .send(&api::AssignDidVpri::new("5551234569", 100112i64))
+                .send(&api::AssignDidVpri::new("5551234568", 100112i64))
                 .await
                 .map(|_| ()),
         );

@@ -498,7 +498,7 @@ pub static METHODS: &[Method] = &[
                 kind: ParamKind::Phone,
                 required: true,
                 description: "The DID to attach, digits only; it must be one of your per-minute DIDs (see getDIDsInfo).",
-                example: Some("5551234569"),
+                example: Some("5551234568"),
                 values: &[],
             },
             Param {
@@ -537,7 +537,7 @@ pub static METHODS: &[Method] = &[
                 doc: "Monthly amount charged for this DID on the vPRI.",
             },
         ],
-        example: "{\"DIDAdded\":\"5551234567\",\"monthly\":\"2.00\",\"status\":\"success\",\"vpri\":\"100112\"}",
+        example: "{\"DIDAdded\":\"5551234568\",\"monthly\":\"2.00\",\"status\":\"success\",\"vpri\":\"100112\"}",
         cli: Cli {
             positional: &[],
             aliases: &[],
@@ -7590,7 +7590,7 @@ pub static METHODS: &[Method] = &[
                 doc: "The DIDs currently attached to the vPRI, as digit strings.",
             },
         ],
-        example: "{\"dids\":[\"5551234567\",\"5551234568\"],\"status\":\"success\"}",
+        example: "{\"dids\":[\"5551234567\"],\"status\":\"success\"}",
         cli: Cli {
             positional: &[],
             aliases: &[],

@@ -889,25 +889,48 @@ pub(crate) fn get_vpri_dids(cx: &mut Ctx<'_>, args: &Args<'_>) -> Res {
     ok1("dids", Value::Array(dids))
 }
 
-/// assignDIDvPRI / removeDIDvPRI. A removal without `vpri` takes the DID off the vPRI it is on.
+/// The vPRI `did` is on: the account's listed vPRIs and any other the state holds DIDs for.
+fn vpri_of(cx: &mut Ctx<'_>, did: &str) -> Option<String> {
+    let mut ids = vpris();
+    ids.extend(
+        cx.st
+            .records
+            .keys()
+            .filter_map(|k| k.strip_prefix("vpri_dids/"))
+            .map(str::to_owned),
+    );
+    ids.into_iter()
+        .find(|v| vpri_dids(cx, v).rows.iter().any(|r| id_of(r, "did") == did))
+}
+
+/// assignDIDvPRI / removeDIDvPRI. Only a per-minute DID of the account joins a vPRI, and one
+/// vPRI at a time; a removal without `vpri` takes the DID off the vPRI it is on.
 pub(crate) fn vpri_did(cx: &mut Ctx<'_>, args: &Args<'_>, assign: bool) -> Res {
     let did = digits(args.get("did").unwrap_or_default());
+    if assign {
+        let Some(rec) = cx.st.did(&did) else {
+            return Err(Fail::msg(
+                "invalid_did",
+                format!("{did} is not one of the account's DIDs"),
+            ));
+        };
+        if id_of(rec, "billing_type") != "1" {
+            return Err(Fail::msg(
+                "invalid_did",
+                format!("{did} is billed at a flat rate: only per-minute DIDs join a vPRI"),
+            ));
+        }
+        if let Some(on) = vpri_of(cx, &did) {
+            return Err(Fail::msg(
+                "did_in_use",
+                format!("{did} is already on vPRI {on}"),
+            ));
+        }
+    }
     let vpri = match args.get("vpri") {
         Some(v) => v.trim().to_owned(),
         None if !assign => {
-            let mut ids = vpris();
-            // vPRIs the account state knows beyond the listed ones (`vpri_dids/<id>`).
-            ids.extend(
-                cx.st
-                    .records
-                    .keys()
-                    .filter_map(|k| k.strip_prefix("vpri_dids/"))
-                    .map(str::to_owned),
-            );
-            let holder = ids
-                .into_iter()
-                .find(|v| vpri_dids(cx, v).rows.iter().any(|r| id_of(r, "did") == did));
-            let Some(v) = holder else {
+            let Some(v) = vpri_of(cx, &did) else {
                 return Err(Fail::msg(
                     "invalid_did",
                     format!("{did} is not on any vPRI"),
@@ -922,13 +945,8 @@ pub(crate) fn vpri_did(cx: &mut Ctx<'_>, args: &Args<'_>, assign: bool) -> Res {
     let mut out = serde_json::Map::new();
     out.insert("vpri".into(), json!(vpri));
     match (assign, at) {
-        (true, Some(_)) => {
-            return Err(Fail::msg(
-                "did_in_use",
-                format!("{did} is already on vPRI {vpri}"),
-            ));
-        }
-        (true, None) => {
+        // On no vPRI (checked above).
+        (true, _) => {
             let mut r = Record::new();
             r.insert("did".into(), json!(did));
             rows.push(r);

@@ -12,7 +12,7 @@ pub struct AssignDidVpri {
 }
 impl AssignDidVpri {
     /// Builds the request from its required parameters:
-    /// - `did`: The DID to attach, digits only; it must be one of your per-minute DIDs (see getDIDsInfo). Example: `5551234569`.
+    /// - `did`: The DID to attach, digits only; it must be one of your per-minute DIDs (see getDIDsInfo). Example: `5551234568`.
     /// - `vpri`: Id of the target vPRI, as listed by getVPRIs. Example: `100112`.
     pub fn new(did: impl Into<String>, vpri: i64) -> Self {
         Self { did: did.into(), vpri }
