@@ -141,7 +141,7 @@ fn voipms_transcriptions_sync_search_show_delete_export() {
     text.code(0);
     assert!(
         text.stdout
-            .contains("speaker 1: Hello, I'm calling about my appointment."),
+            .contains("speaker 1: Hello, I am calling about my appointment on Thursday."),
         "{}",
         text.stdout
     );
@@ -275,5 +275,86 @@ fn provider_failures_are_clear_and_transcription_is_off_until_configured() {
         out.stdout
     );
     assert!(!out.stdout.contains(KEY) && !out.stderr.contains(KEY));
+    assert_no_key_stored(&env);
+}
+
+#[test]
+fn voicemail_transcribed_by_a_fake_provider_as_wav_once_then_reused() {
+    let fake = provider(false);
+    let env = sandbox(Some(&fake));
+    // Two messages of box 1001's INBOX, sent to the provider (--force: not VoIP.ms's own).
+    let done = json(
+        &env,
+        &["voicemail", "transcribe", "1001", "1", "2", "--force"],
+    );
+    let results = done["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "{done}");
+    for r in results {
+        assert_eq!(r["found"], true, "{done}");
+        assert_eq!(r["transcript"]["answered_by"], "provider", "{done}");
+        assert_eq!(r["transcript"]["source"], "voicemail");
+        assert_eq!(r["transcript"]["model"], "whisper-test");
+        let date = r["message"]["date"].as_str().unwrap();
+        assert_eq!(
+            r["transcript"]["voipms_id"],
+            format!("1001/INBOX/{date}"),
+            "{done}"
+        );
+    }
+    let sent = fake.requests();
+    assert_eq!(sent.len(), 2);
+    let up = &sent[0];
+    assert_eq!(up.path, "/v1/audio/transcriptions");
+    assert_eq!(up.get("model"), Some("whisper-test"));
+    assert_eq!(up.get("response_format"), Some("verbose_json"));
+    let file = up.get("file").unwrap();
+    assert!(
+        file.starts_with("RIFF") && file.len() > 20_000,
+        "the WAV is uploaded"
+    );
+    assert_eq!(up.authorization, format!("Bearer {KEY}"));
+
+    // Stored: asked again, nothing is sent; without --force, the rest of the folder comes from
+    // VoIP.ms's own transcriptions (the sandbox's mailboxes have them) or the provider.
+    let again = json(&env, &["voicemail", "transcribe", "1001", "1"]);
+    assert_eq!(again["results"][0]["transcript"]["answered_by"], "stored");
+    assert_eq!(fake.count(), 2);
+    let all = json(&env, &["voicemail", "transcribe", "1001"]);
+    let all = all["results"].as_array().unwrap();
+    assert!(all.len() >= 2);
+    assert!(
+        all.iter()
+            .any(|r| r["transcript"]["answered_by"] == "voipms"),
+        "{all:?}"
+    );
+    // What VoIP.ms has no words for (a hang-up message) went to the provider.
+    let more = all
+        .iter()
+        .filter(|r| r["transcript"]["answered_by"] == "provider")
+        .count();
+    assert_eq!(fake.count(), 2 + more);
+    let found = json(&env, &["transcripts", "search", "overdue", "invoice"]);
+    assert_eq!(
+        found["results"].as_array().unwrap().len(),
+        2 + more,
+        "{found}"
+    );
+    assert_eq!(found["results"][0]["source"], "voicemail");
+
+    // A message that is not there, and a mailbox that is not a number: said plainly.
+    let out = env.run(&["--sandbox", "voicemail", "transcribe", "1001", "999"]);
+    out.code(3);
+    assert!(
+        out.stdout.contains("No message 999 in 1001/INBOX"),
+        "{}",
+        out.stdout
+    );
+    let out = env.run(&["--sandbox", "voicemail", "transcribe", "box1"]);
+    out.code(2);
+    assert!(
+        out.stderr.contains("is not a mailbox number"),
+        "{}",
+        out.stderr
+    );
     assert_no_key_stored(&env);
 }
