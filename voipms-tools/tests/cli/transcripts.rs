@@ -358,3 +358,155 @@ fn voicemail_transcribed_by_a_fake_provider_as_wav_once_then_reused() {
     );
     assert_no_key_stored(&env);
 }
+
+/// A VoIP.ms that transcribed one call it kept no recording of (transcription on, recording
+/// off): getCallTranscriptions has it, getCallRecordings has nothing.
+fn unrecorded_call_api(recorded: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Mock {
+    Mock::start(move |r: &Request| {
+        match r.method() {
+        "getCallTranscriptions" => (
+            200,
+            r#"{"status": "success", "transcriptions": [{"date": "2025-06-20 08:48:40",
+                "duration": "00:07", "speakers": ["5551234567", "5559876543"], "locale": "en-US",
+                "confidence": "94.18%", "recognized_phrases": [
+                  {"time": "2025-06-20 08:48:41", "duration": "2.84", "speaker": "2",
+                   "phrase": "Hi, this is Anna about the unrecorded call."}]}]}"#
+                .to_owned(),
+        ),
+        "getCallRecordings" if recorded.load(std::sync::atomic::Ordering::SeqCst) => (
+            200,
+            r#"{"status": "success", "recordings": [{"callrecording": "MTAwMDAxLXJlY29yZGVkLWxhdGVy",
+                "datetime": "2025-06-20 08:48:40", "destination": "5559876543", "type": "Incoming",
+                "subaccount": "100001_VoIP", "duration": "00:07"}]}"#
+                .to_owned(),
+        ),
+        "getCallRecordings" => (200, r#"{"status": "no_recording"}"#.to_owned()),
+        other => panic!("unexpected {other}"),
+    }
+    })
+}
+
+#[test]
+fn a_synced_call_without_a_recording_is_stored_once() {
+    let recorded = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let api = unrecorded_call_api(recorded.clone());
+    let env = Env::new().creds(&api, "pw-unrecorded-1");
+    let sync = |account: &str| {
+        let out = env.run(&[
+            "transcripts",
+            "sync",
+            "--from",
+            "2025-06-01",
+            "--to",
+            "2025-06-30",
+            "--account",
+            account,
+            "--format",
+            "json",
+        ]);
+        out.code(0);
+        out.json()
+    };
+    let first = sync("all");
+    assert_eq!(first["added"], 1, "{first}");
+    assert_eq!(first["matched_to_recordings"], 0, "{first}");
+    // Again, and through the sub-account the call belongs to: the same call, updated in place.
+    assert_eq!(sync("all")["updated"], 1);
+    let by_account = sync("100001_VoIP");
+    assert_eq!(by_account["added"], 0, "{by_account}");
+    assert_eq!(by_account["updated"], 1, "{by_account}");
+    let out = env.run(&["transcripts", "export"]);
+    out.code(0);
+    let doc = out.json();
+    let all = doc["transcripts"].as_array().unwrap();
+    assert_eq!(all.len(), 1, "{doc}");
+    assert_eq!(all[0]["caller"], "5559876543");
+    let found = env.run(&["transcripts", "search", "unrecorded", "--format", "json"]);
+    assert_eq!(found.json()["results"].as_array().unwrap().len(), 1);
+
+    // The recording shows up later: the transcript moves under it, still once.
+    recorded.store(true, std::sync::atomic::Ordering::SeqCst);
+    let matched = sync("all");
+    assert_eq!(matched["matched_to_recordings"], 1, "{matched}");
+    assert_eq!(matched["updated"], 1, "{matched}");
+    let out = env.run(&["transcripts", "export"]);
+    let doc = out.json();
+    let all = doc["transcripts"].as_array().unwrap();
+    assert_eq!(all.len(), 1, "{doc}");
+    assert_eq!(all[0]["voipms_id"], "MTAwMDAxLXJlY29yZGVkLWxhdGVy");
+}
+
+#[test]
+fn the_provider_from_the_profile_file_is_used_and_its_key_never_shown() {
+    let fake = provider(false);
+    let env = sandbox(None);
+    let key_file = env.dir.join("provider.key");
+    std::fs::write(&key_file, format!("{KEY}\n")).unwrap();
+    crate::support::set_mode(&key_file, 0o600);
+    env.write_config(
+        &format!(
+            "[profiles.main]\nusername = \"main@example.com\"\npassword = \"main-password-1\"\n\n\
+             [profiles.main.transcription]\nbase_url = \"{}\"\nmodel = \"whisper-from-file\"\n\
+             key_file = \"{}\"\nname = \"filed\"\n",
+            base(&fake),
+            key_file.display()
+        ),
+        0o600,
+    );
+    let env = env.var("VOIPMS_TRANSCRIPTION_BACKOFF_MS", "5");
+    let out = env.run(&[
+        "--sandbox",
+        "--verbose",
+        "voicemail",
+        "transcribe",
+        "1001",
+        "1",
+        "--force",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        !out.stdout.contains(KEY) && !out.stderr.contains(KEY),
+        "{out:?}"
+    );
+    out.code(0);
+    let done = out.json();
+    let t = &done["results"][0]["transcript"];
+    assert_eq!(t["answered_by"], "provider", "{done}");
+    assert_eq!(t["origin"], "filed");
+    assert_eq!(t["model"], "whisper-from-file");
+    let up = fake.last();
+    assert_eq!(up.get("model"), Some("whisper-from-file"));
+    assert_eq!(up.authorization, format!("Bearer {KEY}"));
+    // A dry run names the provider, never the key.
+    let dry = env.run(&["--sandbox", "--dry-run", "voicemail", "transcribe", "1001"]);
+    dry.code(0);
+    assert!(dry.stdout.contains("filed"), "{}", dry.stdout);
+    assert!(!dry.stdout.contains(KEY) && !dry.stderr.contains(KEY));
+    // A refused key is reported without it.
+    let refusing = provider(true);
+    env.write_config(
+        &format!(
+            "[profiles.main]\nusername = \"main@example.com\"\npassword = \"main-password-1\"\n\n\
+             [profiles.main.transcription]\nbase_url = \"{}\"\nkey_file = \"{}\"\n",
+            base(&refusing),
+            key_file.display()
+        ),
+        0o600,
+    );
+    let out = env.run(&[
+        "--sandbox",
+        "voicemail",
+        "transcribe",
+        "1001",
+        "1",
+        "--force",
+    ]);
+    out.code(3);
+    assert!(out.stdout.contains("HTTP 401"), "{}", out.stdout);
+    assert!(!out.stdout.contains(KEY) && !out.stderr.contains(KEY));
+    let file = std::fs::read_to_string(&key_file).unwrap();
+    assert!(file.contains(KEY), "the key file is left as it was");
+    std::fs::remove_file(&key_file).unwrap();
+    assert_no_key_stored(&env);
+}

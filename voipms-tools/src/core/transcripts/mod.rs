@@ -84,7 +84,7 @@ pub struct Transcript {
     /// Call recording or voicemail.
     pub source: Source,
     /// VoIP.ms's id of what was transcribed: the recording id, or `MAILBOX/FOLDER/DATE` for a
-    /// voicemail message, or `call@ACCOUNT@DATE` for a VoIP.ms call transcription no recording
+    /// voicemail message, or `call@DATE@SPEAKERS` for a VoIP.ms call transcription no recording
     /// matched.
     pub voipms_ref: String,
     /// The (sub-)account the call belongs to.

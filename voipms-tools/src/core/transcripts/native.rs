@@ -225,6 +225,22 @@ pub fn from_voicemail_row(
     })
 }
 
+/// The store's VoIP.ms id of a transcribed call no recording matched: `call@DATE@SPEAKERS`
+/// (the DID and the other party). The account a sync asked for is not part of it, so the same
+/// call synced through `all` and through its sub-account is one transcript.
+pub fn unrecorded_ref(row: &Value) -> String {
+    let speakers: Vec<&str> = row
+        .get("speakers")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    format!(
+        "call@{}@{}",
+        text(row, "date").unwrap_or_default(),
+        speakers.join(",")
+    )
+}
+
 /// What a sync did.
 #[derive(Debug, Default)]
 pub struct Synced {
@@ -268,21 +284,28 @@ pub async fn sync(
                 .and_then(minute)
                 == minute(&date)
         });
+        let unrecorded = unrecorded_ref(row);
         let (acct, r) = match rec {
             Some(r) => (
                 r.subaccount.clone().unwrap_or_else(|| account.to_owned()),
                 r.id.clone(),
             ),
-            None => (account.to_owned(), format!("call@{account}@{date}")),
+            None => (account.to_owned(), unrecorded.clone()),
         };
         let mut t = from_call_row(row, &acct, r);
+        let mut known = store.find(Source::Call, &t.voipms_ref)?.is_some();
         if let Some(r) = rec {
             done.matched += 1;
             if t.caller.is_none() {
                 t.caller = r.destination.clone();
             }
+            // Stored before without its recording (none listed then): now under the recording.
+            if store.find(Source::Call, &unrecorded)?.is_some() {
+                store.delete(&unrecorded)?;
+                known = true;
+            }
         }
-        if store.find(Source::Call, &t.voipms_ref)?.is_some() {
+        if known {
             done.updated += 1;
         } else {
             done.added += 1;
