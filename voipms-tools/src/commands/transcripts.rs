@@ -32,8 +32,8 @@ fn command() -> Command {
         .long_about(
             "Transcripts kept in a local SQLite store (transcripts.sqlite3 in the data directory; \
              the sandbox has its own). `sync` pulls VoIP.ms's own transcriptions (DIDs or \
-             accounts with transcription on); `voipms recordings transcribe ID` fills in the \
-             rest with a configured provider. Dates are VoIP.ms's wall-clock time of the call. \
+             accounts with transcription on); `voipms recordings transcribe ID` and `voipms \
+             voicemail transcribe MAILBOX` fill in the rest with a configured provider. Dates are VoIP.ms's wall-clock time of the call. \
              Nothing leaves this machine except to VoIP.ms and the configured provider.",
         )
         .subcommand_required(true)
