@@ -174,17 +174,17 @@ def main():
             by_bytes[open(path, "rb").read()] = name
 
         # Call recordings: each clip at least once when there are enough.
-        listed = voipms("recordings", "list", "--from", "-60d")["recordings"]
-        chosen, seen = [], set()
-        for r in listed:
+        listed = voipms("recordings", "list", "--from", "-120d")["recordings"]
+        found = []
+        for r in listed[:40]:
             audio_path = os.path.join(home, "r.mp3")
             voipms("recordings", "get", r["id"], "--out", audio_path)
-            clip = by_bytes[open(audio_path, "rb").read()]
-            if clip not in seen or len(chosen) < n_recordings - (4 - len(seen)):
-                chosen.append((r["id"], clip))
-                seen.add(clip)
-            if len(chosen) >= n_recordings:
-                break
+            found.append((r["id"], by_bytes[open(audio_path, "rb").read()]))
+        firsts = {}
+        for rid, clip in found:
+            firsts.setdefault(clip, (rid, clip))
+        chosen = list(firsts.values())
+        chosen += [f for f in found if f not in chosen][: max(0, n_recordings - len(chosen))]
         rows = []
         t = time.perf_counter()
         done = voipms("recordings", "transcribe", "--force", *[i for i, _ in chosen])

@@ -240,3 +240,37 @@ async fn voicemail_messages_say_their_transcriptions_in_wav_and_mp3() {
     }
     assert!(spoken >= 2, "{spoken}");
 }
+
+#[tokio::test]
+async fn a_mailbox_with_transcription_off_has_no_transcripts() {
+    let client = client();
+    let boxes = client.call("getVoicemails", p(&[])).await.unwrap();
+    let home = boxes["voicemails"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["mailbox"] == "101")
+        .unwrap();
+    assert_eq!(home["transcription"], "no");
+    let range = [("date_from", "2025-04-20"), ("date_to", "2025-07-15")];
+    let mut messages = 0;
+    for folder in ["INBOX", "Old"] {
+        if let Ok(list) = client
+            .call(
+                "getVoicemailMessages",
+                p(&[("mailbox", "101"), ("folder", folder)]),
+            )
+            .await
+        {
+            messages += list["messages"].as_array().map_or(0, Vec::len);
+        }
+        let mut args = vec![("mailbox", "101"), ("folder", folder)];
+        args.extend(range);
+        let tr = client
+            .call("getVoicemailTranscriptions", p(&args))
+            .await
+            .unwrap();
+        assert_eq!(tr["messages"], serde_json::json!([]), "{tr}");
+    }
+    assert!(messages > 0, "box 101 has messages, just no transcripts");
+}

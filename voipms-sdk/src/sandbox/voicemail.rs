@@ -312,17 +312,21 @@ pub(crate) fn send_email(cx: &mut Ctx<'_>, args: &Args<'_>) -> Res {
 
 pub(crate) fn transcriptions(cx: &mut Ctx<'_>, args: &Args<'_>) -> Res {
     let mailbox = args.or("mailbox", "").trim();
-    box_index(cx, mailbox)?;
+    let i = box_index(cx, mailbox)?;
     let folder = check_folder(args.or("folder", "INBOX"))?;
     let (Some(from), Some(to)) = (args.date("date_from"), args.date("date_to")) else {
         return Err(Fail::new("missing_from_date"));
     };
     date_order(from, to, "getVoicemailTranscriptions")?;
     let (start, end) = (time::day_start(from), time::day_start(to) + DAY);
+    // A box with transcription off has no transcripts (the sandbox reads the box's setting now,
+    // not when each message was left).
+    let on = text(&cx.st.mailboxes[i], "transcription") != "no";
     let rows: Vec<Value> = cx
         .st
         .vm_messages
         .iter()
+        .filter(|_| on)
         .filter(|m| m.mailbox == mailbox && m.folder == folder && !m.text.is_empty())
         .filter(|m| m.t >= start && m.t < end)
         .map(|m| {
