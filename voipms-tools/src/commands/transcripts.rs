@@ -672,10 +672,10 @@ pub fn voicemail_transcribe(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure
         }
         let got = friendly::block_on(ctx, svc.voicemail_transcript(&client, msg, true, force))?;
         let label = format!(
-            "message {} ({}, from {})",
+            "message {} from {} at {}",
             msg.num,
-            msg.date.as_deref().unwrap_or("no date"),
-            msg.callerid.as_deref().unwrap_or("unknown")
+            msg.callerid.as_deref().unwrap_or("an unknown caller"),
+            msg.date.as_deref().unwrap_or("an unknown time")
         );
         let key = json!({"message_num": msg.num, "message": msg.to_json()});
         if !tell(got, &label, key, &mut text, &mut results) {
