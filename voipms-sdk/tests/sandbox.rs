@@ -15,6 +15,9 @@ use voipms_sdk::sandbox::{
 };
 use voipms_sdk::{Client, Error, Params, RetryPolicy, TransportKind};
 
+#[path = "common/mp3.rs"]
+mod mp3;
+
 /// A "today" that puts the spec examples' dates (June 2025) inside the call history.
 fn today() -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(2025, 7, 15).unwrap()
@@ -929,28 +932,9 @@ async fn sms_send_list_limits() {
     assert!(num(&after) < num(&fresh));
 }
 
-/// Walks the MP3: an ID3v2 tag, then MPEG-1 Layer III frames back to back to the end.
+/// Walks the MP3: an optional ID3v2 tag, then MPEG Layer III frames back to back to the end.
 fn assert_valid_mp3(bytes: &[u8]) {
-    assert_eq!(&bytes[..3], b"ID3", "starts with an ID3 tag");
-    let size = bytes[6..10]
-        .iter()
-        .fold(0usize, |acc, b| (acc << 7) | usize::from(*b));
-    let mut pos = 10 + size;
-    let mut frames = 0;
-    while pos < bytes.len() {
-        let h = &bytes[pos..pos + 4];
-        assert!(h[0] == 0xFF && h[1] & 0xE0 == 0xE0, "frame sync at {pos}");
-        assert_eq!((h[1] >> 3) & 3, 3, "MPEG-1");
-        assert_eq!((h[1] >> 1) & 3, 1, "Layer III");
-        let kbps = [
-            0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
-        ][usize::from(h[2] >> 4)];
-        let rate = [44100, 48000, 32000][usize::from((h[2] >> 2) & 3)];
-        pos += 144 * kbps * 1000 / rate + usize::from((h[2] >> 1) & 1);
-        frames += 1;
-    }
-    assert_eq!(pos, bytes.len());
-    assert!(frames >= 10);
+    assert!(mp3::mp3_seconds(bytes) > 0.3);
 }
 
 #[tokio::test]

@@ -215,18 +215,12 @@ fn find_recording(cx: &Ctx<'_>, args: &Args<'_>) -> Result<usize, Fail> {
     Ok(i)
 }
 
-/// Seconds of audio in a recording's file: the sandbox keeps files short (two seconds of
-/// silence, about 8 KB) whatever the call's length.
-const RECORDING_AUDIO_SECONDS: usize = 2;
-
 pub(crate) fn recording(cx: &mut Ctx<'_>, args: &Args<'_>) -> Res {
     let i = find_recording(cx, args)?;
     let r = &cx.st.recordings[i];
     let mut m = recording_json(r);
-    let audio = media::mp3(
-        RECORDING_AUDIO_SECONDS * media::MP3_FRAMES_PER_SECOND,
-        "Call recording",
-    );
+    // The call's words: one of the spoken clips, the same one its transcription reads.
+    let audio = media::call_clip(&r.id).mp3;
     m.insert(
         "base64file".into(),
         Value::String(base64::engine::general_purpose::STANDARD.encode(audio)),
@@ -245,17 +239,6 @@ pub(crate) fn del_recording(cx: &mut Ctx<'_>, args: &Args<'_>) -> Res {
     cx.st.recordings.remove(i);
     ok()
 }
-
-const PHRASES: &[(u8, &str)] = &[
-    (2, "Hi, thanks for calling, how can I help?"),
-    (1, "Hello, I'm calling about my appointment."),
-    (2, "Sure, can I have your name please?"),
-    (1, "It's under Wilson."),
-    (2, "Thanks, I see it here for Thursday at ten."),
-    (1, "Could we move it to the afternoon?"),
-    (2, "Two o'clock works. Anything else?"),
-    (1, "No, that's all, thank you."),
-];
 
 pub(crate) fn transcriptions(cx: &mut Ctx<'_>, args: &Args<'_>) -> Res {
     let account = check_account(cx, args)?;
@@ -278,21 +261,17 @@ pub(crate) fn transcriptions(cx: &mut Ctx<'_>, args: &Args<'_>) -> Res {
         })
         .map(|r| {
             let h = hash_str(&r.id);
-            let n = 3 + (h % 5) as usize;
-            let mut t = r.t + 1;
-            let phrases: Vec<Value> = PHRASES
+            // What the recording says, phrase by phrase, timed as in its audio.
+            let phrases: Vec<Value> = media::call_clip(&r.id)
+                .phrases
                 .iter()
-                .take(n)
-                .map(|(speaker, phrase)| {
-                    let secs = 1.5 + phrase.len() as f64 / 18.0;
-                    let v = json!({
-                        "time": time::datetime(t),
-                        "duration": format!("{secs:.2}"),
-                        "speaker": speaker.to_string(),
-                        "phrase": phrase,
-                    });
-                    t += secs.ceil() as i64;
-                    v
+                .map(|p| {
+                    json!({
+                        "time": time::datetime(r.t + p.start.floor() as i64),
+                        "duration": format!("{:.2}", p.end - p.start),
+                        "speaker": p.speaker,
+                        "phrase": p.text,
+                    })
                 })
                 .collect();
             json!({

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use super::cdr::{self, Cast, CdrRow, Disposition, Kind, Line, Person, Robocaller};
 use super::examples::example;
+use super::media;
 use super::rng::Rng;
 use super::state::*;
 use super::time::{self, DAY, DOLLAR};
@@ -675,27 +676,24 @@ fn phonebook(state: &mut State, people: &[Person], robocallers: &[Robocaller]) {
     state.next.phonebook = id + 1;
 }
 
-const VM_FAMILY: &[&str] = &[
-    "Hi honey, it's me. Call me back when you get a chance.",
-    "Hey, just checking in. Dinner is at six on Sunday.",
-    "Hi, it's Dad. The car is ready, you can pick it up tomorrow.",
-    "Call me back, it's about the weekend plans.",
-];
-const VM_OTHER: &[&str] = &[
-    "Hello, this is a reminder of your appointment tomorrow at 10:30.",
-    "Hi, this is Jane. Can you send me the report before noon? Thanks.",
-    "Hi, your prescription is ready for pickup.",
-    "Hey, it's been a while! Give me a call when you're free.",
-];
-const VM_SPAM: &[&str] = &[
-    "This is an important message about your car's extended warranty.",
-    "",
-];
+/// What the voicemail messages of a group say: the words of its spoken clips (`vm-family-`, …).
+fn vm_texts(prefix: &str) -> Vec<String> {
+    media::group(prefix).iter().map(|c| c.text()).collect()
+}
 
 fn voicemail(rng: &mut Rng, history: &[CdrRow], today: NaiveDate, clock: i64) -> Vec<VmMessage> {
     let since = time::day_start(today) - 90 * DAY;
     let recent = time::day_start(today) - 21 * DAY;
     let mut out: Vec<VmMessage> = Vec::new();
+    let (family, other) = (vm_texts("vm-family-"), vm_texts("vm-other-"));
+    // A spam caller who hangs up at the beep leaves a message with no words.
+    let mut spam_texts = vm_texts("vm-spam-");
+    spam_texts.push(String::new());
+    // A message lasts as long as its audio; the random draw stays so the rest of the seed does
+    // not move.
+    let seconds_of = |text: &str, drawn: i64| {
+        media::voicemail_clip(text).map_or(drawn as u32, |c| c.whole_seconds())
+    };
     for row in history.iter().filter(|r| r.voicemail && r.t >= since) {
         let mailbox = match DIDS.iter().find(|d| d.did == row.did) {
             Some(d) if !d.mailbox.is_empty() => d.mailbox,
@@ -707,12 +705,13 @@ fn voicemail(rng: &mut Rng, history: &[CdrRow], today: NaiveDate, clock: i64) ->
             || row.callerid.contains("HEALTH")
             || row.callerid.contains("SCAM");
         let text = if spam {
-            rng.pick(VM_SPAM)
+            rng.pick(&spam_texts)
         } else if row.callerid.contains("WILSON") || row.callerid.contains("PARKER") {
-            rng.pick(VM_FAMILY)
+            rng.pick(&family)
         } else {
-            rng.pick(VM_OTHER)
-        };
+            rng.pick(&other)
+        }
+        .clone();
         let old = row.t < recent;
         let listened = old || rng.chance(0.4);
         out.push(VmMessage {
@@ -724,11 +723,11 @@ fn voicemail(rng: &mut Rng, history: &[CdrRow], today: NaiveDate, clock: i64) ->
             seconds: if text.is_empty() {
                 rng.range(2, 4) as u32
             } else {
-                rng.range(6, 45) as u32
+                seconds_of(&text, rng.range(6, 45))
             },
             urgent: !spam && rng.chance(0.08),
             listened,
-            text: (*text).to_owned(),
+            text,
         });
     }
     // The documented examples read message 1 of box 1001's INBOX: make sure there is one, from
@@ -751,11 +750,15 @@ fn voicemail(rng: &mut Rng, history: &[CdrRow], today: NaiveDate, clock: i64) ->
             num: 0,
             t: row.t + 25,
             callerid: row.callerid.clone(),
-            seconds: rng.range(6, 30) as u32,
+            seconds: 0,
             urgent: false,
             listened: false,
-            text: (*rng.pick(VM_OTHER)).to_owned(),
+            text: String::new(),
         });
+        let drawn = rng.range(6, 30);
+        let m = out.last_mut().expect("just pushed");
+        m.text = rng.pick(&other).clone();
+        m.seconds = seconds_of(&m.text, drawn);
     }
     // A message is left after its call: none after the clock.
     out.retain(|m| m.t <= clock);
@@ -776,6 +779,10 @@ fn voicemail(rng: &mut Rng, history: &[CdrRow], today: NaiveDate, clock: i64) ->
     out
 }
 
+/// Recordings of half the answered calls (of 15 s or more) of the main account over 120 days. A
+/// recording's audio is one of the spoken clips (13 s at most), and it lasts as long as its clip:
+/// the part of the call that was recorded, so the call's CDR (and its charge, hence the balance)
+/// keeps its own, longer duration.
 fn recordings(rng: &mut Rng, history: &[CdrRow], today: NaiveDate) -> Vec<CallRecording> {
     let since = time::day_start(today) - 120 * DAY;
     history
@@ -784,7 +791,7 @@ fn recordings(rng: &mut Rng, history: &[CdrRow], today: NaiveDate) -> Vec<CallRe
             r.t >= since
                 && r.account == "100001_VoIP"
                 && r.disposition == Disposition::Answered
-                && r.seconds >= 10
+                && r.seconds >= 15
         })
         .filter_map(|r| {
             if !rng.chance(0.5) {
@@ -793,14 +800,16 @@ fn recordings(rng: &mut Rng, history: &[CdrRow], today: NaiveDate) -> Vec<CallRe
             let other = r.other_number().unwrap_or("anonymous").to_owned();
             let dir = if r.incoming { "IN" } else { "OUT" };
             let raw = format!("100001-{}-{other}-{dir}-{}", r.did, r.t);
+            let id = base64::engine::general_purpose::STANDARD_NO_PAD.encode(raw);
+            let seconds = media::call_clip(&id).whole_seconds();
             Some(CallRecording {
-                id: base64::engine::general_purpose::STANDARD_NO_PAD.encode(raw),
+                id,
                 t: r.t,
                 destination: other,
                 did: r.did.clone(),
                 incoming: r.incoming,
                 account: r.account.clone(),
-                seconds: r.seconds,
+                seconds,
                 transcribed: rng.chance(0.3),
             })
         })

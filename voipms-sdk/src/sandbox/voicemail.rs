@@ -213,12 +213,17 @@ fn find_message(cx: &Ctx<'_>, args: &Args<'_>) -> Result<usize, Fail> {
 pub(crate) fn file(cx: &mut Ctx<'_>, args: &Args<'_>) -> Res {
     let i = find_message(cx, args)?;
     let m = &cx.st.vm_messages[i];
-    let seconds = m.seconds.clamp(1, 3);
-    let bytes = match args.get("format").unwrap_or("mp3") {
-        "wav" => media::wav(seconds),
-        "wav49" => media::wav49(seconds),
-        "gsm" => media::gsm(seconds),
-        _ => media::mp3(
+    // The caller's words when a clip says them; silence (of at most a few seconds) otherwise,
+    // and for the GSM formats, which the sandbox does not encode.
+    let clip = media::voicemail_clip(&m.text);
+    let seconds = clip.map_or(m.seconds.clamp(1, 3), |c| c.whole_seconds());
+    let bytes = match (args.get("format").unwrap_or("mp3"), clip) {
+        ("wav", Some(c)) => c.pcm_wav().unwrap_or_else(|| media::wav(seconds)),
+        ("wav", None) => media::wav(seconds),
+        ("wav49", _) => media::wav49(seconds),
+        ("gsm", _) => media::gsm(seconds),
+        (_, Some(c)) => c.mp3.to_vec(),
+        (_, None) => media::mp3(
             seconds as usize * media::MP3_FRAMES_PER_SECOND,
             "Voicemail message",
         ),
@@ -307,17 +312,21 @@ pub(crate) fn send_email(cx: &mut Ctx<'_>, args: &Args<'_>) -> Res {
 
 pub(crate) fn transcriptions(cx: &mut Ctx<'_>, args: &Args<'_>) -> Res {
     let mailbox = args.or("mailbox", "").trim();
-    box_index(cx, mailbox)?;
+    let i = box_index(cx, mailbox)?;
     let folder = check_folder(args.or("folder", "INBOX"))?;
     let (Some(from), Some(to)) = (args.date("date_from"), args.date("date_to")) else {
         return Err(Fail::new("missing_from_date"));
     };
     date_order(from, to, "getVoicemailTranscriptions")?;
     let (start, end) = (time::day_start(from), time::day_start(to) + DAY);
+    // A box with transcription off has no transcripts (the sandbox reads the box's setting now,
+    // not when each message was left).
+    let on = text(&cx.st.mailboxes[i], "transcription") != "no";
     let rows: Vec<Value> = cx
         .st
         .vm_messages
         .iter()
+        .filter(|_| on)
         .filter(|m| m.mailbox == mailbox && m.folder == folder && !m.text.is_empty())
         .filter(|m| m.t >= start && m.t < end)
         .map(|m| {

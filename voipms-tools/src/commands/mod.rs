@@ -31,6 +31,7 @@ pub mod sandbox;
 pub mod sms;
 pub mod spam;
 pub mod transcripts;
+pub mod voicemail;
 
 /// A hand-written command.
 #[derive(Debug, Clone, Copy)]
@@ -57,6 +58,7 @@ pub const BUILTINS: &[Builtin] = &[
     sms::MMS,
     recordings::BUILTIN,
     transcripts::BUILTIN,
+    voicemail::BUILTIN,
     filters::BUILTIN,
     call::BUILTIN,
     doctor::BUILTIN,

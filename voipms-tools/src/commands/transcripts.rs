@@ -32,8 +32,8 @@ fn command() -> Command {
         .long_about(
             "Transcripts kept in a local SQLite store (transcripts.sqlite3 in the data directory; \
              the sandbox has its own). `sync` pulls VoIP.ms's own transcriptions (DIDs or \
-             accounts with transcription on); `voipms recordings transcribe ID` fills in the \
-             rest with a configured provider. Dates are VoIP.ms's wall-clock time of the call. \
+             accounts with transcription on); `voipms recordings transcribe ID` and `voipms \
+             voicemail transcribe MAILBOX` fill in the rest with a configured provider. Dates are VoIP.ms's wall-clock time of the call. \
              Nothing leaves this machine except to VoIP.ms and the configured provider.",
         )
         .subcommand_required(true)
@@ -446,18 +446,7 @@ pub fn transcribe(ctx: &mut Ctx, m: &ArgMatches, account: &str) -> Result<(), Fa
         return Ok(());
     }
     let client = friendly::client(ctx)?;
-    let bar = (ids.len() > 1 && std::io::stderr().is_terminal()).then(|| {
-        let bar =
-            ProgressBar::with_draw_target(Some(ids.len() as u64), ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} transcribing {bar:30} {pos}/{len} [{elapsed}] {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar.enable_steady_tick(std::time::Duration::from_millis(120));
-        bar
-    });
+    let bar = progress(ids.len());
     let mut text = String::new();
     let mut results = Vec::new();
     let mut failed = 0;
@@ -466,32 +455,14 @@ pub fn transcribe(ctx: &mut Ctx, m: &ArgMatches, account: &str) -> Result<(), Fa
             b.set_message(id.clone());
         }
         let got = friendly::block_on(ctx, svc.call_transcript(&client, account, id, true, force))?;
-        match got {
-            Ok(Outcome::Found {
-                transcript,
-                answered,
-            }) => {
-                text.push_str(&format!(
-                    "{GREEN}Transcript {}{GREEN:#} of recording {id} ({}):\n{}\n",
-                    transcript.id,
-                    answered.words(),
-                    one_line(&transcript.text)
-                ));
-                let mut v = transcript.to_json();
-                v["answered_by"] = json!(answered.as_str());
-                results.push(json!({"id": id, "found": true, "transcript": v}));
-            }
-            Ok(Outcome::Missing { reason, recording }) => {
-                failed += 1;
-                text.push_str(&format!("No transcript of recording {id}: {reason}.\n"));
-                results.push(json!({"id": id, "found": false, "reason": reason,
-                    "recording": recording.as_ref().map(crate::core::views::recording)}));
-            }
-            Err(e) => {
-                failed += 1;
-                text.push_str(&format!("Recording {id} was not transcribed: {e}\n"));
-                results.push(json!({"id": id, "found": false, "error": e}));
-            }
+        if !tell(
+            got,
+            &format!("recording {id}"),
+            json!({"id": id}),
+            &mut text,
+            &mut results,
+        ) {
+            failed += 1;
         }
         if let Some(b) = &bar {
             b.inc(1);
@@ -507,6 +478,228 @@ pub fn transcribe(ctx: &mut Ctx, m: &ArgMatches, account: &str) -> Result<(), Fa
             format!(
                 "{failed} of {} not transcribed (see above)",
                 plural(ids.len(), "recording", "recordings")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// One transcription's outcome: told in `text` and added to `results` (as `key` with what was
+/// found); whether there is a transcript.
+fn tell(
+    got: Result<Outcome, String>,
+    what: &str,
+    mut key: Value,
+    text: &mut String,
+    results: &mut Vec<Value>,
+) -> bool {
+    let found = match got {
+        Ok(Outcome::Found {
+            transcript,
+            answered,
+        }) => {
+            text.push_str(&format!(
+                "{GREEN}Transcript {}{GREEN:#} of {what} ({}):\n{}\n",
+                transcript.id,
+                answered.words(),
+                one_line(&transcript.text)
+            ));
+            let mut v = transcript.to_json();
+            v["answered_by"] = json!(answered.as_str());
+            key["transcript"] = v;
+            true
+        }
+        Ok(Outcome::Missing { reason, recording }) => {
+            text.push_str(&format!("No transcript of {what}: {reason}.\n"));
+            key["reason"] = json!(reason);
+            if let Some(r) = recording {
+                key["recording"] = crate::core::views::recording(&r);
+            }
+            false
+        }
+        Err(e) => {
+            let mut chars = what.chars();
+            let what: String = chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect())
+                .unwrap_or_default();
+            text.push_str(&format!("{what} was not transcribed: {e}\n"));
+            key["error"] = json!(e);
+            false
+        }
+    };
+    key["found"] = json!(found);
+    results.push(key);
+    found
+}
+
+/// A progress bar on a terminal's stderr when there are several to transcribe.
+fn progress(n: usize) -> Option<ProgressBar> {
+    (n > 1 && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::with_draw_target(Some(n as u64), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} transcribing {bar:30} {pos}/{len} [{elapsed}] {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        bar
+    })
+}
+
+/// The `transcribe` subcommand of `voipms voicemail`.
+pub fn voicemail_transcribe_command() -> Command {
+    Command::new("transcribe")
+        .about("Transcribe voicemail messages: VoIP.ms's own transcription, else the configured provider")
+        .long_about(
+            "Each message's transcript comes from the local store if it was transcribed before, \
+             else from VoIP.ms's own transcription (mailboxes with transcription on), else from \
+             the transcription provider configured in the profile ([transcription]) or \
+             VOIPMS_TRANSCRIPTION_URL — which receives the message's audio as WAV. The result is \
+             stored; --force transcribes again.",
+        )
+        .arg(
+            Arg::new("mailbox")
+                .value_name("MAILBOX")
+                .required(true)
+                .value_parser(|s: &str| {
+                    let t = s.trim();
+                    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+                        Ok(t.to_owned())
+                    } else {
+                        Err(format!(
+                            "`{s}` is not a mailbox number (such as 1001; see getVoicemails); nothing was sent"
+                        ))
+                    }
+                })
+                .help("The mailbox (its number, such as 1001)"),
+        )
+        .arg(
+            Arg::new("message")
+                .value_name("MESSAGE")
+                .num_args(0..)
+                .value_parser(clap::value_parser!(u32).range(1..))
+                .help("Message numbers in the folder (default: every message in it)"),
+        )
+        .arg(
+            Arg::new("folder")
+                .long("folder")
+                .value_name("FOLDER")
+                .default_value("INBOX")
+                .help("The folder (INBOX, Old, …; see getVoicemailFolders)"),
+        )
+        .arg(
+            Arg::new("force")
+                .long("force")
+                .action(ArgAction::SetTrue)
+                .help("Transcribe again even if the store has a transcript"),
+        )
+}
+
+/// `voipms voicemail transcribe MAILBOX [MESSAGE…] [--folder F] [--force]`.
+pub fn voicemail_transcribe(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
+    let mailbox = m.get_one::<String>("mailbox").expect("required").clone();
+    let folder = m.get_one::<String>("folder").expect("default").clone();
+    let wanted: Vec<u32> = m
+        .get_many::<u32>("message")
+        .map(|v| v.copied().collect())
+        .unwrap_or_default();
+    let force = m.get_flag("force");
+    let svc = service(ctx)?;
+    let which = if wanted.is_empty() {
+        format!("every message of {mailbox}/{folder}")
+    } else {
+        format!(
+            "{} of {mailbox}/{folder}",
+            plural(wanted.len(), "message", "messages")
+        )
+    };
+    if ctx.globals.dry_run {
+        output::stdout_str(&format!(
+            "Dry run: would read {which} (getVoicemailMessages, getVoicemailTranscriptions){}. \
+             Nothing was sent.\n",
+            match &svc.provider {
+                Some(p) => format!(
+                    " and send the WAV of those VoIP.ms has no transcription of to {}",
+                    p.name()
+                ),
+                None => String::new(),
+            }
+        ));
+        return Ok(());
+    }
+    let client = friendly::client(ctx)?;
+    let listed = friendly::block_on(
+        ctx,
+        transcripts::voicemail_messages(&client, &mailbox, &folder),
+    )?
+    .map_err(|e| Failure::new(Code::Api, e))?;
+    let mut todo = Vec::new();
+    let mut missing = Vec::new();
+    if wanted.is_empty() {
+        todo = listed;
+    } else {
+        for n in &wanted {
+            match listed.iter().find(|msg| msg.num == n.to_string()) {
+                Some(msg) => todo.push(msg.clone()),
+                None => missing.push(*n),
+            }
+        }
+    }
+    if todo.is_empty() && missing.is_empty() {
+        Report::new(
+            json!({"mailbox": mailbox, "folder": folder, "results": []}),
+            format!("No messages in {mailbox}/{folder}: nothing to transcribe.\n"),
+        )
+        .print(ctx);
+        return Ok(());
+    }
+    let bar = progress(todo.len());
+    let mut text = String::new();
+    let mut results = Vec::new();
+    for n in &missing {
+        text.push_str(&format!(
+            "No message {n} in {mailbox}/{folder} (getVoicemailMessages lists them).\n"
+        ));
+        results.push(json!({"message_num": n.to_string(), "found": false,
+            "reason": format!("no message {n} in {mailbox}/{folder}")}));
+    }
+    let mut failed = missing.len();
+    for msg in &todo {
+        if let Some(b) = &bar {
+            b.set_message(format!("message {}", msg.num));
+        }
+        let got = friendly::block_on(ctx, svc.voicemail_transcript(&client, msg, true, force))?;
+        let label = format!(
+            "message {} from {} at {}",
+            msg.num,
+            msg.callerid.as_deref().unwrap_or("an unknown caller"),
+            msg.date.as_deref().unwrap_or("an unknown time")
+        );
+        let key = json!({"message_num": msg.num, "message": msg.to_json()});
+        if !tell(got, &label, key, &mut text, &mut results) {
+            failed += 1;
+        }
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let total = todo.len() + missing.len();
+    Report::new(
+        json!({"mailbox": mailbox, "folder": folder, "results": results}),
+        text,
+    )
+    .print(ctx);
+    if failed > 0 {
+        return Err(Failure::new(
+            Code::Api,
+            format!(
+                "{failed} of {} not transcribed (see above)",
+                plural(total, "message", "messages")
             ),
         ));
     }

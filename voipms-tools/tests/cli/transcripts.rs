@@ -141,7 +141,7 @@ fn voipms_transcriptions_sync_search_show_delete_export() {
     text.code(0);
     assert!(
         text.stdout
-            .contains("speaker 1: Hello, I'm calling about my appointment."),
+            .contains("speaker 1: Hello, I am calling about my appointment on Thursday."),
         "{}",
         text.stdout
     );
@@ -275,5 +275,238 @@ fn provider_failures_are_clear_and_transcription_is_off_until_configured() {
         out.stdout
     );
     assert!(!out.stdout.contains(KEY) && !out.stderr.contains(KEY));
+    assert_no_key_stored(&env);
+}
+
+#[test]
+fn voicemail_transcribed_by_a_fake_provider_as_wav_once_then_reused() {
+    let fake = provider(false);
+    let env = sandbox(Some(&fake));
+    // Two messages of box 1001's INBOX, sent to the provider (--force: not VoIP.ms's own).
+    let done = json(
+        &env,
+        &["voicemail", "transcribe", "1001", "1", "2", "--force"],
+    );
+    let results = done["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "{done}");
+    for r in results {
+        assert_eq!(r["found"], true, "{done}");
+        assert_eq!(r["transcript"]["answered_by"], "provider", "{done}");
+        assert_eq!(r["transcript"]["source"], "voicemail");
+        assert_eq!(r["transcript"]["model"], "whisper-test");
+        let date = r["message"]["date"].as_str().unwrap();
+        assert_eq!(
+            r["transcript"]["voipms_id"],
+            format!("1001/INBOX/{date}"),
+            "{done}"
+        );
+    }
+    let sent = fake.requests();
+    assert_eq!(sent.len(), 2);
+    let up = &sent[0];
+    assert_eq!(up.path, "/v1/audio/transcriptions");
+    assert_eq!(up.get("model"), Some("whisper-test"));
+    assert_eq!(up.get("response_format"), Some("verbose_json"));
+    let file = up.get("file").unwrap();
+    assert!(
+        file.starts_with("RIFF") && file.len() > 20_000,
+        "the WAV is uploaded"
+    );
+    assert_eq!(up.authorization, format!("Bearer {KEY}"));
+
+    // Stored: asked again, nothing is sent; without --force, the rest of the folder comes from
+    // VoIP.ms's own transcriptions (the sandbox's mailboxes have them) or the provider.
+    let again = json(&env, &["voicemail", "transcribe", "1001", "1"]);
+    assert_eq!(again["results"][0]["transcript"]["answered_by"], "stored");
+    assert_eq!(fake.count(), 2);
+    let all = json(&env, &["voicemail", "transcribe", "1001"]);
+    let all = all["results"].as_array().unwrap();
+    assert!(all.len() >= 2);
+    assert!(
+        all.iter()
+            .any(|r| r["transcript"]["answered_by"] == "voipms"),
+        "{all:?}"
+    );
+    // What VoIP.ms has no words for (a hang-up message) went to the provider.
+    let more = all
+        .iter()
+        .filter(|r| r["transcript"]["answered_by"] == "provider")
+        .count();
+    assert_eq!(fake.count(), 2 + more);
+    let found = json(&env, &["transcripts", "search", "overdue", "invoice"]);
+    assert_eq!(
+        found["results"].as_array().unwrap().len(),
+        2 + more,
+        "{found}"
+    );
+    assert_eq!(found["results"][0]["source"], "voicemail");
+
+    // A message that is not there, and a mailbox that is not a number: said plainly.
+    let out = env.run(&["--sandbox", "voicemail", "transcribe", "1001", "999"]);
+    out.code(3);
+    assert!(
+        out.stdout.contains("No message 999 in 1001/INBOX"),
+        "{}",
+        out.stdout
+    );
+    let out = env.run(&["--sandbox", "voicemail", "transcribe", "box1"]);
+    out.code(2);
+    assert!(
+        out.stderr.contains("is not a mailbox number"),
+        "{}",
+        out.stderr
+    );
+    assert_no_key_stored(&env);
+}
+
+/// A VoIP.ms that transcribed one call it kept no recording of (transcription on, recording
+/// off): getCallTranscriptions has it, getCallRecordings has nothing.
+fn unrecorded_call_api(recorded: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Mock {
+    Mock::start(move |r: &Request| {
+        match r.method() {
+        "getCallTranscriptions" => (
+            200,
+            r#"{"status": "success", "transcriptions": [{"date": "2025-06-20 08:48:40",
+                "duration": "00:07", "speakers": ["5551234567", "5559876543"], "locale": "en-US",
+                "confidence": "94.18%", "recognized_phrases": [
+                  {"time": "2025-06-20 08:48:41", "duration": "2.84", "speaker": "2",
+                   "phrase": "Hi, this is Anna about the unrecorded call."}]}]}"#
+                .to_owned(),
+        ),
+        "getCallRecordings" if recorded.load(std::sync::atomic::Ordering::SeqCst) => (
+            200,
+            r#"{"status": "success", "recordings": [{"callrecording": "MTAwMDAxLXJlY29yZGVkLWxhdGVy",
+                "datetime": "2025-06-20 08:48:40", "destination": "5559876543", "type": "Incoming",
+                "subaccount": "100001_VoIP", "duration": "00:07"}]}"#
+                .to_owned(),
+        ),
+        "getCallRecordings" => (200, r#"{"status": "no_recording"}"#.to_owned()),
+        other => panic!("unexpected {other}"),
+    }
+    })
+}
+
+#[test]
+fn a_synced_call_without_a_recording_is_stored_once() {
+    let recorded = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let api = unrecorded_call_api(recorded.clone());
+    let env = Env::new().creds(&api, "pw-unrecorded-1");
+    let sync = |account: &str| {
+        let out = env.run(&[
+            "transcripts",
+            "sync",
+            "--from",
+            "2025-06-01",
+            "--to",
+            "2025-06-30",
+            "--account",
+            account,
+            "--format",
+            "json",
+        ]);
+        out.code(0);
+        out.json()
+    };
+    let first = sync("all");
+    assert_eq!(first["added"], 1, "{first}");
+    assert_eq!(first["matched_to_recordings"], 0, "{first}");
+    // Again, and through the sub-account the call belongs to: the same call, updated in place.
+    assert_eq!(sync("all")["updated"], 1);
+    let by_account = sync("100001_VoIP");
+    assert_eq!(by_account["added"], 0, "{by_account}");
+    assert_eq!(by_account["updated"], 1, "{by_account}");
+    let out = env.run(&["transcripts", "export"]);
+    out.code(0);
+    let doc = out.json();
+    let all = doc["transcripts"].as_array().unwrap();
+    assert_eq!(all.len(), 1, "{doc}");
+    assert_eq!(all[0]["caller"], "5559876543");
+    let found = env.run(&["transcripts", "search", "unrecorded", "--format", "json"]);
+    assert_eq!(found.json()["results"].as_array().unwrap().len(), 1);
+
+    // The recording shows up later: the transcript moves under it, still once.
+    recorded.store(true, std::sync::atomic::Ordering::SeqCst);
+    let matched = sync("all");
+    assert_eq!(matched["matched_to_recordings"], 1, "{matched}");
+    assert_eq!(matched["updated"], 1, "{matched}");
+    let out = env.run(&["transcripts", "export"]);
+    let doc = out.json();
+    let all = doc["transcripts"].as_array().unwrap();
+    assert_eq!(all.len(), 1, "{doc}");
+    assert_eq!(all[0]["voipms_id"], "MTAwMDAxLXJlY29yZGVkLWxhdGVy");
+}
+
+#[test]
+fn the_provider_from_the_profile_file_is_used_and_its_key_never_shown() {
+    let fake = provider(false);
+    let env = sandbox(None);
+    let key_file = env.dir.join("provider.key");
+    std::fs::write(&key_file, format!("{KEY}\n")).unwrap();
+    crate::support::set_mode(&key_file, 0o600);
+    env.write_config(
+        &format!(
+            "[profiles.main]\nusername = \"main@example.com\"\npassword = \"main-password-1\"\n\n\
+             [profiles.main.transcription]\nbase_url = \"{}\"\nmodel = \"whisper-from-file\"\n\
+             key_file = \"{}\"\nname = \"filed\"\n",
+            base(&fake),
+            key_file.display()
+        ),
+        0o600,
+    );
+    let env = env.var("VOIPMS_TRANSCRIPTION_BACKOFF_MS", "5");
+    let out = env.run(&[
+        "--sandbox",
+        "--verbose",
+        "voicemail",
+        "transcribe",
+        "1001",
+        "1",
+        "--force",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        !out.stdout.contains(KEY) && !out.stderr.contains(KEY),
+        "{out:?}"
+    );
+    out.code(0);
+    let done = out.json();
+    let t = &done["results"][0]["transcript"];
+    assert_eq!(t["answered_by"], "provider", "{done}");
+    assert_eq!(t["origin"], "filed");
+    assert_eq!(t["model"], "whisper-from-file");
+    let up = fake.last();
+    assert_eq!(up.get("model"), Some("whisper-from-file"));
+    assert_eq!(up.authorization, format!("Bearer {KEY}"));
+    // A dry run names the provider, never the key.
+    let dry = env.run(&["--sandbox", "--dry-run", "voicemail", "transcribe", "1001"]);
+    dry.code(0);
+    assert!(dry.stdout.contains("filed"), "{}", dry.stdout);
+    assert!(!dry.stdout.contains(KEY) && !dry.stderr.contains(KEY));
+    // A refused key is reported without it.
+    let refusing = provider(true);
+    env.write_config(
+        &format!(
+            "[profiles.main]\nusername = \"main@example.com\"\npassword = \"main-password-1\"\n\n\
+             [profiles.main.transcription]\nbase_url = \"{}\"\nkey_file = \"{}\"\n",
+            base(&refusing),
+            key_file.display()
+        ),
+        0o600,
+    );
+    let out = env.run(&[
+        "--sandbox",
+        "voicemail",
+        "transcribe",
+        "1001",
+        "1",
+        "--force",
+    ]);
+    out.code(3);
+    assert!(out.stdout.contains("HTTP 401"), "{}", out.stdout);
+    assert!(!out.stdout.contains(KEY) && !out.stderr.contains(KEY));
+    let file = std::fs::read_to_string(&key_file).unwrap();
+    assert!(file.contains(KEY), "the key file is left as it was");
+    std::fs::remove_file(&key_file).unwrap();
     assert_no_key_stored(&env);
 }

@@ -13,9 +13,11 @@ pub mod store;
 
 use std::path::PathBuf;
 
+use base64::Engine as _;
 use serde_json::{Value, json};
-use voipms_sdk::Client;
+use voipms_sdk::catalog::Effect;
 use voipms_sdk::recordings::{RecordingInfo, Recordings};
+use voipms_sdk::{Client, DateRange, Params};
 
 use crate::core::config;
 use provider::{Audio, Transcriber};
@@ -82,7 +84,7 @@ pub struct Transcript {
     /// Call recording or voicemail.
     pub source: Source,
     /// VoIP.ms's id of what was transcribed: the recording id, or `MAILBOX/FOLDER/DATE` for a
-    /// voicemail message, or `call@ACCOUNT@DATE` for a VoIP.ms call transcription no recording
+    /// voicemail message, or `call@DATE@SPEAKERS` for a VoIP.ms call transcription no recording
     /// matched.
     pub voipms_ref: String,
     /// The (sub-)account the call belongs to.
@@ -301,7 +303,7 @@ impl Service {
             seconds,
         };
         let got = p.transcribe(&audio).await.map_err(|e| e.to_string())?;
-        let mut t = Transcript {
+        let t = Transcript {
             id: 0,
             source: Source::Call,
             voipms_ref: file.info.id.clone(),
@@ -313,21 +315,240 @@ impl Service {
             did: None,
             call_date: file.info.datetime.map(|d| d.to_string()),
             caller: file.info.destination.clone(),
-            duration: got.duration.or(seconds),
-            origin: p.name().to_owned(),
-            model: Some(p.model().to_owned()),
-            language: got.language,
-            confidence: None,
-            text: got.text,
-            segments: got.segments,
-            created_at: now(),
+            ..from_provider(p, got, seconds)
         };
-        t.id = store.put(&t)?;
-        Ok(Outcome::Found {
-            transcript: t,
-            answered: Answered::Provider(p.name().to_owned()),
+        stored_from_provider(&store, p, t)
+    }
+}
+
+/// A transcript of what provider `p` made of audio of `seconds` (the identity fields empty).
+fn from_provider(
+    p: &dyn Transcriber,
+    got: provider::Transcription,
+    seconds: Option<f64>,
+) -> Transcript {
+    Transcript {
+        id: 0,
+        source: Source::Call,
+        voipms_ref: String::new(),
+        account: String::new(),
+        did: None,
+        call_date: None,
+        caller: None,
+        duration: got.duration.or(seconds),
+        origin: p.name().to_owned(),
+        model: Some(p.model().to_owned()),
+        language: got.language,
+        confidence: None,
+        text: got.text,
+        segments: got.segments,
+        created_at: now(),
+    }
+}
+
+/// `t` stored, as the provider's answer.
+fn stored_from_provider(
+    store: &Store,
+    p: &dyn Transcriber,
+    mut t: Transcript,
+) -> Result<Outcome, String> {
+    t.id = store.put(&t)?;
+    Ok(Outcome::Found {
+        transcript: t,
+        answered: Answered::Provider(p.name().to_owned()),
+    })
+}
+
+/// A voicemail message, as getVoicemailMessages lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VoicemailMessage {
+    /// The mailbox.
+    pub mailbox: String,
+    /// Its folder (`INBOX`, `Old`, …).
+    pub folder: String,
+    /// Its number in the folder.
+    pub num: String,
+    /// VoIP.ms's wall-clock time of the message, `YYYY-MM-DD HH:MM:SS`.
+    pub date: Option<String>,
+    /// The caller ID.
+    pub callerid: Option<String>,
+    /// Its length as VoIP.ms gives it (`HH:MM:SS`).
+    pub duration: Option<String>,
+}
+
+impl VoicemailMessage {
+    /// The store's VoIP.ms id of the message (the one `transcripts sync --mailbox` uses too).
+    pub fn voipms_ref(&self) -> String {
+        native::voicemail_ref(
+            &self.mailbox,
+            &self.folder,
+            self.date.as_deref().unwrap_or_default(),
+        )
+    }
+
+    /// JSON form.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "mailbox": self.mailbox,
+            "folder": self.folder,
+            "message_num": self.num,
+            "date": self.date,
+            "callerid": self.callerid,
+            "duration": self.duration,
         })
     }
+}
+
+/// The messages of `mailbox`'s `folder` (getVoicemailMessages), oldest first.
+pub async fn voicemail_messages(
+    client: &Client,
+    mailbox: &str,
+    folder: &str,
+) -> Result<Vec<VoicemailMessage>, String> {
+    let mut params = Params::new();
+    params.push("mailbox", mailbox);
+    params.push("folder", folder);
+    let outcome = client
+        .call_with_effect("getVoicemailMessages", Effect::Read, &params)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(native::rows(&outcome.body, "messages")
+        .iter()
+        .filter_map(|m| {
+            Some(VoicemailMessage {
+                mailbox: native::text(m, "mailbox").unwrap_or_else(|| mailbox.to_owned()),
+                folder: native::text(m, "folder").unwrap_or_else(|| folder.to_owned()),
+                num: native::text(m, "message_num")?,
+                date: native::text(m, "date"),
+                callerid: native::text(m, "callerid"),
+                duration: native::text(m, "duration"),
+            })
+        })
+        .collect())
+}
+
+impl Service {
+    /// The transcript of voicemail message `msg` (from [`voicemail_messages`]): stored →
+    /// VoIP.ms's own (getVoicemailTranscriptions) → the provider, which receives the message's
+    /// WAV (getVoicemailMessageFile). `force` as in [`Service::call_transcript`].
+    pub async fn voicemail_transcript(
+        &self,
+        client: &Client,
+        msg: &VoicemailMessage,
+        use_provider: bool,
+        force: bool,
+    ) -> Result<Outcome, String> {
+        let store = self.store()?;
+        let voipms_ref = msg.voipms_ref();
+        if !force && let Some(t) = store.find(Source::Voicemail, &voipms_ref)? {
+            return Ok(Outcome::Found {
+                transcript: t,
+                answered: Answered::Stored,
+            });
+        }
+        let provider = self.provider.as_deref().filter(|_| use_provider);
+        let mut native_note =
+            "the message has no date, so VoIP.ms's transcription cannot be looked up".to_owned();
+        if !(force && provider.is_some())
+            && let Some(day) = msg
+                .date
+                .as_deref()
+                .and_then(|d| d.get(..10))
+                .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        {
+            let range = DateRange::new(day, day).map_err(|e| e.to_string())?;
+            match native::voicemail_rows(client, &msg.mailbox, &msg.folder, range).await {
+                Ok(rows) => {
+                    let found = rows
+                        .iter()
+                        .filter(|r| native::text(r, "date") == msg.date)
+                        .find_map(|r| {
+                            native::from_voicemail_row(r, &msg.mailbox, &msg.folder, "all")
+                        });
+                    if let Some(mut t) = found {
+                        t.id = store.put(&t)?;
+                        return Ok(Outcome::Found {
+                            transcript: t,
+                            answered: Answered::Voipms,
+                        });
+                    }
+                    native_note = "VoIP.ms has no transcription of this message (transcription \
+                                   must be on for the mailbox when it is left)"
+                        .to_owned();
+                }
+                Err(e) => native_note = format!("VoIP.ms's transcriptions could not be read ({e})"),
+            }
+        }
+        let Some(p) = provider else {
+            let why = if self.provider.is_none() {
+                "no transcription provider is configured ([transcription] in the profile, or VOIPMS_TRANSCRIPTION_URL)"
+            } else {
+                "transcription by the provider was not allowed for this request"
+            };
+            return Ok(Outcome::Missing {
+                reason: format!("{native_note}; {why}"),
+                recording: None,
+            });
+        };
+        let audio = voicemail_wav(client, msg).await?;
+        let seconds = msg.duration.as_deref().and_then(clock_seconds);
+        let file_name = format!(
+            "{}-{}-{}.wav",
+            safe_name(&msg.mailbox),
+            safe_name(&msg.folder),
+            safe_name(&msg.num)
+        );
+        let got = p
+            .transcribe(&Audio {
+                bytes: &audio,
+                file_name,
+                mime: "audio/wav",
+                seconds,
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+        let t = Transcript {
+            source: Source::Voicemail,
+            voipms_ref,
+            account: "all".to_owned(),
+            call_date: msg.date.clone(),
+            caller: msg.callerid.clone(),
+            ..from_provider(p, got, seconds)
+        };
+        stored_from_provider(&store, p, t)
+    }
+}
+
+/// The audio of a voicemail message as WAV (getVoicemailMessageFile, `format=wav`).
+async fn voicemail_wav(client: &Client, msg: &VoicemailMessage) -> Result<Vec<u8>, String> {
+    let mut params = Params::new();
+    params.push("mailbox", msg.mailbox.as_str());
+    params.push("folder", msg.folder.as_str());
+    params.push("message_num", msg.num.as_str());
+    params.push("format", "wav");
+    let outcome = client
+        .call_with_effect("getVoicemailMessageFile", Effect::Read, &params)
+        .await
+        .map_err(|e| e.to_string())?;
+    let data = native::rows(&outcome.body, "message")
+        .first()
+        .and_then(|m| m.get("data").and_then(Value::as_str).map(str::to_owned))
+        .ok_or_else(|| {
+            format!(
+                "getVoicemailMessageFile sent no audio for message {} of {}/{}",
+                msg.num, msg.mailbox, msg.folder
+            )
+        })?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data.trim())
+        .map_err(|e| format!("the voicemail audio is not valid base64: {e}"))?;
+    if bytes.get(..4) != Some(b"RIFF".as_slice()) || bytes.get(8..12) != Some(b"WAVE".as_slice()) {
+        return Err(format!(
+            "message {} of {}/{} did not come back as a WAV file",
+            msg.num, msg.mailbox, msg.folder
+        ));
+    }
+    Ok(bytes)
 }
 
 /// A file name made of the id's safe characters.

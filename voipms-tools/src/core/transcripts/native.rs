@@ -10,7 +10,7 @@ use super::store::Store;
 use super::{Segment, Source, Transcript, clock_seconds, now};
 
 /// The rows of list `key` of an answer (one object is a list of one; anything else is none).
-fn rows(body: &Value, key: &str) -> Vec<Value> {
+pub(crate) fn rows(body: &Value, key: &str) -> Vec<Value> {
     match body.get(key) {
         Some(Value::Array(a)) => a.clone(),
         Some(v @ Value::Object(_)) => vec![v.clone()],
@@ -18,7 +18,7 @@ fn rows(body: &Value, key: &str) -> Vec<Value> {
     }
 }
 
-fn text(v: &Value, key: &str) -> Option<String> {
+pub(crate) fn text(v: &Value, key: &str) -> Option<String> {
     match v.get(key)? {
         Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
         Value::Number(n) => Some(n.to_string()),
@@ -162,6 +162,85 @@ pub fn none_reason(info: &RecordingInfo) -> String {
     }
 }
 
+/// getVoicemailTranscriptions of `mailbox`'s `folder` over `range` (one call per 92-day window).
+pub async fn voicemail_rows(
+    client: &Client,
+    mailbox: &str,
+    folder: &str,
+    range: DateRange,
+) -> Result<Vec<Value>, String> {
+    let mut out = Vec::new();
+    for w in range.windows(voipms_sdk::dates::MAX_WINDOW_DAYS) {
+        let mut params = Params::new();
+        params.push("date_from", w.from.to_string().as_str());
+        params.push("date_to", w.to.to_string().as_str());
+        params.push("mailbox", mailbox);
+        params.push("folder", folder);
+        let outcome = client
+            .call_with_effect("getVoicemailTranscriptions", Effect::Read, &params)
+            .await
+            .map_err(|e| e.to_string())?;
+        out.extend(rows(&outcome.body, "messages"));
+    }
+    Ok(out)
+}
+
+/// The store's VoIP.ms id of a voicemail message: `MAILBOX/FOLDER/DATE`. Message numbers change
+/// as messages move and are deleted; the date of a message does not.
+pub fn voicemail_ref(mailbox: &str, folder: &str, date: &str) -> String {
+    format!("{mailbox}/{folder}/{date}")
+}
+
+/// A getVoicemailTranscriptions row as a transcript (`None` when it has no text).
+pub fn from_voicemail_row(
+    row: &Value,
+    mailbox: &str,
+    folder: &str,
+    account: &str,
+) -> Option<Transcript> {
+    let result = text(row, "result")?;
+    let date = text(row, "date");
+    let seconds = text(row, "duration").as_deref().and_then(clock_seconds);
+    Some(Transcript {
+        id: 0,
+        source: Source::Voicemail,
+        voipms_ref: voicemail_ref(mailbox, folder, date.as_deref().unwrap_or_default()),
+        account: account.to_owned(),
+        did: None,
+        call_date: date,
+        caller: text(row, "callerid"),
+        duration: seconds,
+        origin: "voipms".to_owned(),
+        model: None,
+        language: None,
+        confidence: None,
+        segments: vec![Segment {
+            start: 0.0,
+            end: seconds.unwrap_or(0.0),
+            speaker: None,
+            text: result.clone(),
+        }],
+        text: result,
+        created_at: now(),
+    })
+}
+
+/// The store's VoIP.ms id of a transcribed call no recording matched: `call@DATE@SPEAKERS`
+/// (the DID and the other party). The account a sync asked for is not part of it, so the same
+/// call synced through `all` and through its sub-account is one transcript.
+pub fn unrecorded_ref(row: &Value) -> String {
+    let speakers: Vec<&str> = row
+        .get("speakers")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    format!(
+        "call@{}@{}",
+        text(row, "date").unwrap_or_default(),
+        speakers.join(",")
+    )
+}
+
 /// What a sync did.
 #[derive(Debug, Default)]
 pub struct Synced {
@@ -205,21 +284,28 @@ pub async fn sync(
                 .and_then(minute)
                 == minute(&date)
         });
+        let unrecorded = unrecorded_ref(row);
         let (acct, r) = match rec {
             Some(r) => (
                 r.subaccount.clone().unwrap_or_else(|| account.to_owned()),
                 r.id.clone(),
             ),
-            None => (account.to_owned(), format!("call@{account}@{date}")),
+            None => (account.to_owned(), unrecorded.clone()),
         };
         let mut t = from_call_row(row, &acct, r);
+        let mut known = store.find(Source::Call, &t.voipms_ref)?.is_some();
         if let Some(r) = rec {
             done.matched += 1;
             if t.caller.is_none() {
                 t.caller = r.destination.clone();
             }
+            // Stored before without its recording (none listed then): now under the recording.
+            if store.find(Source::Call, &unrecorded)?.is_some() {
+                store.delete(&unrecorded)?;
+                known = true;
+            }
         }
-        if store.find(Source::Call, &t.voipms_ref)?.is_some() {
+        if known {
             done.updated += 1;
         } else {
             done.added += 1;
@@ -227,47 +313,8 @@ pub async fn sync(
         store.put(&t)?;
     }
     for mailbox in mailboxes {
-        let folder = "INBOX";
-        for w in range.windows(voipms_sdk::dates::MAX_WINDOW_DAYS) {
-            let mut params = Params::new();
-            params.push("date_from", w.from.to_string().as_str());
-            params.push("date_to", w.to.to_string().as_str());
-            params.push("mailbox", mailbox.as_str());
-            params.push("folder", folder);
-            let outcome = client
-                .call_with_effect("getVoicemailTranscriptions", Effect::Read, &params)
-                .await
-                .map_err(|e| e.to_string())?;
-            for row in rows(&outcome.body, "messages") {
-                let Some(result) = text(&row, "result") else {
-                    continue;
-                };
-                let date = text(&row, "date");
-                let t = Transcript {
-                    id: 0,
-                    source: Source::Voicemail,
-                    voipms_ref: format!("{mailbox}/{folder}/{}", date.clone().unwrap_or_default()),
-                    account: account.to_owned(),
-                    did: None,
-                    call_date: date,
-                    caller: text(&row, "callerid"),
-                    duration: text(&row, "duration").as_deref().and_then(clock_seconds),
-                    origin: "voipms".to_owned(),
-                    model: None,
-                    language: None,
-                    confidence: None,
-                    segments: vec![Segment {
-                        start: 0.0,
-                        end: text(&row, "duration")
-                            .as_deref()
-                            .and_then(clock_seconds)
-                            .unwrap_or(0.0),
-                        speaker: None,
-                        text: result.clone(),
-                    }],
-                    text: result,
-                    created_at: now(),
-                };
+        for row in voicemail_rows(client, mailbox, "INBOX", range).await? {
+            if let Some(t) = from_voicemail_row(&row, mailbox, "INBOX", account) {
                 store.put(&t)?;
                 done.voicemails += 1;
             }
