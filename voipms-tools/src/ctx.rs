@@ -246,7 +246,7 @@ impl Ctx {
         let rt = self.rt()?;
         let started = std::time::Instant::now();
         let outcome = rt
-            .block_on(client.call_with_effect(&call.method, call.effect, &call.params))
+            .block_on(client.call_with_effect(&call.method, &call.params, call.effect))
             .map_err(|e| crate::exit::call_failure(e, call.effect))?;
         tracing::debug!(
             method = %call.method,

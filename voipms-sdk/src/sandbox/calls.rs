@@ -70,11 +70,15 @@ pub(crate) fn cdr(cx: &mut Ctx<'_>, args: &Args<'_>) -> Res {
         };
         args.flag(flag) == Some(true)
     };
-    // The date range is on server time; `timezone` only shifts what is shown (live behaviour).
-    let (start, end) = (time::day_start(from), time::day_start(to) + DAY);
+    // Live behaviour: the times and the days of the range are both on the shifted clock
+    // (server time + timezone + 5 hours).
+    let shift = tz_shift(args);
+    let (start, end) = (
+        time::day_start(from) - shift,
+        time::day_start(to) + DAY - shift,
+    );
     let lo = st.cdr.partition_point(|r| r.t < start);
     let hi = st.cdr.partition_point(|r| r.t < end);
-    let shift = tz_shift(args);
     let rows: Vec<Value> = st.cdr[lo..hi]
         .iter()
         .rev()

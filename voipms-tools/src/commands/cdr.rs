@@ -2,8 +2,9 @@
 //! and `voipms cdr export`: any date range streamed to CSV or JSON through the SDK's windowed
 //! export.
 //!
-//! Defaults: the last 30 days, every call status, this machine's UTC offset. A range over 92
-//! days is fetched in 92-day windows.
+//! Defaults: the last 30 days, every call status, timezone -5 (the server's days). Times are
+//! shown in server time whatever timezone is sent (the SDK's export takes the shift back off).
+//! A range over 92 days is fetched in 92-day windows.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -80,8 +81,10 @@ fn filter_args(cmd: Command) -> Command {
                 .value_name("OFFSET")
                 .allow_negative_numbers(true)
                 .help(
-                    "Whole-hour UTC offset for the times, -12 to 13; default -5: VoIP.ms server \
-                     time, as in `voipms recordings`",
+                    "getCDR's timezone number, -12 to 13 (default -5): whose days --from/--to \
+                     mean (server time + timezone + 5 hours). Times are always shown in server \
+                     time (US Eastern wall clock, daylight saving included), as `voipms \
+                     recordings` shows them",
                 ),
         )
 }
@@ -91,8 +94,10 @@ fn command() -> Command {
         .about("Call detail records with friendly options (getCDR); `cdr export` for CSV/JSON")
         .long_about(
             "Call detail records, mapped to getCDR: --from/--to (default: the last 30 days), \
-             --status (default: all four), --timezone (default -5: VoIP.ms server time, the \
-             time `voipms recordings` shows). VoIP.ms answers at most 92 days per call: a longer \
+             --status (default: all four), --timezone (default -5: the server's own days). \
+             Times are VoIP.ms server time, the US Eastern wall clock with daylight saving, \
+             whatever --timezone says (getCDR shifts them by timezone + 5 hours; the shift is \
+             taken back off), the time `voipms recordings` shows. VoIP.ms answers at most 92 days per call: a longer \
              range is fetched in 92-day windows. Calls are listed oldest first, whatever the \
              range. Every getCDR parameter is also available as `voipms getCDR`. \
              `voipms cdr export` streams any range to CSV or JSON.",

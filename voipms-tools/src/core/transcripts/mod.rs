@@ -3,8 +3,9 @@
 //! once, reuse after) and full-text search over them. Shared by `voipms transcripts …`,
 //! `voipms recordings transcribe` and the MCP tools.
 //!
-//! **Dates.** `call_date` is VoIP.ms's own wall-clock time of the call, `YYYY-MM-DD HH:MM:SS`, as
-//! the API reports it (the account's server time, no zone); search ranges compare against it.
+//! **Dates.** `call_date` is the call's server time (`voipms_sdk::dates`: the US Eastern wall
+//! clock, daylight saving included), `YYYY-MM-DD HH:MM:SS`, the same clock `voipms cdr` and
+//! `voipms recordings list` show; search ranges compare against it.
 //! `created_at` is when the transcript was stored, in UTC (RFC 3339).
 
 pub mod native;
