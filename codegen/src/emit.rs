@@ -428,8 +428,10 @@ pub fn api_mod(spec: &Spec) -> String {
         quote! {
             #doc
             #[cfg(feature = #feature)]
+            #[cfg_attr(docsrs, doc(cfg(feature = #feature)))]
             pub mod #m;
             #[cfg(feature = #feature)]
+            #[cfg_attr(docsrs, doc(cfg(feature = #feature)))]
             pub use #m::*;
         }
     });

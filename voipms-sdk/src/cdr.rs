@@ -16,7 +16,7 @@
 //! ([`dates`](crate::dates)), the clock getCallRecordings and the rest of VoIP.ms report, so a
 //! call reads the same here as in its recording. getCDR itself reports each time shifted by
 //! `timezone + 5` hours, whatever the season; the export sends [`CdrQuery::timezone`] (`-5`, no
-//! shift, by default) and takes the shift back off each row ([`unshift`](crate::dates::unshift)).
+//! shift, by default) and takes the shift back off each row ([`dates::unshift`](crate::dates::unshift)).
 //! The number sent still chooses whose days the range means: with `0`, a window's days are
 //! server time + 5 hours (UTC in winter, UTC+1 in summer). Convert a row to an instant with
 //! [`server_time_to_utc`](crate::dates::server_time_to_utc). Because of the shift a row can

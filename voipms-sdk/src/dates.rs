@@ -10,8 +10,8 @@
 //! itself, and `0` is UTC in winter but UTC+1 during daylight saving time. The same number
 //! chooses whose days `date_from`/`date_to` (`from`/`to`) match, the shifted ones.
 //!
-//! The helpers of this crate ([`cdr`](crate::cdr), [`sms`](crate::sms),
-//! [`recordings`](crate::recordings)) give every timestamp one meaning: **server time**, the
+//! The helpers of this crate (`cdr`, `sms`, `recordings`, each behind its cargo features) give
+//! every timestamp one meaning: **server time**, the
 //! Eastern wall clock, whatever `timezone` they sent ([`unshift`] undoes the shift). That is also
 //! what getCallRecordings, getVoicemailMessages and the other unshifted methods report, so one
 //! call reads the same everywhere. [`server_time_to_utc`] and [`utc_to_server_time`] convert.

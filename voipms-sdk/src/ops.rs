@@ -1,6 +1,5 @@
-//! What the hand-written helpers ([`phonebook`](crate::phonebook), [`spam`](crate::spam),
-//! [`filters`](crate::filters), …) have in common: the log of API calls each operation made, the
-//! planned calls of a dry run, and [`OpError`], which always says what state the account was left
+//! What the hand-written helpers (`phonebook`, `spam`, `filters`, …) have in common: the log of
+//! API calls each operation made, the planned calls of a dry run, and [`OpError`], which always says what state the account was left
 //! in.
 //!
 //! Every helper operation returns the calls it made ([`ApiCall`]: method, wire parameters, what

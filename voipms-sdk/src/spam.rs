@@ -12,8 +12,11 @@
 //!
 //! ```no_run
 //! # async fn demo(client: voipms_sdk::Client) -> Result<(), voipms_sdk::ops::OpError> {
-//! use voipms_sdk::cdr::DateRange;
-//! use voipms_sdk::spam::{SpamGuard, SuggestOptions};
+//! // The helper types are re-exported at the crate root.
+//! use voipms_sdk::{DateRange, MessageQuery, Messaging, SpamGuard, SuggestOptions};
+//! let month = DateRange::last_days(&client, 30);
+//! let sms = Messaging::new(&client).list(&MessageQuery::sms(month)).await?;
+//! println!("{} messages this month", sms.messages.len());
 //! let guard = SpamGuard::new(&client);
 //! let found = guard.suggest_spam_numbers(DateRange::last_days(&client, 90), &SuggestOptions::default()).await?;
 //! for c in found.candidates.iter().take(5) {
