@@ -180,20 +180,20 @@ impl crate::decode::Decode for CdrRecord {
         };
         Ok(
             Some(Self {
-                date: r.field(&["date"])?,
-                callerid: r.field(&["callerid"])?,
-                destination: r.field(&["destination"])?,
-                description: r.field(&["description"])?,
                 account: r.field(&["account"])?,
+                call_logs: r.field(&["call_logs"])?,
+                callerid: r.field(&["callerid"])?,
+                date: r.field(&["date"])?,
+                description: r.field(&["description"])?,
+                destination: r.field(&["destination"])?,
+                destination_type: r.field(&["destination_type"])?,
                 disposition: r.field(&["disposition"])?,
                 duration: r.field(&["duration"])?,
-                seconds: r.field(&["seconds"])?,
+                ip: r.field(&["ip"])?,
                 rate: r.field(&["rate"])?,
+                seconds: r.field(&["seconds"])?,
                 total: r.field(&["total"])?,
                 uniqueid: r.field(&["uniqueid"])?,
-                destination_type: r.field(&["destination_type"])?,
-                call_logs: r.field(&["call_logs"])?,
-                ip: r.field(&["ip"])?,
                 user_agent: r.field(&["useragent"])?,
                 unreadable: r
                     .finish(
@@ -359,8 +359,8 @@ impl crate::decode::Decode for CallAccount {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 description: r.field(&["description"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["description", "value"]),
             }),
         )
@@ -473,8 +473,8 @@ impl crate::decode::Decode for CallBillingOption {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 description: r.field(&["description"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["description", "value"]),
             }),
         )
@@ -601,8 +601,8 @@ impl crate::decode::Decode for CallTypeOption {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 description: r.field(&["description"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["description", "value"]),
             }),
         )
@@ -744,10 +744,10 @@ impl crate::decode::Decode for PackageRate {
         };
         Ok(
             Some(Self {
-                destination: r.field(&["destination"])?,
-                prefix: r.field(&["prefix"])?,
                 client_increment: r.field(&["client_increment"])?,
                 client_rate: r.field(&["client_rate"])?,
+                destination: r.field(&["destination"])?,
+                prefix: r.field(&["prefix"])?,
                 real_increment: r.field(&["real_increment"])?,
                 real_rate: r.field(&["real_rate"])?,
                 unreadable: r
@@ -1017,18 +1017,18 @@ impl crate::decode::Decode for ResellerCdrRecord {
         };
         Ok(
             Some(Self {
-                date: r.field(&["date"])?,
-                callerid: r.field(&["callerid"])?,
-                destination: r.field(&["destination"])?,
-                description: r.field(&["description"])?,
                 account: r.field(&["account"])?,
+                call_logs: r.field(&["call_logs"])?,
+                callerid: r.field(&["callerid"])?,
+                date: r.field(&["date"])?,
+                description: r.field(&["description"])?,
+                destination: r.field(&["destination"])?,
+                destination_type: r.field(&["destination_type"])?,
                 disposition: r.field(&["disposition"])?,
                 duration: r.field(&["duration"])?,
                 seconds: r.field(&["seconds"])?,
                 total: r.field(&["total"])?,
                 uniqueid: r.field(&["uniqueid"])?,
-                destination_type: r.field(&["destination_type"])?,
-                call_logs: r.field(&["call_logs"])?,
                 unreadable: r
                     .finish(
                         &[
@@ -1194,8 +1194,8 @@ impl crate::decode::Decode for TerminationRoute {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 description: r.field(&["description"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["description", "value"]),
             }),
         )
@@ -1245,8 +1245,8 @@ impl crate::decode::Decode for TerminationRate {
         Ok(
             Some(Self {
                 destination: r.field(&["destination"])?,
-                prefix: r.field(&["prefix"])?,
                 increment: r.field(&["increment"])?,
+                prefix: r.field(&["prefix"])?,
                 rate: r.field(&["rate"])?,
                 unreadable: r.finish(&["destination", "increment", "prefix", "rate"]),
             }),
@@ -1294,8 +1294,8 @@ impl crate::decode::Decode for GetTerminationRatesResponse {
         };
         Ok(
             Some(Self {
-                route: r.list(&["route"])?,
                 rates: r.list(&["rates"])?,
+                route: r.list(&["route"])?,
                 unreadable: r.finish(&["rates", "route", "status"]),
             }),
         )

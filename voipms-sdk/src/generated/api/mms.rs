@@ -201,17 +201,17 @@ impl crate::decode::Decode for MmsMessage {
         };
         Ok(
             Some(Self {
-                id: r.field(&["id"])?,
-                date: r.field(&["date"])?,
-                direction: r.field(&["type"])?,
-                did: r.field(&["did"])?,
-                contact: r.field(&["contact"])?,
-                message: r.field(&["message"])?,
                 carrier_status: r.field(&["carrier_status"])?,
                 col_media1: r.field(&["col_media1"])?,
                 col_media2: r.field(&["col_media2"])?,
                 col_media3: r.field(&["col_media3"])?,
+                contact: r.field(&["contact"])?,
+                date: r.field(&["date"])?,
+                did: r.field(&["did"])?,
+                id: r.field(&["id"])?,
                 media: r.list(&["media"])?,
+                message: r.field(&["message"])?,
+                direction: r.field(&["type"])?,
                 unreadable: r
                     .finish(
                         &[
@@ -367,8 +367,8 @@ impl crate::decode::Decode for GetMediaMmsResponse {
         };
         Ok(
             Some(Self {
-                id: r.field(&["id"])?,
                 date: r.field(&["date"])?,
+                id: r.field(&["id"])?,
                 media: r.map(&["media"])?,
                 unreadable: r.finish(&["date", "id", "media", "status"]),
             }),
@@ -559,12 +559,12 @@ impl crate::decode::Decode for MmsResellerMessage {
         };
         Ok(
             Some(Self {
-                id: r.field(&["id"])?,
-                date: r.field(&["date"])?,
-                direction: r.field(&["type"])?,
-                did: r.field(&["did"])?,
                 contact: r.field(&["contact"])?,
+                date: r.field(&["date"])?,
+                did: r.field(&["did"])?,
+                id: r.field(&["id"])?,
                 message: r.field(&["message"])?,
+                direction: r.field(&["type"])?,
                 unreadable: r
                     .finish(&["contact", "date", "did", "id", "message", "type"]),
             }),

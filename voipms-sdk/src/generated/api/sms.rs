@@ -198,12 +198,12 @@ impl crate::decode::Decode for SmsResellerMessage {
         };
         Ok(
             Some(Self {
-                id: r.field(&["id"])?,
-                date: r.field(&["date"])?,
-                direction: r.field(&["type"])?,
-                did: r.field(&["did"])?,
                 contact: r.field(&["contact"])?,
+                date: r.field(&["date"])?,
+                did: r.field(&["did"])?,
+                id: r.field(&["id"])?,
                 message: r.field(&["message"])?,
+                direction: r.field(&["type"])?,
                 unreadable: r
                     .finish(&["contact", "date", "did", "id", "message", "type"]),
             }),
@@ -421,13 +421,13 @@ impl crate::decode::Decode for SmsMessage {
         };
         Ok(
             Some(Self {
-                id: r.field(&["id"])?,
-                date: r.field(&["date"])?,
-                direction: r.field(&["type"])?,
-                did: r.field(&["did"])?,
-                contact: r.field(&["contact"])?,
-                message: r.field(&["message"])?,
                 carrier_status: r.field(&["carrier_status"])?,
+                contact: r.field(&["contact"])?,
+                date: r.field(&["date"])?,
+                did: r.field(&["did"])?,
+                id: r.field(&["id"])?,
+                message: r.field(&["message"])?,
+                direction: r.field(&["type"])?,
                 unreadable: r
                     .finish(
                         &[
