@@ -82,6 +82,11 @@ fn list_command(kind: &str) -> Command {
         .about(format!(
             "List the {kind} sent and received over any date range"
         ))
+        .long_about(format!(
+            "List the {kind} sent and received over any date range. Dates are VoIP.ms server \
+             time (the US Eastern wall clock, daylight saving included), the clock `voipms cdr` \
+             and `voipms recordings list` show."
+        ))
         .arg(
             Arg::new("did")
                 .long("did")
