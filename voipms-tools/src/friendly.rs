@@ -485,8 +485,12 @@ pub fn date_value(
 }
 
 /// The range of `--from` and `--to` (default: the last `default_days` days up to today).
-pub fn date_range(m: &clap::ArgMatches, default_days: u64) -> Result<DateRange, Failure> {
-    let today = crate::params::today();
+pub fn date_range(
+    ctx: &mut Ctx,
+    m: &clap::ArgMatches,
+    default_days: u64,
+) -> Result<DateRange, Failure> {
+    let today = ctx.today();
     let start = today
         .checked_sub_days(chrono::Days::new(default_days))
         .unwrap_or(today);

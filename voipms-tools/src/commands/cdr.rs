@@ -180,9 +180,9 @@ struct Options {
 
 impl Options {
     /// Every problem of the options at once.
-    fn parse(m: &ArgMatches, command: &str) -> Result<Options, Failure> {
+    fn parse(ctx: &mut Ctx, m: &ArgMatches, command: &str) -> Result<Options, Failure> {
         let spec = getcdr();
-        let today = params::today();
+        let today = ctx.today();
         let mut problems = Vec::new();
         let month_ago = today.checked_sub_days(Days::new(30)).unwrap_or(today);
         let from = friendly::date_value(m, "from", month_ago, today)
@@ -275,7 +275,7 @@ fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
     }
     // Every range the same way: window by window (one window up to 92 days), the rows in date
     // order without duplicates, printed as one getCDR answer.
-    let o = Options::parse(m, "cdr")?;
+    let o = Options::parse(ctx, m, "cdr")?;
     list_windows(ctx, &o)
 }
 
@@ -476,7 +476,7 @@ fn progress_bar(windows: usize) -> Option<ProgressBar> {
 }
 
 fn export(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
-    let o = Options::parse(m, "cdr export")?;
+    let o = Options::parse(ctx, m, "cdr export")?;
     let out = m.get_one::<PathBuf>("out").filter(|p| p.as_os_str() != "-");
     let format = export_format(ctx, out)?;
     let mut q = o.query();

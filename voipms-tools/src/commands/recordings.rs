@@ -142,7 +142,7 @@ fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
 }
 
 fn list(ctx: &mut Ctx, m: &ArgMatches, account: &str) -> Result<(), Failure> {
-    let range = friendly::date_range(m, 30)?;
+    let range = friendly::date_range(ctx, m, 30)?;
     let call_type = match m.get_one::<String>("type").map(String::as_str) {
         Some("incoming") => Some(GetCallRecordingsCallType::Incoming),
         Some("outgoing") => Some(GetCallRecordingsCallType::Outgoing),

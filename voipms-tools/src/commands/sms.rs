@@ -362,7 +362,7 @@ fn send_failure(e: OpError, kind: MessageKind, to: &str) -> Failure {
 }
 
 fn list(ctx: &mut Ctx, m: &ArgMatches, kind: MessageKind) -> Result<(), Failure> {
-    let range = friendly::date_range(m, 30)?;
+    let range = friendly::date_range(ctx, m, 30)?;
     let mut query = match kind {
         MessageKind::Sms => MessageQuery::sms(range),
         MessageKind::Mms => MessageQuery::mms(range),

@@ -869,3 +869,37 @@ fn cdr_shows_server_time_whatever_timezone_is_sent_in_and_out_of_daylight_saving
         }
     }
 }
+
+#[test]
+fn default_ranges_end_on_the_sandbox_accounts_today() {
+    let env = crate::friendly::sandbox();
+    let state = env.get("VOIPMS_SANDBOX_STATE").unwrap().to_owned();
+    voipms_sdk::sandbox::Sandbox::new(voipms_sdk::sandbox::SandboxConfig {
+        today: Some("2026-07-15".parse().unwrap()),
+        ..Default::default()
+    })
+    .save(std::path::Path::new(&state))
+    .unwrap();
+    let in_range = |d: &str| ("2026-06-15".."2026-07-16").contains(&d);
+    let out = env.run(&["recordings", "list", "--format", "json"]);
+    out.code(0);
+    let recordings = out.json()["recordings"].as_array().unwrap().clone();
+    assert!(
+        !recordings.is_empty(),
+        "the account's last 30 days hold recordings"
+    );
+    assert!(
+        recordings
+            .iter()
+            .all(|r| in_range(r["datetime"].as_str().unwrap()))
+    );
+    let out = env.run(&["cdr", "--to", "yesterday", "--format", "json"]);
+    out.code(0);
+    let rows = out.json()["cdr"].as_array().unwrap().clone();
+    assert!(!rows.is_empty());
+    assert!(
+        rows.iter()
+            .all(|r| r["date"].as_str().unwrap() < "2026-07-15")
+    );
+    assert!(rows.iter().all(|r| in_range(r["date"].as_str().unwrap())));
+}
