@@ -242,3 +242,36 @@ fn refused_input_is_a_variant_a_caller_can_match() {
         "the date range ends (2026-02-01) before it starts (2026-02-02); swap the dates"
     );
 }
+
+#[tokio::test]
+async fn the_sandbox_shifts_reseller_cdr_alike() {
+    let (_sb, client) = sandbox(day(2025, 6, 30));
+    let list = |tz: i32| {
+        let params = Params::new()
+            .with("client", "561115")
+            .with("date_from", "2025-06-12")
+            .with("date_to", "2025-06-12")
+            .with("timezone", tz.to_string())
+            .with("answered", "1")
+            .with("noanswer", "1")
+            .with("busy", "1")
+            .with("failed", "1");
+        let client = client.clone();
+        async move {
+            let body = client.call("getResellerCDR", params).await.unwrap();
+            body["cdr"]
+                .as_array()
+                .map(|rows| {
+                    rows.iter()
+                        .map(|r| parse(r["date"].as_str().unwrap()))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        }
+    };
+    let server = list(-5).await;
+    assert_eq!(server, [parse("2025-06-12 10:40:16")]);
+    assert_eq!(list(0).await, [parse("2025-06-12 15:40:16")]);
+    // Shifted past midnight, the call leaves the day asked for.
+    assert!(list(13).await.is_empty());
+}
