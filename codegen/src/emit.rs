@@ -452,8 +452,10 @@ pub fn api_mod(spec: &Spec) -> String {
         quote! {
             #doc
             #[cfg(feature = #feature)]
+            #[cfg_attr(docsrs, doc(cfg(feature = #feature)))]
             pub mod #m;
             #[cfg(feature = #feature)]
+            #[cfg_attr(docsrs, doc(cfg(feature = #feature)))]
             pub use #m::*;
         }
     });
@@ -665,7 +667,7 @@ fn emit_struct(name: &str, doc: &str, fields: &[Field], top: bool, out: &mut Tok
         }
         let fdoc = docs(&[&d]);
         decls.push(quote!(#fdoc pub #fname: #ty));
-        inits.push(quote!(#fname: #init));
+        inits.push((f.name.clone(), quote!(#fname: #init)));
         let wire = lit(&f.name);
         to_json.push(quote!(m.insert(#wire.into(), crate::decode::ToJson::to_json(&self.#fname));));
         if f.ty.has_fields() {
@@ -682,6 +684,10 @@ fn emit_struct(name: &str, doc: &str, fields: &[Field], top: bool, out: &mut Tok
     declared.sort();
     declared.dedup();
     let declared = str_slice(&declared);
+    // Fields are read in wire-key order: the `Reader` then meets them as a sorted map yields
+    // them, one comparison per field (see `Reader::lookup`).
+    inits.sort_by(|a, b| a.0.cmp(&b.0));
+    let inits = inits.into_iter().map(|(_, init)| init);
     let sdoc = docs(&[doc]);
     out.extend(quote! {
         #sdoc

@@ -20,7 +20,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let guard = SpamGuard::new(&client);
     let report = guard
-        .suggest_spam_numbers(DateRange::last_days(90), &SuggestOptions::default())
+        .suggest_spam_numbers(
+            DateRange::last_days(&client, 90),
+            &SuggestOptions::default(),
+        )
         .await?;
     println!(
         "{} calls scanned, {} likely spam callers:",

@@ -1,6 +1,6 @@
 //! Typed requests and responses for every VoIP.ms method, generated from `api-spec/`.
 //!
-//! Each method has a request struct named after it (`getCDR` → [`GetCdr`]): required parameters
+//! Each method has a request struct named after it (`getCDR` → `GetCdr`): required parameters
 //! go to `new(...)`, optional ones are setters. Its response (`GetCdrResponse`) decodes leniently
 //! and every field is optional, since VoIP.ms omits what does not apply. Each category is a module
 //! and a cargo feature; everything is also re-exported here.

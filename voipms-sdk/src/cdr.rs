@@ -12,17 +12,15 @@
 //!
 //! # Time zones
 //!
-//! VoIP.ms keeps call times in its server's wall clock (US Eastern, with daylight saving) and
-//! returns them without a zone. The `timezone` parameter (an integer from -12 to 13, see
-//! [`CdrQuery::timezone`]) asks for the times as a **fixed** UTC offset: VoIP.ms shifts them by a
-//! fixed number of hours and ignores daylight saving, so `0` is UTC in winter but an hour off in
-//! summer, and `-5` (the default here) is the server clock in winter and an hour behind it in
-//! summer. The date filter (`date_from`/`date_to`) is applied in server time whatever the offset.
-//! The rows therefore carry naive timestamps (`chrono::NaiveDateTime`): read them as "the offset
-//! you asked for, give or take the daylight-saving hour". For exact UTC, keep `-5` and convert
-//! from `America/New_York` yourself, adding the hour in summer. Because of the shift a row can
-//! carry a date just outside its window; ordering and de-duplication here allow for a day either
-//! side.
+//! Every row's `date` is **server time**: the wall clock of US Eastern with daylight saving
+//! ([`dates`](crate::dates)), the clock getCallRecordings and the rest of VoIP.ms report, so a
+//! call reads the same here as in its recording. getCDR itself reports each time shifted by
+//! `timezone + 5` hours, whatever the season; the export sends [`CdrQuery::timezone`] (`-5`, no
+//! shift, by default) and takes the shift back off each row ([`dates::unshift`](crate::dates::unshift)).
+//! The number sent still chooses whose days the range means: with `0`, a window's days are
+//! server time + 5 hours (UTC in winter, UTC+1 in summer). Convert a row to an instant with
+//! [`server_time_to_utc`](crate::dates::server_time_to_utc). Because of the shift a row can
+//! carry a date just outside its window; ordering and de-duplication allow a day either side.
 //!
 //! ```no_run
 //! # async fn demo(client: voipms_sdk::Client) -> Result<(), voipms_sdk::ops::OpError> {
@@ -51,6 +49,7 @@ use futures_util::stream::{self, Stream, StreamExt};
 
 use crate::Client;
 use crate::api::{CdrRecord, GetCdr};
+use crate::dates::unshift;
 use crate::ops::{ApiCall, CallOutcome, Failure, OpError};
 use crate::request::Request;
 use crate::scalars::Date;
@@ -60,7 +59,8 @@ pub use crate::dates::{DateRange, MAX_WINDOW_DAYS, today_utc};
 /// Windows fetched at once by default.
 pub const DEFAULT_CONCURRENCY: usize = 4;
 
-/// The `timezone` offset sent by default: -5, VoIP.ms's own clock (US Eastern standard time).
+/// The `timezone` number sent by default: -5, which getCDR reports unshifted (server time, the
+/// Eastern wall clock, daylight saving included) and whose days are the server's.
 pub const DEFAULT_TIMEZONE: i32 = -5;
 
 /// Progress of an export, reported after each window (in date order).
@@ -119,7 +119,7 @@ impl fmt::Debug for CdrQuery {
 
 impl CdrQuery {
     /// Every call from `from` to `to` (inclusive; the two are swapped if given backwards): all
-    /// four call statuses, timezone offset -5 (the server clock), 92-day windows, 4 windows at a
+    /// four call statuses, timezone -5 (the server's days), 92-day windows, 4 windows at a
     /// time.
     pub fn new(from: Date, to: Date) -> Self {
         let (from, to) = if to < from { (to, from) } else { (from, to) };
@@ -144,8 +144,9 @@ impl CdrQuery {
         }
     }
 
-    /// The fixed hour offset VoIP.ms applies to the returned times (-12 to 13; daylight saving
-    /// is ignored — see the [module documentation](self)). Values outside are clamped.
+    /// The getCDR `timezone` number (-12 to 13; values outside are clamped): it chooses whose
+    /// days the range means (server time + `offset_hours + 5` hours). The rows come back in
+    /// server time whatever it is — see the [module documentation](self).
     pub fn timezone(mut self, offset_hours: i32) -> Self {
         self.timezone = offset_hours.clamp(-12, 13);
         self
@@ -243,6 +244,7 @@ impl CdrQuery {
         let windows = self.windows();
         let query = self.clone();
         let client = client.clone();
+        let timezone = self.timezone;
         let fetches = stream::iter(windows.clone().into_iter().enumerate())
             .map(move |(index, window)| {
                 let request = query.request(window);
@@ -264,7 +266,13 @@ impl CdrQuery {
                     Fetched {
                         index,
                         call,
-                        rows: result.map(|r| r.data.cdr),
+                        rows: result.map(|r| {
+                            let mut rows = r.data.cdr;
+                            for row in &mut rows {
+                                row.date = row.date.map(|d| unshift(d, timezone));
+                            }
+                            rows
+                        }),
                     }
                 }
             })

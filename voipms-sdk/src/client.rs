@@ -442,6 +442,22 @@ impl Client {
         &self.inner.retry
     }
 
+    /// The server's wall clock now ([server time](crate::dates), US Eastern with daylight
+    /// saving): the transport's own clock when it keeps one (a sandbox does), else the system
+    /// clock converted.
+    pub fn server_now(&self) -> chrono::NaiveDateTime {
+        self.inner
+            .transport
+            .server_now()
+            .unwrap_or_else(|| crate::dates::utc_to_server_time(crate::dates::utc_now()))
+    }
+
+    /// The server's today: the date of [`server_now`](Self::server_now). Date windows such as
+    /// [`DateRange::last_days`](crate::DateRange::last_days) end on it.
+    pub fn today(&self) -> crate::Date {
+        self.server_now().date()
+    }
+
     /// Calls a method by wire name with raw parameters and returns the answer as JSON.
     ///
     /// The method's effect comes from the [catalog](crate::catalog); a name the catalog does not
@@ -454,13 +470,23 @@ impl Client {
         Ok(self.core(method, spec, effect, &params).await?.body)
     }
 
-    /// Like [`call`](Self::call), but with the effect given (it decides what may be retried) and
-    /// an [`Outcome`] that tells an empty result from a success.
+    /// Like [`call`](Self::call) (the arguments in the same order, the effect last), but with the
+    /// effect given (it decides what may be retried) and an [`Outcome`] that tells an empty
+    /// result from a success.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: voipms_sdk::Client) -> Result<(), voipms_sdk::Error> {
+    /// use voipms_sdk::{Params, catalog::Effect};
+    /// let params = Params::new().with("advanced", "1");
+    /// let outcome = client.call_with_effect("getBalance", &params, Effect::Read).await?;
+    /// println!("{}", outcome.status());
+    /// # Ok(()) }
+    /// ```
     pub async fn call_with_effect(
         &self,
         method: &str,
-        effect: Effect,
         params: &Params,
+        effect: Effect,
     ) -> Result<Outcome, Error> {
         self.core(method, catalog::method(method), effect, params)
             .await
@@ -1082,6 +1108,6 @@ mod tests {
             .unwrap();
         let params = Params::new();
         assert_send(&client.call("getBalance", Params::new()));
-        assert_send(&client.call_with_effect("getBalance", Effect::Read, &params));
+        assert_send(&client.call_with_effect("getBalance", &params, Effect::Read));
     }
 }

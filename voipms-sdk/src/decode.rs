@@ -324,9 +324,23 @@ pub fn object(value: &Value) -> Result<Option<&Map<String, Value>>, DecodeError>
 /// [`finish`](Reader::finish) can tell cheaply whether any key went unread.
 pub struct Reader<'a, 'v> {
     obj: &'v Map<String, Value>,
+    /// The object's entries in iteration order, and the one a lookup tries first: generated
+    /// decoders read their fields in key order, so against a sorted map nearly every lookup is
+    /// one comparison with the next entry instead of a search.
+    entries: serde_json::map::Iter<'v>,
+    next: Option<(&'v String, &'v Value)>,
     cx: &'a mut Cx<'v>,
     seen: usize,
     unreadable: Unreadable,
+}
+
+impl fmt::Debug for Reader<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reader")
+            .field("keys", &self.obj.len())
+            .field("seen", &self.seen)
+            .finish_non_exhaustive()
+    }
 }
 
 fn is_scalar(v: &Value) -> bool {
@@ -336,15 +350,39 @@ fn is_scalar(v: &Value) -> bool {
 impl<'a, 'v> Reader<'a, 'v> {
     /// A reader over `value`, or `None` when the value is an absent record (see [`object`]).
     pub fn new(value: &'v Value, cx: &'a mut Cx<'v>) -> Result<Option<Self>, DecodeError> {
-        Ok(object(value)?.map(|obj| Reader {
-            obj,
-            cx,
-            seen: 0,
-            unreadable: Unreadable::default(),
+        Ok(object(value)?.map(|obj| {
+            let mut entries = obj.iter();
+            let next = entries.next();
+            Reader {
+                obj,
+                entries,
+                next,
+                cx,
+                seen: 0,
+                unreadable: Unreadable::default(),
+            }
         }))
     }
 
     fn lookup(&mut self, keys: &[&str]) -> Option<(&'v Value, &'v str)> {
+        let first = keys.first().copied().unwrap_or_default();
+        // The next entry, or the one after it (a key no field reads in between).
+        if let Some((k, v)) = self.next {
+            if k == first {
+                self.next = self.entries.next();
+                self.seen += 1;
+                return Some((v, k.as_str()));
+            }
+            let mut ahead = self.entries.clone();
+            if let Some((k, v)) = ahead.next()
+                && k == first
+            {
+                self.next = ahead.next();
+                self.entries = ahead;
+                self.seen += 1;
+                return Some((v, k.as_str()));
+            }
+        }
         let obj = self.obj;
         let found = keys
             .iter()
@@ -832,6 +870,43 @@ mod tests {
 
     fn one<T: Decode>(v: Value) -> Result<Option<T>, DecodeError> {
         scalar::<T>(&v)
+    }
+
+    #[test]
+    fn fields_are_found_in_any_order_around_unknown_keys() {
+        // Key order, out of order, unknown keys before, between (one and two) and after, an alias.
+        let v = json!({"a0": 1, "b": "2", "bb": 0, "c": "3", "cc": 0, "cd": 0, "d": "4",
+                       "old_e": "5", "zz": 0});
+        for order in [
+            ["b", "c", "d", "e"],
+            ["d", "c", "b", "e"],
+            ["e", "b", "d", "c"],
+        ] {
+            let mut cx = Cx::new();
+            let mut r = Reader::new(&v, &mut cx).unwrap().unwrap();
+            let mut got = Vec::new();
+            for k in order {
+                let keys: &[&str] = if k == "e" { &["e", "old_e"] } else { &[k] };
+                got.push((k, r.field::<String>(keys).unwrap()));
+            }
+            assert_eq!(r.field::<String>(&["missing"]).unwrap(), None);
+            r.finish(&["b", "c", "d", "e", "old_e"]);
+            for (k, value) in got {
+                let want = match k {
+                    "b" => "2",
+                    "c" => "3",
+                    "d" => "4",
+                    _ => "5",
+                };
+                assert_eq!(value.as_deref(), Some(want), "{order:?}: {k}");
+            }
+            let unread = cx.into_drift().unread().to_vec();
+            assert_eq!(
+                unread,
+                ["$.a0", "$.bb", "$.cc", "$.cd", "$.zz"],
+                "{order:?}"
+            );
+        }
     }
 
     #[test]

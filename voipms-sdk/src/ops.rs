@@ -1,6 +1,5 @@
-//! What the hand-written helpers ([`phonebook`](crate::phonebook), [`spam`](crate::spam),
-//! [`filters`](crate::filters), …) have in common: the log of API calls each operation made, the
-//! planned calls of a dry run, and [`OpError`], which always says what state the account was left
+//! What the hand-written helpers (`phonebook`, `spam`, `filters`, …) have in common: the log of
+//! API calls each operation made, the planned calls of a dry run, and [`OpError`], which always says what state the account was left
 //! in.
 //!
 //! Every helper operation returns the calls it made ([`ApiCall`]: method, wire parameters, what
@@ -166,8 +165,39 @@ pub enum CallOutcome {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum OpError {
-    /// The input was refused before anything was sent (a malformed number, an SMS over
-    /// 160 bytes, a date range that ends before it starts, …).
+    /// A phone number was refused before anything was sent.
+    #[error(transparent)]
+    InvalidNumber(crate::numbers::InvalidNumber),
+    /// An SMS text is over the 160 bytes of UTF-8 one message carries; nothing was sent.
+    #[error(
+        "the SMS text is {bytes} bytes of UTF-8 ({chars} characters) and one SMS carries at most \
+         {max} bytes (accented letters count 2, emoji 4); shorten it, or allow splitting it into \
+         {parts} messages (--split on the command line)"
+    )]
+    SmsTooLong {
+        /// Its length in bytes of UTF-8.
+        bytes: usize,
+        /// Its length in characters.
+        chars: usize,
+        /// The most one SMS carries.
+        max: usize,
+        /// The messages a split would send.
+        parts: usize,
+    },
+    /// A message with nothing to send (an SMS with no text, an MMS with neither text nor
+    /// media); nothing was sent.
+    #[error("{0}")]
+    EmptyMessage(String),
+    /// A date range that ends before it starts.
+    #[error("the date range ends ({to}) before it starts ({from}); swap the dates")]
+    BackwardsRange {
+        /// The first day given.
+        from: crate::Date,
+        /// The last day given.
+        to: crate::Date,
+    },
+    /// Any other input refused before anything was sent (an empty group name, a routing that is
+    /// not `header:value`, a media file of an unknown type, …).
     #[error("{0}")]
     Invalid(String),
     /// An API call failed.
@@ -191,14 +221,19 @@ pub enum OpError {
 }
 
 impl OpError {
-    /// The calls the operation made before it stopped (empty for [`OpError::Invalid`] and
-    /// [`OpError::Io`]).
+    /// The calls the operation made before it stopped (empty for input refused before sending,
+    /// [`OpError::Invalid`] and its kin, and for [`OpError::Io`]).
     pub fn calls(&self) -> &[ApiCall] {
         match self {
             OpError::Failed(f) => &f.calls,
             OpError::MembersExceeded(m) => &m.calls,
             OpError::Contention(c) => &c.calls,
-            OpError::Invalid(_) | OpError::Io { .. } => &[],
+            OpError::InvalidNumber(_)
+            | OpError::SmsTooLong { .. }
+            | OpError::EmptyMessage(_)
+            | OpError::BackwardsRange { .. }
+            | OpError::Invalid(_)
+            | OpError::Io { .. } => &[],
         }
     }
 
@@ -240,7 +275,7 @@ impl OpError {
 
 impl From<crate::numbers::InvalidNumber> for OpError {
     fn from(e: crate::numbers::InvalidNumber) -> Self {
-        OpError::Invalid(e.to_string())
+        OpError::InvalidNumber(e)
     }
 }
 

@@ -37,7 +37,8 @@ pub struct CallAccount {
 pub struct RecordingInfo {
     /// Its id (`callrecording`).
     pub id: String,
-    /// When the call started (server time).
+    /// When the call started: [server time](crate::dates), the same clock as the `date` of the
+    /// call's row in a [`CdrQuery`](crate::cdr::CdrQuery) export.
     pub datetime: Option<DateTime>,
     /// The other party.
     pub destination: Option<String>,

@@ -18,7 +18,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use crate::Client;
-use crate::dates::{DateRange, MAX_WINDOW_DAYS};
+use crate::dates::{DateRange, MAX_WINDOW_DAYS, unshift};
 use crate::error::Error;
 use crate::numbers::{NumberKind, PhoneNumber};
 use crate::ops::{ApiCall, CallOutcome, DryRun, OpError, PlannedCall, Session, WriteFailure};
@@ -52,19 +52,18 @@ pub enum SmsLength {
 /// Checks an SMS text: not empty, at most [`SMS_MAX_BYTES`] bytes of UTF-8.
 pub fn check_sms(message: &str) -> Result<(), OpError> {
     if message.trim().is_empty() {
-        return Err(OpError::invalid(
-            "the SMS text is empty: VoIP.ms refuses empty messages (message_empty)",
+        return Err(OpError::EmptyMessage(
+            "the SMS text is empty: VoIP.ms refuses empty messages (message_empty)".into(),
         ));
     }
     let bytes = message.len();
     if bytes > SMS_MAX_BYTES {
-        return Err(OpError::invalid(format!(
-            "the SMS text is {bytes} bytes of UTF-8 ({} characters) and one SMS carries at most \
-             {SMS_MAX_BYTES} bytes (accented letters count 2, emoji 4); shorten it, or allow \
-             splitting it into {} messages (--split on the command line)",
-            message.chars().count(),
-            split_sms(message, SMS_MAX_BYTES).len()
-        )));
+        return Err(OpError::SmsTooLong {
+            bytes,
+            chars: message.chars().count(),
+            max: SMS_MAX_BYTES,
+            parts: split_sms(message, SMS_MAX_BYTES).len(),
+        });
     }
     Ok(())
 }
@@ -287,7 +286,8 @@ pub struct Message {
     pub kind: MessageKind,
     /// Message id.
     pub id: String,
-    /// When (server time, no zone).
+    /// When: [server time](crate::dates) (the Eastern wall clock, daylight saving observed),
+    /// whatever `timezone` the query sent.
     pub date: Option<DateTime>,
     /// Received or sent; `None` when VoIP.ms did not say.
     pub direction: Option<Direction>,
@@ -339,7 +339,9 @@ pub struct MessageQuery {
     pub contact: Option<PhoneNumber>,
     /// Only received or only sent.
     pub direction: Option<Direction>,
-    /// Time offset (see the CDR time zone notes in [`crate::cdr`]).
+    /// The getSMS/getMMS `timezone` number, which chooses whose days the range means (server
+    /// time + `timezone + 5` hours; the server's own days when `None`). Listed dates are server
+    /// time either way (see [`dates`](crate::dates)).
     pub timezone: Option<i32>,
 }
 
@@ -565,8 +567,8 @@ impl Messaging {
             )));
         }
         if media.is_empty() && message.trim().is_empty() {
-            return Err(OpError::invalid(
-                "the MMS has neither text nor media: give at least one",
+            return Err(OpError::EmptyMessage(
+                "the MMS has neither text nor media: give at least one".into(),
             ));
         }
         let mut request = SendMms::new(did.as_str(), dst.as_str(), message);
@@ -665,7 +667,8 @@ impl Messaging {
                         Some(Message {
                             kind: $kind,
                             id: $row.id?,
-                            date: $row.date,
+                            // Server time, whatever `timezone` was sent.
+                            date: $row.date.map(|d| q.timezone.map_or(d, |tz| unshift(d, tz))),
                             direction: direction_of($row.direction.as_ref()),
                             did: $row.did.unwrap_or_default(),
                             contact: $row.contact.unwrap_or_default(),
@@ -715,7 +718,7 @@ impl LostReplyCheck {
         did: &PhoneNumber,
         dst: &PhoneNumber,
     ) -> Self {
-        let today = DateRange::last_days(1);
+        let today = DateRange::last_days(&m.client, 1);
         let query = MessageQuery {
             kind,
             ..MessageQuery::sms(today)

@@ -12,10 +12,13 @@
 //!
 //! ```no_run
 //! # async fn demo(client: voipms_sdk::Client) -> Result<(), voipms_sdk::ops::OpError> {
-//! use voipms_sdk::cdr::DateRange;
-//! use voipms_sdk::spam::{SpamGuard, SuggestOptions};
+//! // The helper types are re-exported at the crate root.
+//! use voipms_sdk::{DateRange, MessageQuery, Messaging, SpamGuard, SuggestOptions};
+//! let month = DateRange::last_days(&client, 30);
+//! let sms = Messaging::new(&client).list(&MessageQuery::sms(month)).await?;
+//! println!("{} messages this month", sms.messages.len());
 //! let guard = SpamGuard::new(&client);
-//! let found = guard.suggest_spam_numbers(DateRange::last_days(90), &SuggestOptions::default()).await?;
+//! let found = guard.suggest_spam_numbers(DateRange::last_days(&client, 90), &SuggestOptions::default()).await?;
 //! for c in found.candidates.iter().take(5) {
 //!     println!("{} score {}: {}", c.number, c.score, c.explain());
 //! }
@@ -283,7 +286,7 @@ pub enum Verdict {
 /// Settings of [`SpamGuard::inspect_number`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InspectOptions {
-    /// Call history and messages to look at (the last 90 days).
+    /// Call history and messages to look at.
     pub range: DateRange,
     /// Most recent calls listed (20).
     pub recent_calls: usize,
@@ -291,10 +294,12 @@ pub struct InspectOptions {
     pub messages: bool,
 }
 
-impl Default for InspectOptions {
-    fn default() -> Self {
+impl InspectOptions {
+    /// Looks at `range` (such as [`DateRange::last_days`]`(client, 90)`, which ends on the
+    /// client's today), lists the 20 most recent calls, and looks at SMS too.
+    pub fn new(range: DateRange) -> Self {
         InspectOptions {
-            range: DateRange::last_days(90),
+            range,
             recent_calls: 20,
             messages: true,
         }

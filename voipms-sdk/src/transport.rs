@@ -88,6 +88,14 @@ pub trait Transport: Send + Sync + fmt::Debug {
         &'a self,
         req: WireRequest<'a>,
     ) -> Pin<Box<dyn Future<Output = Result<WireResponse, TransportError>> + Send + 'a>>;
+
+    /// The server's wall clock now (see [`dates`](crate::dates)), when the transport stands in
+    /// for a server that keeps its own: the sandbox answers the simulated account's clock.
+    /// `None`, the default, means the system clock ([`Client::server_now`](crate::Client::server_now)
+    /// converts it).
+    fn server_now(&self) -> Option<chrono::NaiveDateTime> {
+        None
+    }
 }
 
 /// The default `User-Agent`: `voipms-sdk/<version>`.

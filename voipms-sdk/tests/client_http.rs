@@ -458,7 +458,7 @@ async fn empty_status_is_ok_for_a_method_that_lists_it() {
 
     // Outcome: flagged as empty.
     let outcome = client
-        .call_with_effect("getCDR", Effect::Read, &params)
+        .call_with_effect("getCDR", &params, Effect::Read)
         .await
         .unwrap();
     assert!(outcome.empty);

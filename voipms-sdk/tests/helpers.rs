@@ -1106,10 +1106,7 @@ async fn seeded_spam_ranks_on_top_and_family_does_not() {
     assert!(!fresh.candidates.is_empty());
 
     // Inspecting: a blocked robocaller, a family member, a spoofer.
-    let opts = InspectOptions {
-        range,
-        ..InspectOptions::default()
-    };
+    let opts = InspectOptions::new(range);
     let robo = guard.inspect_number("8445550142", &opts).await.unwrap();
     assert_eq!(
         robo.verdict,
@@ -1151,13 +1148,7 @@ async fn mark_then_unmark_returns_the_account_to_its_starting_state() {
     );
     let range = DateRange::new(t.today() - Days::days(30), t.today()).unwrap();
     let report = guard
-        .inspect_number(
-            "5551230042",
-            &InspectOptions {
-                range,
-                ..InspectOptions::default()
-            },
-        )
+        .inspect_number("5551230042", &InspectOptions::new(range))
         .await
         .unwrap();
     assert_eq!(

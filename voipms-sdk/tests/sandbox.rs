@@ -146,7 +146,7 @@ async fn all_226_methods_over_http_decode() {
                 id.as_str().map_or_else(|| id.to_string(), str::to_owned),
             );
         }
-        match client.call_with_effect(m.name, m.effect, &params).await {
+        match client.call_with_effect(m.name, &params, m.effect).await {
             Ok(outcome) if outcome.empty => {
                 empty.push(format!("{} → {}", m.name, outcome.status()))
             }
@@ -385,8 +385,8 @@ async fn validation_quirks() {
     let outcome = client
         .call_with_effect(
             "getPhonebook",
-            catalog::Effect::Read,
             &p([("name", "nobody at all")]),
+            catalog::Effect::Read,
         )
         .await
         .unwrap();
@@ -876,8 +876,8 @@ async fn sms_send_list_limits() {
     let gone = client
         .call_with_effect(
             "getSMS",
-            catalog::Effect::Read,
             &p([("sms", &id.to_string())]),
+            catalog::Effect::Read,
         )
         .await
         .unwrap();
@@ -952,7 +952,6 @@ async fn recordings_page_and_decode() {
             client
                 .call_with_effect(
                     "getCallRecordings",
-                    catalog::Effect::Read,
                     &p([
                         ("account", "100001_VoIP"),
                         ("date_from", "2025-03-01"),
@@ -960,6 +959,7 @@ async fn recordings_page_and_decode() {
                         ("start", &start),
                         ("length", "25"),
                     ]),
+                    catalog::Effect::Read,
                 )
                 .await
                 .unwrap()

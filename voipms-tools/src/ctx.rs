@@ -128,6 +128,18 @@ impl Ctx {
         self.session_options().lookup()
     }
 
+    /// The date `today`, `-Nd` and default ranges count from: the sandbox account's own date
+    /// (its client's clock) when working on the sandbox, else this machine's.
+    pub fn today(&mut self) -> chrono::NaiveDate {
+        if self.globals.sandbox
+            && !self.globals.dry_run
+            && let Ok(s) = self.session()
+        {
+            return s.client().today();
+        }
+        crate::params::today()
+    }
+
     /// The account calls go to, set up on first use.
     pub fn session(&mut self) -> Result<&Session, Failure> {
         if self.session.is_none() {
@@ -246,7 +258,7 @@ impl Ctx {
         let rt = self.rt()?;
         let started = std::time::Instant::now();
         let outcome = rt
-            .block_on(client.call_with_effect(&call.method, call.effect, &call.params))
+            .block_on(client.call_with_effect(&call.method, &call.params, call.effect))
             .map_err(|e| crate::exit::call_failure(e, call.effect))?;
         tracing::debug!(
             method = %call.method,

@@ -231,7 +231,7 @@ fn call(ctx: &mut Ctx, method: &str) -> Result<Value, voipms_sdk::Error> {
         Err(e) => return Err(voipms_sdk::Error::Config(e.message)),
     };
     let rt = ctx.rt().map_err(|e| voipms_sdk::Error::Config(e.message))?;
-    rt.block_on(client.call_with_effect(method, Effect::Read, &voipms_sdk::Params::new()))
+    rt.block_on(client.call_with_effect(method, &voipms_sdk::Params::new(), Effect::Read))
         .map(|o| o.body)
 }
 

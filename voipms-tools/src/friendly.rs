@@ -117,7 +117,12 @@ fn scalar_row(v: &Value) -> Rows {
 pub fn failure(e: OpError) -> Failure {
     let wrote = e.calls().iter().any(ApiCall::is_write);
     match &e {
-        OpError::Invalid(_) | OpError::Io { .. } => Failure::usage(e.to_string()),
+        OpError::InvalidNumber(_)
+        | OpError::SmsTooLong { .. }
+        | OpError::EmptyMessage(_)
+        | OpError::BackwardsRange { .. }
+        | OpError::Invalid(_)
+        | OpError::Io { .. } => Failure::usage(e.to_string()),
         // A write may or may not have been applied: neither a success nor a plain failure.
         _ if e.is_outcome_unknown() => Failure::new(Code::Unknown, e.to_string()),
         // A read that failed: the SDK's own message (status meaning and hint) says it all.
@@ -286,7 +291,7 @@ fn record_planned(
     for p in planned {
         block_on(
             ctx,
-            client.call_with_effect(p.method, effect_of(p.method), &p.params),
+            client.call_with_effect(p.method, &p.params, effect_of(p.method)),
         )??;
         let rec = recorder
             .take()
@@ -480,8 +485,12 @@ pub fn date_value(
 }
 
 /// The range of `--from` and `--to` (default: the last `default_days` days up to today).
-pub fn date_range(m: &clap::ArgMatches, default_days: u64) -> Result<DateRange, Failure> {
-    let today = crate::params::today();
+pub fn date_range(
+    ctx: &mut Ctx,
+    m: &clap::ArgMatches,
+    default_days: u64,
+) -> Result<DateRange, Failure> {
+    let today = ctx.today();
     let start = today
         .checked_sub_days(chrono::Days::new(default_days))
         .unwrap_or(today);

@@ -70,11 +70,15 @@ pub(crate) fn cdr(cx: &mut Ctx<'_>, args: &Args<'_>) -> Res {
         };
         args.flag(flag) == Some(true)
     };
-    // The date range is on server time; `timezone` only shifts what is shown (live behaviour).
-    let (start, end) = (time::day_start(from), time::day_start(to) + DAY);
+    // Live behaviour: the times and the days of the range are both on the shifted clock
+    // (server time + timezone + 5 hours).
+    let shift = tz_shift(args);
+    let (start, end) = (
+        time::day_start(from) - shift,
+        time::day_start(to) + DAY - shift,
+    );
     let lo = st.cdr.partition_point(|r| r.t < start);
     let hi = st.cdr.partition_point(|r| r.t < end);
-    let shift = tz_shift(args);
     let rows: Vec<Value> = st.cdr[lo..hi]
         .iter()
         .rev()
@@ -111,17 +115,25 @@ pub(crate) fn reseller_cdr(args: &Args<'_>) -> Res {
         return Err(Fail::new("missing_client"));
     }
     let ex = examples::example("getResellerCDR");
+    // The example's times are server time; shifted by timezone + 5 and filtered on the shifted
+    // days, as getCDR's.
+    let shift = tz_shift(args);
     let rows: Vec<Value> = ex["cdr"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter(|r| {
-            r["date"]
-                .as_str()
-                .and_then(|d| super::validate::parse_date(d.get(..10).unwrap_or("")))
-                .is_some_and(|d| d >= from && d <= to)
+        .filter_map(|r| {
+            let at =
+                chrono::NaiveDateTime::parse_from_str(r["date"].as_str()?, "%Y-%m-%d %H:%M:%S")
+                    .ok()?
+                    .and_utc()
+                    .timestamp()
+                    + shift;
+            let day = time::date_of(at);
+            let mut r = r.clone();
+            r["date"] = Value::String(time::datetime(at));
+            (day >= from && day <= to).then_some(r)
         })
-        .cloned()
         .collect();
     if rows.is_empty() {
         return Err(Fail::new("no_cdr"));

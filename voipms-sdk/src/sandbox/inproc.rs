@@ -22,6 +22,10 @@ impl InProcess {
 type Reply<'a> = Pin<Box<dyn Future<Output = Result<WireResponse, TransportError>> + Send + 'a>>;
 
 impl Transport for InProcess {
+    fn server_now(&self) -> Option<chrono::NaiveDateTime> {
+        Some(self.sandbox.server_now())
+    }
+
     fn execute<'a>(&'a self, req: WireRequest<'a>) -> Reply<'a> {
         let mut fields: Vec<(&str, &str)> = Vec::with_capacity(req.params.len() + 3);
         fields.push(("api_username", req.credentials.username()));

@@ -215,8 +215,9 @@ fn row(m: &Message, kind: Kind, shift: i64, e164: bool) -> Value {
     Value::Object(r)
 }
 
-/// The hour shift of the `timezone` parameter: a fixed offset from US Eastern standard time,
-/// blind to daylight saving time, as the live service applies it (NOTES §7).
+/// The hour shift of the `timezone` parameter: `timezone + 5` hours added to the server's
+/// Eastern wall clock (which observes daylight saving time), as if Eastern were always UTC-5, as
+/// the live service applies it; none without the parameter.
 pub(crate) fn tz_shift(args: &Args<'_>) -> i64 {
     args.int("timezone").map_or(0, |tz| (tz + 5) * 3600)
 }
@@ -238,12 +239,16 @@ pub(crate) fn list(cx: &mut Ctx<'_>, args: &Args<'_>, kind: Kind) -> Res {
     let id = args.int(id_param);
     // With an id, the dates only narrow the search when given explicitly.
     let dated = id.is_none() || args.get("from").is_some() || args.get("to").is_some();
-    let (start, end) = (time::day_start(from), time::day_start(to) + DAY);
+    // The days of the range are on the shifted clock, like the times listed (live behaviour).
+    let shift = tz_shift(args);
+    let (start, end) = (
+        time::day_start(from) - shift,
+        time::day_start(to) + DAY - shift,
+    );
     let incoming = args.get("type").map(|t| t == "1");
     let did = args.phone("did");
     let contact = args.phone("contact");
     let limit = args.int("limit").filter(|l| *l > 0).unwrap_or(50) as usize;
-    let shift = tz_shift(args);
     let both = args.flag("all_messages") == Some(true) && id.is_none();
     let e164 = |did: &str| cx.st.did(did).is_some_and(|d| text(d, "dialmode") == "2");
 

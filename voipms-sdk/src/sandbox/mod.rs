@@ -551,6 +551,12 @@ impl Sandbox {
         self.lock().today
     }
 
+    /// The account's clock: its server time now (the Eastern wall clock of the simulated
+    /// account, which moves a little with each change and never past the real one).
+    pub fn server_now(&self) -> chrono::NaiveDateTime {
+        time::to_naive(self.lock().clock)
+    }
+
     /// The account's seed.
     pub fn seed(&self) -> u64 {
         self.lock().seed

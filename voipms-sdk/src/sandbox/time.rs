@@ -1,7 +1,7 @@
 //! Times and money as the sandbox stores and prints them.
 //!
-//! Times are naive "server time" (VoIP.ms's wall clock, no zone) kept as seconds since
-//! 1970-01-01 00:00:00 of that wall clock; money is kept in units of 10⁻⁸ dollars, the precision
+//! Times are naive "server time" (VoIP.ms's wall clock: US Eastern with daylight saving, no
+//! zone) kept as seconds since 1970-01-01 00:00:00 of that wall clock; money is kept in units of 10⁻⁸ dollars, the precision
 //! of VoIP.ms's CDR amounts, so sums never drift.
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
@@ -12,17 +12,12 @@ pub(crate) const DAY: i64 = 86_400;
 /// One dollar in storage units.
 pub(crate) const DOLLAR: i64 = 100_000_000;
 
-/// Hours the sandbox's wall clock runs behind UTC: VoIP.ms server time is US Eastern; standard
-/// time (UTC−5) is never ahead of it, summer or winter, so nothing the sandbox stamps with the
-/// real clock lies in the future of the server's.
-const SERVER_UTC_OFFSET: i64 = -5 * 3600;
-
-/// The real clock now, as server time.
+/// The real clock now, as server time: the US Eastern wall clock, daylight saving observed, as
+/// VoIP.ms records it (`crate::dates`).
 pub(crate) fn server_now() -> i64 {
-    let utc = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    utc + SERVER_UTC_OFFSET
+    crate::dates::utc_to_server_time(crate::dates::utc_now())
+        .and_utc()
+        .timestamp()
 }
 
 /// Seconds of `date` at `h:m:s`.

@@ -2,8 +2,9 @@
 //! and `voipms cdr export`: any date range streamed to CSV or JSON through the SDK's windowed
 //! export.
 //!
-//! Defaults: the last 30 days, every call status, this machine's UTC offset. A range over 92
-//! days is fetched in 92-day windows.
+//! Defaults: the last 30 days, every call status, timezone -5 (the server's days). Times are
+//! shown in server time whatever timezone is sent (the SDK's export takes the shift back off).
+//! A range over 92 days is fetched in 92-day windows.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -80,8 +81,10 @@ fn filter_args(cmd: Command) -> Command {
                 .value_name("OFFSET")
                 .allow_negative_numbers(true)
                 .help(
-                    "Whole-hour UTC offset for the times, -12 to 13; default -5: VoIP.ms server \
-                     time, as in `voipms recordings`",
+                    "getCDR's timezone number, -12 to 13 (default -5): whose days --from/--to \
+                     mean (server time + timezone + 5 hours). Times are always shown in server \
+                     time (US Eastern wall clock, daylight saving included), as `voipms \
+                     recordings` shows them",
                 ),
         )
 }
@@ -91,8 +94,10 @@ fn command() -> Command {
         .about("Call detail records with friendly options (getCDR); `cdr export` for CSV/JSON")
         .long_about(
             "Call detail records, mapped to getCDR: --from/--to (default: the last 30 days), \
-             --status (default: all four), --timezone (default -5: VoIP.ms server time, the \
-             time `voipms recordings` shows). VoIP.ms answers at most 92 days per call: a longer \
+             --status (default: all four), --timezone (default -5: the server's own days). \
+             Times are VoIP.ms server time, the US Eastern wall clock with daylight saving, \
+             whatever --timezone says (getCDR shifts them by timezone + 5 hours; the shift is \
+             taken back off), the time `voipms recordings` shows. VoIP.ms answers at most 92 days per call: a longer \
              range is fetched in 92-day windows. Calls are listed oldest first, whatever the \
              range. Every getCDR parameter is also available as `voipms getCDR`. \
              `voipms cdr export` streams any range to CSV or JSON.",
@@ -175,9 +180,9 @@ struct Options {
 
 impl Options {
     /// Every problem of the options at once.
-    fn parse(m: &ArgMatches, command: &str) -> Result<Options, Failure> {
+    fn parse(ctx: &mut Ctx, m: &ArgMatches, command: &str) -> Result<Options, Failure> {
         let spec = getcdr();
-        let today = params::today();
+        let today = ctx.today();
         let mut problems = Vec::new();
         let month_ago = today.checked_sub_days(Days::new(30)).unwrap_or(today);
         let from = friendly::date_value(m, "from", month_ago, today)
@@ -270,7 +275,7 @@ fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
     }
     // Every range the same way: window by window (one window up to 92 days), the rows in date
     // order without duplicates, printed as one getCDR answer.
-    let o = Options::parse(m, "cdr")?;
+    let o = Options::parse(ctx, m, "cdr")?;
     list_windows(ctx, &o)
 }
 
@@ -471,7 +476,7 @@ fn progress_bar(windows: usize) -> Option<ProgressBar> {
 }
 
 fn export(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
-    let o = Options::parse(m, "cdr export")?;
+    let o = Options::parse(ctx, m, "cdr export")?;
     let out = m.get_one::<PathBuf>("out").filter(|p| p.as_os_str() != "-");
     let format = export_format(ctx, out)?;
     let mut q = o.query();

@@ -64,8 +64,8 @@ fn command() -> Command {
             "Call recordings (of accounts or DIDs with call recording on). `list` covers any \
              date range and every page; `get` writes the MP3 whole (or not at all); `email` \
              has VoIP.ms send it; `delete` removes it (deleting one already gone changes \
-             nothing). Times are VoIP.ms server time (UTC-5), as `voipms cdr` shows them by \
-             default. Changes to a real account ask for confirmation (or need --yes); \
+             nothing). Times are VoIP.ms server time (the US Eastern wall clock, daylight \
+             saving included), as `voipms cdr` shows them. Changes to a real account ask for confirmation (or need --yes); \
              --dry-run prints the request.",
         )
         .subcommand_required(true)
@@ -142,7 +142,7 @@ fn run(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
 }
 
 fn list(ctx: &mut Ctx, m: &ArgMatches, account: &str) -> Result<(), Failure> {
-    let range = friendly::date_range(m, 30)?;
+    let range = friendly::date_range(ctx, m, 30)?;
     let call_type = match m.get_one::<String>("type").map(String::as_str) {
         Some("incoming") => Some(GetCallRecordingsCallType::Incoming),
         Some("outgoing") => Some(GetCallRecordingsCallType::Outgoing),

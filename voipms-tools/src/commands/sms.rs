@@ -82,6 +82,11 @@ fn list_command(kind: &str) -> Command {
         .about(format!(
             "List the {kind} sent and received over any date range"
         ))
+        .long_about(format!(
+            "List the {kind} sent and received over any date range. Dates are VoIP.ms server \
+             time (the US Eastern wall clock, daylight saving included), the clock `voipms cdr` \
+             and `voipms recordings list` show."
+        ))
         .arg(
             Arg::new("did")
                 .long("did")
@@ -357,7 +362,7 @@ fn send_failure(e: OpError, kind: MessageKind, to: &str) -> Failure {
 }
 
 fn list(ctx: &mut Ctx, m: &ArgMatches, kind: MessageKind) -> Result<(), Failure> {
-    let range = friendly::date_range(m, 30)?;
+    let range = friendly::date_range(ctx, m, 30)?;
     let mut query = match kind {
         MessageKind::Sms => MessageQuery::sms(range),
         MessageKind::Mms => MessageQuery::mms(range),

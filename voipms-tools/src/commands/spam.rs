@@ -176,7 +176,7 @@ fn when(t: Option<&voipms_sdk::DateTime>) -> String {
 }
 
 fn suggest(ctx: &mut Ctx, m: &ArgMatches, options: SpamOptions) -> Result<(), Failure> {
-    let range = DateRange::last_days(days(m));
+    let days = days(m);
     // The SDK ranks every caller; the top `limit` are shown and the rest counted.
     let limit = if m.get_flag("all") {
         None
@@ -197,8 +197,9 @@ fn suggest(ctx: &mut Ctx, m: &ArgMatches, options: SpamOptions) -> Result<(), Fa
     }
     let group = options.group.clone();
     let Some(found) = friendly::read(ctx, async |c| {
+        // The days end on the account's today (the sandbox's own date in a sandbox).
         SpamGuard::with_options(&c, options)
-            .suggest_spam_numbers(range, &opts)
+            .suggest_spam_numbers(DateRange::last_days(&c, days), &opts)
             .await
     })?
     else {
@@ -366,16 +367,15 @@ fn how_text(how: FilterMatch) -> String {
 
 fn inspect(ctx: &mut Ctx, m: &ArgMatches, options: SpamOptions) -> Result<(), Failure> {
     let number = m.get_one::<String>("number").expect("required").clone();
-    let opts = InspectOptions {
-        range: DateRange::last_days(days(m)),
-        ..InspectOptions::default()
-    };
+    let days = days(m);
     let group = options.group.clone();
     let n = &number;
-    let Some(r) = friendly::read(ctx, async |c| {
-        SpamGuard::with_options(&c, options)
+    let Some((r, opts)) = friendly::read(ctx, async |c| {
+        let opts = InspectOptions::new(DateRange::last_days(&c, days));
+        let r = SpamGuard::with_options(&c, options)
             .inspect_number(n, &opts)
-            .await
+            .await?;
+        Ok((r, opts))
     })?
     else {
         return Ok(());

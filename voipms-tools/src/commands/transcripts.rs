@@ -161,7 +161,7 @@ fn store(ctx: &Ctx) -> Result<Store, Failure> {
 }
 
 fn sync(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
-    let range = friendly::date_range(m, 30)?;
+    let range = friendly::date_range(ctx, m, 30)?;
     let account = m
         .get_one::<String>("account")
         .cloned()

@@ -141,7 +141,7 @@ pub async fn record(
     params: &Params,
 ) -> Result<Recorded, Failure> {
     let (client, recorder) = recording_client(base_url, username)?;
-    client.call_with_effect(method, effect, params).await?;
+    client.call_with_effect(method, params, effect).await?;
     recorder
         .take()
         .pop()

@@ -807,7 +807,7 @@ pub async fn read(
                 params.push("account", a);
             }
             let outcome = client
-                .call_with_effect("getSubAccounts", Effect::Read, &params)
+                .call_with_effect("getSubAccounts", &params, Effect::Read)
                 .await
                 .map_err(|e| e.to_string())?;
             let accounts = outcome
@@ -885,7 +885,7 @@ pub async fn read(
             if !(1..=3660).contains(&days) {
                 return Err("`days`: use a whole number from 1 to 3660".to_owned());
             }
-            let range = DateRange::last_days(days as u32);
+            let range = DateRange::last_days(client, days as u32);
             let export = CdrQuery::for_range(range)
                 .fetch_all(client)
                 .await
@@ -917,10 +917,7 @@ pub async fn read(
         }
         Curated::InspectNumber => {
             let days = spam_days(args)?;
-            let opts = InspectOptions {
-                range: DateRange::last_days(days),
-                ..InspectOptions::default()
-            };
+            let opts = InspectOptions::new(DateRange::last_days(client, days));
             let guard = SpamGuard::new(client);
             let r = guard
                 .inspect_number(args.required("number"), &opts)
@@ -943,7 +940,7 @@ pub async fn read(
             let guard = SpamGuard::new(client);
             let group = guard.options().group.clone();
             let found = guard
-                .suggest_spam_numbers(DateRange::last_days(days), &opts)
+                .suggest_spam_numbers(DateRange::last_days(client, days), &opts)
                 .await
                 .map_err(op)?;
             let doc = views::suggestions(&found, &group);

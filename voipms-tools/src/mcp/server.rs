@@ -434,7 +434,7 @@ impl VoipmsServer {
         let got = self
             .session()
             .client()
-            .call_with_effect(family.get, Effect::Read, &query)
+            .call_with_effect(family.get, &query, Effect::Read)
             .await
             .ok()?;
         let rows = match got.body.get(family.list_key) {
@@ -520,7 +520,7 @@ impl VoipmsServer {
         let outcome = self
             .session()
             .client()
-            .call_with_effect(m.name, m.effect, &checked)
+            .call_with_effect(m.name, &checked, m.effect)
             .await;
         Some(match outcome {
             Ok(o) => (
@@ -543,7 +543,7 @@ impl VoipmsServer {
         let outcome = self
             .session()
             .client()
-            .call_with_effect(m.name, m.effect, params)
+            .call_with_effect(m.name, params, m.effect)
             .await;
         if m.effect.is_mutating() {
             self.saved().await;

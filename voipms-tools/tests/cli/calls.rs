@@ -815,3 +815,91 @@ fn cdr_and_recordings_show_the_same_time_for_a_call() {
         "no call at {when} in cdr (recording {rec})"
     );
 }
+
+#[test]
+fn cdr_shows_server_time_whatever_timezone_is_sent_in_and_out_of_daylight_saving() {
+    // One account dated in summer (Eastern daylight time) and one in winter.
+    for today in ["2026-07-15", "2026-01-15"] {
+        let env = crate::friendly::sandbox();
+        let state = env.get("VOIPMS_SANDBOX_STATE").unwrap().to_owned();
+        voipms_sdk::sandbox::Sandbox::new(voipms_sdk::sandbox::SandboxConfig {
+            today: Some(today.parse().unwrap()),
+            ..Default::default()
+        })
+        .save(std::path::Path::new(&state))
+        .unwrap();
+        let from = "2026-01-01";
+        let out = env.run(&[
+            "recordings",
+            "list",
+            "--from",
+            from,
+            "--to",
+            today,
+            "--format",
+            "json",
+        ]);
+        out.code(0);
+        let recordings = out.json()["recordings"].as_array().unwrap().clone();
+        // A recording well inside the range, so the shifted days cannot leave it out.
+        let rec = recordings
+            .iter()
+            .find(|r| r["datetime"].as_str().unwrap() < &format!("{today} 00")[..])
+            .expect("a seeded recording")
+            .clone();
+        let when = rec["datetime"].as_str().unwrap();
+        for tz in ["-5", "0", "-4", "10"] {
+            let out = env.run(&[
+                "cdr",
+                "--from",
+                from,
+                "--to",
+                today,
+                "--timezone",
+                tz,
+                "--format",
+                "json",
+            ]);
+            out.code(0);
+            let rows = out.json()["cdr"].as_array().unwrap().clone();
+            assert!(
+                rows.iter().any(|r| r["date"] == when),
+                "{today} --timezone {tz}: no call at {when} in cdr (recording {rec})"
+            );
+        }
+    }
+}
+
+#[test]
+fn default_ranges_end_on_the_sandbox_accounts_today() {
+    let env = crate::friendly::sandbox();
+    let state = env.get("VOIPMS_SANDBOX_STATE").unwrap().to_owned();
+    voipms_sdk::sandbox::Sandbox::new(voipms_sdk::sandbox::SandboxConfig {
+        today: Some("2026-07-15".parse().unwrap()),
+        ..Default::default()
+    })
+    .save(std::path::Path::new(&state))
+    .unwrap();
+    let in_range = |d: &str| ("2026-06-15".."2026-07-16").contains(&d);
+    let out = env.run(&["recordings", "list", "--format", "json"]);
+    out.code(0);
+    let recordings = out.json()["recordings"].as_array().unwrap().clone();
+    assert!(
+        !recordings.is_empty(),
+        "the account's last 30 days hold recordings"
+    );
+    assert!(
+        recordings
+            .iter()
+            .all(|r| in_range(r["datetime"].as_str().unwrap()))
+    );
+    let out = env.run(&["cdr", "--to", "yesterday", "--format", "json"]);
+    out.code(0);
+    let rows = out.json()["cdr"].as_array().unwrap().clone();
+    assert!(!rows.is_empty());
+    assert!(
+        rows.iter()
+            .all(|r| r["date"].as_str().unwrap() < "2026-07-15")
+    );
+    assert!(rows.iter().all(|r| in_range(r["date"].as_str().unwrap())));
+}

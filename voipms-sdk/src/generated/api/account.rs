@@ -72,13 +72,13 @@ impl crate::decode::Decode for AccountBalance {
         };
         Ok(
             Some(Self {
-                current_balance: r.field(&["current_balance"])?,
-                spent_total: r.field(&["spent_total"])?,
-                calls_total: r.field(&["calls_total"])?,
-                time_total: r.field(&["time_total"])?,
-                spent_today: r.field(&["spent_today"])?,
                 calls_today: r.field(&["calls_today"])?,
+                calls_total: r.field(&["calls_total"])?,
+                current_balance: r.field(&["current_balance"])?,
+                spent_today: r.field(&["spent_today"])?,
+                spent_total: r.field(&["spent_total"])?,
                 time_today: r.field(&["time_today"])?,
+                time_total: r.field(&["time_total"])?,
                 unreadable: r
                     .finish(
                         &[
@@ -474,11 +474,11 @@ impl crate::decode::Decode for AccountTransaction {
         };
         Ok(
             Some(Self {
-                date: r.field(&["date"])?,
-                uniqueid: r.field(&["uniqueid"])?,
-                kind: r.field(&["type"])?,
-                description: r.field(&["description"])?,
                 amount: r.field(&["ammount", "amount"])?,
+                date: r.field(&["date"])?,
+                description: r.field(&["description"])?,
+                kind: r.field(&["type"])?,
+                uniqueid: r.field(&["uniqueid"])?,
                 unreadable: r
                     .finish(
                         &["ammount", "amount", "date", "description", "type", "uniqueid"],

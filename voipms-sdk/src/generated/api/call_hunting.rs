@@ -117,13 +117,13 @@ impl crate::decode::Decode for CallHuntingGroup {
             Some(Self {
                 callhunting: r.field(&["callhunting"])?,
                 description: r.field(&["description"])?,
+                language: r.field(&["language"])?,
                 members: r.field(&["members"])?,
-                ring_time: r.field(&["ring_time"])?,
+                music: r.field(&["music"])?,
                 order: r.field(&["order"])?,
                 press: r.field(&["press"])?,
-                music: r.field(&["music"])?,
                 recording: r.field(&["recording"])?,
-                language: r.field(&["language"])?,
+                ring_time: r.field(&["ring_time"])?,
                 unreadable: r
                     .finish(
                         &[

@@ -113,15 +113,15 @@ impl crate::decode::Decode for CallParkingLot {
         };
         Ok(
             Some(Self {
+                blf_lamps: r.field(&["blf_lamps"])?,
                 callparking: r.field(&["callparking"])?,
-                name: r.field(&["name"])?,
-                timeout: r.field(&["timeout"])?,
-                musiconhold: r.field(&["musiconhold"])?,
+                delay: r.field(&["delay"])?,
+                destination: r.field(&["destination"])?,
                 failover: r.field(&["failover"])?,
                 language: r.field(&["language"])?,
-                destination: r.field(&["destination"])?,
-                delay: r.field(&["delay"])?,
-                blf_lamps: r.field(&["blf_lamps"])?,
+                musiconhold: r.field(&["musiconhold"])?,
+                name: r.field(&["name"])?,
+                timeout: r.field(&["timeout"])?,
                 unreadable: r
                     .finish(
                         &[

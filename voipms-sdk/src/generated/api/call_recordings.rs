@@ -134,13 +134,13 @@ impl crate::decode::Decode for GetCallRecordingResponse {
         };
         Ok(
             Some(Self {
+                base64file: r.field(&["base64file"])?,
                 callrecording: r.field(&["callrecording"])?,
                 datetime: r.field(&["datetime"])?,
                 destination: r.field(&["destination"])?,
-                direction: r.field(&["type"])?,
-                subaccount: r.field(&["subaccount"])?,
                 duration: r.field(&["duration"])?,
-                base64file: r.field(&["base64file"])?,
+                subaccount: r.field(&["subaccount"])?,
+                direction: r.field(&["type"])?,
                 unreadable: r
                     .finish(
                         &[
@@ -328,9 +328,9 @@ impl crate::decode::Decode for CallRecording {
                 callrecording: r.field(&["callrecording"])?,
                 datetime: r.field(&["datetime"])?,
                 destination: r.field(&["destination"])?,
-                direction: r.field(&["type"])?,
-                subaccount: r.field(&["subaccount"])?,
                 duration: r.field(&["duration"])?,
+                subaccount: r.field(&["subaccount"])?,
+                direction: r.field(&["type"])?,
                 unreadable: r
                     .finish(
                         &[
@@ -507,10 +507,10 @@ impl crate::decode::Decode for CallTranscriptionPhrase {
         };
         Ok(
             Some(Self {
-                time: r.field(&["time"])?,
                 duration: r.field(&["duration"])?,
-                speaker: r.field(&["speaker"])?,
                 phrase: r.field(&["phrase"])?,
+                speaker: r.field(&["speaker"])?,
+                time: r.field(&["time"])?,
                 unreadable: r.finish(&["duration", "phrase", "speaker", "time"]),
             }),
         )
@@ -562,12 +562,12 @@ impl crate::decode::Decode for CallTranscription {
         };
         Ok(
             Some(Self {
+                confidence: r.field(&["confidence"])?,
                 date: r.field(&["date"])?,
                 duration: r.field(&["duration"])?,
-                speakers: r.list(&["speakers"])?,
                 locale: r.field(&["locale"])?,
-                confidence: r.field(&["confidence"])?,
                 recognized_phrases: r.list(&["recognized_phrases"])?,
+                speakers: r.list(&["speakers"])?,
                 unreadable: r
                     .finish(
                         &[

@@ -112,12 +112,12 @@ impl crate::decode::Decode for CallbackEntry {
         Ok(
             Some(Self {
                 callback: r.field(&["callback"])?,
-                description: r.field(&["description"])?,
-                number: r.field(&["number"])?,
-                delay_before: r.field(&["delay_before"])?,
-                response_timeout: r.field(&["response_timeout"])?,
-                digit_timeout: r.field(&["digit_timeout"])?,
                 callerid_number: r.field_none_if(&["callerid_number"], &["-1", ""])?,
+                delay_before: r.field(&["delay_before"])?,
+                description: r.field(&["description"])?,
+                digit_timeout: r.field(&["digit_timeout"])?,
+                number: r.field(&["number"])?,
+                response_timeout: r.field(&["response_timeout"])?,
                 unreadable: r
                     .finish(
                         &[

@@ -125,14 +125,14 @@ impl crate::decode::Decode for CallerIdFilter {
         };
         Ok(
             Some(Self {
-                filtering: r.field(&["filtering"])?,
                 callerid: r.field(&["callerid"])?,
                 did: r.field(&["did"])?,
-                routing: r.field(&["routing"])?,
-                failover_unreachable: r.field(&["failover_unreachable"])?,
                 failover_busy: r.field(&["failover_busy"])?,
                 failover_noanswer: r.field(&["failover_noanswer"])?,
+                failover_unreachable: r.field(&["failover_unreachable"])?,
+                filtering: r.field(&["filtering"])?,
                 note: r.field(&["note"])?,
+                routing: r.field(&["routing"])?,
                 unreadable: r
                     .finish(
                         &[

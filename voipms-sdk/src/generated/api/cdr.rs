@@ -2,7 +2,7 @@
 //! CDR & Rates: Call detail records of the account and of reseller clients, the helper lists that feed their filters, and rate look-ups for packages and routes.
 /// List the call detail records of a date range.
 ///
-/// Both dates are inclusive and one request may cover at most 92 days; walk longer periods in windows. Set at least one of the four outcome flags (all four to `1` for everything), or the call fails with `no_callstatus`. The returned times are VoIP.ms server time shifted by the fixed `timezone` offset, without a zone, so they can be an hour off across daylight-saving changes. An empty result is status `no_cdr`. Filter values come from getCallTypes, getCallBilling and getCallAccounts.
+/// Both dates are inclusive and one request may cover at most 92 days; walk longer periods in windows. Set at least one of the four outcome flags (all four to `1` for everything), or the call fails with `no_callstatus`. The returned times are VoIP.ms server time (the US Eastern wall clock, daylight saving observed) plus `timezone + 5` hours, without a zone: `timezone=-5` reports server time itself, `0` is an hour past UTC during daylight saving time. An empty result is status `no_cdr`. Filter values come from getCallTypes, getCallBilling and getCallAccounts.
 ///
 /// Wire method `getCDR`; effect: read; an empty result (`no_cdr`) decodes as an empty response.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,7 +22,7 @@ impl GetCdr {
     /// Builds the request from its required parameters:
     /// - `date_from`: First day of the range, `YYYY-MM-DD`, included. The range may span at most 92 days (`invalid_daterange`), and must not start after `date_to` (`invalid_date_from`). Example: `2025-06-01`.
     /// - `date_to`: Last day of the range, `YYYY-MM-DD`, included. Example: `2025-06-30`.
-    /// - `timezone`: Whole-hour offset, from `-12` to `13`, by which the returned call times are shifted. VoIP.ms applies it as a fixed shift that ignores daylight saving time, and the date range itself is not shifted; the times come back without any zone marker. Example: `-5`.
+    /// - `timezone`: Whole-hour number, from `-12` to `13`. VoIP.ms reports each time as its US Eastern wall clock (daylight saving observed) plus `timezone + 5` hours, as if Eastern were always UTC-5: `-5` gives the Eastern wall clock itself, `0` is UTC in winter but UTC+1 during daylight saving time. The same shift applies to the days `date_from`/`date_to` match. The times carry no zone marker. Example: `-5`.
     pub fn new(
         date_from: impl Into<crate::Date>,
         date_to: impl Into<crate::Date>,
@@ -136,7 +136,7 @@ impl crate::Client {
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct CdrRecord {
-    /// `date`: Start of the call, shifted by `timezone`; no zone information.
+    /// `date`: Start of the call: server time (US Eastern wall clock) plus `timezone + 5` hours; no zone information.
     pub date: Option<crate::DateTime>,
     /// `callerid`: Caller display string, such as `"John Doe" <5551112222>`.
     pub callerid: Option<String>,
@@ -180,20 +180,20 @@ impl crate::decode::Decode for CdrRecord {
         };
         Ok(
             Some(Self {
-                date: r.field(&["date"])?,
-                callerid: r.field(&["callerid"])?,
-                destination: r.field(&["destination"])?,
-                description: r.field(&["description"])?,
                 account: r.field(&["account"])?,
+                call_logs: r.field(&["call_logs"])?,
+                callerid: r.field(&["callerid"])?,
+                date: r.field(&["date"])?,
+                description: r.field(&["description"])?,
+                destination: r.field(&["destination"])?,
+                destination_type: r.field(&["destination_type"])?,
                 disposition: r.field(&["disposition"])?,
                 duration: r.field(&["duration"])?,
-                seconds: r.field(&["seconds"])?,
+                ip: r.field(&["ip"])?,
                 rate: r.field(&["rate"])?,
+                seconds: r.field(&["seconds"])?,
                 total: r.field(&["total"])?,
                 uniqueid: r.field(&["uniqueid"])?,
-                destination_type: r.field(&["destination_type"])?,
-                call_logs: r.field(&["call_logs"])?,
-                ip: r.field(&["ip"])?,
                 user_agent: r.field(&["useragent"])?,
                 unreadable: r
                     .finish(
@@ -359,8 +359,8 @@ impl crate::decode::Decode for CallAccount {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 description: r.field(&["description"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["description", "value"]),
             }),
         )
@@ -473,8 +473,8 @@ impl crate::decode::Decode for CallBillingOption {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 description: r.field(&["description"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["description", "value"]),
             }),
         )
@@ -601,8 +601,8 @@ impl crate::decode::Decode for CallTypeOption {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 description: r.field(&["description"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["description", "value"]),
             }),
         )
@@ -744,10 +744,10 @@ impl crate::decode::Decode for PackageRate {
         };
         Ok(
             Some(Self {
-                destination: r.field(&["destination"])?,
-                prefix: r.field(&["prefix"])?,
                 client_increment: r.field(&["client_increment"])?,
                 client_rate: r.field(&["client_rate"])?,
+                destination: r.field(&["destination"])?,
+                prefix: r.field(&["prefix"])?,
                 real_increment: r.field(&["real_increment"])?,
                 real_rate: r.field(&["real_rate"])?,
                 unreadable: r
@@ -836,7 +836,7 @@ impl crate::decode::ToJson for GetRatesResponse {
 }
 /// List the call detail records of one reseller client.
 ///
-/// Both dates are inclusive and one request may cover at most 92 days; walk longer periods in windows. Set at least one of the four outcome flags (all four to `1` for everything), or the call fails with `no_callstatus`. The returned times are VoIP.ms server time shifted by the fixed `timezone` offset, without a zone, so they can be an hour off across daylight-saving changes. An empty result is status `no_cdr`. Rows have the same fields as getCDR except the per-minute `rate`.
+/// Both dates are inclusive and one request may cover at most 92 days; walk longer periods in windows. Set at least one of the four outcome flags (all four to `1` for everything), or the call fails with `no_callstatus`. The returned times are VoIP.ms server time (the US Eastern wall clock, daylight saving observed) plus `timezone + 5` hours, without a zone: `timezone=-5` reports server time itself, `0` is an hour past UTC during daylight saving time. An empty result is status `no_cdr`. Rows have the same fields as getCDR except the per-minute `rate`.
 ///
 /// Wire method `getResellerCDR`; effect: read; an empty result (`no_cdr`) decodes as an empty response.
 #[derive(Debug, Clone, PartialEq)]
@@ -858,7 +858,7 @@ impl GetResellerCdr {
     /// - `date_from`: First day of the range, `YYYY-MM-DD`, included. The range may span at most 92 days (`invalid_daterange`), and must not start after `date_to` (`invalid_date_from`). Example: `2025-06-01`.
     /// - `date_to`: Last day of the range, `YYYY-MM-DD`, included. Example: `2025-06-30`.
     /// - `client`: The reseller client whose calls to return, an id from getClients. Example: `561115`.
-    /// - `timezone`: Whole-hour offset, from `-12` to `13`, by which the returned call times are shifted. VoIP.ms applies it as a fixed shift that ignores daylight saving time, and the date range itself is not shifted; the times come back without any zone marker. Example: `-5`.
+    /// - `timezone`: Whole-hour number, from `-12` to `13`. VoIP.ms reports each time as its US Eastern wall clock (daylight saving observed) plus `timezone + 5` hours, as if Eastern were always UTC-5: `-5` gives the Eastern wall clock itself, `0` is UTC in winter but UTC+1 during daylight saving time. The same shift applies to the days `date_from`/`date_to` match. The times carry no zone marker. Example: `-5`.
     pub fn new(
         date_from: impl Into<crate::Date>,
         date_to: impl Into<crate::Date>,
@@ -979,7 +979,7 @@ impl crate::Client {
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct ResellerCdrRecord {
-    /// `date`: Start of the call, shifted by `timezone`; no zone information.
+    /// `date`: Start of the call: server time (US Eastern wall clock) plus `timezone + 5` hours; no zone information.
     pub date: Option<crate::DateTime>,
     /// `callerid`: Caller display string, such as `"John Doe" <5551112222>`.
     pub callerid: Option<String>,
@@ -1017,18 +1017,18 @@ impl crate::decode::Decode for ResellerCdrRecord {
         };
         Ok(
             Some(Self {
-                date: r.field(&["date"])?,
-                callerid: r.field(&["callerid"])?,
-                destination: r.field(&["destination"])?,
-                description: r.field(&["description"])?,
                 account: r.field(&["account"])?,
+                call_logs: r.field(&["call_logs"])?,
+                callerid: r.field(&["callerid"])?,
+                date: r.field(&["date"])?,
+                description: r.field(&["description"])?,
+                destination: r.field(&["destination"])?,
+                destination_type: r.field(&["destination_type"])?,
                 disposition: r.field(&["disposition"])?,
                 duration: r.field(&["duration"])?,
                 seconds: r.field(&["seconds"])?,
                 total: r.field(&["total"])?,
                 uniqueid: r.field(&["uniqueid"])?,
-                destination_type: r.field(&["destination_type"])?,
-                call_logs: r.field(&["call_logs"])?,
                 unreadable: r
                     .finish(
                         &[
@@ -1194,8 +1194,8 @@ impl crate::decode::Decode for TerminationRoute {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 description: r.field(&["description"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["description", "value"]),
             }),
         )
@@ -1245,8 +1245,8 @@ impl crate::decode::Decode for TerminationRate {
         Ok(
             Some(Self {
                 destination: r.field(&["destination"])?,
-                prefix: r.field(&["prefix"])?,
                 increment: r.field(&["increment"])?,
+                prefix: r.field(&["prefix"])?,
                 rate: r.field(&["rate"])?,
                 unreadable: r.finish(&["destination", "increment", "prefix", "rate"]),
             }),
@@ -1294,8 +1294,8 @@ impl crate::decode::Decode for GetTerminationRatesResponse {
         };
         Ok(
             Some(Self {
-                route: r.list(&["route"])?,
                 rates: r.list(&["rates"])?,
+                route: r.list(&["route"])?,
                 unreadable: r.finish(&["rates", "route", "status"]),
             }),
         )

@@ -329,31 +329,31 @@ impl crate::decode::Decode for Conference {
         Ok(
             Some(Self {
                 conference: r.field(&["conference"])?,
-                name: r.field(&["name"])?,
                 description: r.field(&["description"])?,
+                language: r.field(&["language"])?,
                 max_members: r.field(&["max_members"])?,
-                sound_join: r.field(&["sound_join"])?,
-                sound_leave: r.field(&["sound_leave"])?,
+                members: r.field(&["members"])?,
+                name: r.field(&["name"])?,
+                sound_error_menu: r.field(&["sound_error_menu"])?,
+                sound_get_pin: r.field(&["sound_get_pin"])?,
                 sound_has_joined: r.field(&["sound_has_joined"])?,
                 sound_has_left: r.field(&["sound_has_left"])?,
-                sound_kicked: r.field(&["sound_kicked"])?,
-                sound_muted: r.field(&["sound_muted"])?,
-                sound_unmuted: r.field(&["sound_unmuted"])?,
-                sound_only_person: r.field(&["sound_only_person"])?,
-                sound_only_one: r.field(&["sound_only_one"])?,
-                sound_there_are: r.field(&["sound_there_are"])?,
-                sound_other_in_party: r.field(&["sound_other_in_party"])?,
-                sound_place_into_conference: r.field(&["sound_place_into_conference"])?,
-                sound_get_pin: r.field(&["sound_get_pin"])?,
                 sound_invalid_pin: r.field(&["sound_invalid_pin"])?,
+                sound_join: r.field(&["sound_join"])?,
+                sound_kicked: r.field(&["sound_kicked"])?,
+                sound_leave: r.field(&["sound_leave"])?,
                 sound_locked: r.field(&["sound_locked"])?,
                 sound_locked_now: r.field(&["sound_locked_now"])?,
-                sound_unlocked_now: r.field(&["sound_unlocked_now"])?,
-                sound_error_menu: r.field(&["sound_error_menu"])?,
+                sound_muted: r.field(&["sound_muted"])?,
+                sound_only_one: r.field(&["sound_only_one"])?,
+                sound_only_person: r.field(&["sound_only_person"])?,
+                sound_other_in_party: r.field(&["sound_other_in_party"])?,
                 sound_participants_muted: r.field(&["sound_participants_muted"])?,
                 sound_participants_unmuted: r.field(&["sound_participants_unmuted"])?,
-                language: r.field(&["language"])?,
-                members: r.field(&["members"])?,
+                sound_place_into_conference: r.field(&["sound_place_into_conference"])?,
+                sound_there_are: r.field(&["sound_there_are"])?,
+                sound_unlocked_now: r.field(&["sound_unlocked_now"])?,
+                sound_unmuted: r.field(&["sound_unmuted"])?,
                 unreadable: r
                     .finish(
                         &[
@@ -621,23 +621,23 @@ impl crate::decode::Decode for ConferenceMember {
         };
         Ok(
             Some(Self {
-                member: r.field(&["member"])?,
-                name: r.field(&["name"])?,
-                description: r.field(&["description"])?,
-                pin: r.field(&["pin"])?,
-                announce_join_leave: r.field(&["announce_join_leave"])?,
                 admin: r.field(&["admin"])?,
-                start_muted: r.field(&["start_muted"])?,
-                announce_user_count: r.field(&["announce_user_count"])?,
+                announce_join_leave: r.field(&["announce_join_leave"])?,
                 announce_only_user: r.field(&["announce_only_user"])?,
-                moh_when_empty: r.field(&["moh_when_empty"])?,
-                quiet: r.field(&["quiet"])?,
+                announce_user_count: r.field(&["announce_user_count"])?,
                 announcement: r.field(&["announcement"])?,
+                description: r.field(&["description"])?,
                 drop_silence: r.field(&["drop_silence"])?,
-                talking_threshold: r.field(&["talking_threshold"])?,
-                silence_threshold: r.field(&["silence_threshold"])?,
-                talk_detection: r.field(&["talk_detection"])?,
                 jitter_buffer: r.field(&["jitter_buffer"])?,
+                member: r.field(&["member"])?,
+                moh_when_empty: r.field(&["moh_when_empty"])?,
+                name: r.field(&["name"])?,
+                pin: r.field(&["pin"])?,
+                quiet: r.field(&["quiet"])?,
+                silence_threshold: r.field(&["silence_threshold"])?,
+                start_muted: r.field(&["start_muted"])?,
+                talk_detection: r.field(&["talk_detection"])?,
+                talking_threshold: r.field(&["talking_threshold"])?,
                 unreadable: r
                     .finish(
                         &[
@@ -837,8 +837,8 @@ impl crate::decode::Decode for ConferenceRecordingFile {
         };
         Ok(
             Some(Self {
-                recording: r.field(&["recording"])?,
                 data: r.field(&["data"])?,
+                recording: r.field(&["recording"])?,
                 unreadable: r.finish(&["data", "recording"]),
             }),
         )
@@ -987,11 +987,11 @@ impl crate::decode::Decode for ConferenceRecording {
         };
         Ok(
             Some(Self {
-                did: r.field(&["did"])?,
-                recording: r.field(&["recording"])?,
                 conference: r.field(&["conference"])?,
-                duration: r.field(&["duration"])?,
                 date: r.field(&["date"])?,
+                did: r.field(&["did"])?,
+                duration: r.field(&["duration"])?,
+                recording: r.field(&["recording"])?,
                 unreadable: r
                     .finish(&["conference", "date", "did", "duration", "recording"]),
             }),

@@ -657,18 +657,18 @@ impl crate::decode::Decode for DidBackOrder {
         };
         Ok(
             Some(Self {
-                id: r.field(&["id"])?,
-                description: r.field(&["description"])?,
-                routing: r.field(&["routing"])?,
-                failover_busy: r.field(&["failover_busy"])?,
-                failover_unreachable: r.field(&["failover_unreachable"])?,
-                failover_noanswer: r.field(&["failover_noanswer"])?,
-                voicemail: r.field(&["voicemail"])?,
-                pop: r.field(&["pop"])?,
-                dialtime: r.field(&["dialtime"])?,
-                cnam: r.field(&["cnam"])?,
                 billing_type: r.field(&["billing_type"])?,
+                cnam: r.field(&["cnam"])?,
+                description: r.field(&["description"])?,
+                dialtime: r.field(&["dialtime"])?,
+                failover_busy: r.field(&["failover_busy"])?,
+                failover_noanswer: r.field(&["failover_noanswer"])?,
+                failover_unreachable: r.field(&["failover_unreachable"])?,
+                id: r.field(&["id"])?,
                 order_date: r.field(&["order_date"])?,
+                pop: r.field(&["pop"])?,
+                routing: r.field(&["routing"])?,
+                voicemail: r.field(&["voicemail"])?,
                 unreadable: r
                     .finish(
                         &[
@@ -751,8 +751,8 @@ impl crate::decode::Decode for GetBackOrdersResponse {
         };
         Ok(
             Some(Self {
-                quantity: r.field(&["quantity"])?,
                 back_orders: r.list(&["back_orders"])?,
+                quantity: r.field(&["quantity"])?,
                 unreadable: r.finish(&["back_orders", "quantity", "status"]),
             }),
         )
@@ -837,8 +837,8 @@ impl crate::decode::Decode for DidCarrier {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 description: r.field(&["description"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["description", "value"]),
             }),
         )
@@ -974,8 +974,8 @@ impl crate::decode::Decode for DidCountry {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 description: r.field(&["description"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["description", "value"]),
             }),
         )
@@ -1130,15 +1130,15 @@ impl crate::decode::Decode for DidAvailableCan {
         Ok(
             Some(Self {
                 did: r.field(&["did"])?,
-                ratecenter: r.field(&["ratecenter"])?,
+                flat_minute: r.field(&["flat_minute"])?,
+                flat_monthly: r.field(&["flat_monthly"])?,
+                flat_setup: r.field(&["flat_setup"])?,
+                perminute_minute: r.field(&["perminute_minute"])?,
+                perminute_monthly: r.field(&["perminute_monthly"])?,
+                perminute_setup: r.field(&["perminute_setup"])?,
                 province: r.field(&["province"])?,
                 province_description: r.field(&["province_description"])?,
-                perminute_monthly: r.field(&["perminute_monthly"])?,
-                perminute_minute: r.field(&["perminute_minute"])?,
-                perminute_setup: r.field(&["perminute_setup"])?,
-                flat_monthly: r.field(&["flat_monthly"])?,
-                flat_minute: r.field(&["flat_minute"])?,
-                flat_setup: r.field(&["flat_setup"])?,
+                ratecenter: r.field(&["ratecenter"])?,
                 sms: r.field(&["sms"])?,
                 unreadable: r
                     .finish(
@@ -1409,57 +1409,57 @@ impl crate::decode::Decode for DidInfo {
         };
         Ok(
             Some(Self {
-                did: r.field(&["did"])?,
-                description: r.field(&["description"])?,
-                routing: r.field(&["routing"])?,
-                failover_busy: r.field(&["failover_busy"])?,
-                failover_unreachable: r.field(&["failover_unreachable"])?,
-                failover_noanswer: r.field(&["failover_noanswer"])?,
-                voicemail: r.field(&["voicemail"])?,
-                pop: r.field(&["pop"])?,
-                dialtime: r.field(&["dialtime"])?,
-                cnam: r.field(&["cnam"])?,
-                e911: r.field(&["e911"])?,
-                callerid_prefix: r.field_none_if(&["callerid_prefix"], &[""])?,
-                note: r.field(&["note"])?,
-                port_out_pin: r.field(&["port_out_pin"])?,
                 billing_type: r.field(&["billing_type"])?,
-                next_billing: r.field(&["next_billing"])?,
-                order_date: r.field(&["order_date"])?,
-                reseller_account: r.field_none_if(&["reseller_account"], &[""])?,
-                reseller_next_billing: r.field(&["reseller_next_billing"])?,
-                reseller_monthly: r.field(&["reseller_monthly"])?,
-                reseller_minute: r.field(&["reseller_minute"])?,
-                reseller_setup: r.field(&["reseller_setup"])?,
-                sms_available: r.field(&["sms_available"])?,
-                sms_enabled: r.field(&["sms_enabled"])?,
+                callerid_prefix: r.field_none_if(&["callerid_prefix"], &[""])?,
+                cnam: r.field(&["cnam"])?,
+                description: r.field(&["description"])?,
+                dialmode: r.field(&["dialmode"])?,
+                dialtime: r.field(&["dialtime"])?,
+                did: r.field(&["did"])?,
+                e911: r.field(&["e911"])?,
+                failover_busy: r.field(&["failover_busy"])?,
+                failover_noanswer: r.field(&["failover_noanswer"])?,
+                failover_unreachable: r.field(&["failover_unreachable"])?,
+                inbound_dialing_mode: r.field(&["inbound_dialing_mode"])?,
                 mms_available: r.field(&["mms_available"])?,
+                next_billing: r.field(&["next_billing"])?,
+                note: r.field(&["note"])?,
+                order_date: r.field(&["order_date"])?,
+                pop: r.field(&["pop"])?,
+                port_out_pin: r.field(&["port_out_pin"])?,
+                record_calls: r.field(&["record_calls"])?,
+                reseller_account: r.field_none_if(&["reseller_account"], &[""])?,
+                reseller_minute: r.field(&["reseller_minute"])?,
+                reseller_monthly: r.field(&["reseller_monthly"])?,
+                reseller_next_billing: r.field(&["reseller_next_billing"])?,
+                reseller_setup: r.field(&["reseller_setup"])?,
+                routing: r.field(&["routing"])?,
+                smpp_enabled: r.field(&["smpp_enabled"])?,
+                smpp_pass: r.field_none_if(&["smpp_pass"], &[""])?,
+                smpp_url: r.field_none_if(&["smpp_url"], &[""])?,
+                smpp_user: r.field_none_if(&["smpp_user"], &[""])?,
+                sms_available: r.field(&["sms_available"])?,
                 sms_email: r.field_none_if(&["sms_email"], &[""])?,
                 sms_email_enabled: r.field(&["sms_email_enabled"])?,
+                sms_enabled: r.field(&["sms_enabled"])?,
                 sms_forward: r.field_none_if(&["sms_forward"], &["-1", ""])?,
                 sms_forward_enabled: r.field(&["sms_forward_enabled"])?,
+                sms_sipaccount: r.field_none_if(&["sms_sipaccount"], &[""])?,
+                sms_sipaccount_enabled: r.field(&["sms_sipaccount_enabled"])?,
                 sms_url_callback: r.field_none_if(&["sms_url_callback"], &[""])?,
                 sms_url_callback_enabled: r.field(&["sms_url_callback_enabled"])?,
                 sms_url_callback_retry: r.field(&["sms_url_callback_retry"])?,
-                smpp_enabled: r.field(&["smpp_enabled"])?,
-                smpp_url: r.field_none_if(&["smpp_url"], &[""])?,
-                smpp_user: r.field_none_if(&["smpp_user"], &[""])?,
-                smpp_pass: r.field_none_if(&["smpp_pass"], &[""])?,
-                sms_sipaccount: r.field_none_if(&["sms_sipaccount"], &[""])?,
-                sms_sipaccount_enabled: r.field(&["sms_sipaccount_enabled"])?,
-                webhook: r.field_none_if(&["webhook"], &[""])?,
-                webhook_enabled: r.field(&["webhook_enabled"])?,
-                dialmode: r.field(&["dialmode"])?,
-                inbound_dialing_mode: r.field(&["inbound_dialing_mode"])?,
-                record_calls: r.field(&["record_calls"])?,
                 transcribe: r.field(&["transcribe"])?,
+                transcription_email: r.field_none_if(&["transcription_email"], &[""])?,
                 transcription_locale: r.field(&["transcription_locale"])?,
                 transcription_redaction: r.field(&["transcription_redaction"])?,
-                transcription_summary: r.field(&["transcription_summary"])?,
                 transcription_sentiment: r.field(&["transcription_sentiment"])?,
-                transcription_email: r.field_none_if(&["transcription_email"], &[""])?,
                 transcription_start_delay: r.field(&["transcription_start_delay"])?,
+                transcription_summary: r.field(&["transcription_summary"])?,
+                voicemail: r.field(&["voicemail"])?,
                 voicemail_threshold: r.field(&["voicemail_threshold"])?,
+                webhook: r.field_none_if(&["webhook"], &[""])?,
+                webhook_enabled: r.field(&["webhook_enabled"])?,
                 unreadable: r
                     .finish(
                         &[
@@ -1807,17 +1807,17 @@ impl crate::decode::Decode for DidIntlGeographicLocation {
         };
         Ok(
             Some(Self {
+                area_code: r.field(&["area_code"])?,
+                channels: r.field(&["channels"])?,
+                country: r.field(&["country"])?,
                 location_id: r.field(&["location_id"])?,
                 location_name: r.field(&["location_name"])?,
-                country: r.field(&["country"])?,
-                area_code: r.field(&["area_code"])?,
-                stock: r.field(&["stock"])?,
-                monthly: r.field(&["monthly"])?,
-                setup: r.field(&["setup"])?,
                 minute: r.field(&["minute"])?,
+                monthly: r.field(&["monthly"])?,
                 monthly_per_minute: r.field(&["monthly_per_minute"])?,
+                setup: r.field(&["setup"])?,
                 setup_per_minute: r.field(&["setup_per_minute"])?,
-                channels: r.field(&["channels"])?,
+                stock: r.field(&["stock"])?,
                 unreadable: r
                     .finish(
                         &[
@@ -1990,16 +1990,16 @@ impl crate::decode::Decode for DidIntlNationalLocation {
         };
         Ok(
             Some(Self {
+                area_code: r.field(&["area_code"])?,
+                country: r.field(&["country"])?,
                 location_id: r.field(&["location_id"])?,
                 location_name: r.field(&["location_name"])?,
-                country: r.field(&["country"])?,
-                area_code: r.field(&["area_code"])?,
-                stock: r.field(&["stock"])?,
-                monthly: r.field(&["monthly"])?,
-                setup: r.field(&["setup"])?,
                 minute: r.field(&["minute"])?,
+                monthly: r.field(&["monthly"])?,
                 monthly_per_minute: r.field(&["monthly_per_minute"])?,
+                setup: r.field(&["setup"])?,
                 setup_per_minute: r.field(&["setup_per_minute"])?,
+                stock: r.field(&["stock"])?,
                 unreadable: r
                     .finish(
                         &[
@@ -2166,14 +2166,14 @@ impl crate::decode::Decode for DidIntlTollFreeLocation {
         };
         Ok(
             Some(Self {
+                area_code: r.field(&["area_code"])?,
+                country: r.field(&["country"])?,
                 location_id: r.field(&["location_id"])?,
                 location_name: r.field(&["location_name"])?,
-                country: r.field(&["country"])?,
-                area_code: r.field(&["area_code"])?,
-                stock: r.field(&["stock"])?,
+                minute: r.field(&["minute"])?,
                 monthly: r.field(&["monthly"])?,
                 setup: r.field(&["setup"])?,
-                minute: r.field(&["minute"])?,
+                stock: r.field(&["stock"])?,
                 unreadable: r
                     .finish(
                         &[
@@ -2348,17 +2348,17 @@ impl crate::decode::Decode for DidAvailableUsa {
         Ok(
             Some(Self {
                 did: r.field(&["did"])?,
-                ratecenter: r.field(&["ratecenter"])?,
-                state: r.field(&["state"])?,
-                state_description: r.field(&["state_description"])?,
-                perminute_monthly: r.field(&["perminute_monthly"])?,
-                perminute_minute: r.field(&["perminute_minute"])?,
-                perminute_setup: r.field(&["perminute_setup"])?,
-                flat_monthly: r.field(&["flat_monthly"])?,
                 flat_minute: r.field(&["flat_minute"])?,
+                flat_monthly: r.field(&["flat_monthly"])?,
                 flat_setup: r.field(&["flat_setup"])?,
                 has_port_out_pin: r.field(&["has_port_out_pin"])?,
+                perminute_minute: r.field(&["perminute_minute"])?,
+                perminute_monthly: r.field(&["perminute_monthly"])?,
+                perminute_setup: r.field(&["perminute_setup"])?,
+                ratecenter: r.field(&["ratecenter"])?,
                 sms: r.field(&["sms"])?,
+                state: r.field(&["state"])?,
+                state_description: r.field(&["state_description"])?,
                 unreadable: r
                     .finish(
                         &[
@@ -2526,8 +2526,8 @@ impl crate::decode::Decode for DidIntlType {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 description: r.field(&["description"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["description", "value"]),
             }),
         )
@@ -2653,9 +2653,9 @@ impl crate::decode::Decode for DidPortabilityPlan {
         };
         Ok(
             Some(Self {
-                title: r.field(&["title"])?,
-                price_per_month: r.field(&["pricePerMonth"])?,
                 price_per_min: r.field(&["pricePerMin"])?,
+                price_per_month: r.field(&["pricePerMonth"])?,
+                title: r.field(&["title"])?,
                 unreadable: r.finish(&["pricePerMin", "pricePerMonth", "title"]),
             }),
         )
@@ -2706,9 +2706,9 @@ impl crate::decode::Decode for GetPortabilityResponse {
         };
         Ok(
             Some(Self {
+                plans: r.list(&["plans"])?,
                 portable: r.field(&["portable"])?,
                 sms: r.field(&["sms"])?,
-                plans: r.list(&["plans"])?,
                 unreadable: r.finish(&["plans", "portable", "sms", "status"]),
             }),
         )
@@ -2778,8 +2778,8 @@ impl crate::decode::Decode for DidProvince {
         };
         Ok(
             Some(Self {
-                province: r.field(&["province"])?,
                 description: r.field(&["description"])?,
+                province: r.field(&["province"])?,
                 unreadable: r.finish(&["description", "province"]),
             }),
         )
@@ -2903,8 +2903,8 @@ impl crate::decode::Decode for DidRateCenterCan {
         };
         Ok(
             Some(Self {
-                ratecenter: r.field(&["ratecenter"])?,
                 available: r.field(&["available"])?,
+                ratecenter: r.field(&["ratecenter"])?,
                 unreadable: r.finish(&["available", "ratecenter"]),
             }),
         )
@@ -3028,8 +3028,8 @@ impl crate::decode::Decode for DidRateCenterUsa {
         };
         Ok(
             Some(Self {
-                ratecenter: r.field(&["ratecenter"])?,
                 available: r.field(&["available"])?,
+                ratecenter: r.field(&["ratecenter"])?,
                 unreadable: r.finish(&["available", "ratecenter"]),
             }),
         )
@@ -3140,8 +3140,8 @@ impl crate::decode::Decode for DidState {
         };
         Ok(
             Some(Self {
-                state: r.field(&["state"])?,
                 description: r.field(&["description"])?,
+                state: r.field(&["state"])?,
                 unreadable: r.finish(&["description", "state"]),
             }),
         )
@@ -4773,15 +4773,15 @@ impl crate::decode::Decode for DidSearchResultCan {
         Ok(
             Some(Self {
                 did: r.field(&["did"])?,
-                ratecenter: r.field(&["ratecenter"])?,
+                flat_minute: r.field(&["flat_minute"])?,
+                flat_monthly: r.field(&["flat_monthly"])?,
+                flat_setup: r.field(&["flat_setup"])?,
+                perminute_minute: r.field(&["perminute_minute"])?,
+                perminute_monthly: r.field(&["perminute_monthly"])?,
+                perminute_setup: r.field(&["perminute_setup"])?,
                 province: r.field(&["province"])?,
                 province_description: r.field(&["province_description"])?,
-                perminute_monthly: r.field(&["perminute_monthly"])?,
-                perminute_minute: r.field(&["perminute_minute"])?,
-                perminute_setup: r.field(&["perminute_setup"])?,
-                flat_monthly: r.field(&["flat_monthly"])?,
-                flat_minute: r.field(&["flat_minute"])?,
-                flat_setup: r.field(&["flat_setup"])?,
+                ratecenter: r.field(&["ratecenter"])?,
                 unreadable: r
                     .finish(
                         &[
@@ -4979,15 +4979,15 @@ impl crate::decode::Decode for DidSearchResultUsa {
         Ok(
             Some(Self {
                 did: r.field(&["did"])?,
+                flat_minute: r.field(&["flat_minute"])?,
+                flat_monthly: r.field(&["flat_monthly"])?,
+                flat_setup: r.field(&["flat_setup"])?,
+                perminute_minute: r.field(&["perminute_minute"])?,
+                perminute_monthly: r.field(&["perminute_monthly"])?,
+                perminute_setup: r.field(&["perminute_setup"])?,
                 ratecenter: r.field(&["ratecenter"])?,
                 state: r.field(&["state"])?,
                 state_description: r.field(&["state_description"])?,
-                perminute_monthly: r.field(&["perminute_monthly"])?,
-                perminute_minute: r.field(&["perminute_minute"])?,
-                perminute_setup: r.field(&["perminute_setup"])?,
-                flat_monthly: r.field(&["flat_monthly"])?,
-                flat_minute: r.field(&["flat_minute"])?,
-                flat_setup: r.field(&["flat_setup"])?,
                 unreadable: r
                     .finish(
                         &[
@@ -5165,8 +5165,8 @@ impl crate::decode::Decode for DidTollFreeCanUs {
         Ok(
             Some(Self {
                 did: r.field(&["did"])?,
-                monthly: r.field(&["monthly"])?,
                 minute: r.field(&["minute"])?,
+                monthly: r.field(&["monthly"])?,
                 setup: r.field(&["setup"])?,
                 unreadable: r.finish(&["did", "minute", "monthly", "setup"]),
             }),
@@ -5315,11 +5315,11 @@ impl crate::decode::Decode for DidTollFreeUsa {
         Ok(
             Some(Self {
                 did: r.field(&["did"])?,
-                monthly: r.field(&["monthly"])?,
-                minute_usa: r.field(&["minute_usa"])?,
+                minute_alaska: r.field(&["minute_alaska"])?,
                 minute_canada: r.field(&["minute_canada"])?,
                 minute_puertorico: r.field(&["minute_puertorico"])?,
-                minute_alaska: r.field(&["minute_alaska"])?,
+                minute_usa: r.field(&["minute_usa"])?,
+                monthly: r.field(&["monthly"])?,
                 setup: r.field(&["setup"])?,
                 sms: r.field(&["sms"])?,
                 unreadable: r
@@ -5527,11 +5527,11 @@ impl crate::decode::Decode for DidVanityResult {
         Ok(
             Some(Self {
                 did: r.field(&["did"])?,
+                minute_american_canada: r.field(&["minute_american_canada"])?,
+                minute_american_usa: r.field(&["minute_american_usa"])?,
+                minute_canadian: r.field(&["minute_canadian"])?,
                 monthly_american: r.field(&["monthly_american"])?,
                 monthly_canadian: r.field(&["monthly_canadian"])?,
-                minute_american_usa: r.field(&["minute_american_usa"])?,
-                minute_american_canada: r.field(&["minute_american_canada"])?,
-                minute_canadian: r.field(&["minute_canadian"])?,
                 setup_american: r.field(&["setup_american"])?,
                 setup_canadian: r.field(&["setup_canadian"])?,
                 unreadable: r

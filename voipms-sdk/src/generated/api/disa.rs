@@ -109,12 +109,12 @@ impl crate::decode::Decode for DisaEntry {
         };
         Ok(
             Some(Self {
+                callerid_override: r.field_none_if(&["callerid_override"], &["-1", ""])?,
+                digit_timeout: r.field(&["digit_timeout"])?,
                 disa: r.field(&["disa"])?,
+                language: r.field(&["language"])?,
                 name: r.field(&["name"])?,
                 pin: r.field(&["pin"])?,
-                digit_timeout: r.field(&["digit_timeout"])?,
-                callerid_override: r.field_none_if(&["callerid_override"], &["-1", ""])?,
-                language: r.field(&["language"])?,
                 unreadable: r
                     .finish(
                         &[

@@ -62,8 +62,8 @@ impl crate::decode::Decode for E911AddressType {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 description: r.field(&["description"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["description", "value"]),
             }),
         )
@@ -247,20 +247,20 @@ impl crate::decode::Decode for E911Registration {
         };
         Ok(
             Some(Self {
-                did: r.field(&["did"])?,
-                status: r.field(&["status"])?,
-                full_name: r.field(&["full_name"])?,
-                street_number: r.field(&["street_number"])?,
-                street_name: r.field(&["street_name"])?,
-                address_type: r.field(&["address_type"])?,
                 address_number: r.field(&["address_number"])?,
+                address_type: r.field(&["address_type"])?,
                 city: r.field(&["city"])?,
-                state: r.field(&["state"])?,
-                zip_code: r.field(&["zip_code"])?,
                 country: r.field(&["country"])?,
-                language: r.field(&["language"])?,
+                did: r.field(&["did"])?,
                 email: r.field(&["email"])?,
+                full_name: r.field(&["full_name"])?,
+                language: r.field(&["language"])?,
                 other_info: r.field(&["other_info"])?,
+                state: r.field(&["state"])?,
+                status: r.field(&["status"])?,
+                street_name: r.field(&["street_name"])?,
+                street_number: r.field(&["street_number"])?,
+                zip_code: r.field(&["zip_code"])?,
                 unreadable: r
                     .finish(
                         &[

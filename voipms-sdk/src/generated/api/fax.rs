@@ -414,12 +414,12 @@ impl crate::decode::Decode for FaxEmailToFaxConfig {
         };
         Ok(
             Some(Self {
-                id: r.field(&["id"])?,
-                enabled: r.field(&["enabled"])?,
                 email: r.field(&["email"])?,
+                enabled: r.field(&["enabled"])?,
+                from: r.field(&["from"])?,
+                id: r.field(&["id"])?,
                 security_code: r.field(&["security_code"])?,
                 security_code_enabled: r.field(&["security_code_enabled"])?,
-                from: r.field(&["from"])?,
                 unreadable: r
                     .finish(
                         &[
@@ -818,19 +818,19 @@ impl crate::decode::Decode for FaxMessage {
         };
         Ok(
             Some(Self {
-                id: r.field(&["id"])?,
-                folder: r.field(&["folder"])?,
-                date: r.field(&["date"])?,
                 callerid: r.field(&["callerid"])?,
-                stationid: r.field(&["stationid"])?,
-                destination: r.field(&["destination"])?,
+                date: r.field(&["date"])?,
                 description: r.field(&["description"])?,
-                pages: r.field(&["pages"])?,
+                destination: r.field(&["destination"])?,
                 duration: r.field(&["duration"])?,
-                status: r.field(&["status"])?,
-                rate: r.field(&["rate"])?,
-                total: r.field(&["total"])?,
+                folder: r.field(&["folder"])?,
+                id: r.field(&["id"])?,
                 msg: r.field(&["msg"])?,
+                pages: r.field(&["pages"])?,
+                rate: r.field(&["rate"])?,
+                stationid: r.field(&["stationid"])?,
+                status: r.field(&["status"])?,
+                total: r.field(&["total"])?,
                 unreadable: r
                     .finish(
                         &[
@@ -1023,27 +1023,27 @@ impl crate::decode::Decode for FaxNumber {
         };
         Ok(
             Some(Self {
-                id: r.field(&["id"])?,
-                did: r.field(&["did"])?,
-                description: r.field(&["description"])?,
-                state: r.field(&["state"])?,
+                attach_file: r.field(&["attach_file"])?,
                 city: r.field(&["city"])?,
                 country: r.field(&["country"])?,
-                email_enabled: r.field(&["email_enabled"])?,
+                description: r.field(&["description"])?,
+                did: r.field(&["did"])?,
                 email: r.field(&["email"])?,
-                url_enabled: r.field(&["url_enabled"])?,
-                url: r.field(&["url"])?,
-                retry: r.field(&["retry"])?,
-                attach_file: r.field(&["attach_file"])?,
-                note: r.field(&["note"])?,
-                reseller_account: r.field(&["reseller_account"])?,
-                reseller_next_billing: r.field(&["reseller_next_billing"])?,
-                reseller_monthly: r.field(&["reseller_monthly"])?,
-                reseller_minute: r.field(&["reseller_minute"])?,
-                reseller_setup: r.field(&["reseller_setup"])?,
+                email_enabled: r.field(&["email_enabled"])?,
                 fax_to_sip_enabled: r.field(&["fax_to_sip_enabled"])?,
                 fax_to_sip_enabled_account: r.field(&["fax_to_sip_enabled_account"])?,
+                id: r.field(&["id"])?,
                 max_attempts: r.field(&["max_attempts"])?,
+                note: r.field(&["note"])?,
+                reseller_account: r.field(&["reseller_account"])?,
+                reseller_minute: r.field(&["reseller_minute"])?,
+                reseller_monthly: r.field(&["reseller_monthly"])?,
+                reseller_next_billing: r.field(&["reseller_next_billing"])?,
+                reseller_setup: r.field(&["reseller_setup"])?,
+                retry: r.field(&["retry"])?,
+                state: r.field(&["state"])?,
+                url: r.field(&["url"])?,
+                url_enabled: r.field(&["url_enabled"])?,
                 unreadable: r
                     .finish(
                         &[
@@ -1330,10 +1330,10 @@ impl crate::decode::Decode for FaxProvince {
         };
         Ok(
             Some(Self {
+                country_code: r.field(&["country_code"])?,
                 province: r.field(&["province"])?,
                 province_id: r.field(&["province_id"])?,
                 province_name: r.field(&["province_name"])?,
-                country_code: r.field(&["country_code"])?,
                 unreadable: r
                     .finish(
                         &["country_code", "province", "province_id", "province_name"],
@@ -1472,10 +1472,10 @@ impl crate::decode::Decode for FaxRateCenterCan {
         };
         Ok(
             Some(Self {
-                location: r.field(&["location"])?,
                 area_code: r.field(&["area_code"])?,
-                ratecenter: r.field(&["ratecenter"])?,
                 available: r.field(&["available"])?,
+                location: r.field(&["location"])?,
+                ratecenter: r.field(&["ratecenter"])?,
                 unreadable: r
                     .finish(&["area_code", "available", "location", "ratecenter"]),
             }),
@@ -1606,10 +1606,10 @@ impl crate::decode::Decode for FaxRateCenterUsa {
         };
         Ok(
             Some(Self {
-                location: r.field(&["location"])?,
                 area_code: r.field(&["area_code"])?,
-                ratecenter: r.field(&["ratecenter"])?,
                 available: r.field(&["available"])?,
+                location: r.field(&["location"])?,
+                ratecenter: r.field(&["ratecenter"])?,
                 unreadable: r
                     .finish(&["area_code", "available", "location", "ratecenter"]),
             }),
@@ -1740,10 +1740,10 @@ impl crate::decode::Decode for FaxState {
         };
         Ok(
             Some(Self {
+                country_code: r.field(&["country_code"])?,
                 state: r.field(&["state"])?,
                 state_id: r.field(&["state_id"])?,
                 state_name: r.field(&["state_name"])?,
-                country_code: r.field(&["country_code"])?,
                 unreadable: r
                     .finish(&["country_code", "state", "state_id", "state_name"]),
             }),

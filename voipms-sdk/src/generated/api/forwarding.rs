@@ -114,13 +114,13 @@ impl crate::decode::Decode for ForwardingEntry {
         };
         Ok(
             Some(Self {
-                forwarding: r.field(&["forwarding"])?,
-                phone_number: r.field(&["phone_number"])?,
                 callerid_override: r.field_none_if(&["callerid_override"], &["-1", ""])?,
                 description: r.field(&["description"])?,
-                dtmf_digits: r.field(&["dtmf_digits"])?,
-                pause: r.field(&["pause"])?,
                 diversion_header: r.field(&["diversion_header"])?,
+                dtmf_digits: r.field(&["dtmf_digits"])?,
+                forwarding: r.field(&["forwarding"])?,
+                pause: r.field(&["pause"])?,
+                phone_number: r.field(&["phone_number"])?,
                 unreadable: r
                     .finish(
                         &[

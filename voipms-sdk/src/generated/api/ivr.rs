@@ -111,13 +111,13 @@ impl crate::decode::Decode for IvrMenu {
         };
         Ok(
             Some(Self {
+                choices: r.field(&["choices"])?,
                 ivr: r.field(&["ivr"])?,
+                language: r.field(&["language"])?,
                 name: r.field(&["name"])?,
                 recording: r.field(&["recording"])?,
                 timeout: r.field(&["timeout"])?,
-                language: r.field(&["language"])?,
                 voicemailsetup: r.field(&["voicemailsetup"])?,
-                choices: r.field(&["choices"])?,
                 unreadable: r
                     .finish(
                         &[

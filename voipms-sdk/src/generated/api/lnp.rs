@@ -520,9 +520,9 @@ impl crate::decode::Decode for GetLnpAttachResponse {
         };
         Ok(
             Some(Self {
-                file_type: r.field(&["type"])?,
-                size: r.field(&["size"])?,
                 base64: r.field(&["base64"])?,
+                size: r.field(&["size"])?,
+                file_type: r.field(&["type"])?,
                 unreadable: r.finish(&["base64", "size", "status", "type"]),
             }),
         )
@@ -605,8 +605,8 @@ impl crate::decode::Decode for LnpAttachment {
         Ok(
             Some(Self {
                 attachid: r.field(&["attachid"])?,
-                file_type: r.field(&["type"])?,
                 size: r.field(&["size"])?,
+                file_type: r.field(&["type"])?,
                 unreadable: r.finish(&["attachid", "size", "type"]),
             }),
         )
@@ -774,8 +774,8 @@ impl crate::decode::Decode for LnpDetailsNote {
         };
         Ok(
             Some(Self {
-                note: r.field(&["note"])?,
                 date: r.field(&["date"])?,
+                note: r.field(&["note"])?,
                 time: r.field(&["time"])?,
                 unreadable: r.finish(&["date", "note", "time"]),
             }),
@@ -823,10 +823,10 @@ impl crate::decode::Decode for LnpDetailsAttachment {
         };
         Ok(
             Some(Self {
-                id: r.field(&["id"])?,
-                description: r.field(&["description"])?,
-                file_type: r.field(&["type"])?,
                 bytes: r.field(&["bytes"])?,
+                description: r.field(&["description"])?,
+                id: r.field(&["id"])?,
+                file_type: r.field(&["type"])?,
                 unreadable: r.finish(&["bytes", "description", "id", "type"]),
             }),
         )
@@ -925,34 +925,34 @@ impl crate::decode::Decode for GetLnpDetailsResponse {
         };
         Ok(
             Some(Self {
-                id: r.field(&["id"])?,
-                is_partial: r.field(&["isPartial"])?,
-                location_type: r.field(&["locationType"])?,
-                is_mobile: r.field(&["isMobile"])?,
-                mobile_info: r.field(&["mobileInfo"])?,
-                tf_type: r.field(&["tfType"])?,
-                port_type: r.field(&["portType"])?,
-                btn: r.field(&["btn"])?,
-                services: r.field(&["services"])?,
-                statement_name: r.field(&["statementName"])?,
-                first_name: r.field(&["firstName"])?,
-                last_name: r.field(&["lastName"])?,
                 address1: r.field(&["address1"])?,
                 address2: r.field(&["address2"])?,
+                attachments: r.list(&["attachments"])?,
+                btn: r.field(&["btn"])?,
                 city: r.field(&["city"])?,
-                zip: r.field(&["zip"])?,
-                state: r.field(&["state"])?,
                 country: r.field(&["country"])?,
-                provider_name: r.field(&["providerName"])?,
-                provider_account: r.field(&["providerAccount"])?,
                 customer_notes: r.field(&["customer_notes"])?,
+                date: r.field(&["date"])?,
+                first_name: r.field(&["firstName"])?,
+                foc_date: r.field(&["focDate"])?,
+                id: r.field(&["id"])?,
+                is_mobile: r.field(&["isMobile"])?,
+                is_partial: r.field(&["isPartial"])?,
+                last_name: r.field(&["lastName"])?,
+                location_type: r.field(&["locationType"])?,
+                mobile_info: r.field(&["mobileInfo"])?,
+                notes: r.list(&["notes"])?,
+                numbers: r.list(&["numbers"])?,
+                port_type: r.field(&["portType"])?,
                 post_status: r.field(&["post_status"])?,
                 post_status_description: r.field(&["post_status_description"])?,
-                date: r.field(&["date"])?,
-                foc_date: r.field(&["focDate"])?,
-                numbers: r.list(&["numbers"])?,
-                notes: r.list(&["notes"])?,
-                attachments: r.list(&["attachments"])?,
+                provider_account: r.field(&["providerAccount"])?,
+                provider_name: r.field(&["providerName"])?,
+                services: r.field(&["services"])?,
+                state: r.field(&["state"])?,
+                statement_name: r.field(&["statementName"])?,
+                tf_type: r.field(&["tfType"])?,
+                zip: r.field(&["zip"])?,
                 unreadable: r
                     .finish(
                         &[
@@ -1153,9 +1153,9 @@ impl crate::decode::Decode for LnpPortOrder {
         };
         Ok(
             Some(Self {
-                portid: r.field(&["portid"])?,
-                numbers: r.field(&["numbers"])?,
                 foc_date: r.field(&["foc_date"])?,
+                numbers: r.field(&["numbers"])?,
+                portid: r.field(&["portid"])?,
                 status: r.field(&["status"])?,
                 unreadable: r.finish(&["foc_date", "numbers", "portid", "status"]),
             }),
@@ -1349,8 +1349,8 @@ impl crate::decode::Decode for LnpNote {
         };
         Ok(
             Some(Self {
-                note: r.field(&["note"])?,
                 date: r.field(&["date"])?,
+                note: r.field(&["note"])?,
                 time: r.field(&["time"])?,
                 unreadable: r.finish(&["date", "note", "time"]),
             }),

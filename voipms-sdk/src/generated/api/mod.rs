@@ -6,211 +6,271 @@ pub use enums::*;
 ///
 /// The main account's money: current balance and usage statistics, the transaction ledger and invoices, plus the caller IP check used to set up API access.
 #[cfg(feature = "account")]
+#[cfg_attr(docsrs, doc(cfg(feature = "account")))]
 pub mod account;
 #[cfg(feature = "account")]
+#[cfg_attr(docsrs, doc(cfg(feature = "account")))]
 pub use account::*;
 /// Call Hunting
 ///
 /// Call hunting groups ring a list of destinations one after another, in order or at random, each for its own ring time and optionally asking the callee to press 1 to accept.
 #[cfg(feature = "call_hunting")]
+#[cfg_attr(docsrs, doc(cfg(feature = "call_hunting")))]
 pub mod call_hunting;
 #[cfg(feature = "call_hunting")]
+#[cfg_attr(docsrs, doc(cfg(feature = "call_hunting")))]
 pub use call_hunting::*;
 /// Call Parking
 ///
 /// Parking lots where a call can be put on hold and picked up from another phone, with an announcement of the parked extension, optional BLF lamps and a failover when nobody retrieves the call.
 #[cfg(feature = "call_parking")]
+#[cfg_attr(docsrs, doc(cfg(feature = "call_parking")))]
 pub mod call_parking;
 #[cfg(feature = "call_parking")]
+#[cfg_attr(docsrs, doc(cfg(feature = "call_parking")))]
 pub use call_parking::*;
 /// Call Recordings & Transcriptions
 ///
 /// Recorded calls and their automatic transcriptions: list, download, e-mail and delete recordings, and read transcripts.
 #[cfg(feature = "call_recordings")]
+#[cfg_attr(docsrs, doc(cfg(feature = "call_recordings")))]
 pub mod call_recordings;
 #[cfg(feature = "call_recordings")]
+#[cfg_attr(docsrs, doc(cfg(feature = "call_recordings")))]
 pub use call_recordings::*;
 /// Callbacks
 ///
 /// Callback entries: a call routed to one (with `cb:ID`) makes VoIP.ms call a configured number back, and the person answering can then dial out through the account.
 #[cfg(feature = "callbacks")]
+#[cfg_attr(docsrs, doc(cfg(feature = "callbacks")))]
 pub mod callbacks;
 #[cfg(feature = "callbacks")]
+#[cfg_attr(docsrs, doc(cfg(feature = "callbacks")))]
 pub use callbacks::*;
 /// Caller ID Filtering
 ///
 /// Rules that route incoming calls by caller ID, per DID or for all DIDs: block callers, send them to voicemail, or treat phonebook contacts, anonymous or unverified callers differently.
 #[cfg(feature = "callerid_filtering")]
+#[cfg_attr(docsrs, doc(cfg(feature = "callerid_filtering")))]
 pub mod callerid_filtering;
 #[cfg(feature = "callerid_filtering")]
+#[cfg_attr(docsrs, doc(cfg(feature = "callerid_filtering")))]
 pub use callerid_filtering::*;
 /// CDR & Rates
 ///
 /// Call detail records of the account and of reseller clients, the helper lists that feed their filters, and rate look-ups for packages and routes.
 #[cfg(feature = "cdr")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cdr")))]
 pub mod cdr;
 #[cfg(feature = "cdr")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cdr")))]
 pub use cdr::*;
 /// Conferences
 ///
 /// Conference bridges, the member profiles (PIN, admin and audio options) that callers join them with, and the recordings made in them.
 #[cfg(feature = "conferences")]
+#[cfg_attr(docsrs, doc(cfg(feature = "conferences")))]
 pub mod conferences;
 #[cfg(feature = "conferences")]
+#[cfg_attr(docsrs, doc(cfg(feature = "conferences")))]
 pub use conferences::*;
 /// DIDs
 ///
 /// Phone numbers (DIDs): finding and pricing US, Canadian, toll-free, vanity and international numbers, ordering and back-ordering them, and managing each number's routing, POP, voicemail, billing plan and reseller assignment.
 #[cfg(feature = "dids")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dids")))]
 pub mod dids;
 #[cfg(feature = "dids")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dids")))]
 pub use dids::*;
 /// DISA
 ///
 /// DISA (direct inward system access) entries let a caller who reaches one, and enters its PIN, get a dial tone and place outgoing calls through the account.
 #[cfg(feature = "disa")]
+#[cfg_attr(docsrs, doc(cfg(feature = "disa")))]
 pub mod disa;
 #[cfg(feature = "disa")]
+#[cfg_attr(docsrs, doc(cfg(feature = "disa")))]
 pub use disa::*;
 /// e911
 ///
 /// Emergency (e911) address registration for DIDs: validate an address, subscribe a number, update or cancel it, and read what is on file.
 #[cfg(feature = "e911")]
+#[cfg_attr(docsrs, doc(cfg(feature = "e911")))]
 pub mod e911;
 #[cfg(feature = "e911")]
+#[cfg_attr(docsrs, doc(cfg(feature = "e911")))]
 pub use e911::*;
 /// Fax
 ///
 /// Virtual fax numbers and fax messages: find and order numbers, configure their e-mail and URL notifications, send faxes, and manage received faxes, folders and e-mail-to-fax senders.
 #[cfg(feature = "fax")]
+#[cfg_attr(docsrs, doc(cfg(feature = "fax")))]
 pub mod fax;
 #[cfg(feature = "fax")]
+#[cfg_attr(docsrs, doc(cfg(feature = "fax")))]
 pub use fax::*;
 /// Forwarding
 ///
 /// Forwarding entries send calls on to an outside phone number, optionally with a caller-ID override, DTMF digits played after answer and a Diversion header; DIDs and other routes point at them with `fwd:ID`.
 #[cfg(feature = "forwarding")]
+#[cfg_attr(docsrs, doc(cfg(feature = "forwarding")))]
 pub mod forwarding;
 #[cfg(feature = "forwarding")]
+#[cfg_attr(docsrs, doc(cfg(feature = "forwarding")))]
 pub use forwarding::*;
 /// IVR
 ///
 /// IVR menus play a recorded prompt and route the caller by the digit they press; DIDs and other routes point at a menu with `ivr:ID`.
 #[cfg(feature = "ivr")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ivr")))]
 pub mod ivr;
 #[cfg(feature = "ivr")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ivr")))]
 pub use ivr::*;
 /// Number Porting (LNP)
 ///
 /// Port-in orders (local number portability): open an order for numbers held by another carrier, attach documents, and follow its status, notes and attachments.
 #[cfg(feature = "lnp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "lnp")))]
 pub mod lnp;
 #[cfg(feature = "lnp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "lnp")))]
 pub use lnp::*;
 /// MMS
 ///
 /// Send multimedia messages with up to three attachments from SMS-enabled DIDs, and read, fetch media of, or delete the MMS history.
 #[cfg(feature = "mms")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mms")))]
 pub mod mms;
 #[cfg(feature = "mms")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mms")))]
 pub use mms::*;
 /// Music on Hold
 ///
 /// Music-on-hold classes, built-in and custom; a custom class plays a selection of the account's uploaded recordings.
 #[cfg(feature = "music_on_hold")]
+#[cfg_attr(docsrs, doc(cfg(feature = "music_on_hold")))]
 pub mod music_on_hold;
 #[cfg(feature = "music_on_hold")]
+#[cfg_attr(docsrs, doc(cfg(feature = "music_on_hold")))]
 pub use music_on_hold::*;
 /// Phonebook
 ///
 /// The account's shared phonebook: named entries with optional speed-dial codes, and groups of entries that caller-ID filtering rules can match against.
 #[cfg(feature = "phonebook")]
+#[cfg_attr(docsrs, doc(cfg(feature = "phonebook")))]
 pub mod phonebook;
 #[cfg(feature = "phonebook")]
+#[cfg_attr(docsrs, doc(cfg(feature = "phonebook")))]
 pub use phonebook::*;
 /// Queues
 ///
 /// Call queues (ring strategy, announcements, wait limits, failover routing) and the static agents that answer them.
 #[cfg(feature = "queues")]
+#[cfg_attr(docsrs, doc(cfg(feature = "queues")))]
 pub mod queues;
 #[cfg(feature = "queues")]
+#[cfg_attr(docsrs, doc(cfg(feature = "queues")))]
 pub use queues::*;
 /// Recordings
 ///
 /// Audio files uploaded to the account, used as greetings, IVR and queue prompts, conference sounds and music on hold.
 #[cfg(feature = "recordings")]
+#[cfg_attr(docsrs, doc(cfg(feature = "recordings")))]
 pub mod recordings;
 #[cfg(feature = "recordings")]
+#[cfg_attr(docsrs, doc(cfg(feature = "recordings")))]
 pub use recordings::*;
 /// Reference Data
 ///
 /// Read-only catalogs of the codes that other methods accept: codecs, protocols, NAT and DTMF modes, queue and voicemail options, time zones, countries and VoIP.ms servers. Each takes an optional code to look up a single entry.
 #[cfg(feature = "reference")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reference")))]
 pub mod reference;
 #[cfg(feature = "reference")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reference")))]
 pub use reference::*;
 /// Reseller Clients
 ///
 /// Reseller features: sign up and manage clients, their balances, charges, payments and low-balance alerts, and the packages that price their calls.
 #[cfg(feature = "reseller")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reseller")))]
 pub mod reseller;
 #[cfg(feature = "reseller")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reseller")))]
 pub use reseller::*;
 /// Ring Groups
 ///
 /// Ring groups ring several destinations (sub-accounts, forwardings, SIP URIs) for one incoming call, each with its own ring time and optional press-1 confirmation, and fall back to a voicemail box; routes point at them with `grp:ID`.
 #[cfg(feature = "ring_groups")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ring_groups")))]
 pub mod ring_groups;
 #[cfg(feature = "ring_groups")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ring_groups")))]
 pub use ring_groups::*;
 /// Sequences
 ///
 /// Sequences are named, ordered lists of steps (play a recording, send DTMF, send an SMS). These methods are absent from the WSDL and known only from the official function list and Python clients, so their parameters and replies are less certain than elsewhere.
 #[cfg(feature = "sequences")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sequences")))]
 pub mod sequences;
 #[cfg(feature = "sequences")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sequences")))]
 pub use sequences::*;
 /// SIP URIs
 ///
 /// SIP URI entries name outside SIP addresses (`user@host`) that calls can be sent to; routes and phonebook entries point at them with `sip:ID`.
 #[cfg(feature = "sip_uris")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sip_uris")))]
 pub mod sip_uris;
 #[cfg(feature = "sip_uris")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sip_uris")))]
 pub use sip_uris::*;
 /// SMS
 ///
 /// Send text messages from SMS-enabled DIDs, read and delete the message history, and configure how each DID delivers the messages it receives.
 #[cfg(feature = "sms")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sms")))]
 pub mod sms;
 #[cfg(feature = "sms")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sms")))]
 pub use sms::*;
 /// Sub-accounts
 ///
 /// SIP and IAX2 sub-accounts of the main account: create, read, update and delete them, check their device registrations, and manage the location groups that scope internal extensions.
 #[cfg(feature = "subaccounts")]
+#[cfg_attr(docsrs, doc(cfg(feature = "subaccounts")))]
 pub mod subaccounts;
 #[cfg(feature = "subaccounts")]
+#[cfg_attr(docsrs, doc(cfg(feature = "subaccounts")))]
 pub use subaccounts::*;
 /// Time Conditions
 ///
 /// Time conditions route a call one way during set weekday and hour ranges (business hours) and another way the rest of the time; routes point at them with `tc:ID`.
 #[cfg(feature = "time_conditions")]
+#[cfg_attr(docsrs, doc(cfg(feature = "time_conditions")))]
 pub mod time_conditions;
 #[cfg(feature = "time_conditions")]
+#[cfg_attr(docsrs, doc(cfg(feature = "time_conditions")))]
 pub use time_conditions::*;
 /// Voicemail
 ///
 /// Voicemail boxes of the account (PIN, e-mail delivery, prompts, transcription) and the messages stored in their folders.
 #[cfg(feature = "voicemail")]
+#[cfg_attr(docsrs, doc(cfg(feature = "voicemail")))]
 pub mod voicemail;
 #[cfg(feature = "voicemail")]
+#[cfg_attr(docsrs, doc(cfg(feature = "voicemail")))]
 pub use voicemail::*;
 /// vPRI
 ///
 /// Virtual PRI trunks: list the account's vPRIs and attach or detach the per-minute DIDs that share their channels.
 #[cfg(feature = "vpri")]
+#[cfg_attr(docsrs, doc(cfg(feature = "vpri")))]
 pub mod vpri;
 #[cfg(feature = "vpri")]
+#[cfg_attr(docsrs, doc(cfg(feature = "vpri")))]
 pub use vpri::*;
 /// Decodes a raw response body with the typed response of `method` (wire name).
 ///

@@ -116,13 +116,13 @@ impl crate::decode::Decode for MusicOnHoldClass {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
+                custom: r.field(&["custom"])?,
                 description: r.field(&["description"])?,
                 recordings: r.field(&["recordings"])?,
-                total: r.field(&["total"])?,
-                volume: r.field(&["volume"])?,
                 sort: r.field(&["sort"])?,
-                custom: r.field(&["custom"])?,
+                total: r.field(&["total"])?,
+                value: r.field(&["value"])?,
+                volume: r.field(&["volume"])?,
                 unreadable: r
                     .finish(
                         &[

@@ -184,14 +184,14 @@ impl crate::decode::Decode for PhonebookEntry {
         };
         Ok(
             Some(Self {
-                phonebook: r.field(&["phonebook"])?,
-                speed_dial: r.field(&["speed_dial"])?,
-                name: r.field(&["name"])?,
-                number: r.field(&["number"])?,
                 callerid: r.field(&["callerid"])?,
-                note: r.field(&["note"])?,
                 group: r.field(&["group"])?,
                 group_name: r.field(&["group_name"])?,
+                name: r.field(&["name"])?,
+                note: r.field(&["note"])?,
+                number: r.field(&["number"])?,
+                phonebook: r.field(&["phonebook"])?,
+                speed_dial: r.field(&["speed_dial"])?,
                 unreadable: r
                     .finish(
                         &[
@@ -341,9 +341,9 @@ impl crate::decode::Decode for PhonebookGroup {
         };
         Ok(
             Some(Self {
-                phonebook_group: r.field(&["phonebook_group"])?,
-                name: r.field(&["name"])?,
                 members: r.field(&["members"])?,
+                name: r.field(&["name"])?,
+                phonebook_group: r.field(&["phonebook_group"])?,
                 unreadable: r.finish(&["members", "name", "phonebook_group"]),
             }),
         )

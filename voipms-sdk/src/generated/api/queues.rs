@@ -212,46 +212,46 @@ impl crate::decode::Decode for CallQueue {
         };
         Ok(
             Some(Self {
-                queue: r.field(&["queue"])?,
-                queue_name: r.field(&["queue_name"])?,
-                queue_number: r.field(&["queue_number"])?,
-                queue_language: r.field(&["queue_language"])?,
-                queue_password: r.field(&["queue_password"])?,
-                callerid_prefix: r.field(&["callerid_prefix"])?,
-                join_announcement: r.field(&["join_announcement"])?,
-                priority_weight: r.field(&["priority_weight"])?,
                 agent_announcement: r.field(&["agent_announcement"])?,
-                report_hold_time_agent: r.field(&["report_hold_time_agent"])?,
-                member_delay: r.field(&["member_delay"])?,
-                music_on_hold: r.field(&["music_on_hold"])?,
-                maximum_wait_time: r.field(&["maximum_wait_time"])?,
-                maximum_callers: r.field(&["maximum_callers"])?,
-                join_when_empty: r.field(&["join_when_empty"])?,
-                leave_when_empty: r.field(&["leave_when_empty"])?,
-                ring_strategy: r.field(&["ring_strategy"])?,
-                ring_inuse: r.field(&["ring_inuse"])?,
                 agent_ring_timeout: r.field(&["agent_ring_timeout"])?,
-                retry_timer: r.field(&["retry_timer"])?,
-                wrapup_time: r.field(&["wrapup_time"])?,
-                voice_announcement: r.field(&["voice_announcement"])?,
-                frequency_announcement: r.field(&["frequency_announcement"])?,
                 announce_position_frequency: r.field(&["announce_position_frecuency"])?,
                 announce_round_seconds: r.field(&["announce_round_seconds"])?,
+                callerid_prefix: r.field(&["callerid_prefix"])?,
+                fail_over_routing_full: r.field(&["fail_over_routing_full"])?,
+                fail_over_routing_join_empty: r
+                    .field(&["fail_over_routing_join_empty"])?,
+                fail_over_routing_join_unavail: r
+                    .field(&["fail_over_routing_join_unavail"])?,
+                fail_over_routing_leave_empty: r
+                    .field(&["fail_over_routing_leave_empty"])?,
+                fail_over_routing_leave_unavail: r
+                    .field(&["fail_over_routing_leave_unavail"])?,
+                fail_over_routing_timeout: r.field(&["fail_over_routing_timeout"])?,
+                frequency_announcement: r.field(&["frequency_announcement"])?,
                 announce_hold_time: r
                     .field(
                         &["if_announce_position_enabled_report_estimated_hold_time"],
                     )?,
+                join_announcement: r.field(&["join_announcement"])?,
+                join_when_empty: r.field(&["join_when_empty"])?,
+                leave_when_empty: r.field(&["leave_when_empty"])?,
+                maximum_callers: r.field(&["maximum_callers"])?,
+                maximum_wait_time: r.field(&["maximum_wait_time"])?,
+                member_delay: r.field(&["member_delay"])?,
+                music_on_hold: r.field(&["music_on_hold"])?,
+                priority_weight: r.field(&["priority_weight"])?,
+                queue: r.field(&["queue"])?,
+                queue_language: r.field(&["queue_language"])?,
+                queue_name: r.field(&["queue_name"])?,
+                queue_number: r.field(&["queue_number"])?,
+                queue_password: r.field(&["queue_password"])?,
+                report_hold_time_agent: r.field(&["report_hold_time_agent"])?,
+                retry_timer: r.field(&["retry_timer"])?,
+                ring_inuse: r.field(&["ring_inuse"])?,
+                ring_strategy: r.field(&["ring_strategy"])?,
                 thankyou_for_your_patience: r.field(&["thankyou_for_your_patience"])?,
-                fail_over_routing_timeout: r.field(&["fail_over_routing_timeout"])?,
-                fail_over_routing_full: r.field(&["fail_over_routing_full"])?,
-                fail_over_routing_join_empty: r
-                    .field(&["fail_over_routing_join_empty"])?,
-                fail_over_routing_leave_empty: r
-                    .field(&["fail_over_routing_leave_empty"])?,
-                fail_over_routing_join_unavail: r
-                    .field(&["fail_over_routing_join_unavail"])?,
-                fail_over_routing_leave_unavail: r
-                    .field(&["fail_over_routing_leave_unavail"])?,
+                voice_announcement: r.field(&["voice_announcement"])?,
+                wrapup_time: r.field(&["wrapup_time"])?,
                 unreadable: r
                     .finish(
                         &[
@@ -542,11 +542,11 @@ impl crate::decode::Decode for QueueStaticMember {
         };
         Ok(
             Some(Self {
-                member: r.field(&["member"])?,
-                queue_number: r.field(&["queue_number"])?,
-                name: r.field(&["name"])?,
                 account: r.field(&["account"])?,
+                member: r.field(&["member"])?,
+                name: r.field(&["name"])?,
                 priority: r.field(&["priority"])?,
+                queue_number: r.field(&["queue_number"])?,
                 unreadable: r
                     .finish(&["account", "member", "name", "priority", "queue_number"]),
             }),

@@ -101,8 +101,8 @@ impl crate::decode::Decode for AudioRecordingFile {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 data: r.field(&["data"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["data", "value"]),
             }),
         )
@@ -223,8 +223,8 @@ impl crate::decode::Decode for AudioRecording {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 description: r.field(&["description"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["description", "value"]),
             }),
         )

@@ -62,8 +62,8 @@ impl crate::decode::Decode for GetAllowedCodecsAllowedCodecs {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 description: r.field(&["description"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["description", "value"]),
             }),
         )
@@ -190,8 +190,8 @@ impl crate::decode::Decode for GetAuthTypesAuthTypes {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 description: r.field(&["description"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["description", "value"]),
             }),
         )
@@ -313,8 +313,8 @@ impl crate::decode::Decode for GetCountriesCountries {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 description: r.field(&["description"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["description", "value"]),
             }),
         )
@@ -438,8 +438,8 @@ impl crate::decode::Decode for GetDtmfModesDtmfModes {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 description: r.field(&["description"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["description", "value"]),
             }),
         )
@@ -563,8 +563,8 @@ impl crate::decode::Decode for GetDeviceTypesDeviceTypes {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 description: r.field(&["description"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["description", "value"]),
             }),
         )
@@ -711,8 +711,8 @@ impl crate::decode::Decode for GetJoinWhenEmptyTypesTypes {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 description: r.field(&["description"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["description", "value"]),
             }),
         )
@@ -834,8 +834,8 @@ impl crate::decode::Decode for GetLanguagesLanguages {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 description: r.field(&["description"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["description", "value"]),
             }),
         )
@@ -959,8 +959,8 @@ impl crate::decode::Decode for GetLocalesLocales {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 description: r.field(&["description"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["description", "value"]),
             }),
         )
@@ -1084,8 +1084,8 @@ impl crate::decode::Decode for GetLockInternationalLockInternational {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 description: r.field(&["description"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["description", "value"]),
             }),
         )
@@ -1212,8 +1212,8 @@ impl crate::decode::Decode for NatOption {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 description: r.field(&["description"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["description", "value"]),
             }),
         )
@@ -1340,8 +1340,8 @@ impl crate::decode::Decode for PlayInstructionsOption {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 description: r.field(&["description"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["description", "value"]),
             }),
         )
@@ -1468,8 +1468,8 @@ impl crate::decode::Decode for GetProtocolsProtocols {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 description: r.field(&["description"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["description", "value"]),
             }),
         )
@@ -1618,8 +1618,8 @@ impl crate::decode::Decode for GetReportEstimatedHoldTimeTypes {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 description: r.field(&["description"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["description", "value"]),
             }),
         )
@@ -1743,8 +1743,8 @@ impl crate::decode::Decode for GetRingStrategiesStrategies {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 description: r.field(&["description"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["description", "value"]),
             }),
         )
@@ -1868,8 +1868,8 @@ impl crate::decode::Decode for GetRoutesRoutes {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 description: r.field(&["description"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["description", "value"]),
             }),
         )
@@ -2003,13 +2003,13 @@ impl crate::decode::Decode for PopServer {
         };
         Ok(
             Some(Self {
-                server_name: r.field(&["server_name"])?,
-                server_shortname: r.field(&["server_shortname"])?,
+                server_country: r.field(&["server_country"])?,
                 server_hostname: r.field(&["server_hostname"])?,
                 server_ip: r.field(&["server_ip"])?,
-                server_country: r.field(&["server_country"])?,
+                server_name: r.field(&["server_name"])?,
                 server_pop: r.field(&["server_pop"])?,
                 server_recommended: r.field(&["server_recommended"])?,
+                server_shortname: r.field(&["server_shortname"])?,
                 unreadable: r
                     .finish(
                         &[
@@ -2161,8 +2161,8 @@ impl crate::decode::Decode for GetTimezonesTimezones {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 description: r.field(&["description"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["description", "value"]),
             }),
         )
@@ -2293,8 +2293,8 @@ impl crate::decode::Decode for GetVoicemailAttachmentFormatsEmailAttachmentForma
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 description: r.field(&["description"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["description", "value"]),
             }),
         )
@@ -2423,8 +2423,8 @@ impl crate::decode::Decode for GetVoicemailSetupsVoicemailsetups {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 description: r.field(&["description"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["description", "value"]),
             }),
         )

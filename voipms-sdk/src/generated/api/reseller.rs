@@ -245,8 +245,8 @@ impl crate::decode::Decode for BalanceManagementOption {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 description: r.field(&["description"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["description", "value"]),
             }),
         )
@@ -374,10 +374,10 @@ impl crate::decode::Decode for ResellerCharge {
         };
         Ok(
             Some(Self {
-                id: r.field(&["id"])?,
-                date: r.field(&["date"])?,
                 amount: r.field(&["amount"])?,
+                date: r.field(&["date"])?,
                 description: r.field(&["description"])?,
+                id: r.field(&["id"])?,
                 unreadable: r.finish(&["amount", "date", "description", "id"]),
             }),
         )
@@ -503,8 +503,8 @@ impl crate::decode::Decode for ResellerClientPackage {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 description: r.field(&["description"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["description", "value"]),
             }),
         )
@@ -628,8 +628,8 @@ impl crate::decode::Decode for ResellerClientThreshold {
         };
         Ok(
             Some(Self {
-                threshold: r.field(&["threshold"])?,
                 email: r.field(&["email"])?,
+                threshold: r.field(&["threshold"])?,
                 unreadable: r.finish(&["email", "threshold"]),
             }),
         )
@@ -775,19 +775,19 @@ impl crate::decode::Decode for ResellerClient {
         };
         Ok(
             Some(Self {
+                address: r.field(&["address"])?,
+                balance_management: r.field(&["balance_management"])?,
+                city: r.field(&["city"])?,
                 client: r.field(&["client"])?,
-                email: r.field(&["email"])?,
-                password: r.field(&["password"])?,
                 company: r.field(&["company"])?,
+                country: r.field(&["country"])?,
+                email: r.field(&["email"])?,
                 firstname: r.field(&["firstname"])?,
                 lastname: r.field(&["lastname"])?,
-                address: r.field(&["address"])?,
-                city: r.field(&["city"])?,
-                state: r.field(&["state"])?,
-                country: r.field(&["country"])?,
-                zip: r.field(&["zip"])?,
+                password: r.field(&["password"])?,
                 phone_number: r.field(&["phone_number"])?,
-                balance_management: r.field(&["balance_management"])?,
+                state: r.field(&["state"])?,
+                zip: r.field(&["zip"])?,
                 unreadable: r
                     .finish(
                         &[
@@ -943,10 +943,10 @@ impl crate::decode::Decode for ResellerDeposit {
         };
         Ok(
             Some(Self {
-                id: r.field(&["id"])?,
-                date: r.field(&["date"])?,
                 amount: r.field(&["amount"])?,
+                date: r.field(&["date"])?,
                 description: r.field(&["description"])?,
+                id: r.field(&["id"])?,
                 unreadable: r.finish(&["amount", "date", "description", "id"]),
             }),
         )
@@ -1088,16 +1088,16 @@ impl crate::decode::Decode for ResellerPackage {
         };
         Ok(
             Some(Self {
-                package: r.field(&["package"])?,
-                name: r.field(&["name"])?,
+                canada_route: r.field(&["canada_route"])?,
+                free_minutes: r.field(&["free_minutes"])?,
+                international_route: r.field(&["international_route"])?,
                 markup_fixed: r.field(&["markup_fixed"])?,
                 markup_percentage: r.field(&["markup_percentage"])?,
-                pulse: r.field(&["pulse"])?,
-                international_route: r.field(&["international_route"])?,
-                canada_route: r.field(&["canada_route"])?,
                 monthly_fee: r.field(&["monthly_fee"])?,
+                name: r.field(&["name"])?,
+                package: r.field(&["package"])?,
+                pulse: r.field(&["pulse"])?,
                 setup_fee: r.field(&["setup_fee"])?,
-                free_minutes: r.field(&["free_minutes"])?,
                 unreadable: r
                     .finish(
                         &[
@@ -1268,13 +1268,13 @@ impl crate::decode::Decode for ResellerBalance {
         };
         Ok(
             Some(Self {
-                current_balance: r.field(&["current_balance"])?,
-                spent_total: r.field(&["spent_total"])?,
-                calls_total: r.field(&["calls_total"])?,
-                time_total: r.field(&["time_total"])?,
-                spent_today: r.field(&["spent_today"])?,
                 calls_today: r.field(&["calls_today"])?,
+                calls_total: r.field(&["calls_total"])?,
+                current_balance: r.field(&["current_balance"])?,
+                spent_today: r.field(&["spent_today"])?,
+                spent_total: r.field(&["spent_total"])?,
                 time_today: r.field(&["time_today"])?,
+                time_total: r.field(&["time_total"])?,
                 unreadable: r
                     .finish(
                         &[

@@ -111,12 +111,12 @@ impl crate::decode::Decode for RingGroup {
         };
         Ok(
             Some(Self {
-                ring_group: r.field(&["ring_group"])?,
-                name: r.field(&["name"])?,
                 caller_announcement: r.field(&["caller_announcement"])?,
-                music_on_hold: r.field(&["music_on_hold"])?,
                 language: r.field(&["language"])?,
                 members: r.field(&["members"])?,
+                music_on_hold: r.field(&["music_on_hold"])?,
+                name: r.field(&["name"])?,
+                ring_group: r.field(&["ring_group"])?,
                 voicemail: r.field(&["voicemail"])?,
                 unreadable: r
                     .finish(

@@ -124,8 +124,8 @@ impl crate::decode::Decode for Sequence {
         };
         Ok(
             Some(Self {
-                sequence: r.field(&["sequence"])?,
                 name: r.field(&["name"])?,
+                sequence: r.field(&["sequence"])?,
                 steps: r.field(&["steps"])?,
                 unreadable: r.finish(&["name", "sequence", "steps"]),
             }),

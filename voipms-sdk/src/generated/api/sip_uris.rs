@@ -107,11 +107,11 @@ impl crate::decode::Decode for SipUriEntry {
         };
         Ok(
             Some(Self {
+                callerid_e164: r.field(&["callerid_e164"])?,
+                callerid_override: r.field_none_if(&["callerid_override"], &["-1", ""])?,
+                description: r.field(&["description"])?,
                 sipuri: r.field(&["sipuri"])?,
                 uri: r.field(&["uri"])?,
-                description: r.field(&["description"])?,
-                callerid_override: r.field_none_if(&["callerid_override"], &["-1", ""])?,
-                callerid_e164: r.field(&["callerid_e164"])?,
                 unreadable: r
                     .finish(
                         &[

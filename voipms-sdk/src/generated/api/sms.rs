@@ -109,7 +109,7 @@ impl GetResellerSms {
         self.limit = Some(limit);
         self
     }
-    /// Whole-hour shift, -12 to 13, applied to the returned dates. It is a fixed offset that ignores daylight saving time; the dates carry no zone. Example: `-5`.
+    /// Whole-hour number, -12 to 13. VoIP.ms reports each date as its US Eastern wall clock (daylight saving observed) plus `timezone + 5` hours, as if Eastern were always UTC-5 (`-5`: the Eastern wall clock, `0`: UTC in winter, UTC+1 in summer); the days `from`/`to` match are shifted alike. Without it, dates are the Eastern wall clock. The dates carry no zone. Example: `-5`.
     pub fn timezone(mut self, timezone: i32) -> Self {
         self.timezone = Some(timezone);
         self
@@ -174,7 +174,7 @@ impl crate::Client {
 pub struct SmsResellerMessage {
     /// `id`: Message id.
     pub id: Option<String>,
-    /// `date`: When the message was sent or received, server wall-clock time (shifted by `timezone` if given).
+    /// `date`: When the message was sent or received: server time (US Eastern wall clock), plus `timezone + 5` hours when `timezone` is given; no zone.
     pub date: Option<crate::DateTime>,
     /// `type`: `1` received, `0` sent. Read as [`MessageType`](crate::api::MessageType); a value it does not list is kept as `MessageType::Other` (and reported as drift).
     pub direction: Option<crate::api::MessageType>,
@@ -198,12 +198,12 @@ impl crate::decode::Decode for SmsResellerMessage {
         };
         Ok(
             Some(Self {
-                id: r.field(&["id"])?,
-                date: r.field(&["date"])?,
-                direction: r.field(&["type"])?,
-                did: r.field(&["did"])?,
                 contact: r.field(&["contact"])?,
+                date: r.field(&["date"])?,
+                did: r.field(&["did"])?,
+                id: r.field(&["id"])?,
                 message: r.field(&["message"])?,
+                direction: r.field(&["type"])?,
                 unreadable: r
                     .finish(&["contact", "date", "did", "id", "message", "type"]),
             }),
@@ -334,7 +334,7 @@ impl GetSms {
         self.limit = Some(limit);
         self
     }
-    /// Whole-hour shift, -12 to 13, applied to the returned dates. It is a fixed offset that ignores daylight saving time; the dates carry no zone. Example: `-5`.
+    /// Whole-hour number, -12 to 13. VoIP.ms reports each date as its US Eastern wall clock (daylight saving observed) plus `timezone + 5` hours, as if Eastern were always UTC-5 (`-5`: the Eastern wall clock, `0`: UTC in winter, UTC+1 in summer); the days `from`/`to` match are shifted alike. Without it, dates are the Eastern wall clock. The dates carry no zone. Example: `-5`.
     pub fn timezone(mut self, timezone: i32) -> Self {
         self.timezone = Some(timezone);
         self
@@ -395,7 +395,7 @@ impl crate::Client {
 pub struct SmsMessage {
     /// `id`: Message id; pass it to deleteSMS or as the `sms` filter.
     pub id: Option<String>,
-    /// `date`: When the message was sent or received, server wall-clock time (shifted by `timezone` if given).
+    /// `date`: When the message was sent or received: server time (US Eastern wall clock), plus `timezone + 5` hours when `timezone` is given; no zone.
     pub date: Option<crate::DateTime>,
     /// `type`: `1` received, `0` sent. Read as [`MessageType`](crate::api::MessageType); a value it does not list is kept as `MessageType::Other` (and reported as drift).
     pub direction: Option<crate::api::MessageType>,
@@ -421,13 +421,13 @@ impl crate::decode::Decode for SmsMessage {
         };
         Ok(
             Some(Self {
-                id: r.field(&["id"])?,
-                date: r.field(&["date"])?,
-                direction: r.field(&["type"])?,
-                did: r.field(&["did"])?,
-                contact: r.field(&["contact"])?,
-                message: r.field(&["message"])?,
                 carrier_status: r.field(&["carrier_status"])?,
+                contact: r.field(&["contact"])?,
+                date: r.field(&["date"])?,
+                did: r.field(&["did"])?,
+                id: r.field(&["id"])?,
+                message: r.field(&["message"])?,
+                direction: r.field(&["type"])?,
                 unreadable: r
                     .finish(
                         &[

@@ -120,16 +120,16 @@ impl crate::decode::Decode for TimeCondition {
         };
         Ok(
             Some(Self {
-                timecondition: r.field(&["timecondition"])?,
+                endhour: r.field(&["endhour"])?,
+                endminute: r.field(&["endminute"])?,
                 name: r.field(&["name"])?,
                 routing_match: r.field(&["routing_match"])?,
                 routing_nomatch: r.field(&["routing_nomatch"])?,
                 starthour: r.field(&["starthour"])?,
                 startminute: r.field(&["startminute"])?,
-                endhour: r.field(&["endhour"])?,
-                endminute: r.field(&["endminute"])?,
-                weekdaystart: r.field(&["weekdaystart"])?,
+                timecondition: r.field(&["timecondition"])?,
                 weekdayend: r.field(&["weekdayend"])?,
+                weekdaystart: r.field(&["weekdaystart"])?,
                 unreadable: r
                     .finish(
                         &[

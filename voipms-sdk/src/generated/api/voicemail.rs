@@ -455,8 +455,8 @@ impl crate::decode::Decode for VoicemailFolder {
         };
         Ok(
             Some(Self {
-                value: r.field(&["value"])?,
                 description: r.field(&["description"])?,
+                value: r.field(&["value"])?,
                 unreadable: r.finish(&["description", "value"]),
             }),
         )
@@ -642,10 +642,10 @@ impl crate::decode::Decode for VoicemailMessageFile {
         };
         Ok(
             Some(Self {
-                mailbox: r.field(&["mailbox"])?,
-                folder: r.field(&["folder"])?,
-                message_num: r.field(&["message_num"])?,
                 data: r.field(&["data"])?,
+                folder: r.field(&["folder"])?,
+                mailbox: r.field(&["mailbox"])?,
+                message_num: r.field(&["message_num"])?,
                 unreadable: r.finish(&["data", "folder", "mailbox", "message_num"]),
             }),
         )
@@ -815,14 +815,14 @@ impl crate::decode::Decode for VoicemailMessage {
         };
         Ok(
             Some(Self {
-                mailbox: r.field(&["mailbox"])?,
-                folder: r.field(&["folder"])?,
-                message_num: r.field(&["message_num"])?,
-                date: r.field(&["date"])?,
                 callerid: r.field(&["callerid"])?,
+                date: r.field(&["date"])?,
                 duration: r.field(&["duration"])?,
-                urgent: r.field(&["urgent"])?,
+                folder: r.field(&["folder"])?,
                 listened: r.field(&["listened"])?,
+                mailbox: r.field(&["mailbox"])?,
+                message_num: r.field(&["message_num"])?,
+                urgent: r.field(&["urgent"])?,
                 unreadable: r
                     .finish(
                         &[
@@ -1014,8 +1014,8 @@ impl crate::decode::Decode for VoicemailTranscription {
         };
         Ok(
             Some(Self {
-                date: r.field(&["date"])?,
                 callerid: r.field(&["callerid"])?,
+                date: r.field(&["date"])?,
                 duration: r.field(&["duration"])?,
                 folder: r.field(&["folder"])?,
                 result: r.field(&["result"])?,
@@ -1199,31 +1199,31 @@ impl crate::decode::Decode for VoicemailBox {
         };
         Ok(
             Some(Self {
+                attach_message: r.field(&["attach_message"])?,
+                client: r.field(&["client"])?,
+                delete_message: r.field(&["delete_message"])?,
+                email: r.field(&["email"])?,
+                email_attachment_format: r.field(&["email_attachment_format"])?,
+                language: r.field(&["language"])?,
                 mailbox: r.field(&["mailbox"])?,
                 name: r.field(&["name"])?,
-                password: r.field(&["password"])?,
-                skip_password: r.field(&["skip_password"])?,
-                email: r.field(&["email"])?,
-                attach_message: r.field(&["attach_message"])?,
-                delete_message: r.field(&["delete_message"])?,
-                say_time: r.field(&["say_time"])?,
-                timezone: r.field(&["timezone"])?,
-                say_callerid: r.field(&["say_callerid"])?,
-                play_instructions: r.field(&["play_instructions"])?,
-                language: r.field(&["language"])?,
-                email_attachment_format: r.field(&["email_attachment_format"])?,
-                unavailable_message_recording: r
-                    .field(&["unavailable_message_recording"])?,
                 new_count: r.field(&["new"])?,
-                urgent_count: r.field(&["urgent"])?,
+                password: r.field(&["password"])?,
+                play_instructions: r.field(&["play_instructions"])?,
+                say_callerid: r.field(&["say_callerid"])?,
+                say_time: r.field(&["say_time"])?,
+                skip_password: r.field(&["skip_password"])?,
+                timezone: r.field(&["timezone"])?,
                 transcription: r.field(&["transcription"])?,
+                transcription_delay: r.field(&["transcription_delay"])?,
+                transcription_format: r.field(&["transcription_format"])?,
                 transcription_locale: r.field(&["transcription_locale"])?,
                 transcription_redaction: r.field(&["transcription_redaction"])?,
                 transcription_sentiment: r.field(&["transcription_sentiment"])?,
                 transcription_summary: r.field(&["transcription_summary"])?,
-                transcription_format: r.field(&["transcription_format"])?,
-                transcription_delay: r.field(&["transcription_delay"])?,
-                client: r.field(&["client"])?,
+                unavailable_message_recording: r
+                    .field(&["unavailable_message_recording"])?,
+                urgent_count: r.field(&["urgent"])?,
                 unreadable: r
                     .finish(
                         &[

@@ -71,9 +71,9 @@ impl crate::decode::Decode for AssignDidVpriResponse {
         };
         Ok(
             Some(Self {
-                vpri: r.field(&["vpri"])?,
                 did_added: r.field(&["DIDAdded"])?,
                 monthly: r.field(&["monthly"])?,
+                vpri: r.field(&["vpri"])?,
                 unreadable: r.finish(&["DIDAdded", "monthly", "status", "vpri"]),
             }),
         )
@@ -241,15 +241,15 @@ impl crate::decode::Decode for VirtualPri {
         };
         Ok(
             Some(Self {
-                vpri: r.field(&["vpri"])?,
-                name: r.field(&["name"])?,
-                note: r.field(&["note"])?,
-                channels: r.field(&["channels"])?,
-                monthly_fee: r.field(&["monthly_fee"])?,
-                next_billing: r.field(&["next_billing"])?,
                 burst_enabled: r.field(&["burst_enabled"])?,
                 burst_max_channels: r.field(&["burst_max_channels"])?,
                 burst_percentage_charge: r.field(&["burst_percentage_charge"])?,
+                channels: r.field(&["channels"])?,
+                monthly_fee: r.field(&["monthly_fee"])?,
+                name: r.field(&["name"])?,
+                next_billing: r.field(&["next_billing"])?,
+                note: r.field(&["note"])?,
+                vpri: r.field(&["vpri"])?,
                 unreadable: r
                     .finish(
                         &[
@@ -417,8 +417,8 @@ impl crate::decode::Decode for RemoveDidVpriResponse {
         };
         Ok(
             Some(Self {
-                vpri: r.field(&["vpri"])?,
                 did_removed: r.field(&["DIDRemoved"])?,
+                vpri: r.field(&["vpri"])?,
                 unreadable: r.finish(&["DIDRemoved", "status", "vpri"]),
             }),
         )

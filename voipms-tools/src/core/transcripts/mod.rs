@@ -3,8 +3,9 @@
 //! once, reuse after) and full-text search over them. Shared by `voipms transcripts …`,
 //! `voipms recordings transcribe` and the MCP tools.
 //!
-//! **Dates.** `call_date` is VoIP.ms's own wall-clock time of the call, `YYYY-MM-DD HH:MM:SS`, as
-//! the API reports it (the account's server time, no zone); search ranges compare against it.
+//! **Dates.** `call_date` is the call's server time (`voipms_sdk::dates`: the US Eastern wall
+//! clock, daylight saving included), `YYYY-MM-DD HH:MM:SS`, the same clock `voipms cdr` and
+//! `voipms recordings list` show; search ranges compare against it.
 //! `created_at` is when the transcript was stored, in UTC (RFC 3339).
 
 pub mod native;
@@ -409,7 +410,7 @@ pub async fn voicemail_messages(
     params.push("mailbox", mailbox);
     params.push("folder", folder);
     let outcome = client
-        .call_with_effect("getVoicemailMessages", Effect::Read, &params)
+        .call_with_effect("getVoicemailMessages", &params, Effect::Read)
         .await
         .map_err(|e| e.to_string())?;
     Ok(native::rows(&outcome.body, "messages")
@@ -527,7 +528,7 @@ async fn voicemail_wav(client: &Client, msg: &VoicemailMessage) -> Result<Vec<u8
     params.push("message_num", msg.num.as_str());
     params.push("format", "wav");
     let outcome = client
-        .call_with_effect("getVoicemailMessageFile", Effect::Read, &params)
+        .call_with_effect("getVoicemailMessageFile", &params, Effect::Read)
         .await
         .map_err(|e| e.to_string())?;
     let data = native::rows(&outcome.body, "message")

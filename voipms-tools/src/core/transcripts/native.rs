@@ -43,7 +43,7 @@ pub async fn call_rows(
         params.push("date_from", w.from.to_string().as_str());
         params.push("date_to", w.to.to_string().as_str());
         let outcome = client
-            .call_with_effect("getCallTranscriptions", Effect::Read, &params)
+            .call_with_effect("getCallTranscriptions", &params, Effect::Read)
             .await
             .map_err(|e| e.to_string())?;
         out.extend(rows(&outcome.body, "transcriptions"));
@@ -177,7 +177,7 @@ pub async fn voicemail_rows(
         params.push("mailbox", mailbox);
         params.push("folder", folder);
         let outcome = client
-            .call_with_effect("getVoicemailTranscriptions", Effect::Read, &params)
+            .call_with_effect("getVoicemailTranscriptions", &params, Effect::Read)
             .await
             .map_err(|e| e.to_string())?;
         out.extend(rows(&outcome.body, "messages"));
