@@ -562,6 +562,16 @@ impl Sandbox {
         lock(&self.inner.faults).faults.clone()
     }
 
+    /// Faults injected since the settings were last set, by kind ([`Fault::kind`]: `5xx`,
+    /// `cloudflare`, `timeout`, `lost`…; `ratelimit` for `api_limit_exceeded` answers).
+    pub fn faults_injected(&self) -> BTreeMap<String, u64> {
+        lock(&self.inner.faults)
+            .injected
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), *v))
+            .collect()
+    }
+
     /// Calls received per method name (every request that named a method, answered or not).
     pub fn call_counts(&self) -> BTreeMap<String, u64> {
         let mut out: BTreeMap<String, u64> = self

@@ -220,7 +220,32 @@ fn serve(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
         }
         Ok::<(), Failure>(())
     })?;
-    if !json_out {
+    // What was injected, so a client's test can compare it with what its calls reported.
+    let injected = sandbox.faults_injected();
+    if json_out {
+        outln!(
+            "{}",
+            serde_json::to_string(&json!({
+                "stopped": true,
+                "calls": sandbox.total_calls(),
+                "faults_injected": injected,
+            }))
+            .unwrap_or_default()
+        );
+    } else {
+        if !sandbox.faults().is_empty() {
+            let total: u64 = injected.values().sum();
+            let kinds: Vec<String> = injected.iter().map(|(k, n)| format!("{k} {n}")).collect();
+            errln!(
+                "Faults injected: {total} in {} calls ({})",
+                sandbox.total_calls(),
+                if kinds.is_empty() {
+                    "none".to_owned()
+                } else {
+                    kinds.join(", ")
+                }
+            );
+        }
         errln!(
             "{DIM}Sandbox stopped; its state is in {}{DIM:#}",
             local.path().display()
