@@ -81,7 +81,7 @@ use crate::scalars::Date;
 use crate::transport::Transport;
 
 pub use faults::{Fault, FaultParseError, FaultRule, Faults, LostReply, Trigger};
-pub use http::{ServeOptions, ServerHandle};
+pub use http::{BodyGuard, MAX_HEAD, ServeOptions, ServerHandle};
 pub use shared::StateLock;
 
 use self::core::{Answer, Ctx, Limits};

@@ -1,10 +1,11 @@
 //! `voipms sandbox reset|serve`: manage the simulated account.
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use serde_json::json;
-use voipms_sdk::sandbox::{FaultParseError, Faults, Sandbox, SandboxConfig};
+use voipms_sdk::sandbox::{FaultParseError, Faults, Sandbox, SandboxConfig, ServeOptions};
 
 use super::Builtin;
 use crate::ctx::Ctx;
@@ -90,6 +91,16 @@ fn command() -> Command {
                              status=CODE (such as status=api_limit_exceeded). \
                              Triggers: first=N, every=N, p=PROBABILITY (default: always). \
                              Example: --faults 'seed=7, getBalance:503@first=2, sendSMS:lost'",
+                        ),
+                )
+                .arg(
+                    Arg::new("body-timeout")
+                        .long("body-timeout")
+                        .value_name("SECONDS")
+                        .value_parser(clap::value_parser!(u64).range(1..))
+                        .help(
+                            "Time a client has to send a request's body; a slower one is \
+                             answered 408 and not executed (default 30)",
                         ),
                 ),
         )
@@ -179,10 +190,15 @@ fn serve(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
         sandbox.set_faults(faults);
     }
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let body_timeout = m.get_one::<u64>("body-timeout").copied();
     let json_out = ctx.globals.format == Some(Format::Json);
     let rt = ctx.rt()?;
     rt.block_on(async {
-        let handle = sandbox.serve(addr).await.map_err(failure)?;
+        let mut options = ServeOptions::default();
+        if let Some(secs) = body_timeout {
+            options = options.body_timeout(Duration::from_secs(secs));
+        }
+        let handle = sandbox.serve_with(addr, options).await.map_err(failure)?;
         let url = handle.url();
         if json_out {
             outln!(

@@ -580,3 +580,12 @@ impl Drop for Server {
         let _ = self.0.wait();
     }
 }
+
+/// A port free on loopback right now (for a server that must be told its port).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
