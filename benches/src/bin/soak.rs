@@ -324,6 +324,10 @@ enum Outcome {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Verdict {
     Good,
+    /// Outcome unknown to the caller; the change turned out to be applied (once).
+    UnknownApplied,
+    /// Outcome unknown to the caller; the change turned out not to be applied.
+    UnknownNotApplied,
     Lost,
     Duplicated,
     /// Applied although the call reported a failure that said nothing was changed.
@@ -670,12 +674,18 @@ fn judge(ops: &[Op], account: &Account) -> Vec<Verdict> {
                 Kind::PhonebookAdd | Kind::Block | Kind::Sms | Kind::RawSet
             );
             if adds && undone(i) {
-                return Verdict::Good;
+                // Only duplicates can be told once undone; an unknown add is settled by its undo.
+                return if op.outcome == Outcome::Unknown {
+                    Verdict::UnknownApplied
+                } else {
+                    Verdict::Good
+                };
             }
             // What the change should leave: there (an addition) or not (a removal).
             let wanted = adds;
             match op.outcome {
-                Outcome::Unknown => Verdict::Good,
+                Outcome::Unknown if there == wanted => Verdict::UnknownApplied,
+                Outcome::Unknown => Verdict::UnknownNotApplied,
                 Outcome::Ok if there == wanted => Verdict::Good,
                 Outcome::Ok => Verdict::Lost,
                 // A removal that failed leaves what was there (the addition succeeded).
@@ -708,6 +718,7 @@ fn print_table(
         ok: usize,
         unknown: usize,
         failed: usize,
+        unknown_applied: usize,
         dup: usize,
         lost: usize,
         phantom: usize,
@@ -722,15 +733,28 @@ fn print_table(
             Outcome::Failed => r.failed += 1,
         }
         match v {
-            Verdict::Good => {}
+            Verdict::Good | Verdict::UnknownNotApplied => {}
+            Verdict::UnknownApplied => r.unknown_applied += 1,
             Verdict::Lost => r.lost += 1,
             Verdict::Duplicated => r.dup += 1,
             Verdict::Phantom => r.phantom += 1,
         }
     }
     println!();
+    let line = |name: &str, via: &str, r: &Row| {
+        println!(
+            "{name:<18} {via:<4} {:>6} {:>6} {:>17} {:>7} {:>11} {:>5} {:>17}",
+            r.calls,
+            r.ok,
+            format!("{} ({} applied)", r.unknown, r.unknown_applied),
+            r.failed,
+            r.dup,
+            r.lost,
+            r.phantom
+        );
+    };
     println!(
-        "{:<18} {:<4} {:>6} {:>6} {:>8} {:>7} {:>11} {:>5} {:>17}",
+        "{:<18} {:<4} {:>6} {:>6} {:>17} {:>7} {:>11} {:>5} {:>17}",
         "change",
         "via",
         "calls",
@@ -743,38 +767,17 @@ fn print_table(
     );
     let mut total = Row::default();
     for ((kind, via), r) in &table {
-        println!(
-            "{:<18} {:<4} {:>6} {:>6} {:>8} {:>7} {:>11} {:>5} {:>17}",
-            names(*kind),
-            via,
-            r.calls,
-            r.ok,
-            r.unknown,
-            r.failed,
-            r.dup,
-            r.lost,
-            r.phantom
-        );
+        line(names(*kind), via, r);
         total.calls += r.calls;
         total.ok += r.ok;
         total.unknown += r.unknown;
+        total.unknown_applied += r.unknown_applied;
         total.failed += r.failed;
         total.dup += r.dup;
         total.lost += r.lost;
         total.phantom += r.phantom;
     }
-    println!(
-        "{:<18} {:<4} {:>6} {:>6} {:>8} {:>7} {:>11} {:>5} {:>17}",
-        "total",
-        "",
-        total.calls,
-        total.ok,
-        total.unknown,
-        total.failed,
-        total.dup,
-        total.lost,
-        total.phantom
-    );
+    line("total", "", &total);
     let faults: u64 = injected.values().sum();
     let kinds: Vec<String> = injected.iter().map(|(k, n)| format!("{k} {n}")).collect();
     println!();
@@ -789,7 +792,7 @@ fn print_table(
     );
     println!("driven in {:.1} s", driven.as_secs_f64());
     for (op, v) in ops.iter().zip(verdicts) {
-        if *v != Verdict::Good {
+        if matches!(v, Verdict::Lost | Verdict::Duplicated | Verdict::Phantom) {
             println!(
                 "  {v:?}: {} via {} `{}`: {:?} {}",
                 names(op.kind),
