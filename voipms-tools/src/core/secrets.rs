@@ -54,20 +54,24 @@ pub fn add_secret(secret: &str) {
     }
 }
 
-/// The environment variables that hold secrets: the API password, the transcription provider's
-/// key, the MCP bearer token, the OAuth owner's passphrase.
-const SECRET_VARS: [&str; 4] = [
-    "VOIPMS_API_PASSWORD",
-    "VOIPMS_TRANSCRIPTION_KEY",
-    "MCP_AUTH_TOKEN",
-    "VOIPMS_MCP_OWNER_PASSPHRASE",
+/// The environment variables that hold secrets, with the shortest value registered from each:
+/// the API password, the transcription provider's key, the MCP bearer token, and the OAuth
+/// owner's passphrase (one under 12 characters is refused with a message that must stay
+/// readable, and never used).
+const SECRET_VARS: [(&str, usize); 4] = [
+    ("VOIPMS_API_PASSWORD", 0),
+    ("VOIPMS_TRANSCRIPTION_KEY", 0),
+    ("MCP_AUTH_TOKEN", 0),
+    ("VOIPMS_MCP_OWNER_PASSPHRASE", 12),
 ];
 
 /// Registers every secret the environment holds, whatever the command: one that does not use a
 /// secret can still meet it (a file or an answer echoing it) and must not show it.
 pub fn add_env_secrets() {
-    for name in SECRET_VARS {
-        if let Ok(v) = std::env::var(name) {
+    for (name, shortest) in SECRET_VARS {
+        if let Ok(v) = std::env::var(name)
+            && v.trim().chars().count() >= shortest
+        {
             add_secret(v.trim());
         }
     }
