@@ -10,7 +10,8 @@
 //!
 //! - reported success → the change is there exactly once (missing: *lost*);
 //! - outcome unknown ("may have been applied", exit 7) → there at most once;
-//! - reported failure → not there (there: *applied despite a reported failure*);
+//! - reported failure → not there (there: *applied despite a reported failure*), unless the
+//!   failure said which of its writes it had applied before it stopped (then either);
 //! - anything there twice → *duplicated*.
 //!
 //! ```text
@@ -319,6 +320,9 @@ enum Outcome {
     Ok,
     Unknown,
     Failed,
+    /// Failed after some of its writes were applied, and said which (a read-back that failed,
+    /// say): the change may be there or not, never twice.
+    Partial,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -443,13 +447,15 @@ fn run_cli(voipms: &Path, op: &mut Op) -> Result<(), String> {
         .output()
         .map_err(|e| format!("cannot run {}: {e}", voipms.display()))?;
     let code = out.status.code().unwrap_or(-1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
     op.outcome = match code {
         0 => Outcome::Ok,
         7 => Outcome::Unknown,
+        // The SDK's wording for a helper that stopped after changing the account.
+        _ if stderr.contains("Changes applied before it stopped") => Outcome::Partial,
         _ => Outcome::Failed,
     };
     if code != 0 {
-        let stderr = String::from_utf8_lossy(&out.stderr);
         // The error line, not the warnings before it.
         let line = stderr
             .lines()
@@ -473,6 +479,7 @@ async fn run_sdk(client: &Client, op: &mut Op) {
         op.outcome = match &r {
             Ok(()) => Outcome::Ok,
             Err(e) if e.is_outcome_unknown() => Outcome::Unknown,
+            Err(e) if e.changed_account() => Outcome::Partial,
             Err(_) => Outcome::Failed,
         };
         if let Err(e) = r {
@@ -684,6 +691,7 @@ fn judge(ops: &[Op], account: &Account) -> Vec<Verdict> {
             // What the change should leave: there (an addition) or not (a removal).
             let wanted = adds;
             match op.outcome {
+                Outcome::Partial => Verdict::Good,
                 Outcome::Unknown if there == wanted => Verdict::UnknownApplied,
                 Outcome::Unknown => Verdict::UnknownNotApplied,
                 Outcome::Ok if there == wanted => Verdict::Good,
@@ -718,6 +726,7 @@ fn print_table(
         ok: usize,
         unknown: usize,
         failed: usize,
+        partial: usize,
         unknown_applied: usize,
         dup: usize,
         lost: usize,
@@ -731,6 +740,10 @@ fn print_table(
             Outcome::Ok => r.ok += 1,
             Outcome::Unknown => r.unknown += 1,
             Outcome::Failed => r.failed += 1,
+            Outcome::Partial => {
+                r.failed += 1;
+                r.partial += 1;
+            }
         }
         match v {
             Verdict::Good | Verdict::UnknownNotApplied => {}
@@ -743,18 +756,18 @@ fn print_table(
     println!();
     let line = |name: &str, via: &str, r: &Row| {
         println!(
-            "{name:<18} {via:<4} {:>6} {:>6} {:>17} {:>7} {:>11} {:>5} {:>17}",
+            "{name:<18} {via:<4} {:>6} {:>6} {:>17} {:>13} {:>11} {:>5} {:>17}",
             r.calls,
             r.ok,
             format!("{} ({} applied)", r.unknown, r.unknown_applied),
-            r.failed,
+            format!("{} ({} partial)", r.failed, r.partial),
             r.dup,
             r.lost,
             r.phantom
         );
     };
     println!(
-        "{:<18} {:<4} {:>6} {:>6} {:>17} {:>7} {:>11} {:>5} {:>17}",
+        "{:<18} {:<4} {:>6} {:>6} {:>17} {:>13} {:>11} {:>5} {:>17}",
         "change",
         "via",
         "calls",
@@ -773,6 +786,7 @@ fn print_table(
         total.unknown += r.unknown;
         total.unknown_applied += r.unknown_applied;
         total.failed += r.failed;
+        total.partial += r.partial;
         total.dup += r.dup;
         total.lost += r.lost;
         total.phantom += r.phantom;
