@@ -68,6 +68,19 @@ fn match_at(t: &[u8], start: usize, s: &[u8]) -> Option<usize> {
         {
             stack.push((i + consumed, j + n));
         }
+        // Escapes escaped again (JSON inside JSON, at any depth): a run of backslashes before
+        // an escape (`\\\"` for `"`), or a backslash of the secret doubled at each level.
+        let run = t[i..].iter().take_while(|&&b| b == b'\\').count();
+        if run >= 2 {
+            if let Some((consumed, bytes, n)) = decode_at(t, i + run - 1)
+                && s[j..].starts_with(&bytes[..n])
+            {
+                stack.push((i + run - 1 + consumed, j + n));
+            }
+            if run.is_power_of_two() && s[j] == b'\\' {
+                stack.push((i + run, j + 1));
+            }
+        }
         if t[i] == s[j] {
             stack.push((i + 1, j + 1));
         }
@@ -217,6 +230,23 @@ mod tests {
         }
         // A surrogate pair, as JSON writes characters outside the BMP.
         assert_eq!(mask_secret("x\\ud83d\\ude00y", "x😀y", "#"), "#");
+    }
+
+    /// A JSON string holding JSON (an echoed request inside an error's JSON, printed as JSON)
+    /// escapes the escapes again: `\"` becomes `\\\"`, and so on at each level.
+    #[test]
+    fn escapes_escaped_again_are_masked() {
+        let once = json(PW);
+        let twice = json(&once);
+        let thrice = json(&twice);
+        for f in [&twice, &thrice] {
+            let text = format!("before {f} after");
+            assert_eq!(mask_secret(&text, PW, "#"), "before # after", "form {f}");
+        }
+        // A secret with a backslash of its own matches as written, escaped once and twice.
+        for text in ["x a\\b y", "x a\\\\b y", "x a\\\\\\\\b y"] {
+            assert_eq!(mask_secret(text, "a\\b", "#"), "x # y", "{text}");
+        }
     }
 
     #[test]

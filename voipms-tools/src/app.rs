@@ -15,6 +15,7 @@ use crate::output::{self, DIM, LogWriter, RED};
 
 /// Runs the program with the process's arguments.
 pub fn main() -> ExitCode {
+    crate::core::secrets::add_env_secrets();
     let args: Vec<String> = std::env::args_os()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();

@@ -370,3 +370,103 @@ pub fn wsdl_diff(root: &Path, wsdl_file: &Path, scaffold: bool) -> Result<(), St
         ))
     }
 }
+
+/// `cargo xtask soak [--calls N] [--seed S]`: builds the `voipms` binary and the soak driver
+/// (`benches/src/bin/soak.rs`), then runs the fault soak; fails when it finds a change duplicated,
+/// lost, or applied despite a reported failure.
+pub fn soak(root: &Path, args: &[String]) -> Result<(), String> {
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "--calls" | "--seed" | "--rate" => {
+                let value = args
+                    .get(i + 1)
+                    .ok_or(format!("{} needs a value", args[i]))?;
+                value
+                    .parse::<f64>()
+                    .map_err(|_| format!("{} takes a number, not `{value}`", args[i]))?;
+                i += 2;
+            }
+            "--keep" => i += 1,
+            other => return Err(format!("soak: unknown option `{other}`")),
+        }
+    }
+    // One build per package, so each is the same artifact as its own `cargo build -p` (built
+    // together, cargo would unify the SDK's features and build it a third way).
+    let voipms = build_binary(root, "voipms-tools", "voipms")?;
+    let driver = build_binary(root, "voipms-benches", "soak")?;
+    let status = std::process::Command::new(driver)
+        .arg("--voipms")
+        .arg(voipms)
+        .args(args)
+        .status()
+        .map_err(|e| format!("cannot run the soak driver: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("soak failed ({status})"))
+    }
+}
+
+/// Builds the binary `bin` of `package`; its path.
+fn build_binary(root: &Path, package: &str, bin: &str) -> Result<PathBuf, String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .current_dir(root)
+        .args([
+            "build",
+            "--message-format=json-render-diagnostics",
+            "-p",
+            package,
+            "--bin",
+            bin,
+        ])
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run cargo build: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("building {bin} failed"));
+    }
+    executable(&String::from_utf8_lossy(&out.stdout), bin)
+}
+
+/// The path of the binary `name` in cargo's JSON build messages (`"executable":"…"`).
+fn executable(messages: &str, name: &str) -> Result<PathBuf, String> {
+    let wanted = format!("{}{name}", std::path::MAIN_SEPARATOR);
+    messages
+        .lines()
+        .filter_map(|l| {
+            let start = l.find("\"executable\":\"")? + "\"executable\":\"".len();
+            let end = start + l[start..].find('"')?;
+            Some(&l[start..end])
+        })
+        .find(|p| p.ends_with(&wanted) || p.ends_with(&format!("{wanted}.exe")))
+        .map(PathBuf::from)
+        .ok_or_else(|| format!("cargo built no `{name}` binary"))
+}
+
+#[cfg(test)]
+mod soak_tests {
+    use super::executable;
+
+    #[test]
+    fn finds_the_built_binaries() {
+        let messages = concat!(
+            r#"{"reason":"compiler-artifact","target":{"name":"voipms"},"executable":"/t/debug/voipms","fresh":true}"#,
+            "\n",
+            r#"{"reason":"compiler-artifact","target":{"name":"soak"},"executable":"/t/debug/soak","fresh":true}"#,
+            "\n",
+            r#"{"reason":"compiler-artifact","target":{"name":"codegen"},"executable":null}"#,
+            "\n"
+        );
+        assert_eq!(
+            executable(messages, "soak").unwrap().to_str(),
+            Some("/t/debug/soak")
+        );
+        assert_eq!(
+            executable(messages, "voipms").unwrap().to_str(),
+            Some("/t/debug/voipms")
+        );
+        assert!(executable(messages, "xtask").is_err());
+    }
+}

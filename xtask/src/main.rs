@@ -2,11 +2,12 @@
 //!
 //! - `cargo xtask regen [--check]`: regenerate the SDK's generated code from `api-spec/`.
 //! - `cargo xtask wsdl-diff FILE [--scaffold]`: compare a VoIP.ms WSDL with the spec.
+//! - `cargo xtask soak [--calls N]`: the fault soak of every write path.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use xtask::{Mode, project_root, regen, wsdl_diff};
+use xtask::{Mode, project_root, regen, soak, wsdl_diff};
 
 const USAGE: &str = "\
 usage:
@@ -16,7 +17,12 @@ usage:
                                        compare a VoIP.ms WSDL with api-spec/; fails when the WSDL
                                        has a method or parameter the spec lacks
                                        (--scaffold: write TOML skeletons for what is missing to
-                                       api-spec/scaffold/)";
+                                       api-spec/scaffold/)
+  cargo xtask soak [--calls N] [--seed S] [--rate P] [--keep]
+                                       N changes (default 1000) from 4 processes, CLI and SDK,
+                                       against `voipms sandbox serve` injecting faults into a
+                                       share P (default 0.1) of the calls; fails when a change
+                                       is duplicated, lost or applied despite a reported failure";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -40,6 +46,7 @@ fn main() -> ExitCode {
                 scaffold.and_then(|s| wsdl_diff(&project_root(), &PathBuf::from(file), s))
             }
         },
+        Some("soak") => soak(&project_root(), &args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

@@ -4,7 +4,7 @@
 //! Nth call, or a seeded chance), so a test that injects faults sees the same failures on every
 //! run. The per-minute rate limit is the one time-based fault, as on the real service.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
@@ -102,6 +102,24 @@ pub enum LostReply {
     BadGateway,
     /// The connection closes before any answer.
     Dropped,
+}
+
+impl Fault {
+    /// The kind's short name, as counted by [`Sandbox::faults_injected`](super::Sandbox::faults_injected).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Fault::Latency(_) => "latency",
+            Fault::HttpError(_) => "5xx",
+            Fault::Cloudflare(_) => "cloudflare",
+            Fault::Varnish => "varnish",
+            Fault::EmptyBody => "empty",
+            Fault::TruncatedBody => "truncated",
+            Fault::Timeout(_) => "timeout",
+            Fault::LostReply(LostReply::BadGateway) => "lost",
+            Fault::LostReply(LostReply::Dropped) => "drop",
+            Fault::Status(_) => "status",
+        }
+    }
 }
 
 impl Faults {
@@ -380,6 +398,8 @@ pub(crate) struct Engine {
     pub(crate) faults: Faults,
     counts: Vec<u64>,
     window: VecDeque<Instant>,
+    /// Faults injected so far, by kind: what a soak compares its clients' reports with.
+    pub(crate) injected: BTreeMap<&'static str, u64>,
 }
 
 impl Engine {
@@ -388,6 +408,7 @@ impl Engine {
             counts: vec![0; faults.rules.len()],
             faults,
             window: VecDeque::new(),
+            injected: BTreeMap::new(),
         }
     }
 
@@ -405,6 +426,7 @@ impl Engine {
                 self.window.pop_front();
             }
             if self.window.len() >= limit as usize {
+                *self.injected.entry("ratelimit").or_default() += 1;
                 d.action = Action::Status("api_limit_exceeded".into());
                 return d;
             }
@@ -436,6 +458,7 @@ impl Engine {
             if !matches!(d.action, Action::Proceed) {
                 continue;
             }
+            *self.injected.entry(rule.fault.kind()).or_default() += 1;
             d.action = match &rule.fault {
                 Fault::Latency(_) => Action::Proceed,
                 Fault::HttpError(code) => Action::Reject {
@@ -555,6 +578,42 @@ mod tests {
         assert!(a[7].contains("Empty"), "third getCDR call: {}", a[7]);
         let varnish = a.iter().filter(|x| x.contains("Backend fetch")).count();
         assert!((10..=50).contains(&varnish), "{varnish}");
+    }
+
+    #[test]
+    fn injected_faults_are_counted_by_kind() {
+        let mut e = Engine::new(
+            "seed=4, getBalance:503@first=2, getBalance:latency=5ms, getCDR:cf522@every=2, \
+             getSMS:lost, getIP:timeout=1s@first=1, ratelimit=8"
+                .parse()
+                .unwrap(),
+        );
+        let now = Instant::now();
+        for m in [
+            "getBalance",
+            "getBalance",
+            "getBalance",
+            "getCDR",
+            "getCDR",
+            "getSMS",
+        ] {
+            e.decide(m, now);
+        }
+        e.decide("getIP", now);
+        e.decide("getIP", now);
+        // The rate limit (8 a minute) answers the ninth call.
+        e.decide("getIP", now);
+        let counts: Vec<_> = e.injected.iter().map(|(k, v)| (*k, *v)).collect();
+        assert_eq!(
+            counts,
+            [
+                ("5xx", 2),
+                ("cloudflare", 1),
+                ("lost", 1),
+                ("ratelimit", 1),
+                ("timeout", 1)
+            ]
+        );
     }
 
     #[test]

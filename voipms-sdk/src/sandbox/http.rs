@@ -10,9 +10,11 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Query, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use bytes::Bytes;
+use http_body::Body as _;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
@@ -34,7 +36,11 @@ pub struct ServeOptions {
     /// Time a client has to send a request's headers once it has started (and on a kept-alive
     /// connection, the next request's); after it the connection is closed. Default 10 s.
     pub header_timeout: Duration,
-    /// Connections served at once; one more is answered HTTP 503 and closed. Default 256.
+    /// Time a client has to send a request's whole body once its headers are in; after it the
+    /// request is answered HTTP 408, not executed, and the connection closed. Default 30 s.
+    pub body_timeout: Duration,
+    /// Connections served at once; one more is answered HTTP 503 and closed. Default 1024 (each
+    /// costs at most [`MAX_HEAD`] of buffer while its headers come in).
     pub max_connections: usize,
 }
 
@@ -43,7 +49,8 @@ impl Default for ServeOptions {
         ServeOptions {
             body_limit: 32 * 1024 * 1024,
             header_timeout: Duration::from_secs(10),
-            max_connections: 256,
+            body_timeout: Duration::from_secs(30),
+            max_connections: 1024,
         }
     }
 }
@@ -61,11 +68,119 @@ impl ServeOptions {
         self
     }
 
+    /// The body-read timeout.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
+        self
+    }
+
     /// The connection cap (at least 1).
     pub fn max_connections(mut self, n: usize) -> Self {
         self.max_connections = n.max(1);
         self
     }
+}
+
+/// Largest request head (request line and headers) a connection buffers: a larger one is
+/// answered HTTP 431. VoIP.ms requests carry their parameters in the query string only up to
+/// 2 KB (larger ones go as multipart bodies), so 64 KiB is ample.
+pub const MAX_HEAD: usize = 64 * 1024;
+
+/// Bodies up to this size are read at once; larger ones (or chunked ones, of unknown size) wait
+/// for one of the guard's few big-body slots, so memory stays bounded however many come at once.
+const SMALL_BODY: u64 = 64 * 1024;
+
+/// Reads a request's whole body before the request is handled, within bounds: at most `limit`
+/// bytes (else HTTP 413, refused before reading when the declared length says so), within
+/// `timeout` of the headers (else HTTP 408: a client that trickles a body or never finishes it
+/// holds neither a connection nor a handler), and bodies over 64 KiB a few at a time. Used by
+/// the sandbox's server and by `voipms mcp --http`.
+#[derive(Debug, Clone)]
+pub struct BodyGuard {
+    limit: usize,
+    timeout: Duration,
+    big: Arc<Semaphore>,
+}
+
+impl BodyGuard {
+    /// A guard with these bounds; `big_at_once` bodies over 64 KiB are read at the same time
+    /// (at least 1), the others wait within their timeout.
+    pub fn new(limit: usize, timeout: Duration, big_at_once: usize) -> Self {
+        BodyGuard {
+            limit,
+            timeout,
+            big: Arc::new(Semaphore::new(big_at_once.max(1))),
+        }
+    }
+
+    /// The request with its body read whole, or the answer to give instead (413, 408, 503 or
+    /// 400 for a body that broke off); nothing of a refused request is handed on.
+    pub async fn read(&self, req: Request) -> Result<Request, Response> {
+        let (parts, mut body) = req.into_parts();
+        let declared = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let chunked = parts.headers.contains_key(header::TRANSFER_ENCODING);
+        if !chunked && declared.unwrap_or(0) == 0 {
+            return Ok(Request::from_parts(parts, body));
+        }
+        if declared.is_some_and(|n| n > self.limit as u64) {
+            return Err(refusal(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE));
+        }
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        let _slot = if chunked || declared.is_some_and(|n| n > SMALL_BODY) {
+            match tokio::time::timeout_at(deadline, self.big.clone().acquire_owned()).await {
+                Ok(Ok(slot)) => Some(slot),
+                _ => return Err(refusal(StatusCode::SERVICE_UNAVAILABLE, BUSY_BODIES)),
+            }
+        } else {
+            None
+        };
+        let mut data = Vec::with_capacity(declared.unwrap_or(0).min(SMALL_BODY) as usize);
+        loop {
+            let frame = tokio::time::timeout_at(
+                deadline,
+                std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)),
+            )
+            .await;
+            match frame {
+                Err(_) => return Err(refusal(StatusCode::REQUEST_TIMEOUT, TOO_SLOW)),
+                Ok(None) => break,
+                Ok(Some(Err(_))) => return Err(refusal(StatusCode::BAD_REQUEST, BROKEN)),
+                Ok(Some(Ok(frame))) => {
+                    if let Ok(chunk) = frame.into_data() {
+                        if data.len() + chunk.len() > self.limit {
+                            return Err(refusal(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE));
+                        }
+                        data.extend_from_slice(&chunk);
+                    }
+                }
+            }
+        }
+        Ok(Request::from_parts(parts, Body::from(data)))
+    }
+}
+
+const TOO_LARGE: &str = "request body too large: nothing was executed\n";
+const TOO_SLOW: &str =
+    "request body not received in time: nothing was executed; send the whole body at once\n";
+const BUSY_BODIES: &str =
+    "too many large request bodies at once: nothing was executed; try again soon\n";
+const BROKEN: &str = "the request body broke off: nothing was executed\n";
+
+/// An answer that closes the connection (whatever of the body is still coming is not read).
+fn refusal(status: StatusCode, text: &'static str) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CONNECTION, "close"),
+        ],
+        text,
+    )
+        .into_response()
 }
 
 /// What a connection over the cap is told before it is closed.
@@ -125,10 +240,22 @@ pub(crate) async fn serve(
     let local = listener
         .local_addr()
         .map_err(|source| SandboxError::Bind { addr, source })?;
+    let guard = BodyGuard::new(options.body_limit, options.body_timeout, 4);
     let app = Router::new()
         .route(PATH, any(rest))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(options.body_limit))
+        .layer(axum::middleware::from_fn(
+            move |req: Request, next: Next| {
+                let guard = guard.clone();
+                async move {
+                    match guard.read(req).await {
+                        Ok(req) => next.run(req).await,
+                        Err(refused) => refused,
+                    }
+                }
+            },
+        ))
         .with_state(sandbox);
     let (stop, stopped) = oneshot::channel::<()>();
     // The server prints nothing; a failing accept is retried after a pause.
@@ -172,6 +299,7 @@ async fn accept_loop(
         let conn = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(options.header_timeout)
+            .max_buf_size(MAX_HEAD)
             .serve_connection(TokioIo::new(tcp), TowerToHyperService::new(app.clone()));
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
@@ -193,12 +321,7 @@ async fn not_found() -> Response {
 }
 
 fn too_large() -> Response {
-    (
-        StatusCode::PAYLOAD_TOO_LARGE,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        "request body too large for the sandbox: nothing was executed\n",
-    )
-        .into_response()
+    refusal(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE)
 }
 
 fn query_pairs(uri: &axum::http::Uri) -> Vec<(String, String)> {

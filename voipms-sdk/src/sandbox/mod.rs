@@ -81,7 +81,7 @@ use crate::scalars::Date;
 use crate::transport::Transport;
 
 pub use faults::{Fault, FaultParseError, FaultRule, Faults, LostReply, Trigger};
-pub use http::{ServeOptions, ServerHandle};
+pub use http::{BodyGuard, MAX_HEAD, ServeOptions, ServerHandle};
 pub use shared::StateLock;
 
 use self::core::{Answer, Ctx, Limits};
@@ -596,6 +596,16 @@ impl Sandbox {
     /// The fault injection settings in force.
     pub fn faults(&self) -> Faults {
         lock(&self.inner.faults).faults.clone()
+    }
+
+    /// Faults injected since the settings were last set, by kind ([`Fault::kind`]: `5xx`,
+    /// `cloudflare`, `timeout`, `lost`…; `ratelimit` for `api_limit_exceeded` answers).
+    pub fn faults_injected(&self) -> BTreeMap<String, u64> {
+        lock(&self.inner.faults)
+            .injected
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), *v))
+            .collect()
     }
 
     /// Calls received per method name (every request that named a method, answered or not).

@@ -207,6 +207,14 @@ fn base_command() -> Command {
                 .requires("http")
                 .help("Largest request body (default 1048576)"),
         )
+        .arg(
+            Arg::new("body-timeout")
+                .long("body-timeout")
+                .value_name("SECONDS")
+                .value_parser(clap::value_parser!(u64).range(1..))
+                .requires("http")
+                .help("Time a client has to send a request's body; then 408 (default 30)"),
+        )
 }
 
 fn strings(m: &ArgMatches, name: &str) -> Vec<String> {
@@ -421,6 +429,9 @@ fn http_settings(m: &ArgMatches) -> Result<HttpSettings, Failure> {
     }
     if let Some(n) = m.get_one::<usize>("max-body") {
         options.max_body = *n;
+    }
+    if let Some(secs) = m.get_one::<u64>("body-timeout") {
+        options.body_timeout = std::time::Duration::from_secs(*secs);
     }
     let mut hosts = strings(m, "allowed-host");
     if !addr.ip().is_unspecified() {

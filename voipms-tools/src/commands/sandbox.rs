@@ -1,10 +1,11 @@
 //! `voipms sandbox reset|serve`: manage the simulated account.
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use serde_json::json;
-use voipms_sdk::sandbox::{FaultParseError, Faults, Sandbox, SandboxConfig};
+use voipms_sdk::sandbox::{FaultParseError, Faults, Sandbox, SandboxConfig, ServeOptions};
 
 use super::Builtin;
 use crate::ctx::Ctx;
@@ -90,6 +91,16 @@ fn command() -> Command {
                              status=CODE (such as status=api_limit_exceeded). \
                              Triggers: first=N, every=N, p=PROBABILITY (default: always). \
                              Example: --faults 'seed=7, getBalance:503@first=2, sendSMS:lost'",
+                        ),
+                )
+                .arg(
+                    Arg::new("body-timeout")
+                        .long("body-timeout")
+                        .value_name("SECONDS")
+                        .value_parser(clap::value_parser!(u64).range(1..))
+                        .help(
+                            "Time a client has to send a request's body; a slower one is \
+                             answered 408 and not executed (default 30)",
                         ),
                 ),
         )
@@ -179,10 +190,15 @@ fn serve(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
         sandbox.set_faults(faults);
     }
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let body_timeout = m.get_one::<u64>("body-timeout").copied();
     let json_out = ctx.globals.format == Some(Format::Json);
     let rt = ctx.rt()?;
     rt.block_on(async {
-        let handle = sandbox.serve(addr).await.map_err(failure)?;
+        let mut options = ServeOptions::default();
+        if let Some(secs) = body_timeout {
+            options = options.body_timeout(Duration::from_secs(secs));
+        }
+        let handle = sandbox.serve_with(addr, options).await.map_err(failure)?;
         let url = handle.url();
         if json_out {
             outln!(
@@ -220,7 +236,32 @@ fn serve(ctx: &mut Ctx, m: &ArgMatches) -> Result<(), Failure> {
         }
         Ok::<(), Failure>(())
     })?;
-    if !json_out {
+    // What was injected, so a client's test can compare it with what its calls reported.
+    let injected = sandbox.faults_injected();
+    if json_out {
+        outln!(
+            "{}",
+            serde_json::to_string(&json!({
+                "stopped": true,
+                "calls": sandbox.total_calls(),
+                "faults_injected": injected,
+            }))
+            .unwrap_or_default()
+        );
+    } else {
+        if !sandbox.faults().is_empty() {
+            let total: u64 = injected.values().sum();
+            let kinds: Vec<String> = injected.iter().map(|(k, n)| format!("{k} {n}")).collect();
+            errln!(
+                "Faults injected: {total} in {} calls ({})",
+                sandbox.total_calls(),
+                if kinds.is_empty() {
+                    "none".to_owned()
+                } else {
+                    kinds.join(", ")
+                }
+            );
+        }
         errln!(
             "{DIM}Sandbox stopped; its state is in {}{DIM:#}",
             local.path().display()

@@ -27,6 +27,22 @@ pub fn add_secret(secret: &str) {
         URL_SAFE.encode(secret),
         URL_SAFE_NO_PAD.encode(secret),
     ];
+    let mut forms = forms.to_vec();
+    // Base64 of a longer text holding the secret (an echoed request, say) shows it at one of
+    // three alignments: the characters that encode only its bytes, at each (long enough to be
+    // the secret's, not a chance match).
+    for engine in [STANDARD_NO_PAD, URL_SAFE_NO_PAD] {
+        for offset in 0..3 {
+            let mut bytes = vec![0u8; offset];
+            bytes.extend_from_slice(secret.as_bytes());
+            let text = engine.encode(&bytes);
+            let start = if offset == 0 { 0 } else { 4 };
+            let end = bytes.len() / 3 * 4;
+            if end >= start + 8 {
+                forms.push(text[start..end].to_owned());
+            }
+        }
+    }
     if let Ok(mut list) = SECRETS.write() {
         for form in forms {
             if !list.contains(&form) {
@@ -35,6 +51,29 @@ pub fn add_secret(secret: &str) {
         }
         // Longest first, so a secret that contains another is masked whole.
         list.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    }
+}
+
+/// The environment variables that hold secrets, with the shortest value registered from each:
+/// the API password, the transcription provider's key, the MCP bearer token, and the OAuth
+/// owner's passphrase (one under 12 characters is refused with a message that must stay
+/// readable, and never used).
+const SECRET_VARS: [(&str, usize); 4] = [
+    ("VOIPMS_API_PASSWORD", 0),
+    ("VOIPMS_TRANSCRIPTION_KEY", 0),
+    ("MCP_AUTH_TOKEN", 0),
+    ("VOIPMS_MCP_OWNER_PASSPHRASE", 12),
+];
+
+/// Registers every secret the environment holds, whatever the command: one that does not use a
+/// secret can still meet it (a file or an answer echoing it) and must not show it.
+pub fn add_env_secrets() {
+    for (name, shortest) in SECRET_VARS {
+        if let Ok(v) = std::env::var(name)
+            && v.trim().chars().count() >= shortest
+        {
+            add_secret(v.trim());
+        }
     }
 }
 
@@ -102,4 +141,32 @@ pub fn form_encode(s: &str) -> String {
 /// `url` with any user name and password in it (`https://user:pass@host`) masked.
 pub fn mask_userinfo(url: &str) -> Cow<'_, str> {
     voipms_sdk::redact::mask_userinfo(url, MASK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+
+    /// Base64 of a longer text that holds the secret shows the secret's bytes at any of three
+    /// alignments; the characters that encode only its bytes are masked at each.
+    #[test]
+    fn base64_of_a_text_holding_the_secret_is_masked() {
+        let secret = "B64 s3ntinel/pw?";
+        add_secret(secret);
+        for engine in [STANDARD, URL_SAFE_NO_PAD] {
+            for prefix in ["", "a", "ab", "abc", "{\"pw\":\""] {
+                let blob = engine.encode(format!("{prefix}{secret}\"}}"));
+                let shown = redact(&blob);
+                assert!(shown.contains(MASK), "{prefix:?}: {blob} shown as {shown}");
+                // What is left around the mask encodes at most two bytes of the secret at
+                // either end: never enough to read it.
+                let left = shown.replace(MASK, " ");
+                for part in left.split(' ') {
+                    assert!(part.len() <= 8 + prefix.len() * 2, "{prefix:?}: {shown}");
+                }
+            }
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `voipms` binary: one test binary (it links the SDK once), with a local
 //! HTTP server standing in for VoIP.ms.
 
+mod bounds;
 mod calls;
 mod config;
 mod friendly;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::Env;
+use crate::support::{Env, free_port};
 
 const TOKEN: &str = "Sentinel-token-0123456789abcdef";
 
@@ -23,14 +23,6 @@ impl Drop for Http {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn start(env: &Env, extra: &[&str]) -> Http {

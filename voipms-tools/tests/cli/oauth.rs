@@ -13,19 +13,10 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use crate::support::Env;
+use crate::support::{Env, free_port};
 
 const PASSPHRASE: &str = "Owner-S3ntinel-passphrase";
 const VERIFIER: &str = "a-very-long-code-verifier-of-the-test-0123456789-abcdefghijklmnop";
-
-/// A free loopback port (bound, then released for the server to take).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A raw HTTP/1.1 exchange: status, headers (lower-case names), body.
 struct Reply {

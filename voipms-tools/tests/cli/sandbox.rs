@@ -245,6 +245,53 @@ fn serve_saves_while_running_and_stops_on_sigterm() {
     assert!(listed(&env, "Terminated"), "SIGTERM did not save the state");
 }
 
+/// On SIGTERM a server with `--faults` says which faults it injected, by kind: what a fault soak
+/// compares with what its clients reported.
+#[cfg(unix)]
+#[test]
+fn serve_reports_the_faults_it_injected() {
+    let env = Env::new();
+    let mut server = crate::support::Server(
+        env.cmd(&[
+            "--format",
+            "json",
+            "sandbox",
+            "serve",
+            "--port",
+            "0",
+            "--faults",
+            "getBalance:503@first=2, sendSMS:lost",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap(),
+    );
+    let mut out = std::io::BufReader::new(server.0.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut out, &mut line).unwrap();
+    let client = crate::support::client_of(&line);
+    // A read is retried through both 503s.
+    client.run(&["getBalance"]).code(0);
+    let pid = server.0.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .is_ok_and(|s| s.success())
+    );
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    assert!(server.0.wait().unwrap().success());
+    let last: serde_json::Value = serde_json::from_str(rest.trim()).expect(&rest);
+    assert_eq!(
+        last["faults_injected"],
+        serde_json::json!({"5xx": 2}),
+        "{rest}"
+    );
+    assert_eq!(last["calls"], 3, "{rest}");
+}
+
 /// Adds a phonebook entry with `args` (`--sandbox` or `--yes` for a served account); its id.
 fn add_entry(env: &Env, flag: &str, name: &str, number: &str) -> u64 {
     let out = env.run(&[flag, "setPhonebook", "--name", name, "--number", number]);

@@ -558,7 +558,13 @@ pub fn served_client(server: &mut Server) -> Env {
     BufReader::new(server.0.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let info: serde_json::Value = serde_json::from_str(&line).expect("one JSON line first");
+    client_of(&line)
+}
+
+/// An environment that reaches the server described by the first line of `--format json
+/// sandbox serve`.
+pub fn client_of(line: &str) -> Env {
+    let info: serde_json::Value = serde_json::from_str(line).expect("one JSON line first");
     Env::new()
         .var("VOIPMS_API_URL", info["url"].as_str().unwrap())
         .var("VOIPMS_API_USERNAME", info["username"].as_str().unwrap())
@@ -573,4 +579,13 @@ impl Drop for Server {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// A port free on loopback right now (for a server that must be told its port).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }

@@ -522,6 +522,9 @@ fn interpret(
             "the transcription provider {name} answered JSON without a `text` field"
         ));
     };
+    // What the provider wrote is kept and shown: a secret it echoes (its key, say) is masked
+    // before it can reach the store.
+    let clean = |t: &str| secrets::redact(t.trim()).into_owned();
     let segments = v
         .get("segments")
         .and_then(Value::as_array)
@@ -531,16 +534,16 @@ fn interpret(
                     Some(Segment {
                         start: s.get("start")?.as_f64()?,
                         end: s.get("end").and_then(Value::as_f64).unwrap_or(0.0),
-                        speaker: s.get("speaker").and_then(Value::as_str).map(str::to_owned),
-                        text: s.get("text")?.as_str()?.trim().to_owned(),
+                        speaker: s.get("speaker").and_then(Value::as_str).map(clean),
+                        text: clean(s.get("text")?.as_str()?),
                     })
                 })
                 .collect()
         })
         .unwrap_or_default();
     Ok(Transcription {
-        text: text.trim().to_owned(),
-        language: v.get("language").and_then(Value::as_str).map(str::to_owned),
+        text: clean(text),
+        language: v.get("language").and_then(Value::as_str).map(clean),
         duration: v.get("duration").and_then(Value::as_f64),
         segments,
     })
@@ -710,6 +713,22 @@ mod tests {
         let s = seen.0.lock().unwrap();
         assert_eq!(s.calls, 3);
         assert_eq!(s.auth[0], "", "no key configured, no header");
+    }
+
+    /// A provider that echoes the request's key in its transcript: the key (a registered
+    /// secret) never reaches the transcript, so never the store, its exports or any output.
+    #[test]
+    fn a_secret_echoed_in_the_transcript_is_masked() {
+        let key = "sk-echoed-sentinel-4242";
+        secrets::add_secret(key);
+        let body = format!(
+            r#"{{"text":"hello Bearer {key}","language":"en {key}","segments":[{{"start":0,"end":1,"text":"{key}","speaker":"{key}"}}]}}"#
+        );
+        let (base, _) = serve(vec![(200, Box::leak(body.into_boxed_str()))]);
+        let t = run(&provider(&base, Some(key)), b"x", None).unwrap();
+        let all = format!("{t:?}");
+        assert!(!all.contains(key), "{all}");
+        assert_eq!(t.text, format!("hello Bearer {}", secrets::MASK));
     }
 
     #[test]

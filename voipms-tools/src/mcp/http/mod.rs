@@ -22,6 +22,7 @@ use rmcp::transport::streamable_http_server::session::never::NeverSessionManager
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
+use voipms_sdk::sandbox::{BodyGuard, MAX_HEAD};
 
 use crate::core::exit::{Code, Failure};
 use crate::mcp::server::VoipmsServer;
@@ -48,6 +49,8 @@ pub struct HttpOptions {
     pub max_connections: usize,
     /// Time a client has to send a request's headers.
     pub header_timeout: Duration,
+    /// Time a client has to send a request's body once its headers are in (then 408).
+    pub body_timeout: Duration,
 }
 
 impl Default for HttpOptions {
@@ -60,6 +63,7 @@ impl Default for HttpOptions {
             session_idle: Duration::from_secs(600),
             max_connections: 4096,
             header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -96,6 +100,8 @@ pub fn app(
     ct: CancellationToken,
 ) -> Router {
     let hosts = guard.allowed_hosts();
+    // Whole bodies, bounded in size and time, a few large ones at a time.
+    let bodies = BodyGuard::new(options.max_body, options.body_timeout, 8);
     let mut config = StreamableHttpServerConfig::default()
         .with_allowed_hosts(hosts)
         .with_max_request_body_bytes(options.max_body)
@@ -139,6 +145,18 @@ pub fn app(
                 .route("/health", get(health))
                 .with_state(health_state),
         )
+        // Inside the guard: a refused client's body is never read.
+        .layer(axum::middleware::from_fn(
+            move |req, next: axum::middleware::Next| {
+                let bodies = bodies.clone();
+                async move {
+                    match bodies.read(req).await {
+                        Ok(req) => next.run(req).await,
+                        Err(refused) => refused,
+                    }
+                }
+            },
+        ))
         .layer(axum::middleware::from_fn_with_state(guard, guard::check))
 }
 
@@ -180,6 +198,7 @@ pub async fn serve(
                 let conn = hyper::server::conn::http1::Builder::new()
                     .timer(TokioTimer::new())
                     .header_read_timeout(options.header_timeout)
+                    .max_buf_size(MAX_HEAD)
                     .serve_connection(TokioIo::new(stream), svc);
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
