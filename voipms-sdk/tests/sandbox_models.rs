@@ -142,3 +142,42 @@ async fn a_cancelled_did_leaves_its_vpri_and_its_e911_address() {
         .unwrap();
     assert_eq!(vpri_dids(&client, "100112").await, json!([seeded]));
 }
+
+#[tokio::test]
+async fn seeded_bridges_list_member_profiles_that_exist() {
+    let sb = sandbox();
+    let client = sb.client();
+    let profiles = client
+        .call("getConferenceMembers", Params::new())
+        .await
+        .unwrap();
+    let known: Vec<&str> = profiles["member"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["member"].as_str().unwrap())
+        .collect();
+    let bridges = client.call("getConference", Params::new()).await.unwrap();
+    let mut listed = 0;
+    for bridge in bridges["conference"].as_array().unwrap() {
+        for id in bridge["members"].as_str().unwrap().split(';') {
+            if id.is_empty() {
+                continue;
+            }
+            listed += 1;
+            assert!(
+                known.contains(&id),
+                "{bridge}: no profile {id} in {known:?}"
+            );
+        }
+    }
+    assert!(listed > 0, "no seeded bridge lists a member: {bridges}");
+    // The member the examples add is a profile not yet on the bridge.
+    client
+        .call(
+            "addMemberToConference",
+            p([("member", "1599"), ("conference", "1599")]),
+        )
+        .await
+        .unwrap();
+}
