@@ -354,9 +354,11 @@ async fn every_recorded_call_lasts_as_long_as_its_recording() {
     }
 }
 
-/// VoIP.ms transcribes a call when its DID has `transcribe` on at the time of the call: the
-/// seeded front-desk DID switched it on some weeks ago, so its recordings since then are
-/// transcribed and the older ones are not; switching the flag afterwards changes no past call.
+/// VoIP.ms transcribes an incoming call when its DID has `transcribe` on at the time of the call
+/// (an outgoing one when its sub-account has): the seeded front-desk DID switched it on some
+/// weeks ago, so its incoming recordings since then are transcribed and the older ones are not,
+/// nor the outgoing calls of the sub-account (off); switching a flag afterwards changes no past
+/// call.
 #[tokio::test]
 async fn calls_are_transcribed_while_their_did_has_transcribe_on() {
     let client = client();
@@ -395,28 +397,40 @@ async fn calls_are_transcribed_while_their_did_has_transcribe_on() {
     let mut length = range.to_vec();
     length.push(("length", "1000"));
     let recs = client.call("getCallRecordings", p(&length)).await.unwrap();
-    let recs: Vec<String> = recs["recordings"]
+    let recs = recs["recordings"].as_array().unwrap();
+    let dates = |kind: &str| -> Vec<String> {
+        recs.iter()
+            .filter(|r| r["type"] == kind)
+            .map(|r| r["datetime"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (incoming, outgoing) = (dates("Incoming"), dates("Outgoing"));
+    assert!(!outgoing.is_empty());
+    let subs = client.call("getSubAccounts", p(&[])).await.unwrap();
+    let voip = subs["accounts"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| r["datetime"].as_str().unwrap().to_owned())
-        .collect();
+        .find(|a| a["account"] == "100001_VoIP")
+        .unwrap();
+    assert_eq!(voip["transcribe"], "0");
     let before = transcribed().await;
     let since = before
         .iter()
         .min()
         .expect("some calls are transcribed")
         .clone();
-    // All the recordings from the switch on, none before it.
-    let mut expected: Vec<&String> = recs.iter().filter(|d| **d >= since).collect();
+    // All the incoming recordings from the switch on, none before it, no outgoing one.
+    let mut expected: Vec<&String> = incoming.iter().filter(|d| **d >= since).collect();
     let mut got: Vec<&String> = before.iter().collect();
     expected.sort();
     got.sort();
     assert_eq!(got, expected);
     assert!(
-        recs.iter().any(|d| *d < since),
+        incoming.iter().any(|d| *d < since),
         "older recordings are not transcribed"
     );
+    assert!(outgoing.iter().any(|d| *d >= since));
 
     // Switching transcription off (and on again) leaves the calls already made as they were.
     let row = dids.iter().find(|d| d["did"] == "5551234567").unwrap();

@@ -524,10 +524,11 @@ fn subaccounts() -> Vec<Record> {
             r.insert("callerid_number".into(), json!(cid));
             r.insert("default_e911".into(), json!(cid));
             r.insert("internal_cnam".into(), json!(desc));
+            // Transcription is switched on per DID (dids()): outgoing calls are not transcribed.
+            r.insert("transcribe".into(), json!("0"));
             if *user != "VoIP" {
                 r.insert("password".into(), json!(format!("Sandbox{id}pw")));
                 r.insert("record_calls".into(), json!("0"));
-                r.insert("transcribe".into(), json!("0"));
                 r.insert("reseller_client".into(), json!(""));
                 r.insert("reseller_package".into(), json!(""));
                 r.insert("reseller_nextbilling".into(), json!("0000-00-00"));
@@ -798,9 +799,10 @@ fn voicemail(rng: &mut Rng, history: &[CdrRow], today: NaiveDate, clock: i64) ->
 /// Recordings of half the answered calls (of 15 s or more) of the main account over 120 days. A
 /// recording's audio is one of the spoken clips (13 s at most) and the recorded call lasts as
 /// long as its clip, rounded up to the second: the CDR row's duration and charge are set to it
-/// (the row's charge, hence the seeded balance, follows). A call is transcribed when its DID had
-/// `transcribe` on at the time of the call (`since`): VoIP.ms transcribes calls as they happen,
-/// so switching the flag later leaves earlier recordings as they were.
+/// (the row's charge, hence the seeded balance, follows). VoIP.ms transcribes calls as they
+/// happen: an incoming call when its DID had `transcribe` on at the time of the call (`since`),
+/// an outgoing one when its sub-account had (the seeded sub-accounts have it off); switching a
+/// flag later leaves earlier recordings as they were.
 fn recordings(
     rng: &mut Rng,
     history: &mut [CdrRow],
@@ -842,7 +844,7 @@ fn recordings(
                 incoming: r.incoming,
                 account: r.account.clone(),
                 seconds,
-                transcribed: since(&r.did).is_some_and(|on| r.t >= on),
+                transcribed: r.incoming && since(&r.did).is_some_and(|on| r.t >= on),
                 id,
             }
         })
