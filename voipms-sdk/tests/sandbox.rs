@@ -15,8 +15,12 @@ use voipms_sdk::sandbox::{
 };
 use voipms_sdk::{Client, Error, Params, RetryPolicy, TransportKind};
 
+#[path = "common/calls.rs"]
+mod calls;
 #[path = "common/mp3.rs"]
 mod mp3;
+
+use calls::{p, status_of};
 
 /// A "today" that puts the spec examples' dates (June 2025) inside the call history.
 fn today() -> chrono::NaiveDate {
@@ -50,16 +54,6 @@ fn http_client(sb: &Sandbox, url: &str, retry: RetryPolicy) -> Client {
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap()
-}
-
-fn p<const N: usize>(pairs: [(&'static str, &str); N]) -> Params {
-    pairs.into_iter().collect()
-}
-
-fn status_of(e: &Error) -> String {
-    e.status()
-        .map(str::to_owned)
-        .unwrap_or_else(|| format!("{e}"))
 }
 
 /// A valid value for a required parameter: its example, or one of its kind.
@@ -2298,11 +2292,13 @@ async fn every_write_is_real_or_declares_its_effect() {
         .filter(|m| m.effect != catalog::Effect::Read)
         .collect();
     // Creates, changes and orders first; then deletes, which find what they made; cancellations
-    // last, as they take away the numbers other writes name (unconnectDID's DID, a fax number).
+    // last, as they take away the numbers other writes name (unconnectDID's DID, a fax number);
+    // cancelDID the very last, as a DID takes its e911 address and vPRI seat with it.
     writes.sort_by_key(|m| {
         (
             m.effect == catalog::Effect::Destructive,
             m.name.to_ascii_lowercase().contains("cancel"),
+            m.name == "cancelDID",
         )
     });
     let mut missing = Vec::new();

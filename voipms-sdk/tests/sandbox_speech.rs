@@ -114,7 +114,7 @@ async fn recordings_say_the_sentences_their_transcriptions_read() {
             listed as f64 >= seconds - 0.3 && (listed as f64) < seconds + 1.0,
             "{id}: listed {listed} s, audio {seconds} s"
         );
-        // The call lasted at least as long as what was recorded of it.
+        // The whole call was recorded: its CDR lasts as long as the recording.
         let date = r["datetime"].as_str().unwrap();
         let call = cdr["cdr"]
             .as_array()
@@ -122,7 +122,10 @@ async fn recordings_say_the_sentences_their_transcriptions_read() {
             .iter()
             .find(|c| c["date"] == date)
             .unwrap_or_else(|| panic!("no CDR at {date}"));
-        assert!(call["seconds"].as_str().unwrap().parse::<u64>().unwrap() >= listed);
+        assert_eq!(
+            call["seconds"].as_str().unwrap().parse::<u64>().unwrap(),
+            listed
+        );
         if let Some(t) = transcriptions.iter().find(|t| t["date"] == date) {
             matched += 1;
             assert_eq!(clock(t["duration"].as_str().unwrap()), listed);
@@ -273,4 +276,188 @@ async fn a_mailbox_with_transcription_off_has_no_transcripts() {
         assert_eq!(tr["messages"], serde_json::json!([]), "{tr}");
     }
     assert!(messages > 0, "box 101 has messages, just no transcripts");
+}
+
+/// Every recorded call's CDR row lasts (and is billed) as long as its recording, which lasts as
+/// long as its audio rounded up to the second.
+#[tokio::test]
+async fn every_recorded_call_lasts_as_long_as_its_recording() {
+    let client = client();
+    let (from, to) = ("2025-03-01", "2025-07-15");
+    let list = client
+        .call(
+            "getCallRecordings",
+            p(&[
+                ("account", "100001_VoIP"),
+                ("date_from", from),
+                ("date_to", to),
+                ("length", "1000"),
+            ]),
+        )
+        .await
+        .unwrap();
+    let recs = list["recordings"].as_array().unwrap();
+    // getCDR covers 92 days per call: two windows.
+    let mut cdr = Vec::new();
+    for (from, to) in [(from, "2025-05-31"), ("2025-06-01", to)] {
+        let part = client
+            .call(
+                "getCDR",
+                p(&[
+                    ("date_from", from),
+                    ("date_to", to),
+                    ("answered", "1"),
+                    ("timezone", "-5"),
+                ]),
+            )
+            .await
+            .unwrap();
+        cdr.extend(part["cdr"].as_array().unwrap().iter().cloned());
+    }
+    assert!(recs.len() > 30, "{}", recs.len());
+    for r in recs {
+        let date = r["datetime"].as_str().unwrap();
+        let listed = clock(r["duration"].as_str().unwrap());
+        let call = cdr
+            .iter()
+            .find(|c| c["date"] == date)
+            .unwrap_or_else(|| panic!("no CDR at {date}"));
+        let seconds: u64 = call["seconds"].as_str().unwrap().parse().unwrap();
+        assert_eq!(seconds, listed, "{date}: {call}");
+        assert_eq!(clock(call["duration"].as_str().unwrap()), listed);
+        // Billed in 6-second increments of that length.
+        let rate: f64 = call["rate"].as_str().unwrap().parse().unwrap();
+        let total: f64 = call["total"].as_str().unwrap().parse().unwrap();
+        let billed = seconds.div_ceil(6) * 6;
+        assert!(
+            (total - rate * billed as f64 / 60.0).abs() < 1e-6,
+            "{date}: {call}"
+        );
+    }
+    // The pinned example recording too: its audio is what its listing says.
+    let pinned = "MTAwMDAxLTU1NTEyMzQ1NjctNTU1OTg3NjU0My1JTi0xNzE4OTAwMDAw";
+    let listed = recs
+        .iter()
+        .find(|r| r["callrecording"] == pinned)
+        .map(|r| clock(r["duration"].as_str().unwrap()))
+        .expect("the example recording is listed");
+    {
+        let one = client
+            .call(
+                "getCallRecording",
+                p(&[("account", "100001_VoIP"), ("callrecording", pinned)]),
+            )
+            .await
+            .unwrap();
+        let audio = mp3_seconds(&b64(&one["base64file"]));
+        assert!(listed as f64 >= audio - 0.3 && (listed as f64) < audio + 1.0);
+    }
+}
+
+/// VoIP.ms transcribes an incoming call when its DID has `transcribe` on at the time of the call
+/// (an outgoing one when its sub-account has): the seeded front-desk DID switched it on some
+/// weeks ago, so its incoming recordings since then are transcribed and the older ones are not,
+/// nor the outgoing calls of the sub-account (off); switching a flag afterwards changes no past
+/// call.
+#[tokio::test]
+async fn calls_are_transcribed_while_their_did_has_transcribe_on() {
+    let client = client();
+    let dids = client.call("getDIDsInfo", p(&[])).await.unwrap();
+    let dids = dids["dids"].as_array().unwrap().clone();
+    let flag = |did: &str| {
+        dids.iter().find(|d| d["did"] == did).unwrap()["transcribe"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(flag("5551234567"), "1");
+    assert_eq!(flag("5551234568"), "0");
+    assert_eq!(flag("4165550134"), "0");
+
+    let range = [
+        ("account", "100001_VoIP"),
+        ("date_from", "2025-03-01"),
+        ("date_to", "2025-07-15"),
+    ];
+    let transcribed = || {
+        let client = client.clone();
+        async move {
+            let tr = client
+                .call("getCallTranscriptions", p(&range))
+                .await
+                .unwrap();
+            tr["transcriptions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["date"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let mut length = range.to_vec();
+    length.push(("length", "1000"));
+    let recs = client.call("getCallRecordings", p(&length)).await.unwrap();
+    let recs = recs["recordings"].as_array().unwrap();
+    let dates = |kind: &str| -> Vec<String> {
+        recs.iter()
+            .filter(|r| r["type"] == kind)
+            .map(|r| r["datetime"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (incoming, outgoing) = (dates("Incoming"), dates("Outgoing"));
+    assert!(!outgoing.is_empty());
+    let subs = client.call("getSubAccounts", p(&[])).await.unwrap();
+    let voip = subs["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["account"] == "100001_VoIP")
+        .unwrap();
+    assert_eq!(voip["transcribe"], "0");
+    let before = transcribed().await;
+    let since = before
+        .iter()
+        .min()
+        .expect("some calls are transcribed")
+        .clone();
+    // All the incoming recordings from the switch on, none before it, no outgoing one.
+    let mut expected: Vec<&String> = incoming.iter().filter(|d| **d >= since).collect();
+    let mut got: Vec<&String> = before.iter().collect();
+    expected.sort();
+    got.sort();
+    assert_eq!(got, expected);
+    assert!(
+        incoming.iter().any(|d| *d < since),
+        "older recordings are not transcribed"
+    );
+    assert!(outgoing.iter().any(|d| *d >= since));
+
+    // Switching transcription off (and on again) leaves the calls already made as they were.
+    let row = dids.iter().find(|d| d["did"] == "5551234567").unwrap();
+    let field = |k: &str| row[k].as_str().unwrap().to_owned();
+    let (routing, pop, dialtime, cnam, billing) = (
+        field("routing"),
+        field("pop"),
+        field("dialtime"),
+        field("cnam"),
+        field("billing_type"),
+    );
+    for on in ["0", "1"] {
+        client
+            .call(
+                "setDIDInfo",
+                p(&[
+                    ("did", "5551234567"),
+                    ("routing", &routing),
+                    ("pop", &pop),
+                    ("dialtime", &dialtime),
+                    ("cnam", &cnam),
+                    ("billing_type", &billing),
+                    ("transcribe", on),
+                ]),
+            )
+            .await
+            .unwrap();
+        assert_eq!(transcribed().await, before, "transcribe={on}");
+    }
 }

@@ -6012,7 +6012,7 @@ pub static METHODS: &[Method] = &[
                 doc: "The conference bridges.",
             },
         ],
-        example: "{\"conference\":[{\"conference\":\"1599\",\"description\":\"Engineering weekly standup\",\"language\":\"en\",\"max_members\":\"Unlimited\",\"members\":\"30;31;32\",\"name\":\"standup\",\"sound_error_menu\":\"0\",\"sound_get_pin\":\"0\",\"sound_has_joined\":\"0\",\"sound_has_left\":\"0\",\"sound_invalid_pin\":\"0\",\"sound_join\":\"0\",\"sound_kicked\":\"0\",\"sound_leave\":\"0\",\"sound_locked\":\"0\",\"sound_locked_now\":\"0\",\"sound_muted\":\"0\",\"sound_only_one\":\"0\",\"sound_only_person\":\"0\",\"sound_other_in_party\":\"0\",\"sound_participants_muted\":\"0\",\"sound_participants_unmuted\":\"0\",\"sound_place_into_conference\":\"0\",\"sound_there_are\":\"0\",\"sound_unlocked_now\":\"0\",\"sound_unmuted\":\"0\"}],\"status\":\"success\"}",
+        example: "{\"conference\":[{\"conference\":\"1599\",\"description\":\"Engineering weekly standup\",\"language\":\"en\",\"max_members\":\"Unlimited\",\"members\":\"1600\",\"name\":\"standup\",\"sound_error_menu\":\"0\",\"sound_get_pin\":\"0\",\"sound_has_joined\":\"0\",\"sound_has_left\":\"0\",\"sound_invalid_pin\":\"0\",\"sound_join\":\"0\",\"sound_kicked\":\"0\",\"sound_leave\":\"0\",\"sound_locked\":\"0\",\"sound_locked_now\":\"0\",\"sound_muted\":\"0\",\"sound_only_one\":\"0\",\"sound_only_person\":\"0\",\"sound_other_in_party\":\"0\",\"sound_participants_muted\":\"0\",\"sound_participants_unmuted\":\"0\",\"sound_place_into_conference\":\"0\",\"sound_there_are\":\"0\",\"sound_unlocked_now\":\"0\",\"sound_unmuted\":\"0\"}],\"status\":\"success\"}",
         cli: Cli {
             positional: &[
                 Positional {
@@ -6190,7 +6190,7 @@ pub static METHODS: &[Method] = &[
                 doc: "The member profiles.",
             },
         ],
-        example: "{\"member\":[{\"admin\":\"yes\",\"announce_join_leave\":\"no\",\"announce_only_user\":\"yes\",\"announce_user_count\":\"no\",\"announcement\":\"0\",\"description\":\"Meeting host\",\"drop_silence\":\"yes\",\"jitter_buffer\":\"yes\",\"member\":\"1599\",\"moh_when_empty\":\"jazz\",\"name\":\"host\",\"pin\":\"1234\",\"quiet\":\"no\",\"silence_threshold\":\"2500\",\"start_muted\":\"no\",\"talk_detection\":\"yes\",\"talking_threshold\":\"140\"}],\"status\":\"success\"}",
+        example: "{\"member\":[{\"admin\":\"yes\",\"announce_join_leave\":\"no\",\"announce_only_user\":\"yes\",\"announce_user_count\":\"no\",\"announcement\":\"0\",\"description\":\"Meeting host\",\"drop_silence\":\"yes\",\"jitter_buffer\":\"yes\",\"member\":\"1599\",\"moh_when_empty\":\"jazz\",\"name\":\"host\",\"pin\":\"1234\",\"quiet\":\"no\",\"silence_threshold\":\"2500\",\"start_muted\":\"no\",\"talk_detection\":\"yes\",\"talking_threshold\":\"140\"},{\"admin\":\"no\",\"announce_join_leave\":\"yes\",\"announce_only_user\":\"yes\",\"announce_user_count\":\"yes\",\"announcement\":\"0\",\"description\":\"Listen-only participant\",\"drop_silence\":\"yes\",\"jitter_buffer\":\"yes\",\"member\":\"1600\",\"moh_when_empty\":\"default\",\"name\":\"guest\",\"pin\":\"0457\",\"quiet\":\"no\",\"silence_threshold\":\"2500\",\"start_muted\":\"yes\",\"talk_detection\":\"no\",\"talking_threshold\":\"160\"}],\"status\":\"success\"}",
         cli: Cli {
             positional: &[
                 Positional {
@@ -18471,7 +18471,7 @@ pub static METHODS: &[Method] = &[
                 kind: ParamKind::List { separator: ";" },
                 required: false,
                 description: "Member profile ids (from getConferenceMembers) allowed on the bridge, separated by `;`, as getConference reports them.",
-                example: Some("30;31;32"),
+                example: Some("1599;1600"),
                 values: &[],
             },
             Param {
@@ -22791,7 +22791,7 @@ pub static SANDBOX_WRITES: &[SandboxWrite] = &[
         model: SandboxModel::Action,
         read: Some("getDIDsInfo"),
         read_with: &[],
-        why: "a cancellation: the DID leaves the account (getDIDsInfo)",
+        why: "a cancellation: the DID leaves the account (getDIDsInfo), its vPRI (getDIDvPRI) and its e911 address",
     },
     SandboxWrite {
         method: "cancelFaxNumber",

@@ -533,6 +533,14 @@ fn outbound_destination(number: &str) -> (String, &'static str, i64) {
     (format!("USA - {region}"), "OUT:USA", OUTBOUND_RATE)
 }
 
+impl CdrRow {
+    /// Gives an answered call a new length and bills that length instead.
+    pub(crate) fn set_seconds(&mut self, seconds: u32) {
+        self.seconds = seconds;
+        self.total = charge(self.rate, seconds, self.disposition);
+    }
+}
+
 /// The charge of a call: per-minute `rate` over 6-second increments.
 fn charge(rate: i64, seconds: u32, disposition: Disposition) -> i64 {
     if disposition != Disposition::Answered || rate == 0 {

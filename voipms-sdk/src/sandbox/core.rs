@@ -159,6 +159,7 @@ pub(crate) fn stateful(index: usize, args: &Args<'_>, cx: &mut Ctx<'_>) -> Res {
         }
         "e911Update" => keyed::e911_write(cx, args, true),
         "e911Cancel" => keyed::e911_cancel(cx, args),
+        "e911Validate" => keyed::e911_validate(cx, args),
         "getFaxNumbersInfo" => keyed::get_fax_numbers(cx, args),
         "setFaxNumberInfo" | "setFaxNumberEmail" | "setFaxNumberURLCallback" => {
             keyed::set_fax_number(cx, m.name, args)

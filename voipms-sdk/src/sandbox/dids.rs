@@ -111,7 +111,8 @@ pub(crate) fn set_billing_type(cx: &mut Ctx<'_>, args: &Args<'_>) -> Res {
 pub(crate) fn cancel(cx: &mut Ctx<'_>, args: &Args<'_>) -> Res {
     let i = own_did(cx, args)?;
     if !args.dry_run() {
-        cx.st.dids.remove(i);
+        let gone = cx.st.dids.remove(i);
+        super::keyed::forget_did(cx, text(&gone, "did"));
     }
     ok()
 }

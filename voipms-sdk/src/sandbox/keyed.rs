@@ -388,20 +388,44 @@ fn e911<'a>(cx: &'a mut Ctx<'_>) -> &'a mut Records {
     })
 }
 
-pub(crate) fn e911_info(cx: &mut Ctx<'_>, args: &Args<'_>) -> Res {
+/// The DID named by `did`, digits only, when it is one of the account's; `invalid_did` otherwise,
+/// as VoIP.ms answers for a number it does not hold.
+fn own_did(cx: &Ctx<'_>, args: &Args<'_>) -> Result<String, Fail> {
     let did = digits(args.get("did").unwrap_or_default());
+    if cx.st.did(&did).is_none() {
+        return Err(Fail::msg(
+            "invalid_did",
+            format!("{did} is not one of the account's DIDs (getDIDsInfo lists them)"),
+        ));
+    }
+    Ok(did)
+}
+
+/// An account DID without an address: e911 is not active on it.
+fn e911_disabled(did: &str) -> Fail {
+    Fail::msg(
+        "e911_disabled",
+        format!("{did} has no e911 address (e911Provision registers one)"),
+    )
+}
+
+pub(crate) fn e911_info(cx: &mut Ctx<'_>, args: &Args<'_>) -> Res {
+    let did = own_did(cx, args)?;
     match e911(cx).rows.iter().find(|r| id_of(r, "did") == did) {
         Some(row) => ok1("info", Value::Object(row.clone())),
-        None => Err(Fail::msg(
-            "invalid_did",
-            format!("{did} has no e911 address"),
-        )),
+        None => Err(e911_disabled(&did)),
     }
+}
+
+/// e911Validate registers nothing, but only for a DID of the account.
+pub(crate) fn e911_validate(cx: &mut Ctx<'_>, args: &Args<'_>) -> Res {
+    own_did(cx, args)?;
+    ok()
 }
 
 /// e911Provision / e911ProvisionManually (new address) and e911Update (existing one).
 pub(crate) fn e911_write(cx: &mut Ctx<'_>, args: &Args<'_>, update: bool) -> Res {
-    let did = digits(args.get("did").unwrap_or_default());
+    let did = own_did(cx, args)?;
     let exists = e911(cx).rows.iter().any(|r| id_of(r, "did") == did);
     if update && !exists {
         return Err(Fail::msg(
@@ -432,9 +456,21 @@ pub(crate) fn e911_write(cx: &mut Ctx<'_>, args: &Args<'_>, update: bool) -> Res
 }
 
 pub(crate) fn e911_cancel(cx: &mut Ctx<'_>, args: &Args<'_>) -> Res {
-    let did = digits(args.get("did").unwrap_or_default());
-    let missing = format!("{did} has no e911 address");
-    remove_row(&mut e911(cx).rows, "did", &did, "invalid_did", missing)
+    let did = own_did(cx, args)?;
+    let rows = &mut e911(cx).rows;
+    let Some(at) = rows.iter().position(|r| id_of(r, "did") == did) else {
+        return Err(e911_disabled(&did));
+    };
+    rows.remove(at);
+    ok()
+}
+
+/// A cancelled DID leaves what this module keeps about it: its e911 address and its vPRI.
+pub(crate) fn forget_did(cx: &mut Ctx<'_>, did: &str) {
+    e911(cx).rows.retain(|r| id_of(r, "did") != did);
+    if let Some(vpri) = vpri_of(cx, did) {
+        vpri_dids(cx, &vpri).rows.retain(|r| id_of(r, "did") != did);
+    }
 }
 
 // ---- Fax numbers and fax messages. ----

@@ -13,6 +13,11 @@
 //! (`set*` creates or updates, `get*` reads back, `del*` deletes). The remaining methods without a
 //! simulated domain are validated and answered from the spec's example response.
 //!
+//! Call recordings (MP3) and voicemail messages (MP3, WAV) are spoken clips, and VoIP.ms's own
+//! transcriptions say their words; a voicemail message asked for in a GSM 06.10 format (`wav49`,
+//! `gsm`) is a well-formed file of silence (as long as its clip when it has one), as the sandbox
+//! ships no GSM encoder.
+//!
 //! ```
 //! # async fn demo() -> Result<(), voipms_sdk::Error> {
 //! use voipms_sdk::sandbox::{Sandbox, SandboxConfig};

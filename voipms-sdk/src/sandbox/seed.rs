@@ -34,6 +34,8 @@ struct DidSpec {
     country: &'static str,
     ordered_days_ago: i64,
     pop: &'static str,
+    /// Days before today `transcribe` was switched on (none: off).
+    transcribing_days: Option<i64>,
 }
 
 const DIDS: &[DidSpec] = &[
@@ -48,6 +50,7 @@ const DIDS: &[DidSpec] = &[
         country: "USA",
         ordered_days_ago: 700,
         pop: "16",
+        transcribing_days: Some(45),
     },
     DidSpec {
         did: "5551234568",
@@ -60,6 +63,7 @@ const DIDS: &[DidSpec] = &[
         country: "USA",
         ordered_days_ago: 560,
         pop: "16",
+        transcribing_days: None,
     },
     DidSpec {
         did: "4165550134",
@@ -72,8 +76,17 @@ const DIDS: &[DidSpec] = &[
         country: "CAN",
         ordered_days_ago: 450,
         pop: "73",
+        transcribing_days: None,
     },
 ];
+
+/// When the seeded `did` had `transcribe` switched on (a morning `transcribing_days` before
+/// `today`), or `None` when it is off.
+fn transcribing_since(did: &str, today: NaiveDate) -> Option<i64> {
+    let d = DIDS.iter().find(|d| d.did == did)?;
+    let day = today - chrono::Duration::days(d.transcribing_days?);
+    Some(time::at(day, 9, 30, 0))
+}
 
 /// Monthly fee of a DID by billing type ("1" per minute, "2" flat).
 pub(crate) fn monthly_fee(billing_type: &str) -> i64 {
@@ -134,7 +147,7 @@ pub(crate) fn account(seed: u64, today: NaiveDate) -> State {
         people: &people,
         robocallers: &robocallers,
     };
-    let history = cdr::generate(seed, today, HISTORY_DAYS, &cast, clock);
+    let mut history = cdr::generate(seed, today, HISTORY_DAYS, &cast, clock);
 
     let mut state = State {
         format: FORMAT,
@@ -172,8 +185,9 @@ pub(crate) fn account(seed: u64, today: NaiveDate) -> State {
     };
     phonebook(&mut state, &people, &robocallers);
     state.vm_messages = voicemail(&mut Rng::new(seed, 0x7011), &history, today, clock);
-    state.recordings = recordings(&mut Rng::new(seed, 0x2EC0), &history, today);
-    pin_example_recording(&mut state.recordings);
+    state.recordings = recordings(&mut Rng::new(seed, 0x2EC0), &mut history, today, |did| {
+        transcribing_since(did, today)
+    });
     let (sms, mms) = messages(&mut Rng::new(seed, 0x5A5), &people, today, clock);
     state.next.sms = sms.last().map_or(1801, |m| m.id + 1);
     state.next.mms = mms.last().map_or(1905, |m| m.id + 1);
@@ -402,6 +416,8 @@ fn dids(today: NaiveDate) -> Vec<Record> {
             );
             set(&mut r, "callerid_prefix", json!(""));
             set(&mut r, "note", json!(d.cnam.to_lowercase()));
+            let on = d.transcribing_days.is_some();
+            set(&mut r, "transcribe", json!(if on { "1" } else { "0" }));
             // The wire mixes numbers and strings in the same row: keep it that way.
             set(&mut r, "sms_available", json!(u8::from(d.country == "USA")));
             set(&mut r, "sms_enabled", json!(if d.sms { "1" } else { "0" }));
@@ -508,10 +524,11 @@ fn subaccounts() -> Vec<Record> {
             r.insert("callerid_number".into(), json!(cid));
             r.insert("default_e911".into(), json!(cid));
             r.insert("internal_cnam".into(), json!(desc));
+            // Transcription is switched on per DID (dids()): outgoing calls are not transcribed.
+            r.insert("transcribe".into(), json!("0"));
             if *user != "VoIP" {
                 r.insert("password".into(), json!(format!("Sandbox{id}pw")));
                 r.insert("record_calls".into(), json!("0"));
-                r.insert("transcribe".into(), json!("0"));
                 r.insert("reseller_client".into(), json!(""));
                 r.insert("reseller_package".into(), json!(""));
                 r.insert("reseller_nextbilling".into(), json!("0000-00-00"));
@@ -780,45 +797,63 @@ fn voicemail(rng: &mut Rng, history: &[CdrRow], today: NaiveDate, clock: i64) ->
 }
 
 /// Recordings of half the answered calls (of 15 s or more) of the main account over 120 days. A
-/// recording's audio is one of the spoken clips (13 s at most), and it lasts as long as its clip:
-/// the part of the call that was recorded, so the call's CDR (and its charge, hence the balance)
-/// keeps its own, longer duration.
-fn recordings(rng: &mut Rng, history: &[CdrRow], today: NaiveDate) -> Vec<CallRecording> {
-    let since = time::day_start(today) - 120 * DAY;
-    history
+/// recording's audio is one of the spoken clips (13 s at most) and the recorded call lasts as
+/// long as its clip, rounded up to the second: the CDR row's duration and charge are set to it
+/// (the row's charge, hence the seeded balance, follows). VoIP.ms transcribes calls as they
+/// happen: an incoming call when its DID had `transcribe` on at the time of the call (`since`),
+/// an outgoing one when its sub-account had (the seeded sub-accounts have it off); switching a
+/// flag later leaves earlier recordings as they were.
+fn recordings(
+    rng: &mut Rng,
+    history: &mut [CdrRow],
+    today: NaiveDate,
+    since: impl Fn(&str) -> Option<i64>,
+) -> Vec<CallRecording> {
+    let start = time::day_start(today) - 120 * DAY;
+    let mut picked: Vec<(usize, String)> = history
         .iter()
-        .filter(|r| {
-            r.t >= since
+        .enumerate()
+        .filter(|(_, r)| {
+            r.t >= start
                 && r.account == "100001_VoIP"
                 && r.disposition == Disposition::Answered
                 && r.seconds >= 15
         })
-        .filter_map(|r| {
-            if !rng.chance(0.5) {
-                return None;
-            }
-            let other = r.other_number().unwrap_or("anonymous").to_owned();
+        .filter(|_| rng.chance(0.5))
+        .map(|(i, r)| {
+            let other = r.other_number().unwrap_or("anonymous");
             let dir = if r.incoming { "IN" } else { "OUT" };
             let raw = format!("100001-{}-{other}-{dir}-{}", r.did, r.t);
-            let id = base64::engine::general_purpose::STANDARD_NO_PAD.encode(raw);
+            (
+                i,
+                base64::engine::general_purpose::STANDARD_NO_PAD.encode(raw),
+            )
+        })
+        .collect();
+    pin_example_recording(&mut picked, history);
+    picked
+        .into_iter()
+        .map(|(i, id)| {
             let seconds = media::call_clip(&id).whole_seconds();
-            Some(CallRecording {
-                id,
+            let r = &mut history[i];
+            r.set_seconds(seconds);
+            CallRecording {
                 t: r.t,
-                destination: other,
+                destination: r.other_number().unwrap_or("anonymous").to_owned(),
                 did: r.did.clone(),
                 incoming: r.incoming,
                 account: r.account.clone(),
                 seconds,
-                transcribed: rng.chance(0.3),
-            })
+                transcribed: r.incoming && since(&r.did).is_some_and(|on| r.t >= on),
+                id,
+            }
         })
         .collect()
 }
 
 /// The documented examples name the first recording getCallRecordings' example lists: the
 /// seeded recording nearest that row's time takes its id (ids are opaque to callers).
-fn pin_example_recording(recordings: &mut [CallRecording]) {
+fn pin_example_recording(picked: &mut [(usize, String)], history: &[CdrRow]) {
     let row = &example("getCallRecordings")["recordings"][0];
     let (Some(id), Some(when)) = (row["callrecording"].as_str(), row["datetime"].as_str()) else {
         return;
@@ -827,8 +862,11 @@ fn pin_example_recording(recordings: &mut [CallRecording]) {
         return;
     };
     let when = when.and_utc().timestamp();
-    if let Some(nearest) = recordings.iter_mut().min_by_key(|r| (r.t - when).abs()) {
-        nearest.id = id.to_owned();
+    if let Some(nearest) = picked
+        .iter_mut()
+        .min_by_key(|(i, _)| (history[*i].t - when).abs())
+    {
+        nearest.1 = id.to_owned();
     }
 }
 

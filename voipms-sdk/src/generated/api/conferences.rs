@@ -1132,7 +1132,7 @@ impl SetConference {
         self.conference = Some(conference);
         self
     }
-    /// Member profile ids (from getConferenceMembers) allowed on the bridge, separated by `;`, as getConference reports them. Example: `30;31;32`.
+    /// Member profile ids (from getConferenceMembers) allowed on the bridge, separated by `;`, as getConference reports them. Example: `1599;1600`.
     pub fn members(
         mut self,
         members: impl IntoIterator<Item = impl Into<String>>,
