@@ -740,8 +740,8 @@ fn api_mod_gates_each_category_behind_its_feature() {
     let text = emit::api_mod(&fixture());
     parse(&text);
     for needle in [
-        r#"#[cfg(feature = "demo")] pub mod demo; #[cfg(feature = "demo")] pub use demo::*;"#,
-        r#"#[cfg(feature = "other")] pub mod other; #[cfg(feature = "other")] pub use other::*;"#,
+        r#"#[cfg(feature = "demo")] #[cfg_attr(docsrs, doc(cfg(feature = "demo")))] pub mod demo; #[cfg(feature = "demo")] #[cfg_attr(docsrs, doc(cfg(feature = "demo")))] pub use demo::*;"#,
+        r#"#[cfg(feature = "other")] #[cfg_attr(docsrs, doc(cfg(feature = "other")))] pub mod other; #[cfg(feature = "other")] #[cfg_attr(docsrs, doc(cfg(feature = "other")))] pub use other::*;"#,
         r#"#[cfg(feature = "demo")] "getThings" => Some(crate::decode::decode_boxed::<demo::GetThingsResponse>(body)),"#,
         r#"#[cfg(feature = "demo")] "delThing" => Some(crate::decode::decode_boxed::<demo::DelThingResponse>(body)),"#,
         r#"#[cfg(feature = "other")] "orderThing" => { Some(crate::decode::decode_boxed::<other::OrderThingResponse>(body)) }"#,
