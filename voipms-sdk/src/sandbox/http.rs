@@ -125,11 +125,7 @@ pub(crate) async fn serve(
     let local = listener
         .local_addr()
         .map_err(|source| SandboxError::Bind { addr, source })?;
-    let app = Router::new()
-        .route(PATH, any(rest))
-        .fallback(not_found)
-        .layer(DefaultBodyLimit::max(options.body_limit))
-        .with_state(sandbox);
+    let app = router(sandbox, options.body_limit);
     let (stop, stopped) = oneshot::channel::<()>();
     // The server prints nothing; a failing accept is retried after a pause.
     let task = tokio::spawn(accept_loop(listener, app, options, stopped));
@@ -138,6 +134,17 @@ pub(crate) async fn serve(
         stop: Some(stop),
         task,
     })
+}
+
+/// The server's routes over `sandbox`, without a listener: what every connection is served by.
+/// Public (hidden) so the fuzz targets can drive requests through it in process.
+#[doc(hidden)]
+pub fn router(sandbox: Sandbox, body_limit: usize) -> Router {
+    Router::new()
+        .route(PATH, any(rest))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(sandbox)
 }
 
 async fn accept_loop(

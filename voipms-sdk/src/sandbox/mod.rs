@@ -81,6 +81,8 @@ use crate::scalars::Date;
 use crate::transport::Transport;
 
 pub use faults::{Fault, FaultParseError, FaultRule, Faults, LostReply, Trigger};
+#[doc(hidden)]
+pub use http::router;
 pub use http::{ServeOptions, ServerHandle};
 pub use shared::StateLock;
 
