@@ -93,8 +93,10 @@ fuzz_target!(
             let donors: Vec<&str> = METHODS.iter().step_by(7).map(|m| m.example).collect();
             mutate_json(&mut body, &mut bytes, &donors);
             let text = serde_json::to_vec(&body).expect("a Value serializes");
-            let again: Value = serde_json::from_slice(&text).expect("serde_json reads what it wrote");
-            check(m.name, &again);
+            // Nesting deeper than serde_json's limit (128) cannot come off the wire: skipped.
+            if let Ok(again) = serde_json::from_slice::<Value>(&text) {
+                check(m.name, &again);
+            }
         }
     }
 );
