@@ -241,22 +241,17 @@ pub(crate) async fn serve(
         .local_addr()
         .map_err(|source| SandboxError::Bind { addr, source })?;
     let guard = BodyGuard::new(options.body_limit, options.body_timeout, 4);
-    let app = Router::new()
-        .route(PATH, any(rest))
-        .fallback(not_found)
-        .layer(DefaultBodyLimit::max(options.body_limit))
-        .layer(axum::middleware::from_fn(
-            move |req: Request, next: Next| {
-                let guard = guard.clone();
-                async move {
-                    match guard.read(req).await {
-                        Ok(req) => next.run(req).await,
-                        Err(refused) => refused,
-                    }
+    let app = router(sandbox, options.body_limit).layer(axum::middleware::from_fn(
+        move |req: Request, next: Next| {
+            let guard = guard.clone();
+            async move {
+                match guard.read(req).await {
+                    Ok(req) => next.run(req).await,
+                    Err(refused) => refused,
                 }
-            },
-        ))
-        .with_state(sandbox);
+            }
+        },
+    ));
     let (stop, stopped) = oneshot::channel::<()>();
     // The server prints nothing; a failing accept is retried after a pause.
     let task = tokio::spawn(accept_loop(listener, app, options, stopped));
@@ -265,6 +260,17 @@ pub(crate) async fn serve(
         stop: Some(stop),
         task,
     })
+}
+
+/// The server's routes over `sandbox`, without a listener: what every connection is served by.
+/// Public (hidden) so the fuzz targets can drive requests through it in process.
+#[doc(hidden)]
+pub fn router(sandbox: Sandbox, body_limit: usize) -> Router {
+    Router::new()
+        .route(PATH, any(rest))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(sandbox)
 }
 
 async fn accept_loop(

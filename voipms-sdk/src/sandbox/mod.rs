@@ -86,6 +86,8 @@ use crate::scalars::Date;
 use crate::transport::Transport;
 
 pub use faults::{Fault, FaultParseError, FaultRule, Faults, LostReply, Trigger};
+#[doc(hidden)]
+pub use http::router;
 pub use http::{BodyGuard, MAX_HEAD, ServeOptions, ServerHandle};
 pub use shared::StateLock;
 

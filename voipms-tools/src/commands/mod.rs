@@ -132,6 +132,17 @@ pub fn clap_failure(e: clap::Error) -> Failure {
 
 /// Runs the command of catalog method `m`.
 pub fn run_method(ctx: &mut Ctx, m: &'static Method, sub: &ArgMatches) -> Result<(), Failure> {
+    let params = method_params(m, sub, params::today())?;
+    ctx.invoke_and_print(&Invocation::of(m, params))
+}
+
+/// The wire parameters of a call of `m` from its parsed command line: the flags and the free
+/// `key=value`/positional arguments, validated and encoded (`today` resolves relative dates).
+pub fn method_params(
+    m: &'static Method,
+    sub: &ArgMatches,
+    today: chrono::NaiveDate,
+) -> Result<voipms_sdk::Params, Failure> {
     let mut flags = Vec::new();
     for p in m.params {
         if let Ok(Some(values)) = sub.try_get_many::<String>(p.name) {
@@ -149,6 +160,5 @@ pub fn run_method(ctx: &mut Ctx, m: &'static Method, sub: &ArgMatches) -> Result
         .flatten()
         .map(|v| v.cloned().collect())
         .unwrap_or_default();
-    let params = params::collect(m, flags, &free, params::today())?;
-    ctx.invoke_and_print(&Invocation::of(m, params))
+    params::collect(m, flags, &free, today)
 }

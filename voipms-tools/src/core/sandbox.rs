@@ -84,7 +84,10 @@ impl Local {
         Local::with(sandbox, path, None)
     }
 
-    fn with(
+    /// The account `sandbox` at `path`; `lock` is the state file's lock held until the end, or
+    /// `None` when nothing is saved from memory (a shared account, or one that lives only in
+    /// memory, as the fuzz targets use).
+    pub(crate) fn with(
         sandbox: Sandbox,
         path: PathBuf,
         lock: Option<crate::core::lock::Held>,
