@@ -518,7 +518,7 @@ fn param_code(p: &Param) -> ParamCode {
         | ParamKind::Url
         | ParamKind::Timezone => into(quote!(String)),
         ParamKind::Integer => plain(quote!(i64)),
-        ParamKind::TzOffset => plain(quote!(i32)),
+        ParamKind::TzOffset => into(quote!(crate::TzOffset)),
         ParamKind::Decimal => into(quote!(crate::Decimal)),
         ParamKind::Flag | ParamKind::YesNo => plain(quote!(bool)),
         ParamKind::Date => into(quote!(crate::Date)),

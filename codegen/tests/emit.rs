@@ -315,7 +315,11 @@ fn required_params_go_in_new_and_optional_ones_get_setters() {
     assert_eq!(field_type(get, "tags"), "Option<Vec<String>>");
     assert_eq!(field_type(get, "active"), "Option<bool>");
     assert_eq!(field_type(get, "amount"), "Option<crate::Decimal>");
-    assert_eq!(field_type(get, "offset"), "Option<i32>");
+    assert_eq!(field_type(get, "offset"), "Option<crate::TzOffset>");
+    assert_eq!(
+        sig(the_fn(&f, "GetThings", None, "offset")),
+        "pubfnoffset(mutself,offset:implInto<crate::TzOffset>)->Self"
+    );
     assert_eq!(
         sig(the_fn(&f, "GetThings", None, "new")),
         "pubfnnew(date_from:implInto<crate::Date>)->Self"

@@ -150,7 +150,7 @@ pub enum ParamKind {
     Email,
     /// URL (or `data:` URI).
     Url,
-    /// Whole-hour offset, -12 to 13.
+    /// Hours from -12 to 13, whole or in quarter hours (`5.5`).
     TzOffset,
     /// Named time zone from getTimezones.
     Timezone,

@@ -52,7 +52,7 @@ use crate::api::{CdrRecord, GetCdr};
 use crate::dates::unshift;
 use crate::ops::{ApiCall, CallOutcome, Failure, OpError};
 use crate::request::Request;
-use crate::scalars::Date;
+use crate::scalars::{Date, TzOffset};
 
 pub use crate::dates::{DateRange, MAX_WINDOW_DAYS, today_utc};
 
@@ -86,7 +86,7 @@ type ProgressFn = Arc<dyn Fn(&CdrProgress) + Send + Sync>;
 #[derive(Clone)]
 pub struct CdrQuery {
     range: DateRange,
-    timezone: i32,
+    timezone: TzOffset,
     answered: bool,
     noanswer: bool,
     busy: bool,
@@ -130,7 +130,7 @@ impl CdrQuery {
     pub fn for_range(range: DateRange) -> Self {
         CdrQuery {
             range,
-            timezone: DEFAULT_TIMEZONE,
+            timezone: TzOffset::hours(DEFAULT_TIMEZONE),
             answered: true,
             noanswer: true,
             busy: true,
@@ -144,11 +144,12 @@ impl CdrQuery {
         }
     }
 
-    /// The getCDR `timezone` number (-12 to 13; values outside are clamped): it chooses whose
-    /// days the range means (server time + `offset_hours + 5` hours). The rows come back in
-    /// server time whatever it is — see the [module documentation](self).
-    pub fn timezone(mut self, offset_hours: i32) -> Self {
-        self.timezone = offset_hours.clamp(-12, 13);
+    /// The getCDR `timezone` number: whole hours (-12 to 13; values outside are clamped) or a
+    /// [`TzOffset`] such as `5.5`. It chooses whose days the range means (server time +
+    /// `timezone + 5` hours). The rows come back in server time whatever it is — see the
+    /// [module documentation](self).
+    pub fn timezone(mut self, offset: impl Into<TzOffset>) -> Self {
+        self.timezone = offset.into();
         self
     }
 
@@ -557,8 +558,12 @@ mod tests {
             CdrQuery::new(d(2024, 1, 1), d(2024, 1, 1))
                 .timezone(40)
                 .timezone,
-            13
+            TzOffset::hours(13)
         );
+        let q = CdrQuery::new(d(2024, 1, 1), d(2024, 1, 2))
+            .timezone("5.5".parse::<TzOffset>().unwrap());
+        let p = q.request(q.windows()[0]).to_params();
+        assert_eq!(p.get("timezone"), Some("5.5"));
     }
 
     #[test]

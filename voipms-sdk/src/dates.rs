@@ -5,7 +5,8 @@
 //!
 //! VoIP.ms records every timestamp as the wall clock of [`SERVER_ZONE`] (US Eastern, observing
 //! daylight saving time) and sends it without a zone. The record-listing methods (getCDR, getSMS,
-//! getMMS and the reseller ones) take a `timezone` number and report each time shifted by
+//! getMMS and the reseller ones) take a `timezone` number (whole or quarter hours, a
+//! [`TzOffset`](crate::TzOffset): `5.5` is honoured) and report each time shifted by
 //! `timezone + 5` hours, as if Eastern were always UTC-5: `-5` reports the Eastern wall clock
 //! itself, and `0` is UTC in winter but UTC+1 during daylight saving time. The same number
 //! chooses whose days `date_from`/`date_to` (`from`/`to`) match, the shifted ones.
@@ -37,7 +38,7 @@ use chrono::{
 use crate::Client;
 
 use crate::ops::OpError;
-use crate::scalars::Date;
+use crate::scalars::{Date, TzOffset};
 
 /// The longest range one getCDR (or getSMS/getMMS) call accepts, in days (dates inclusive).
 pub const MAX_WINDOW_DAYS: u32 = 92;
@@ -213,10 +214,10 @@ pub fn server_time_to_utc(server: NaiveDateTime) -> LocalResult<DateTime<FixedOf
 }
 
 /// Undoes the shift of a record-listing method: a time it reported for request parameter
-/// `timezone` (the hour number sent) as server time. The service adds `timezone + 5` hours to the
-/// Eastern wall clock, whatever the season.
-pub fn unshift(reported: NaiveDateTime, timezone: i32) -> NaiveDateTime {
-    reported - Duration::seconds((i64::from(timezone) + 5) * HOUR)
+/// `timezone` (the number sent: whole hours, or a [`TzOffset`] such as `5.5`) as server time. The
+/// service adds `timezone + 5` hours to the Eastern wall clock, whatever the season.
+pub fn unshift(reported: NaiveDateTime, timezone: impl Into<TzOffset>) -> NaiveDateTime {
+    reported - Duration::seconds(i64::from(timezone.into().minutes()) * 60 + 5 * HOUR)
 }
 
 #[cfg(test)]

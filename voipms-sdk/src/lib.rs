@@ -120,7 +120,9 @@ pub use client::{
 };
 pub use error::{ApiError, BodyProblem, Error, TransportKind};
 pub use request::{Request, Response};
-pub use scalars::{Base64, Date, DateOrPeriod, DateTime, Decimal, Limit};
+pub use scalars::{
+    Base64, Date, DateOrPeriod, DateTime, Decimal, InvalidTzOffset, Limit, TzOffset,
+};
 pub use wire::Params;
 
 // The main types of the hand-written helpers.

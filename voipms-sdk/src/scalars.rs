@@ -155,6 +155,107 @@ impl TryFrom<&str> for Decimal {
     }
 }
 
+/// The `timezone` number of the record-listing methods (getCDR, getSMS, getMMS and the reseller
+/// ones): hours from `-12` to `13`, in quarter hours, since the live API honours fractions
+/// (`5.5` was measured; real zones are off the hour by 30 or 45 minutes: `-3.5`, `9.75`).
+/// VoIP.ms adds `timezone + 5` hours to the times it lists (see [`dates`](crate::dates)).
+///
+/// Reads `5.5`, `-3.50`, `+4`; prints the shortest form (`5.5`, `-3.5`, `4`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TzOffset(i16);
+
+/// Text that is not a `timezone` number.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{0}` is not a timezone number: hours from -12 to 13, whole or in quarter hours (-5, 5.5, 9.75)"
+)]
+pub struct InvalidTzOffset(pub String);
+
+impl TzOffset {
+    /// The lowest offset VoIP.ms takes, in minutes (-12 hours).
+    pub const MIN_MINUTES: i16 = -12 * 60;
+    /// The highest offset VoIP.ms takes, in minutes (13 hours).
+    pub const MAX_MINUTES: i16 = 13 * 60;
+
+    /// The offset of `minutes`, when it is a quarter hour from -12 to 13 hours.
+    pub fn from_minutes(minutes: i32) -> Option<Self> {
+        let m = i16::try_from(minutes).ok()?;
+        (m % 15 == 0 && (Self::MIN_MINUTES..=Self::MAX_MINUTES).contains(&m)).then_some(TzOffset(m))
+    }
+
+    /// Whole hours, clamped to -12..=13.
+    pub fn hours(hours: i32) -> Self {
+        // The clamp keeps the product well inside i16.
+        TzOffset(hours.clamp(-12, 13) as i16 * 60)
+    }
+
+    /// The offset in minutes.
+    pub fn minutes(self) -> i32 {
+        i32::from(self.0)
+    }
+}
+
+impl From<i32> for TzOffset {
+    /// Whole hours, clamped to -12..=13.
+    fn from(hours: i32) -> Self {
+        TzOffset::hours(hours)
+    }
+}
+
+impl FromStr for TzOffset {
+    type Err = InvalidTzOffset;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || InvalidTzOffset(s.to_owned());
+        let t = s.trim();
+        let (negative, digits) = match t.as_bytes().first() {
+            Some(b'-') => (true, &t[1..]),
+            Some(b'+') => (false, &t[1..]),
+            _ => (false, t),
+        };
+        let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+        let all_digits = |x: &str| x.bytes().all(|b| b.is_ascii_digit());
+        if int.is_empty() || int.len() > 2 || !all_digits(int) || !all_digits(frac) {
+            return Err(bad());
+        }
+        if digits.contains('.') && frac.is_empty() {
+            return Err(bad());
+        }
+        // Minutes of the fraction, exact only for quarter hours (`.5`, `.25`, `.750`, …).
+        let frac = frac.trim_end_matches('0');
+        let part = match frac {
+            "" => 0,
+            "25" => 15,
+            "5" => 30,
+            "75" => 45,
+            _ => return Err(bad()),
+        };
+        let whole: i32 = int.parse().map_err(|_| bad())?;
+        let minutes = whole * 60 + part;
+        TzOffset::from_minutes(if negative { -minutes } else { minutes }).ok_or_else(bad)
+    }
+}
+
+impl TryFrom<&str> for TzOffset {
+    type Error = InvalidTzOffset;
+    fn try_from(s: &str) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl fmt::Display for TzOffset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let m = self.minutes();
+        let sign = if m < 0 { "-" } else { "" };
+        let (h, rest) = (m.abs() / 60, m.abs() % 60);
+        match rest {
+            0 => write!(f, "{sign}{h}"),
+            15 => write!(f, "{sign}{h}.25"),
+            30 => write!(f, "{sign}{h}.5"),
+            _ => write!(f, "{sign}{h}.75"),
+        }
+    }
+}
+
 /// A response date that may also be a period: VoIP.ms reports the row that totals a window
 /// (getTransactionHistory's monthly call charges) with `date` = `2026-08-01 to 2026-08-31`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -342,7 +342,7 @@ pub struct MessageQuery {
     /// The getSMS/getMMS `timezone` number, which chooses whose days the range means (server
     /// time + `timezone + 5` hours; the server's own days when `None`). Listed dates are server
     /// time either way (see [`dates`](crate::dates)).
-    pub timezone: Option<i32>,
+    pub timezone: Option<crate::TzOffset>,
 }
 
 impl MessageQuery {

@@ -12,7 +12,7 @@ use voipms_sdk::ops::OpError;
 use voipms_sdk::recordings::Recordings;
 use voipms_sdk::sandbox::{Sandbox, SandboxConfig};
 use voipms_sdk::sms::{MessageQuery, Messaging};
-use voipms_sdk::{Client, Params, PhoneNumber};
+use voipms_sdk::{Client, Params, PhoneNumber, TzOffset};
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
@@ -38,26 +38,7 @@ fn parse(s: &str) -> NaiveDateTime {
 
 /// The raw getCDR dates of `range` for `timezone`, by `uniqueid`.
 async fn raw_cdr(client: &Client, range: DateRange, timezone: i32) -> Vec<(String, NaiveDateTime)> {
-    let params = Params::new()
-        .with("date_from", range.from.to_string())
-        .with("date_to", range.to.to_string())
-        .with("timezone", timezone.to_string())
-        .with("answered", "1")
-        .with("noanswer", "1")
-        .with("busy", "1")
-        .with("failed", "1");
-    let body = client.call("getCDR", params).await.unwrap();
-    body["cdr"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["uniqueid"].as_str().unwrap().to_owned(),
-                parse(r["date"].as_str().unwrap()),
-            )
-        })
-        .collect()
+    raw_cdr_text(client, range, &timezone.to_string()).await
 }
 
 #[tokio::test]
@@ -153,7 +134,7 @@ async fn listed_messages_are_server_time_whatever_timezone_is_sent() {
         assert!(!plain.messages.is_empty(), "{today}");
         let shifted = messaging
             .list(&MessageQuery {
-                timezone: Some(3),
+                timezone: Some(TzOffset::hours(3)),
                 ..MessageQuery::sms(range)
             })
             .await
@@ -274,4 +255,175 @@ async fn the_sandbox_shifts_reseller_cdr_alike() {
     assert_eq!(list(0).await, [parse("2025-06-12 15:40:16")]);
     // Shifted past midnight, the call leaves the day asked for.
     assert!(list(13).await.is_empty());
+}
+
+/// The raw getResellerSMS/getResellerMMS dates of `range` for `timezone`, by id.
+async fn raw_reseller(
+    client: &Client,
+    method: &str,
+    range: DateRange,
+    timezone: i32,
+) -> Vec<(String, NaiveDateTime)> {
+    let params = Params::new()
+        .with("client", "561115")
+        .with("from", range.from.to_string())
+        .with("to", range.to.to_string())
+        .with("timezone", timezone.to_string())
+        .with("limit", "10000");
+    match client.call(method, params).await {
+        Ok(body) => body["sms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["id"].as_str().unwrap().to_owned(),
+                    parse(r["date"].as_str().unwrap()),
+                )
+            })
+            .collect(),
+        Err(e) => {
+            assert!(e.to_string().contains("no_sms"), "{method}: {e}");
+            Vec::new()
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_sandbox_shifts_the_reseller_clients_messages_and_filters_on_the_shifted_days() {
+    for (today, _) in seasons() {
+        let (_sb, client) = sandbox(today);
+        let month = DateRange::ending(today - Duration::days(1), 40);
+        for method in ["getResellerSMS", "getResellerMMS"] {
+            let server = raw_reseller(&client, method, month, -5).await;
+            let min = if method == "getResellerSMS" { 10 } else { 1 };
+            assert!(server.len() >= min, "{today} {method}: {}", server.len());
+            assert!(
+                server.iter().all(|(_, at)| month.contains(at.date())),
+                "{today} {method}: days of the range"
+            );
+            for tz in [-12, -4, 0, 13] {
+                let shift = Duration::hours(i64::from(tz) + 5);
+                let shifted = raw_reseller(&client, method, month, tz).await;
+                let by_id: std::collections::HashMap<_, _> = shifted.iter().cloned().collect();
+                // Same message, moved by timezone + 5 hours.
+                for (id, at) in &server {
+                    if let Some(s) = by_id.get(id) {
+                        assert_eq!(*s - *at, shift, "{today} {method} tz {tz}");
+                    }
+                }
+                // Exactly the messages whose shifted time falls on the range's days.
+                let wide = raw_reseller(
+                    &client,
+                    method,
+                    DateRange::new(month.from - Duration::days(2), today).unwrap(),
+                    -5,
+                )
+                .await;
+                let want: HashSet<_> = wide
+                    .iter()
+                    .filter(|(_, at)| month.contains((*at + shift).date()))
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                let got: HashSet<_> = shifted.iter().map(|(id, _)| id.clone()).collect();
+                assert_eq!(got, want, "{today} {method} tz {tz}");
+            }
+        }
+    }
+}
+
+/// The raw getCDR dates of `range` for a `timezone` given as text, by `uniqueid`.
+async fn raw_cdr_text(
+    client: &Client,
+    range: DateRange,
+    timezone: &str,
+) -> Vec<(String, NaiveDateTime)> {
+    let params = Params::new()
+        .with("date_from", range.from.to_string())
+        .with("date_to", range.to.to_string())
+        .with("timezone", timezone)
+        .with("answered", "1")
+        .with("noanswer", "1")
+        .with("busy", "1")
+        .with("failed", "1");
+    let body = client.call("getCDR", params).await.unwrap();
+    body["cdr"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["uniqueid"].as_str().unwrap().to_owned(),
+                parse(r["date"].as_str().unwrap()),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn fractional_timezones_shift_by_their_fraction_and_the_helpers_take_it_off() {
+    for (today, _) in seasons() {
+        let (_sb, client) = sandbox(today);
+        let week = DateRange::ending(today - Duration::days(1), 7);
+        let server = raw_cdr(&client, week, -5).await;
+        for (tz, minutes) in [("5.5", 630), ("-3.5", 90), ("9.75", 885), ("-12", -420)] {
+            let shifted = raw_cdr_text(&client, week, tz).await;
+            assert!(!shifted.is_empty(), "{today} tz {tz}");
+            let by_id: std::collections::HashMap<_, _> = shifted.iter().cloned().collect();
+            let mut seen = 0;
+            for (id, at) in &server {
+                if let Some(s) = by_id.get(id) {
+                    assert_eq!(*s - *at, Duration::minutes(minutes), "{today} tz {tz}");
+                    seen += 1;
+                }
+            }
+            assert!(seen > 0, "{today} tz {tz}");
+            // The days of the range are the shifted ones.
+            assert!(
+                shifted.iter().all(|(_, at)| week.contains(at.date())),
+                "{today} tz {tz}"
+            );
+            let offset: TzOffset = tz.parse().unwrap();
+            assert_eq!(offset.to_string(), tz);
+            for (id, at) in &shifted {
+                if let Some((_, s)) = server.iter().find(|(i, _)| i == id) {
+                    assert_eq!(unshift(*at, offset), *s, "{today} tz {tz}");
+                }
+            }
+            // The export sends the fraction and hands back server time.
+            let export = CdrQuery::for_range(week)
+                .timezone(offset)
+                .fetch_all(&client)
+                .await
+                .unwrap();
+            for row in &export.rows {
+                let id = row.uniqueid.as_deref().unwrap();
+                if let Some((_, s)) = server.iter().find(|(i, _)| i == id) {
+                    assert_eq!(row.date, Some(*s), "{today} tz {tz} export");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn timezone_numbers_read_as_quarter_hours_from_minus_12_to_13() {
+    for (text, minutes, shown) in [
+        ("5.5", 330, "5.5"),
+        ("-3.50", -210, "-3.5"),
+        ("9.75", 585, "9.75"),
+        ("+13", 780, "13"),
+        ("-12", -720, "-12"),
+        ("0", 0, "0"),
+        ("-0.5", -30, "-0.5"),
+    ] {
+        let tz: TzOffset = text.parse().unwrap();
+        assert_eq!(tz.minutes(), minutes, "{text}");
+        assert_eq!(tz.to_string(), shown, "{text}");
+    }
+    for bad in ["5.3", "13.25", "-12.5", "", "x", "5.", ".5.5", "1e1", "5,5"] {
+        let e = bad.parse::<TzOffset>().unwrap_err();
+        assert!(e.to_string().contains("-12 to 13"), "{bad}: {e}");
+    }
+    assert_eq!(TzOffset::from(-5).minutes(), -300);
 }

@@ -124,7 +124,7 @@ pub(crate) fn stateful(index: usize, args: &Args<'_>, cx: &mut Ctx<'_>) -> Res {
         "sendMMS" => messaging::send_mms(cx, args),
         "getSMS" => messaging::list(cx, args, messaging::Kind::Sms),
         "getMMS" => messaging::list(cx, args, messaging::Kind::Mms),
-        "getResellerSMS" | "getResellerMMS" => messaging::reseller(index, args),
+        "getResellerSMS" | "getResellerMMS" => messaging::reseller(cx, index, args),
         "getMediaMMS" => messaging::media(cx, args),
         "deleteSMS" => messaging::delete(cx, args, messaging::Kind::Sms),
         "deleteMMS" => messaging::delete(cx, args, messaging::Kind::Mms),

@@ -178,6 +178,8 @@ pub(crate) fn account(seed: u64, today: NaiveDate) -> State {
         vm_messages: Vec::new(),
         sms: Vec::new(),
         mms: Vec::new(),
+        reseller_sms: Vec::new(),
+        reseller_mms: Vec::new(),
         cdr: Arc::new(Vec::new()),
         recordings: Vec::new(),
         transactions: Vec::new(),
@@ -193,6 +195,8 @@ pub(crate) fn account(seed: u64, today: NaiveDate) -> State {
     state.next.mms = mms.last().map_or(1905, |m| m.id + 1);
     state.sms = sms;
     state.mms = mms;
+    (state.reseller_sms, state.reseller_mms) =
+        reseller_messages(&mut Rng::new(seed, 0x2E5), today, clock);
     state.cdr = Arc::new(history);
     ledger(&mut state, &mut Rng::new(seed, 0x1ED6));
     state
@@ -1012,6 +1016,60 @@ fn messages(
         })
         .collect();
     (sms, mms)
+}
+
+/// The reseller client's DID and the numbers it texts with.
+const RESELLER_DID: &str = "5551234567";
+const RESELLER_CONTACTS: &[&str] = &["5559876543", "5145550142", "4385550178"];
+
+/// The reseller client's messages: a short exchange on about half of the last 60 days (at any
+/// hour, so some fall near midnight where a shift moves them to another day) and a few MMS.
+fn reseller_messages(rng: &mut Rng, today: NaiveDate, clock: i64) -> (Vec<Message>, Vec<Message>) {
+    let mut sms = Vec::new();
+    let mut mms = Vec::new();
+    for back in (0..=60).rev() {
+        if !rng.chance(0.5) {
+            continue;
+        }
+        let date = today - chrono::Duration::days(back);
+        let mut t = time::at(date, 0, 0, 0) + rng.range(0, DAY - 3600);
+        let contact = (*rng.pick(RESELLER_CONTACTS)).to_owned();
+        let mut incoming = rng.chance(0.5);
+        for _ in 0..rng.range(1, 3) {
+            let text = if incoming {
+                "Is the order ready for pickup?"
+            } else {
+                "Yes, it is ready at the counter"
+            };
+            sms.push((t, incoming, contact.clone(), text, Vec::new()));
+            t += rng.range(60, 15 * 60);
+            incoming = !incoming;
+        }
+        if rng.chance(0.2) {
+            let media = vec![format!(
+                "https://voip.ms/media/{:010x}/media.jpeg",
+                rng.next_u64() & 0xFF_FFFF_FFFF
+            )];
+            mms.push((t, false, contact, "Your new menu is attached", media));
+        }
+    }
+    let build = |rows: Vec<(i64, bool, String, &str, Vec<String>)>, first: u64| {
+        rows.into_iter()
+            .filter(|m| m.0 < clock)
+            .enumerate()
+            .map(|(i, (t, incoming, contact, text, media))| Message {
+                id: first + i as u64,
+                t,
+                incoming,
+                did: RESELLER_DID.into(),
+                contact,
+                text: text.to_owned(),
+                carrier_status: if incoming { "" } else { "Delivered" }.into(),
+                media,
+            })
+            .collect::<Vec<_>>()
+    };
+    (build(sms, 111_120), build(mms, 112_040))
 }
 
 /// Walks the history day by day: DID fees on their billing day, calls and messages as they

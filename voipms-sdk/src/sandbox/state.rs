@@ -52,6 +52,12 @@ pub(crate) struct State {
     pub(crate) vm_messages: Vec<VmMessage>,
     pub(crate) sms: Vec<Message>,
     pub(crate) mms: Vec<Message>,
+    /// The messages of the one reseller client (getResellerSMS / getResellerMMS); older saves
+    /// have none.
+    #[serde(default)]
+    pub(crate) reseller_sms: Vec<Message>,
+    #[serde(default)]
+    pub(crate) reseller_mms: Vec<Message>,
     /// The call history never changes after seeding: shared, so a reset or save copies nothing.
     pub(crate) cdr: Arc<Vec<CdrRow>>,
     pub(crate) recordings: Vec<CallRecording>,

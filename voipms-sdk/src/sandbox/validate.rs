@@ -475,10 +475,7 @@ impl ParamPlan {
             ParamKind::Phone => v == "-1" || normalize_phone(v).is_some(),
             ParamKind::Email => valid_email(v),
             ParamKind::Url => valid_url(v, p.name.starts_with("media")),
-            ParamKind::TzOffset => v
-                .trim()
-                .parse::<i32>()
-                .is_ok_and(|n| (-12..=13).contains(&n)),
+            ParamKind::TzOffset => v.parse::<crate::TzOffset>().is_ok(),
             ParamKind::Timezone => TIMEZONES.binary_search(&v).is_ok(),
         };
         if !ok {
@@ -526,7 +523,9 @@ fn invalid_message(m: &Method, p: &Param, v: &str) -> String {
         ParamKind::Phone => "a phone number (10 digits for North America)".to_owned(),
         ParamKind::Email => "an e-mail address".to_owned(),
         ParamKind::Url => "a URL".to_owned(),
-        ParamKind::TzOffset => "a whole-hour offset from -12 to 13".to_owned(),
+        ParamKind::TzOffset => {
+            "hours from -12 to 13, whole or in quarter hours (5.5, 9.75)".to_owned()
+        }
         ParamKind::Timezone => {
             "a time zone name from getTimezones, such as America/New_York".into()
         }

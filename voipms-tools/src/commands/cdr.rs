@@ -81,7 +81,8 @@ fn filter_args(cmd: Command) -> Command {
                 .value_name("OFFSET")
                 .allow_negative_numbers(true)
                 .help(
-                    "getCDR's timezone number, -12 to 13 (default -5): whose days --from/--to \
+                    "getCDR's timezone number, -12 to 13, whole or in quarter hours such as 5.5 \
+                     (default -5): whose days --from/--to \
                      mean (server time + timezone + 5 hours). Times are always shown in server \
                      time (US Eastern wall clock, daylight saving included), as `voipms \
                      recordings` shows them",
@@ -250,7 +251,12 @@ impl Options {
     fn query(&self) -> CdrQuery {
         let [answered, noanswer, busy, failed] = self.flags;
         let mut q = CdrQuery::new(self.from, self.to)
-            .timezone(self.timezone.trim().parse().unwrap_or(0))
+            // Checked by `params::encode` when the options were read.
+            .timezone(
+                self.timezone
+                    .parse::<voipms_sdk::TzOffset>()
+                    .unwrap_or_default(),
+            )
             .statuses(answered, noanswer, busy, failed);
         if let Some(t) = &self.calltype {
             q = q.calltype(t.as_str());

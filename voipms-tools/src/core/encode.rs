@@ -97,10 +97,12 @@ pub fn encode_with(p: &Param, raw: &str, today: NaiveDate, hint: Hint) -> Result
                 Err(bad("a decimal number"))
             }
         }
-        ParamKind::TzOffset => match s.parse::<i32>() {
-            Ok(n) if (-12..=13).contains(&n) => Ok(n.to_string()),
-            _ => Err(bad("a UTC offset")),
-        },
+        ParamKind::TzOffset => s
+            .parse::<voipms_sdk::TzOffset>()
+            .map(|tz| tz.to_string())
+            .map_err(|_| {
+                bad("a UTC offset (hours from -12 to 13, whole or in quarter hours: 5.5, 9.75)")
+            }),
         ParamKind::Date => parse_date(s, today)
             .map(|d| d.format("%Y-%m-%d").to_string())
             .ok_or_else(|| bad("a valid date")),

@@ -57,10 +57,10 @@ pub fn facts(kind: ParamKind) -> KindFacts {
         ParamKind::Email => f("string", Some("email"), None, "an e-mail address"),
         ParamKind::Url => f("string", None, None, "a URL"),
         ParamKind::TzOffset => f(
-            "integer",
+            "number",
             None,
             None,
-            "a whole-hour UTC offset from -12 to 13",
+            "hours from -12 to 13, whole or in quarter hours (5.5, 9.75)",
         ),
         ParamKind::Timezone => f(
             "string",
@@ -116,6 +116,8 @@ pub fn param_schema(p: &Param) -> Value {
         ParamKind::TzOffset => {
             s.insert("minimum".into(), json!(-12));
             s.insert("maximum".into(), json!(13));
+            // The live API honours fractions; real zones are off the hour by 30 or 45 minutes.
+            s.insert("multipleOf".into(), json!(0.25));
         }
         ParamKind::List { .. } => {
             // An array of items, or the items already joined.
@@ -174,6 +176,8 @@ mod tests {
         assert_eq!(s["type"], "boolean");
         let s = param_schema(m.param("timezone").unwrap());
         assert_eq!(s["minimum"], -12);
+        assert_eq!(s["type"], "number");
+        assert_eq!(s["multipleOf"], 0.25);
         let m = find_method("getSMS").unwrap();
         let s = param_schema(m.param("type").unwrap());
         assert_eq!(s["enum"], json!(["1", "0"]));

@@ -204,6 +204,17 @@ mod tests {
         let p = params(m, &a).unwrap();
         assert_eq!(p.get("answered"), Some("1"));
         assert_eq!(p.get("timezone"), Some("-5"));
+        // Fractions the live API honours, as a JSON number or as text.
+        for (tz, sent) in [
+            (json!(5.5), "5.5"),
+            (json!("-3.5"), "-3.5"),
+            (json!(9.75), "9.75"),
+        ] {
+            a.insert("timezone".into(), tz);
+            assert_eq!(params(m, &a).unwrap().get("timezone"), Some(sent));
+        }
+        a.insert("timezone".into(), json!(5.3));
+        assert!(params(m, &a).unwrap_err().contains("`timezone`"));
         a.insert("timezone".into(), json!(40));
         a.insert("api_password".into(), json!("x"));
         a.insert("bogus".into(), json!(1));

@@ -142,6 +142,44 @@ fn flags_key_values_and_positional_shortcuts() {
 }
 
 #[test]
+fn fractional_timezones_are_sent_as_given_and_odd_fractions_refused() {
+    let mock = Mock::examples();
+    let env = Env::new().creds(&mock, PW);
+    let run = |tz: &str| {
+        env.run(&[
+            "getCDR",
+            "--date-from",
+            "2025-06-01",
+            "--date-to",
+            "2025-06-30",
+            "--timezone",
+            tz,
+            "--answered",
+            "1",
+        ])
+    };
+    for (given, sent) in [
+        ("5.5", "5.5"),
+        ("-3.50", "-3.5"),
+        ("9.75", "9.75"),
+        ("+4", "4"),
+    ] {
+        run(given).code(0);
+        assert_eq!(mock.last().get("timezone"), Some(sent), "{given}");
+    }
+    for bad in ["5.3", "13.5", "-12.25", "5,5"] {
+        let out = run(bad);
+        out.code(2);
+        assert!(
+            out.stderr
+                .contains(&format!("--timezone: `{bad}` is not a UTC offset")),
+            "{bad}: {}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
 fn invalid_values_are_refused_before_sending() {
     let mock = Mock::examples();
     let env = Env::new().creds(&mock, PW);
@@ -243,6 +281,9 @@ fn cdr_alias_maps_friendly_options() {
         assert_eq!(req.get(s), Some("1"), "{s}");
     }
     assert_eq!(req.get("timezone"), Some("-5"));
+    // A fractional number goes out as given (the live API honours it).
+    env.run(&["cdr", "--timezone", "5.5"]).code(0);
+    assert_eq!(mock.last().get("timezone"), Some("5.5"));
     // Relative dates start with a hyphen.
     env.run(&["cdr", "--from", "-30d", "--to", "-1d"]).code(0);
     let req = mock.last();
@@ -848,7 +889,8 @@ fn cdr_shows_server_time_whatever_timezone_is_sent_in_and_out_of_daylight_saving
             .expect("a seeded recording")
             .clone();
         let when = rec["datetime"].as_str().unwrap();
-        for tz in ["-5", "0", "-4", "10"] {
+        // Fractional numbers too: the live API honours them (5.5 measured).
+        for tz in ["-5", "0", "-4", "10", "5.5", "-3.5", "9.75"] {
             let out = env.run(&[
                 "cdr",
                 "--from",

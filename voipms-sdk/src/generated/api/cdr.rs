@@ -13,7 +13,7 @@ pub struct GetCdr {
     noanswer: Option<bool>,
     busy: Option<bool>,
     failed: Option<bool>,
-    timezone: i32,
+    timezone: crate::TzOffset,
     calltype: Option<String>,
     callbilling: Option<String>,
     account: Option<String>,
@@ -22,11 +22,11 @@ impl GetCdr {
     /// Builds the request from its required parameters:
     /// - `date_from`: First day of the range, `YYYY-MM-DD`, included. The range may span at most 92 days (`invalid_daterange`), and must not start after `date_to` (`invalid_date_from`). Example: `2025-06-01`.
     /// - `date_to`: Last day of the range, `YYYY-MM-DD`, included. Example: `2025-06-30`.
-    /// - `timezone`: Whole-hour number, from `-12` to `13`. VoIP.ms reports each time as its US Eastern wall clock (daylight saving observed) plus `timezone + 5` hours, as if Eastern were always UTC-5: `-5` gives the Eastern wall clock itself, `0` is UTC in winter but UTC+1 during daylight saving time. The same shift applies to the days `date_from`/`date_to` match. The times carry no zone marker. Example: `-5`.
+    /// - `timezone`: Hours from `-12` to `13`, whole or in quarter hours (`5.5`, `-3.5`, `9.75`: the live API honours fractions). VoIP.ms reports each time as its US Eastern wall clock (daylight saving observed) plus `timezone + 5` hours, as if Eastern were always UTC-5: `-5` gives the Eastern wall clock itself, `0` is UTC in winter but UTC+1 during daylight saving time. The same shift applies to the days `date_from`/`date_to` match. The times carry no zone marker. Example: `-5`.
     pub fn new(
         date_from: impl Into<crate::Date>,
         date_to: impl Into<crate::Date>,
-        timezone: i32,
+        timezone: impl Into<crate::TzOffset>,
     ) -> Self {
         Self {
             date_from: date_from.into(),
@@ -35,7 +35,7 @@ impl GetCdr {
             noanswer: None,
             busy: None,
             failed: None,
-            timezone,
+            timezone: timezone.into(),
             calltype: None,
             callbilling: None,
             account: None,
@@ -127,7 +127,7 @@ impl crate::Client {
         &self,
         date_from: impl Into<crate::Date>,
         date_to: impl Into<crate::Date>,
-        timezone: i32,
+        timezone: impl Into<crate::TzOffset>,
     ) -> crate::Call<'_, GetCdr> {
         crate::Call::new(self, GetCdr::new(date_from, date_to, timezone))
     }
@@ -848,7 +848,7 @@ pub struct GetResellerCdr {
     noanswer: Option<bool>,
     busy: Option<bool>,
     failed: Option<bool>,
-    timezone: i32,
+    timezone: crate::TzOffset,
     calltype: Option<String>,
     callbilling: Option<String>,
     account: Option<String>,
@@ -858,12 +858,12 @@ impl GetResellerCdr {
     /// - `date_from`: First day of the range, `YYYY-MM-DD`, included. The range may span at most 92 days (`invalid_daterange`), and must not start after `date_to` (`invalid_date_from`). Example: `2025-06-01`.
     /// - `date_to`: Last day of the range, `YYYY-MM-DD`, included. Example: `2025-06-30`.
     /// - `client`: The reseller client whose calls to return, an id from getClients. Example: `561115`.
-    /// - `timezone`: Whole-hour number, from `-12` to `13`. VoIP.ms reports each time as its US Eastern wall clock (daylight saving observed) plus `timezone + 5` hours, as if Eastern were always UTC-5: `-5` gives the Eastern wall clock itself, `0` is UTC in winter but UTC+1 during daylight saving time. The same shift applies to the days `date_from`/`date_to` match. The times carry no zone marker. Example: `-5`.
+    /// - `timezone`: Hours from `-12` to `13`, whole or in quarter hours (`5.5`, `-3.5`, `9.75`: the live API honours fractions). VoIP.ms reports each time as its US Eastern wall clock (daylight saving observed) plus `timezone + 5` hours, as if Eastern were always UTC-5: `-5` gives the Eastern wall clock itself, `0` is UTC in winter but UTC+1 during daylight saving time. The same shift applies to the days `date_from`/`date_to` match. The times carry no zone marker. Example: `-5`.
     pub fn new(
         date_from: impl Into<crate::Date>,
         date_to: impl Into<crate::Date>,
         client: i64,
-        timezone: i32,
+        timezone: impl Into<crate::TzOffset>,
     ) -> Self {
         Self {
             date_from: date_from.into(),
@@ -873,7 +873,7 @@ impl GetResellerCdr {
             noanswer: None,
             busy: None,
             failed: None,
-            timezone,
+            timezone: timezone.into(),
             calltype: None,
             callbilling: None,
             account: None,
@@ -970,7 +970,7 @@ impl crate::Client {
         date_from: impl Into<crate::Date>,
         date_to: impl Into<crate::Date>,
         client: i64,
-        timezone: i32,
+        timezone: impl Into<crate::TzOffset>,
     ) -> crate::Call<'_, GetResellerCdr> {
         crate::Call::new(self, GetResellerCdr::new(date_from, date_to, client, timezone))
     }

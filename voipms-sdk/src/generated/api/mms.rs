@@ -53,7 +53,7 @@ pub struct GetMms {
     did: Option<String>,
     contact: Option<String>,
     limit: Option<i64>,
-    timezone: Option<i32>,
+    timezone: Option<crate::TzOffset>,
     all_messages: Option<bool>,
 }
 impl GetMms {
@@ -106,9 +106,9 @@ impl GetMms {
         self.limit = Some(limit);
         self
     }
-    /// Whole-hour number, -12 to 13. VoIP.ms reports each date as its US Eastern wall clock (daylight saving observed) plus `timezone + 5` hours, as if Eastern were always UTC-5 (`-5`: the Eastern wall clock, `0`: UTC in winter, UTC+1 in summer); the days `from`/`to` match are shifted alike. Without it, dates are the Eastern wall clock. The dates carry no zone. Example: `-5`.
-    pub fn timezone(mut self, timezone: i32) -> Self {
-        self.timezone = Some(timezone);
+    /// Hours from -12 to 13, whole or in quarter hours (`5.5`, `-3.5`, `9.75`: the live API honours fractions). VoIP.ms reports each date as its US Eastern wall clock (daylight saving observed) plus `timezone + 5` hours, as if Eastern were always UTC-5 (`-5`: the Eastern wall clock, `0`: UTC in winter, UTC+1 in summer); the days `from`/`to` match are shifted alike. Without it, dates are the Eastern wall clock. The dates carry no zone. Example: `-5`.
+    pub fn timezone(mut self, timezone: impl Into<crate::TzOffset>) -> Self {
+        self.timezone = Some(timezone.into());
         self
     }
     /// `1` returns MMS and SMS rows together, with no field telling them apart and overlapping id sequences. Only works without an `mms` id filter. Example: `0`.
@@ -404,7 +404,7 @@ pub struct GetResellerMms {
     did: Option<String>,
     contact: Option<String>,
     limit: Option<i64>,
-    timezone: Option<i32>,
+    timezone: Option<crate::TzOffset>,
     all_messages: Option<bool>,
     mms: Option<i64>,
     client: i64,
@@ -462,9 +462,9 @@ impl GetResellerMms {
         self.limit = Some(limit);
         self
     }
-    /// Whole-hour number, -12 to 13. VoIP.ms reports each date as its US Eastern wall clock (daylight saving observed) plus `timezone + 5` hours, as if Eastern were always UTC-5 (`-5`: the Eastern wall clock, `0`: UTC in winter, UTC+1 in summer); the days `from`/`to` match are shifted alike. Without it, dates are the Eastern wall clock. The dates carry no zone. Example: `-5`.
-    pub fn timezone(mut self, timezone: i32) -> Self {
-        self.timezone = Some(timezone);
+    /// Hours from -12 to 13, whole or in quarter hours (`5.5`, `-3.5`, `9.75`: the live API honours fractions). VoIP.ms reports each date as its US Eastern wall clock (daylight saving observed) plus `timezone + 5` hours, as if Eastern were always UTC-5 (`-5`: the Eastern wall clock, `0`: UTC in winter, UTC+1 in summer); the days `from`/`to` match are shifted alike. Without it, dates are the Eastern wall clock. The dates carry no zone. Example: `-5`.
+    pub fn timezone(mut self, timezone: impl Into<crate::TzOffset>) -> Self {
+        self.timezone = Some(timezone.into());
         self
     }
     /// `1` returns MMS and SMS rows together, with no field telling them apart and overlapping id sequences. Only works without an id filter. Example: `0`.
