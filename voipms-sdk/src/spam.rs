@@ -68,9 +68,9 @@ pub struct SpamOptions {
     pub entry_note: String,
     /// Note on the rule created by marking.
     pub filter_note: String,
-    /// Time offset passed to getCDR (-5, the server clock; see [`crate::cdr`]). Odd hours are
-    /// judged in this time.
-    pub timezone: i32,
+    /// Time offset passed to getCDR (-5, the server clock; quarter hours such as 5.5 too; see
+    /// [`crate::cdr`]). Odd hours are judged in this time.
+    pub timezone: crate::TzOffset,
     /// Attempts, verification and member limit of the phonebook writes.
     pub phonebook: PhonebookOptions,
 }
@@ -83,7 +83,7 @@ impl Default for SpamOptions {
             routing: "sys:hangup".into(),
             entry_note: DEFAULT_ENTRY_NOTE.into(),
             filter_note: DEFAULT_FILTER_NOTE.into(),
-            timezone: crate::cdr::DEFAULT_TIMEZONE,
+            timezone: crate::TzOffset::hours(crate::cdr::DEFAULT_TIMEZONE),
             phonebook: PhonebookOptions::default(),
         }
     }
