@@ -321,7 +321,8 @@ impl Store {
         };
         let caller = filter.caller.as_deref().map(|c| {
             let digits: String = c.chars().filter(char::is_ascii_digit).collect();
-            // 1NXXNXXXXXX and +1… match the 10-digit form VoIP.ms shows.
+            // An 11-digit North American number with its leading 1 (typed as 1… or +1…) matches the
+            // 10-digit form VoIP.ms shows.
             if digits.len() == 11 && digits.starts_with('1') {
                 digits[1..].to_owned()
             } else {
